@@ -17,6 +17,7 @@ key                                     type    holds
                                                 last error, consecutive errors, status)
 ``{stream}:entries:{source}``           hash    one poller's diff state (entry -> digest)
 ``{stream}:sources``                    set     names of the sources that have health
+``{stream}:entries:{source}:lock``      string  holder of that state's apply lock (PX)
 ``{stream}:replay:control``             (any)   a replay's pause / resume control (its
                                                 type is the replay's to define)
 ``{stream}:replay:clock``               hash    a replay's virtual clock, for the ticker
@@ -43,6 +44,7 @@ from typing import Final
 __all__ = [
     "TOMBSTONE",
     "entries_key",
+    "entries_lock_key",
     "health_key",
     "replay_clock_key",
     "replay_control_key",
@@ -117,3 +119,8 @@ def replay_runs_key(night_stream: str) -> str:
 def replay_run_stream(night_stream: str, run: int | str) -> str:
     """The stream of replay run ``run`` of the night whose stream is ``night_stream``."""
     return f"{_check_stream(night_stream)}:replay:{run}"
+
+
+def entries_lock_key(stream: str, source: str) -> str:
+    """String: a token held by the poller applying a document to the source's diff state."""
+    return f"{entries_key(stream, source)}:lock"

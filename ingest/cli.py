@@ -1,0 +1,212 @@
+"""The ``soiree`` command line: one parser, one function per subcommand.
+
+Every subcommand's work lives in the module that owns it (``replay.replay_command``,
+``ingest.dump``...); this module only declares the options, imports the chosen command lazily
+(so ``soiree --help`` stays fast) and turns the errors a user can cause into one clear line on
+stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final
+
+__all__ = ["build_parser", "main"]
+
+EXIT_USAGE: Final = 2
+EXIT_FAILURE: Final = 1
+EXIT_INTERRUPTED: Final = 130
+
+
+def _add_redis_options(parser: argparse.ArgumentParser, *, stream: bool = True) -> None:
+    group = parser.add_argument_group("redis")
+    group.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="redis://, rediss:// or unix:// URL of a Redis 6.2+ or Valkey server"
+        " (default: $REDIS_URL, else soiree's embedded server)",
+    )
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data directory of the embedded server"
+        " (default: $SOIREE_DATA_DIR, else ~/.local/share/soiree)",
+    )
+    if stream:
+        group.add_argument(
+            "--stream",
+            metavar="KEY",
+            help="the stream's key (default: the night's stream, e.g. soiree:night:2017-01-29)",
+        )
+
+
+def _add_night_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("night")
+    group.add_argument(
+        "--night",
+        metavar="SLUG",
+        help="which night of the fixtures (default: the only one, 2017-01-29)",
+    )
+    group.add_argument(
+        "--fixtures",
+        metavar="DIR",
+        help="the fixtures directory (default: $SOIREE_FIXTURES, else the bundled fixtures/)",
+    )
+
+
+def add_clock_options(parser: argparse.ArgumentParser) -> None:
+    """The virtual clock options shared by ``replay`` and ``sources``."""
+    group = parser.add_argument_group("virtual clock")
+    group.add_argument(
+        "--speed",
+        default="1",
+        metavar="N",
+        help="replay speed: 1 is real time, 60 a minute per second, 'max' no waiting (default: 1)",
+    )
+    group.add_argument(
+        "--from",
+        dest="start",
+        metavar="TIME",
+        help="start at this Paris time (20:30, 20h30 or ISO 8601); what came before is"
+        " there at once (default: the first entry of the night's day)",
+    )
+    group.add_argument(
+        "--to", dest="end", metavar="TIME", help="stop after this Paris time (default: the end)"
+    )
+    group.add_argument(
+        "--max-gap",
+        metavar="DURATION",
+        help="cut every idle gap of the night down to this (300, 5m, 1h) (default: no cut)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line."""
+    parser = argparse.ArgumentParser(
+        prog="soiree",
+        description="Election-night liveblog ingester and ticker.",
+    )
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    replay = commands.add_parser(
+        "replay",
+        help="replay a night's fixtures straight into the stream",
+        description="Append the updates of a night to the stream on the virtual clock."
+        " Without --stream, each run writes a new stream (its key is printed), so a"
+        " rehearsal never mixes with the night's live stream or an earlier run.",
+    )
+    _add_night_options(replay)
+    _add_redis_options(replay)
+    add_clock_options(replay)
+    replay.add_argument(
+        "--loop", action="store_true", help="start the night again after its last update"
+    )
+    replay.add_argument(
+        "--no-progress", action="store_true", help="no progress bar (also when not a terminal)"
+    )
+    replay.set_defaults(handler="replay.replay_command:run")
+
+    dump = commands.add_parser(
+        "dump",
+        help="print the stream as JSON Lines",
+        description="Print every retained update after --since as JSON Lines, oldest first,"
+        " one update a line with its id. Exits 3 if --since is older than what is retained"
+        " (after printing what is).",
+    )
+    _add_night_options(dump)
+    _add_redis_options(dump)
+    dump.add_argument("--since", metavar="ID", default="0", help="print updates after this id")
+    dump.add_argument(
+        "--follow", "-f", action="store_true", help="keep printing new updates as they come"
+    )
+    dump.set_defaults(handler="ingest.dump:run")
+
+    redis_cmd = commands.add_parser(
+        "redis",
+        help="run the embedded Redis server in the foreground (for the Procfile)",
+        description="Run soiree's embedded Redis server for the data directory in the"
+        " foreground. If one already runs for that directory, say so and exit.",
+    )
+    redis_cmd.add_argument("--data-dir", metavar="DIR", help="data directory (see replay)")
+    redis_cmd.add_argument(
+        "--appendfsync",
+        choices=("always", "everysec", "no"),
+        default=os.environ.get("SOIREE_APPENDFSYNC", "everysec"),
+        help="AOF fsync policy (default: $SOIREE_APPENDFSYNC, else everysec)",
+    )
+    redis_cmd.add_argument(
+        "--stop", action="store_true", help="stop the embedded server of the data directory"
+    )
+    redis_cmd.add_argument(
+        "--url", action="store_true", help="start it if needed and print its URL, then exit"
+    )
+    redis_cmd.set_defaults(handler="ingest.redis_command:run")
+
+    return parser
+
+
+def _handler(spec: str) -> Callable[[argparse.Namespace], int]:
+    module_name, _, function_name = spec.partition(":")
+    module = importlib.import_module(module_name)
+    handler: Callable[[argparse.Namespace], int] = getattr(module, function_name)
+    return handler
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors a user can cause (bad options, bad configuration, unreachable Redis).
+
+    They are reported in one line; anything else is a bug and keeps its traceback. Imported
+    here, late, so that ``soiree --help`` stays fast.
+    """
+    import redis.exceptions  # noqa: PLC0415
+
+    from ingest.embedded_redis import RedisSetupError  # noqa: PLC0415
+    from ingest.errors import CommandError  # noqa: PLC0415
+    from ingest.night import NightError  # noqa: PLC0415
+    from ingest.update import UpdateError  # noqa: PLC0415
+    from replay.clock import ClockError  # noqa: PLC0415
+    from replay.fixtures import FixtureError  # noqa: PLC0415
+
+    return (
+        CommandError,
+        RedisSetupError,
+        NightError,
+        UpdateError,
+        ClockError,
+        FixtureError,
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        redis.exceptions.AuthenticationError,
+        OSError,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``soiree`` command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    handler = _handler(args.handler)
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("soiree: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _user_errors() as error:
+        print(f"soiree {args.command}: error: {error}", file=sys.stderr)
+        return EXIT_FAILURE

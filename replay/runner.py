@@ -1,0 +1,123 @@
+"""The replay straight into the stream: appends each update of a plan when its time comes.
+
+A thin shell: the plan (:mod:`replay.clock`) says when, the stream store appends, and this
+module only waits, stamps ``seen``, appends, and measures how late each append went out.
+Updates due at the same moment (the catch-up before ``--from``, or everything at ``--speed
+max``) are appended in one pipelined batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from ingest.keys import replay_clock_key
+from ingest.stream_store import StreamStore
+from ingest.update import Update
+from replay.clock import AnchoredClock, Lateness, ReplayPlan
+
+__all__ = ["ReplayReport", "replay_into_stream"]
+
+ProgressCallback = Callable[[int, Update], None]
+
+
+@dataclass(slots=True)
+class ReplayReport:
+    """What a replay did: appended, found already there, how late, and whether it was stopped."""
+
+    appended: int = 0
+    duplicates: int = 0
+    passes: int = 0
+    stopped: bool = False
+    lateness: Lateness = field(default_factory=Lateness)
+
+
+def _batches(plan: ReplayPlan) -> list[tuple[float, list[int]]]:
+    """Group the plan's events by due offset, keeping their order."""
+    batches: list[tuple[float, list[int]]] = []
+    for index, offset in zip(plan.order, plan.offsets, strict=True):
+        if batches and batches[-1][0] == offset:
+            batches[-1][1].append(index)
+        else:
+            batches.append((offset, [index]))
+    return batches
+
+
+async def replay_into_stream(
+    store: StreamStore,
+    updates: Sequence[Update],
+    plan: ReplayPlan,
+    *,
+    clock: AnchoredClock | None = None,
+    stop: asyncio.Event | None = None,
+    progress: ProgressCallback | None = None,
+    loop: bool = False,
+    speed: float = 1.0,
+) -> ReplayReport:
+    """Append ``updates`` to ``store`` on the plan's timeline; return the report.
+
+    With ``loop``, the night starts again after its last update, each pass appending the
+    night anew (the stream's dedupe state is reset between passes). ``stop`` ends the replay
+    cleanly between two batches.
+    """
+    clock = clock or AnchoredClock()
+    stop = stop or asyncio.Event()
+    report = ReplayReport()
+    batches = _batches(plan)
+    done = 0
+    while True:
+        report.passes += 1
+        clock.reset()
+        for offset, indices in batches:
+            if await _wait_or_stop(clock, offset, stop):
+                report.stopped = True
+                return report
+            lateness = clock.elapsed() - offset
+            seen = datetime.now(UTC)
+            batch = [replace(updates[index], seen=seen) for index in indices]
+            outcomes = await store.append_many(batch)
+            for update, outcome in zip(batch, outcomes, strict=True):
+                report.lateness.add(lateness)
+                if outcome.appended:
+                    report.appended += 1
+                else:
+                    report.duplicates += 1
+                done += 1
+                if progress is not None:
+                    progress(done, update)
+            await _publish_clock(store, batch[-1].at, speed=speed, paused=clock.paused)
+        if not loop or stop.is_set():
+            return report
+        await store.reset_dedupe()
+
+
+async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event) -> bool:
+    """Wait for ``offset``; return True if ``stop`` was set first."""
+    if stop.is_set():
+        return True
+    waiter = asyncio.ensure_future(clock.wait_for(offset))
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiter, stopper):
+            task.cancel()
+    return stop.is_set()
+
+
+async def _publish_clock(
+    store: StreamStore, virtual: datetime, *, speed: float, paused: bool
+) -> None:
+    """Leave the replay's virtual time where the ticker can show it."""
+    await store.redis.hset(
+        replay_clock_key(store.stream),
+        mapping={
+            "virtual": virtual.isoformat(),
+            "wall": f"{time.time():.6f}",
+            "speed": "max" if speed == float("inf") else f"{speed:g}",
+            "paused": "1" if paused else "0",
+        },
+    )
