@@ -7,11 +7,11 @@ This module is pure apart from :func:`load_night`, which reads one TOML file.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-import datetime as dt
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
