@@ -170,6 +170,12 @@ _APPROX: Final = (
     r"|(?:dépasse|frôle)\s+(?:même\s+)?)"
 )
 _APPROX_BEFORE: Final = re.compile(_APPROX + r"(?:les\s+)?$", re.IGNORECASE)
+# "plus de deux millions", "un peu plus de 10.000", "au moins": a lower bound, not a count.
+_AT_LEAST_BEFORE: Final = re.compile(
+    r"(?:(?:un\s+peu\s+)?plus|au-delà)\s+d(?:e\s+|['\u2019])(?:les\s+)?$"
+    r"|au\s+moins\s+(?:les\s+)?$",
+    re.IGNORECASE,
+)
 _COUNTED_AFTER: Final = re.compile(
     r"\s*(?:du\s+d[ée]pouillement|des\s+(?:bulletins|voix|votes|bureaux)(?:\s+de\s+vote)?\s+"
     r"(?:ont\s+été\s+|sont\s+)?d[ée]pouill)",
@@ -829,6 +835,8 @@ def _count_items(
         if name is None:
             continue
         before = _before(document.text, sentence, number)
+        if name == "voters" and _AT_LEAST_BEFORE.search(before):
+            name = "voters_low"
         start, end = sentence.start + number.start, sentence.start + number.end
         items.append(_Item(name, number.value, start, end, _is_approx(before)))
         if name == "previous.voters" and _follows_first_round(document, sentence, number):

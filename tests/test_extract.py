@@ -612,7 +612,7 @@ def test_article_002_national_and_loire() -> None:
         {
             "scope": "national",
             "shares": {"Benoît Hamon": 58.72, "Manuel Valls": 41.28},
-            "voters": 2_000_000,
+            "voters_low": 2_000_000,
         },
         {
             "scope": "Loire",
@@ -659,8 +659,8 @@ def test_article_001_national_aveyron_lot() -> None:
     """001: the national result, Aveyron and Lot shares, and their approximate voters."""
     assert figures_json(seed("001")) == [
         {"scope": "national", "shares": {"Benoît Hamon": 58.72, "Manuel Valls": 41.28}},
-        {"scope": "Aveyron", "shares": {"Benoît Hamon": 54.7}, "voters": 10000},
-        {"scope": "Lot", "shares": {"Benoît Hamon": 55.6}, "voters": 8000},
+        {"scope": "Aveyron", "shares": {"Benoît Hamon": 54.7}, "voters_low": 10000},
+        {"scope": "Lot", "shares": {"Benoît Hamon": 55.6}, "voters_low": 8000},
     ]
 
 
@@ -806,7 +806,7 @@ def test_paragraph_sets_the_scope_of_later_sentences() -> None:
         "Benoît Hamon obtient 58,72% des suffrages."
     )
     assert figures_json(text) == [
-        {"scope": "national", "voters": 2_000_000, "shares": {"Benoît Hamon": 58.72}},
+        {"scope": "national", "voters_low": 2_000_000, "shares": {"Benoît Hamon": 58.72}},
         {"scope": "Loire", "voters": 18501, "stations": 65},
     ]
 
@@ -838,7 +838,7 @@ def test_number_followed_by_a_departement_belongs_there() -> None:
     )
     assert figures_json(text) == [
         {"scope": "Aveyron", "voters": 10000},
-        {"scope": "Lot", "voters": 8000},
+        {"scope": "Lot", "voters_low": 8000},
     ]
 
 
