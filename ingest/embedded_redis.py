@@ -531,33 +531,46 @@ def _say(message: str) -> None:
     print(f"soiree redis: {message}", file=sys.stderr, flush=True)
 
 
+def _follow(paths: EmbeddedPaths, forwarder: _SignalForwarder) -> int:
+    """Stay in the foreground while the already running server answers; stop it on a signal."""
+    _say(f"a server for {paths.data_dir} already runs at {paths.url}; following it")
+    while forwarder.received is None:
+        if not _answers(paths.socket):
+            _say("the server stopped")
+            return 1
+        time.sleep(0.5)
+    stop_embedded(paths.data_dir)
+    return 0
+
+
 def run_foreground(
     data_dir: Path, *, appendfsync: str = "everysec", timeout: float = _START_TIMEOUT
 ) -> int:
     """Run the embedded server of ``data_dir`` in the foreground (``soiree redis``).
 
-    Returns redis-server's exit code (0 after SIGINT / SIGTERM, which are forwarded to it), or
-    0 at once, saying so, if a server already runs for that data directory.
+    Returns redis-server's exit code (0 after SIGINT / SIGTERM, which are forwarded to it).
+    If another soiree command already started the server of that data directory, it is not
+    started twice: this command follows it instead, as if it had started it (it stays in the
+    foreground while the server runs, and stops it on SIGINT / SIGTERM), so that a process
+    manager such as honcho sees one long-running ``redis`` process whichever process came first.
     """
     policy = _check_appendfsync(appendfsync)
     paths = _prepare(embedded_paths(data_dir))
     with _SignalForwarder() as forwarder:
         with _locked(paths.lock):
-            if _answers(paths.socket) or _running_pid(paths) is not None:
-                _say(
-                    f"a server for {paths.data_dir} already runs at {paths.url}; "
-                    "not starting a second one"
-                )
-                return 0
-            _clear_stale(paths)
-            child = _spawn(paths, policy, foreground=True)
-            forwarder.attach(child)
-            try:
-                _wait_ready(paths, timeout=timeout, child=child, quote_log=False)
-            except EmbeddedRedisError:
-                if forwarder.received is None:
-                    _terminate(child)
-                    raise
+            already = _answers(paths.socket) or _running_pid(paths) is not None
+            if not already:
+                _clear_stale(paths)
+                child = _spawn(paths, policy, foreground=True)
+                forwarder.attach(child)
+                try:
+                    _wait_ready(paths, timeout=timeout, child=child, quote_log=False)
+                except EmbeddedRedisError:
+                    if forwarder.received is None:
+                        _terminate(child)
+                        raise
+        if already:
+            return _follow(paths, forwarder)
         if child.poll() is None:
             _say(f"serving {paths.data_dir} at {paths.url} (Ctrl-C to stop)")
         returncode = child.wait()

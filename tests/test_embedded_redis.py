@@ -254,7 +254,7 @@ FOREGROUND += "; sys.exit(run_foreground(Path(sys.argv[1])))"
 def test_run_foreground_serves_until_sigterm(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """soiree redis serves the data dir, refuses a second copy, and stops cleanly on SIGTERM."""
+    """soiree redis serves the data dir; a second one follows it and stops it on SIGTERM."""
     paths = embedded_paths(data_dir)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     foreground = subprocess.Popen(
@@ -272,10 +272,24 @@ def test_run_foreground_serves_until_sigterm(
             time.sleep(0.02)
         pid = processes_running(paths)[0]
         assert ensure_embedded(data_dir) == paths.url  # shared, not a second server
-        assert run_foreground(data_dir) == 0
-        assert "already runs" in capsys.readouterr().err
-        assert processes_running(paths) == [pid]
-        foreground.send_signal(signal.SIGTERM)
+        follower = subprocess.Popen(
+            [sys.executable, "-c", FOREGROUND, str(data_dir)],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            time.sleep(1.0)
+            assert follower.poll() is None  # it stays in the foreground, following
+            assert processes_running(paths) == [pid]
+            follower.send_signal(signal.SIGTERM)
+            _, follower_err = follower.communicate(timeout=15)
+        finally:
+            follower.kill()
+            follower.wait()
+        assert follower.returncode == 0, follower_err
+        assert "already runs" in follower_err
         _, stderr = foreground.communicate(timeout=15)
     finally:
         foreground.kill()
