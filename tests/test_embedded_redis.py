@@ -31,7 +31,6 @@ from ingest.embedded_redis import (
     redact_url,
     render_config,
     resolve_redis_url,
-    run_foreground,
     stop_embedded,
 )
 from ingest.stream_store import StreamStore
