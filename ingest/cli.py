@@ -150,6 +150,75 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redis_cmd.set_defaults(handler="ingest.redis_command:run")
 
+    sources = commands.add_parser(
+        "sources",
+        help="serve a night's fixtures as its emulated sources (liveblog, feed, results)",
+        description="Serve the liveblog page, the RSS feed and the results endpoint of a night"
+        " as they stood at each moment of the virtual clock, with ETag and Last-Modified, so"
+        " that `soiree ingest` polls a rehearsal end to end (see docs/sources.md).",
+    )
+    _add_night_options(sources)
+    add_clock_options(sources)
+    sources.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    sources.add_argument(
+        "--port", type=int, default=8750, help="port to listen on, 0 for any (default: 8750)"
+    )
+    sources.add_argument(
+        "--page-size",
+        type=int,
+        default=20,
+        metavar="N",
+        help="entries on the liveblog page, newest first (default: 20)",
+    )
+    sources.add_argument(
+        "--interval",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="polling interval advertised by Cache-Control: max-age (default: 5)",
+    )
+    sources.add_argument(
+        "--loop",
+        action="store_true",
+        help="start the night again three intervals (at least 1 s) after its end",
+    )
+    sources.set_defaults(handler="replay.sources_command:run")
+
+    ingest = commands.add_parser(
+        "ingest",
+        help="poll the configured sources (liveblog, feeds, results) into the stream",
+        description="Poll every source of a sources.toml (docs/ingest.md) and append what is"
+        " new, edited or deleted to the stream, once, however many ingest processes run."
+        " Stops cleanly on Ctrl-C or SIGTERM.",
+    )
+    _add_night_options(ingest)
+    _add_redis_options(ingest)
+    ingest.add_argument(
+        "--config",
+        metavar="FILE",
+        help="the sources file (default: $SOIREE_SOURCES_CONFIG, else the night's"
+        " sources.toml, which polls `soiree sources`)",
+    )
+    ingest.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="resolve the sources' relative URLs against this instead of the file's base_url"
+        " (default: $SOIREE_SOURCES_URL)",
+    )
+    ingest_mode = ingest.add_mutually_exclusive_group()
+    ingest_mode.add_argument(
+        "--burst",
+        action="store_true",
+        help="poll each source until nothing changes, then exit (status 1 if a source failed)",
+    )
+    ingest_mode.add_argument(
+        "--status", action="store_true", help="print the sources' health and exit"
+    )
+    ingest.add_argument("--json", action="store_true", help="with --status: print JSON")
+    ingest.set_defaults(handler="ingest.ingest_command:run")
+
     return parser
 
 

@@ -28,6 +28,12 @@ import redis.asyncio
 from ingest.embedded_redis import connect, find_redis_server
 from ingest.stream_store import StreamStore
 
+# Fixtures of each part live in tests/plugins/, one module a part, registered here once.
+pytest_plugins = [
+    "tests.plugins.sources",
+    "tests.plugins.ingest",
+]
+
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
 TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
 

@@ -1,0 +1,1 @@
+"""Pytest plugins shipped with the test suite (registered from ``tests/conftest.py``)."""

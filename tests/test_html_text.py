@@ -1,0 +1,74 @@
+"""Tests for ingest.html_text: HTML to plain text with paragraphs, and safe decoding."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from selectolax.lexbor import LexborHTMLParser
+
+from ingest.html_text import decode_html, fragment_text, node_text
+from ingest.update import clean_text
+
+
+def test_paragraphs_joined_by_blank_line() -> None:
+    """Each block is a paragraph; paragraphs are separated by one blank line."""
+    assert fragment_text("<p>one</p><p>two</p>\n<div>three</div>") == "one\n\ntwo\n\nthree"
+
+
+def test_br_inline_and_entities() -> None:
+    """<br> breaks a line, inline elements join, entities decode, spaces collapse."""
+    text = fragment_text("<p>a &amp; <b>b</b>\n   c<br>d&nbsp;e</p>")
+    assert text == "a & b c\nd e"
+
+
+def test_scripts_styles_and_comments_vanish() -> None:
+    """Content that is not for readers is dropped."""
+    html = "<p>kept<script>alert(1)</script><style>p{}</style><!-- note --></p>"
+    html += "<template>t</template>"
+    assert fragment_text(html) == "kept"
+
+
+def test_lists_and_nesting() -> None:
+    """List items are paragraphs, text around nested blocks keeps its order."""
+    assert fragment_text("intro<ul><li>x</li><li>y</li></ul>outro") == "intro\n\nx\n\ny\n\noutro"
+
+
+def test_escape_sequences_and_controls_removed() -> None:
+    """Terminal escapes and control characters never survive."""
+    assert fragment_text("<p>a\x1b[31mred\x07</p>") == "ared"
+
+
+def test_plain_text_fast_path() -> None:
+    """Text without markup is only cleaned."""
+    assert fragment_text("  juste du texte  ") == "juste du texte"
+
+
+def test_deep_nesting_does_not_exhaust_the_stack() -> None:
+    """A page nested thousands deep is read without recursion."""
+    assert fragment_text("<div>" * 5000 + "deep" + "</div>" * 5000) == "deep"
+
+
+def test_node_text_skips_given_nodes() -> None:
+    """node_text leaves out the nodes it is told to skip (a time element)."""
+    tree = LexborHTMLParser("<article><time>21h15</time><p>Texte</p></article>")
+    article = tree.css_first("article")
+    time_node = tree.css_first("time")
+    assert article is not None
+    assert time_node is not None
+    assert node_text(article, skip=[time_node]) == "Texte"
+
+
+def test_decode_declared_wrong_and_unknown_charsets() -> None:
+    """Declared charset first, then <meta charset>, then UTF-8; bad bytes become U+FFFD."""
+    assert decode_html("déjà".encode("latin-1"), "iso-8859-1") == "déjà"
+    assert decode_html("déjà".encode("latin-1"), "utf-8") == "d\ufffdj\ufffd"
+    assert decode_html("déjà".encode(), "klingon") == "déjà"
+    meta = '<meta charset="windows-1252"><p>é</p>'.encode("cp1252")
+    assert decode_html(meta, None).endswith("<p>é</p>")
+
+
+@given(st.text())
+def test_any_text_in_a_paragraph_comes_out_clean(text: str) -> None:
+    """Whatever the text, the result is already clean (clean_text leaves it alone)."""
+    result = fragment_text("<p>" + text.replace("<", "&lt;").replace("&", "&amp;") + "</p>")
+    assert clean_text(result) == result
