@@ -15,7 +15,8 @@ key                                     type    holds
                                                 retention (gap detection)
 ``{stream}:health:{source}``            hash    one source's poller health (last success,
                                                 last error, consecutive errors, status)
-``{stream}:entries:{source}``           hash    one poller's diff state (entry -> digest)
+``{stream}:entries:{source}``           hash    a poller's diff state: uid -> update JSON,
+                                                plus ``@version`` (the document applied)
 ``{stream}:sources``                    set     names of the sources that have health
 ``{stream}:entries:{source}:lock``      string  holder of that state's apply lock (PX)
 ``{stream}:replay:control``             (any)   a replay's pause / resume control (its
