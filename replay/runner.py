@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from ingest.keys import replay_clock_key
+from ingest.keys import replay_clock_key, replay_control_key
 from ingest.stream_store import StreamStore
 from ingest.update import Update
 from replay.clock import AnchoredClock, Lateness, ReplayPlan
@@ -22,6 +22,9 @@ from replay.clock import AnchoredClock, Lateness, ReplayPlan
 __all__ = ["ReplayReport", "replay_into_stream"]
 
 ProgressCallback = Callable[[int, Update], None]
+
+# How often the replay reads its control key (the ticker's pause / resume).
+CONTROL_POLL_SECONDS = 0.25
 
 
 @dataclass(slots=True)
@@ -61,10 +64,32 @@ async def replay_into_stream(
 
     With ``loop``, the night starts again after its last update, each pass appending the
     night anew (the stream's dedupe state is reset between passes). ``stop`` ends the replay
-    cleanly between two batches.
+    cleanly between two batches. The ticker pauses and resumes the replay through
+    :func:`ingest.keys.replay_control_key` (see :func:`obey_control`).
     """
     clock = clock or AnchoredClock()
     stop = stop or asyncio.Event()
+    await store.redis.delete(replay_control_key(store.stream))
+    control = asyncio.create_task(obey_control(store, clock, plan, speed=speed))
+    try:
+        return await _replay(
+            store, updates, plan, clock=clock, stop=stop, progress=progress, loop=loop, speed=speed
+        )
+    finally:
+        control.cancel()
+
+
+async def _replay(
+    store: StreamStore,
+    updates: Sequence[Update],
+    plan: ReplayPlan,
+    *,
+    clock: AnchoredClock,
+    stop: asyncio.Event,
+    progress: ProgressCallback | None,
+    loop: bool,
+    speed: float,
+) -> ReplayReport:
     report = ReplayReport()
     batches = _batches(plan)
     done = 0
@@ -92,6 +117,34 @@ async def replay_into_stream(
         if not loop or stop.is_set():
             return report
         await store.reset_dedupe()
+
+
+async def obey_control(
+    store: StreamStore,
+    clock: AnchoredClock,
+    plan: ReplayPlan,
+    *,
+    speed: float,
+    every: float = CONTROL_POLL_SECONDS,
+) -> None:
+    """Pause or resume ``clock`` as the control key asks (``"pause"`` / ``"resume"``).
+
+    The key holds the state wanted (written by the ticker's ``p``); on each change the clock
+    hash is rewritten at once, so the ticker sees the new state without waiting for an append.
+    """
+    key = replay_control_key(store.stream)
+    while True:
+        wanted = await store.redis.get(key)
+        if wanted == "pause" and not clock.paused:
+            clock.pause()
+        elif wanted == "resume" and clock.paused:
+            clock.resume()
+        else:
+            await asyncio.sleep(every)
+            continue
+        virtual = plan.virtual_time(clock.elapsed())
+        if virtual is not None:
+            await _publish_clock(store, virtual, speed=speed, paused=clock.paused)
 
 
 async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event) -> bool:
