@@ -71,6 +71,7 @@ __all__ = [
     "connect",
     "default_data_dir",
     "embedded_paths",
+    "embedded_running",
     "ensure_embedded",
     "find_redis_server",
     "redact_url",
@@ -467,6 +468,12 @@ def _wait_gone(paths: EmbeddedPaths, pid: int | None, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise EmbeddedRedisError(f"redis-server for {paths.data_dir} did not stop")
         time.sleep(_POLL_INTERVAL)
+
+
+def embedded_running(data_dir: Path) -> bool:
+    """Whether the embedded server of ``data_dir`` runs and answers now."""
+    paths = embedded_paths(data_dir)
+    return paths.data_dir.is_dir() and _answers(paths.socket)
 
 
 def stop_embedded(data_dir: Path, *, timeout: float = _STOP_TIMEOUT) -> bool:

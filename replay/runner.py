@@ -115,6 +115,10 @@ async def _replay(
                     progress(done, update)
             await _publish_clock(store, batch[-1].at, speed=speed, paused=clock.paused)
         if not loop or stop.is_set():
+            if not stop.is_set() and batches:
+                await _publish_clock(
+                    store, updates[batches[-1][1][-1]].at, speed=speed, paused=False, finished=True
+                )
             return report
         await store.reset_dedupe()
 
@@ -130,21 +134,25 @@ async def obey_control(
     """Pause or resume ``clock`` as the control key asks (``"pause"`` / ``"resume"``).
 
     The key holds the state wanted (written by the ticker's ``p``); on each change the clock
-    hash is rewritten at once, so the ticker sees the new state without waiting for an append.
+    hash is rewritten at once, so the ticker sees the new state without waiting for an append,
+    and once a second anyway, so that the ticker's clock runs between sparse appends.
     """
     key = replay_control_key(store.stream)
+    published = 0.0
     while True:
         wanted = await store.redis.get(key)
+        changed = True
         if wanted == "pause" and not clock.paused:
             clock.pause()
         elif wanted == "resume" and clock.paused:
             clock.resume()
         else:
-            await asyncio.sleep(every)
-            continue
+            changed = False
         virtual = plan.virtual_time(clock.elapsed())
-        if virtual is not None:
+        if virtual is not None and (changed or time.monotonic() - published >= 1.0):
             await _publish_clock(store, virtual, speed=speed, paused=clock.paused)
+            published = time.monotonic()
+        await asyncio.sleep(every)
 
 
 async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event) -> bool:
@@ -162,7 +170,7 @@ async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event
 
 
 async def _publish_clock(
-    store: StreamStore, virtual: datetime, *, speed: float, paused: bool
+    store: StreamStore, virtual: datetime, *, speed: float, paused: bool, finished: bool = False
 ) -> None:
     """Leave the replay's virtual time where the ticker can show it."""
     await store.redis.hset(
@@ -172,5 +180,6 @@ async def _publish_clock(
             "wall": f"{time.time():.6f}",
             "speed": "max" if speed == float("inf") else f"{speed:g}",
             "paused": "1" if paused else "0",
+            "finished": "1" if finished else "0",
         },
     )
