@@ -96,6 +96,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    demo = commands.add_parser(
+        "demo",
+        help="everything at once: the night replayed through sources, pollers, web page, ticker",
+        description="Bring up, on the embedded Redis (or --redis-url): the emulated sources"
+        " replaying the night, the pollers reading them, the broadcaster and its web page (its"
+        " address is printed) and the ticker in the foreground. q or Ctrl-C stops every part."
+        " Each run writes a stream of its own (<night stream>:replay:N).",
+    )
+    _add_night_options(demo)
+    _add_redis_options(demo)
+    add_clock_options(demo)
+    demo.set_defaults(speed="60", max_gap="5m")
+    demo.add_argument("--host", default="127.0.0.1", help="web page address (default 127.0.0.1)")
+    demo.add_argument(
+        "--port", type=int, default=8765, help="web page port (default 8765, else any free one)"
+    )
+    demo.add_argument("--loop", action="store_true", help="start the night again at its end")
+    demo.set_defaults(handler="replay.demo_command:run")
+
     replay = commands.add_parser(
         "replay",
         help="replay a night's fixtures straight into the stream",
@@ -219,6 +238,86 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--json", action="store_true", help="with --status: print JSON")
     ingest.set_defaults(handler="ingest.ingest_command:run")
 
+    serve = commands.add_parser(
+        "serve",
+        help="relay the stream to websocket clients and serve the web page",
+        description="Serve one port: /ws for websocket clients (hello, snapshot, backlog"
+        " after ?since=ID, then live updates; see docs/protocol.md), / for the web page,"
+        " /healthz and /metrics. One Redis reader fans out to every client.",
+    )
+    _add_night_options(serve)
+    _add_redis_options(serve)
+    server_group = serve.add_argument_group("server")
+    server_group.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    server_group.add_argument(
+        "--port", type=int, metavar="N", help="port to listen on (default: $PORT, else 8765)"
+    )
+    server_group.add_argument(
+        "--allowed-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a web origin (https://newsroom.example) whose pages may open the websocket,"
+        " besides the page served here; repeatable; '*' allows any",
+    )
+    server_group.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require this read token (first line of FILE) from clients, as ?token= or"
+        " Authorization: Bearer (default: $SOIREE_READ_TOKEN; none: open)",
+    )
+    server_group.add_argument(
+        "--max-pending-bytes",
+        default="1M",
+        metavar="SIZE",
+        help="close a client (code 4008) when this much is still unsent to it (default: 1M)",
+    )
+    server_group.add_argument(
+        "--recent",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="updates kept in memory; a client without ?since= gets these (default: 1000)",
+    )
+    serve.set_defaults(handler="ticker.serve_command:run")
+
+    ticker = commands.add_parser(
+        "ticker",
+        help="show the night live in the terminal: scoreboard, turnout, feed, sources",
+        description="Show the night live in the terminal (docs/ticker.md): the latest count"
+        " with its counted share, the turnout checkpoints, the feed of updates, the sources'"
+        " health. Reads the stream from Redis, or relays a broadcaster with --ws. Keys: p"
+        " pauses / resumes a replay's stream, q quits.",
+    )
+    _add_night_options(ticker)
+    _add_redis_options(ticker)
+    ticker_group = ticker.add_argument_group("ticker")
+    ticker_group.add_argument(
+        "--ws",
+        metavar="URL",
+        help="relay the broadcaster at this websocket URL (ws://host:8765/ws) instead of"
+        " reading Redis; reconnects and resumes by itself ($SOIREE_READ_TOKEN: read token)",
+    )
+    ticker_group.add_argument(
+        "--kinds",
+        metavar="KIND,...",
+        help="show only these kinds (turnout, count, estimate, speech, rally, milestone, news)",
+    )
+    ticker_group.add_argument(
+        "--sources", metavar="NAME,...", help="show only the updates of these sources"
+    )
+    ticker_group.add_argument(
+        "--once", action="store_true", help="print one frame of the night so far and exit"
+    )
+    ticker_group.add_argument(
+        "--items",
+        type=int,
+        default=20,
+        metavar="N",
+        help="feed items in a --once frame (default: 20; live, the feed fills the screen)",
+    )
+    ticker.set_defaults(handler="ticker.ticker_command:run")
     return parser
 
 

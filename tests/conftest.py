@@ -32,6 +32,8 @@ from ingest.stream_store import StreamStore
 pytest_plugins = [
     "tests.plugins.sources",
     "tests.plugins.ingest",
+    "tests.plugins.broadcaster",
+    "tests.plugins.ticker",
 ]
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).

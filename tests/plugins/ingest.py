@@ -36,7 +36,6 @@ from ingest.night import Night
 from ingest.source_config import IngestConfig
 from ingest.update import Update
 
-
 __all__ = [
     "FAULT_PATHS",
     "FaultServer",
