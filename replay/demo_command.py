@@ -32,9 +32,8 @@ from ingest.stream_options import connect_client, redis_url_of, stream_maxlen
 from ingest.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.fixtures import NightFixture, find_night
-from replay.options import window_from_options
+from replay.options import window_of
 from replay.sources_server import SOURCES_KEY, build_sources_app, start_sources_server
-from replay.timeline import with_default_start
 from ticker.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.protocol import Filter
 from ticker.serve_command import night_info
@@ -59,12 +58,7 @@ def poll_interval(speed: float) -> float:
 def run(args: argparse.Namespace) -> int:
     """Run ``soiree demo``; return the exit status."""
     fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = with_default_start(
-        window_from_options(
-            fixture.night, speed=args.speed, start=args.start, end=args.end, max_gap=args.max_gap
-        ),
-        fixture,
-    )
+    window = window_of(args, fixture)
     data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
     uses_embedded = not (args.redis_url or _env_redis_url())
     started_here = uses_embedded and not embedded_running(data_dir)

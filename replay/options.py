@@ -8,13 +8,16 @@ next day, as on the liveblog. ``--max-gap`` is a duration (``300``, ``90s``, ``5
 
 from __future__ import annotations
 
+import argparse
 import re
 from datetime import datetime, time, timedelta
 
 from ingest.night import Night
 from replay.clock import ClockError, ReplayWindow, parse_speed
+from replay.fixtures import NightFixture
+from replay.timeline import with_default_start
 
-__all__ = ["parse_duration", "parse_night_time", "window_from_options"]
+__all__ = ["parse_duration", "parse_night_time", "window_from_options", "window_of"]
 
 _CLOCK = re.compile(
     r"(?P<hour>[01]?\d|2[0-3])\s*[:hH]\s*(?P<minute>[0-5]\d)?(?::(?P<second>[0-5]\d))?"
@@ -75,3 +78,11 @@ def window_from_options(
         end=None if end is None else parse_night_time(end, night, option="--to"),
         max_gap=None if max_gap is None else parse_duration(max_gap),
     )
+
+
+def window_of(args: argparse.Namespace, fixture: NightFixture) -> ReplayWindow:
+    """The window of ``args``' clock options (``add_clock_options``), ``--from`` defaulted."""
+    window = window_from_options(
+        fixture.night, speed=args.speed, start=args.start, end=args.end, max_gap=args.max_gap
+    )
+    return with_default_start(window, fixture)

@@ -24,9 +24,9 @@ from ingest.stream_store import StreamStore
 from ingest.update import Update
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
 from replay.fixtures import NightFixture, find_night
-from replay.options import window_from_options
+from replay.options import window_of
 from replay.runner import ReplayReport, replay_into_stream
-from replay.timeline import night_updates, with_default_start
+from replay.timeline import night_updates
 
 __all__ = ["run"]
 
@@ -34,12 +34,7 @@ __all__ = ["run"]
 def run(args: argparse.Namespace) -> int:
     """Run ``soiree replay``; return the exit status."""
     fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = with_default_start(
-        window_from_options(
-            fixture.night, speed=args.speed, start=args.start, end=args.end, max_gap=args.max_gap
-        ),
-        fixture,
-    )
+    window = window_of(args, fixture)
     updates = night_updates(fixture, seen=datetime.now(UTC))
     plan = plan_replay([update.at for update in updates], window)
     if not plan.order:

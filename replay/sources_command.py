@@ -23,7 +23,7 @@ from rich.status import Status
 
 from ingest.errors import CommandError
 from replay.fixtures import NightFixture, find_night
-from replay.options import window_from_options
+from replay.options import window_of
 from replay.source_documents import Document, published_instants
 from replay.sources_server import (
     PATHS,
@@ -32,7 +32,6 @@ from replay.sources_server import (
     build_sources_app,
     start_sources_server,
 )
-from replay.timeline import with_default_start
 
 __all__ = ["run"]
 
@@ -55,12 +54,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
     fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = with_default_start(
-        window_from_options(
-            fixture.night, speed=args.speed, start=args.start, end=args.end, max_gap=args.max_gap
-        ),
-        fixture,
-    )
+    window = window_of(args, fixture)
     app = build_sources_app(
         fixture, window, page_size=args.page_size, interval=args.interval, loop=args.loop
     )
