@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
+from redis.asyncio.connection import Connection
+from redis.exceptions import NoScriptError, ResponseError
 
 from ingest import keys
 from ingest.update import Op, Update
@@ -49,20 +50,27 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 # KEYS: stream, seen hash, trimmed id.
-# ARGV: maxlen, then one group of four per update, in order: uid, content digest, data JSON, op
-# hint. The hint is "delete" for a delete; anything else ("add", "edit") asks for an upsert,
-# whose op the script decides from seen[uid]. Returns one reply per group: {1, op, id} when it
-# appended, {0, hint} when it wrote nothing. Retention runs once, after the last group.
+# ARGV: maxlen, then one record per update, in order (see _record): a hint, "d" for a delete and
+# "u" for an upsert (whose op the script decides from seen[uid]); the content digest (32 hex
+# digits); the uid's length in bytes, ":" and the uid; then the entry's data JSON. One argument
+# per update rather than four: packing arguments is most of redis-py's cost per update.
+# Returns one string per record: the op's initial and the entry id ("a1485716460000-0") when it
+# appended, "" when it wrote nothing. Retention runs once, after the last record.
 APPEND_SCRIPT: Final = """
 local stream, seen, trimmed = KEYS[1], KEYS[2], KEYS[3]
 local maxlen = tonumber(ARGV[1])
 local tombstone = '@TOMBSTONE@'
+local sub, find = string.sub, string.find
 local replies = {}
-for i = 2, #ARGV, 4 do
-  local uid, digest, data, hint = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
+for i = 2, #ARGV do
+  local record = ARGV[i]
+  local digest = sub(record, 2, 33)
+  local colon = find(record, ':', 34, true)
+  local uid_end = colon + tonumber(sub(record, 34, colon - 1))
+  local uid = sub(record, colon + 1, uid_end)
   local previous = redis.call('HGET', seen, uid)
   local op = nil
-  if hint == 'delete' then
+  if sub(record, 1, 1) == 'd' then
     if previous and previous ~= tombstone then
       op = 'delete'
       digest = tombstone
@@ -71,11 +79,12 @@ for i = 2, #ARGV, 4 do
     if not previous or previous == tombstone then op = 'add' else op = 'edit' end
   end
   if op then
+    local data = sub(record, uid_end + 1)
     local id = redis.call('XADD', stream, '*', 'uid', uid, 'op', op, 'data', data)
     redis.call('HSET', seen, uid, digest)
-    replies[#replies + 1] = {1, op, id}
+    replies[i - 1] = sub(op, 1, 1) .. id
   else
-    replies[#replies + 1] = {0, hint}
+    replies[i - 1] = ''
   end
 end
 local excess = redis.call('XLEN', stream) - maxlen
@@ -97,7 +106,8 @@ return replies
 
 # Updates per script call in append_many: enough to amortise the call, short enough (a
 # couple of milliseconds of server time) not to stall other clients.
-_APPEND_CHUNK: Final = 256
+_APPEND_CHUNK: Final = 128
+_OP_OF_INITIAL: Final = {op.value[0]: op for op in Op}
 _HISTORY_CHUNK: Final = 1000
 _STREAM_ID: Final = re.compile(r"(\d{1,20})(?:-(\d{1,20}))?")
 _MAX_ID_PART: Final = 2**64 - 1
@@ -149,6 +159,10 @@ class AppendOutcome:
     appended: bool
     id: str | None
     op: Op
+
+
+# What an append that wrote nothing returns (immutable, so shared), by the op asked for.
+_NOTHING_WRITTEN: Final = {op: AppendOutcome(appended=False, id=None, op=op) for op in Op}
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +229,9 @@ class StreamStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _script_args(self, update: Update) -> tuple[str, str, str, str]:
-        data = update.to_json()
-        for name in ("id", "uid", "op"):
-            data.pop(name, None)
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-        return update.uid, update.content_digest(), payload, update.op.value
-
-    def _chunk_args(self, updates: Sequence[Update]) -> list[str | int]:
-        args: list[str | int] = [self.maxlen]
-        for update in updates:
-            args.extend(self._script_args(update))
+    def _chunk_args(self, updates: Sequence[Update]) -> list[bytes | int]:
+        args: list[bytes | int] = [self.maxlen]
+        args.extend(map(_record, updates))
         return args
 
     async def append(self, update: Update) -> AppendOutcome:
@@ -233,8 +239,8 @@ class StreamStore:
 
         An update whose op is ``delete`` is appended as :meth:`delete` would.
         """
-        replies = await self._script(keys=self._keys, args=self._chunk_args([update]))
-        return _outcome(replies[0])
+        (outcome,) = await self.append_many([update])
+        return outcome
 
     async def append_many(self, updates: Sequence[Update]) -> list[AppendOutcome]:
         """Append several updates, in order: pipelined EVALSHA, each call taking a chunk.
@@ -254,7 +260,8 @@ class StreamStore:
         for _attempt in range(2):
             pending = await self._evalsha_chunks(chunks, pending, replies)
             if not pending:
-                return [_outcome(reply) for chunk in replies for reply in chunk]
+                flat = [reply for chunk in replies for reply in chunk]
+                return list(map(_outcome, flat, updates))
             # The server lost its scripts (restart, SCRIPT FLUSH): load it and redo those.
             self._script.sha = await self._redis.script_load(APPEND_SCRIPT)
         raise NoScriptError("the append script keeps disappearing from the server")
@@ -262,11 +269,20 @@ class StreamStore:
     async def _evalsha_chunks(
         self, chunks: Sequence[Sequence[Update]], indexes: list[int], replies: list[Any]
     ) -> list[int]:
-        """One EVALSHA per chunk, pipelined; return the indexes of chunks that hit NOSCRIPT."""
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for index in indexes:
-                pipe.evalsha(self._script.sha, 3, *self._keys, *self._chunk_args(chunks[index]))
-            results = await pipe.execute(raise_on_error=False)
+        """One EVALSHA per chunk, pipelined; return the indexes of chunks that hit NOSCRIPT.
+
+        Retried as redis-py retries a pipeline (on connection errors and timeouts, with the
+        client's backoff): harmless, the appends being idempotent.
+        """
+        pool = self._redis.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            results = await connection.retry.call_with_retry(
+                lambda: self._send_chunks(connection, chunks, indexes),
+                lambda _error: connection.disconnect(),
+            )
+        finally:
+            await pool.release(connection)
         missing: list[int] = []
         for index, result in zip(indexes, results, strict=True):
             if isinstance(result, NoScriptError):
@@ -276,6 +292,35 @@ class StreamStore:
             else:
                 replies[index] = result
         return missing
+
+    async def _send_chunks(
+        self, connection: Connection, chunks: Sequence[Sequence[Update]], indexes: list[int]
+    ) -> list[Any]:
+        """Send each chunk as soon as it is encoded, then read every reply.
+
+        A pipeline would encode every chunk before sending the first; sending each at once
+        lets the server run chunk k (on another core) while this process encodes chunk k + 1.
+        One connection, in order: each update is still decided after the ones before it.
+        """
+        done = False
+        try:
+            for position, index in enumerate(indexes):
+                command = connection.pack_command(
+                    "EVALSHA", self._script.sha, 3, *self._keys, *self._chunk_args(chunks[index])
+                )
+                await connection.send_packed_command(command, check_health=position == 0)
+            results: list[Any] = []
+            for _ in indexes:
+                try:
+                    results.append(await connection.read_response())
+                except ResponseError as error:
+                    results.append(error)
+            done = True
+            return results
+        finally:
+            if not done:
+                # Replies may still be on their way: this connection must not serve anyone else.
+                await connection.disconnect(nowait=True)
 
     async def delete(self, update: Update) -> AppendOutcome:
         """Append a ``delete`` of ``update.uid``, once, if the uid is on the stream and live.
@@ -418,11 +463,20 @@ class StreamStore:
             return None
 
 
-def _outcome(reply: Any) -> AppendOutcome:
-    appended = int(reply[0]) == 1
-    return AppendOutcome(
-        appended=appended, id=str(reply[2]) if appended else None, op=Op(str(reply[1]))
-    )
+def _record(update: Update) -> bytes:
+    """The script's argument for one update (see :data:`APPEND_SCRIPT`)."""
+    uid = update.uid.encode("utf-8")
+    hint = b"d" if update.op is Op.DELETE else b"u"
+    digest = update.content_digest().encode("ascii")
+    return b"%b%b%d:%b%b" % (hint, digest, len(uid), uid, update.stream_data())
+
+
+def _outcome(reply: Any, update: Update) -> AppendOutcome:
+    """What the script's reply for ``update`` says it did."""
+    if not reply:
+        return _NOTHING_WRITTEN[update.op]
+    text = str(reply)
+    return AppendOutcome(appended=True, id=text[1:], op=_OP_OF_INITIAL[text[0]])
 
 
 def _entries_of(reply: Any) -> list[Any]:

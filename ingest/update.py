@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Final
 
+import orjson
+
 __all__ = [
     "KINDS",
     "Figures",
@@ -38,6 +40,7 @@ __all__ = [
     "Update",
     "UpdateError",
     "clean_text",
+    "compact_json",
     "parse_instant",
 ]
 
@@ -84,6 +87,10 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|[\x90\x9d\x9e\x9f][^\x9c\x07]*[\x9c\x07]?"  # 8-bit DCS/OSC/PM/APC strings
 )
 _HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Whitespace (for str.split) that clean_text removes as control characters, unlike line
+# breaks, tabs and the spaces of French typography (no-break before ":", narrow no-break
+# before "%"), which only need tidying: str.isprintable() counts none of them as printable.
+_CONTROL_WHITESPACE: Final = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
 
 
 def clean_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
@@ -93,6 +100,37 @@ def clean_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
     control or format character (bell, carriage return, backspace, bidi overrides, zero-width
     joiners...) is removed, so the result is safe to print on a terminal as it is.
     """
+    if raw.isprintable() or (
+        "".join(raw.split()).isprintable() and not _CONTROL_WHITESPACE.search(raw)
+    ):
+        # No control, format or unassigned character but line breaks and tabs (so no escape
+        # sequence either: ESC is a control character): nothing to remove, only spaces and
+        # paragraphs to tidy, without a Python-level loop over every character.
+        return _paragraphs(raw.replace("\r\n", "\n").replace("\r", "\n"), max_length)
+    return _clean_any_text(raw, max_length=max_length)
+
+
+def _paragraphs(text: str, max_length: int) -> str:
+    """Spaces collapsed, lines stripped, at most one blank line between paragraphs, capped."""
+    lines = [_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n")]
+    paragraphs: list[str] = []
+    blank = False
+    for line in lines:
+        if not line:
+            blank = bool(paragraphs)
+            continue
+        if blank:
+            paragraphs.append("")
+            blank = False
+        paragraphs.append(line)
+    cleaned = "\n".join(paragraphs)
+    if len(cleaned) > max_length:
+        return cleaned[: max_length - 1].rstrip() + "…"
+    return cleaned
+
+
+def _clean_any_text(raw: str, *, max_length: int) -> str:
+    """:func:`clean_text` for any text, character by character."""
     text = _ESCAPE_SEQUENCE.sub("", raw)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     kept: list[str] = []
@@ -106,21 +144,7 @@ def clean_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
         if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
             continue
         kept.append(char)
-    lines = [_HORIZONTAL_SPACE.sub(" ", line).strip() for line in "".join(kept).split("\n")]
-    paragraphs: list[str] = []
-    blank = False
-    for line in lines:
-        if not line:
-            blank = bool(paragraphs)
-            continue
-        if blank:
-            paragraphs.append("")
-            blank = False
-        paragraphs.append(line)
-    cleaned = "\n".join(paragraphs)
-    if len(cleaned) > max_length:
-        cleaned = cleaned[: max_length - 1].rstrip() + "…"
-    return cleaned
+    return _paragraphs("".join(kept), max_length)
 
 
 def parse_instant(value: object, *, field_name: str) -> datetime:
@@ -139,7 +163,10 @@ def parse_instant(value: object, *, field_name: str) -> datetime:
 def _number(value: object, *, field_name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise UpdateError(f"{field_name}: expected a number, got {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits, as JSON allows
+        raise UpdateError(f"{field_name}: number out of range") from None
     if not math.isfinite(number):
         raise UpdateError(f"{field_name}: not a finite number")
     return number
@@ -170,6 +197,79 @@ def _short_string(value: object, *, field_name: str) -> str:
     if "\n" in cleaned or not cleaned:
         raise UpdateError(f"{field_name}: must be a single line of text")
     return cleaned
+
+
+# -- JSON text ----------------------------------------------------------------------------------
+#
+# Every JSON text of an update is compact UTF-8 (``ensure_ascii=False``, ``separators=(",", ":")``)
+# and must stay byte for byte what the standard library writes: the content digest is a hash of
+# that text, and the digests already stored in a stream's dedupe hash must keep matching. orjson
+# writes the same bytes for every string, key order and integer of 64 bits, and for every float
+# except two cases where it picks another, equally valid, spelling: floats below 1e-4 in
+# magnitude (``0.00001`` for ``1e-05``) and integers beyond 64 bits (which it refuses). Content
+# holding either goes through the standard library; everything else through orjson, about ten
+# times faster (this is most of an append's client-side cost).
+
+_ORJSON_MIN_FLOAT: Final = 1e-4
+_ORJSON_INT_RANGE: Final = range(-(2**63), 2**64)
+
+
+def _orjson_safe(tree: Mapping[str, Any]) -> bool:
+    """Whether orjson writes ``tree`` (figures' JSON: numbers, strings, objects of those)
+    exactly as :mod:`json` does."""
+    for value in tree.values():
+        kind = type(value)
+        if kind is float:
+            if value != 0 and abs(value) < _ORJSON_MIN_FLOAT:
+                return False
+        elif kind is int:
+            if value not in _ORJSON_INT_RANGE:
+                return False
+        elif kind is dict:
+            if not _orjson_safe(value):
+                return False
+        elif kind is not str:
+            return False
+    return True
+
+
+def _fast_json_ok(data: Mapping[str, Any]) -> bool:
+    """Whether orjson may write ``data``, an update's JSON (only ``figures`` holds numbers
+    orjson could spell differently; the rest are strings and small integers)."""
+    figures = data.get("figures")
+    return figures is None or (isinstance(figures, dict) and _orjson_safe(figures))
+
+
+def _dumps(data: Mapping[str, Any], *, sort_keys: bool, fast: bool) -> bytes:
+    if fast:
+        try:
+            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
+        except TypeError:
+            pass  # a lone surrogate or a huge integer: let the standard library decide
+    text = json.dumps(data, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
+    return text.encode("utf-8")
+
+
+def compact_json(data: Mapping[str, Any], *, sort_keys: bool = False) -> bytes:
+    """An update's JSON ``data`` as compact UTF-8, exactly as ``json.dumps(data,
+    ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` writes it."""
+    return _dumps(data, sort_keys=sort_keys, fast=_fast_json_ok(data))
+
+
+# The last ``seen`` written, and its text: a poll or a replay batch stamps every update with
+# the same datetime object, so most calls skip isoformat (a datetime is immutable, and the
+# cache holds it, so the object compared is never another one at the same address).
+_last_seen: tuple[datetime, str] = (datetime.min.replace(tzinfo=UTC), "")
+
+
+def _seen_text(seen: datetime) -> str:
+    global _last_seen  # noqa: PLW0603 - a one-entry cache
+    cached = _last_seen
+    if cached[0] is seen:
+        return cached[1]
+    text = seen.isoformat()
+    _last_seen = (seen, text)
+    return text
 
 
 def _compact_number(number: float) -> int | float:
@@ -351,6 +451,9 @@ class Update:
     figures: Figures | None = None
     round: int | None = None
     id: str | None = None
+    # (content digest, stream data) once computed: both come from one build of the content.
+    # Not a value of the update (no init, repr or comparison); ``replace`` starts without it.
+    _encoded: tuple[str, bytes] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.uid or len(self.uid) > MAX_NAME_LENGTH:
@@ -383,11 +486,33 @@ class Update:
         return data
 
     def content_digest(self) -> str:
-        """A stable digest of :meth:`content_json`, the key of edit detection and dedupe."""
-        canonical = json.dumps(
-            self.content_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":")
-        )
-        return hashlib.blake2b(canonical.encode("utf-8"), digest_size=16).hexdigest()
+        """A stable digest of :meth:`content_json`, the key of edit detection and dedupe.
+
+        BLAKE2b (16 bytes, hex) of the content's canonical JSON: compact, UTF-8, keys sorted.
+        """
+        return self._encode()[0]
+
+    def stream_data(self) -> bytes:
+        """The ``data`` field of this update's stream entry, as compact UTF-8 JSON.
+
+        :meth:`to_json` without ``id``, ``uid`` and ``op`` (which the entry holds apart):
+        ``seen``, then the content.
+        """
+        return self._encode()[1]
+
+    def _encode(self) -> tuple[str, bytes]:
+        """The digest and the stream data, from one build of the content (computed once)."""
+        encoded = self._encoded
+        if encoded is None:
+            content = self.content_json()
+            fast = _fast_json_ok(content)
+            canonical = _dumps(content, sort_keys=True, fast=fast)
+            digest = hashlib.blake2b(canonical, digest_size=16).hexdigest()
+            data = _dumps({"seen": _seen_text(self.seen), **content}, sort_keys=False, fast=fast)
+            encoded = (digest, data)
+            # Frozen, but this is a cache of what the fields determine, not a field's value.
+            object.__setattr__(self, "_encoded", encoded)
+        return encoded
 
     def to_json(self) -> dict[str, Any]:
         """The full JSON object of DESIGN.md, ``id`` included when known."""
@@ -402,7 +527,13 @@ class Update:
 
     def to_json_text(self) -> str:
         """The JSON object as compact text (UTF-8 characters kept as they are)."""
-        return json.dumps(self.to_json(), ensure_ascii=False, separators=(",", ":"))
+        data = self.to_json()
+        if _fast_json_ok(data):
+            try:
+                return orjson.dumps(data).decode("utf-8")
+            except TypeError:
+                pass  # a lone surrogate (kept, as json keeps it) or a huge integer
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, data: object) -> Update:

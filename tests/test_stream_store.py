@@ -139,6 +139,28 @@ async def test_entry_fields_are_uid_op_and_data(
     assert await redis_client.hget(keys.seen_key(stream_key), update.uid) == update.content_digest()
 
 
+@pytest.mark.parametrize(
+    "uid",
+    ["feed:élection:2017", "liveblog:12:34:56", "x" * 200, "directe:“Hamon” 🗳️ \u00a0fin"],
+)
+async def test_any_uid_round_trips_through_the_script(store: StreamStore, uid: str) -> None:
+    """Non-ASCII uids, uids holding ':' and the longest uid are stored and deduped as given."""
+    update = Update(
+        uid=uid,
+        at=NIGHT,
+        source="feed",
+        kind=Kind.NEWS,
+        text="Résultats: « 58,65 % »",
+        seen=datetime(2026, 11, 22, 2, 10, tzinfo=UTC),
+    )
+    first, again = await store.append_many([update, update])
+    assert (first.appended, again.appended) == (True, False)
+    (read,) = (await store.history()).updates
+    assert (read.uid, read.text, read.id) == (uid, update.text, first.id)
+    deleted = await store.delete(update)
+    assert (deleted.appended, deleted.op) == (True, Op.DELETE)
+
+
 async def test_append_many_keeps_order_and_decides_ops(store: StreamStore) -> None:
     """A batch is appended in order, with duplicates, edits and deletes decided per update."""
     first, second = make_update(1), make_update(2)

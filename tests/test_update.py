@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.update import Figures, Kind, Op, Previous, Update, UpdateError, clean_text
+from ingest.update import (
+    MAX_TEXT_LENGTH,
+    Figures,
+    Kind,
+    Op,
+    Previous,
+    Update,
+    UpdateError,
+    _clean_any_text,
+    clean_text,
+    compact_json,
+)
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 AT = datetime(2017, 1, 29, 20, 41, tzinfo=PARIS_WINTER)
@@ -167,3 +179,67 @@ def test_round_trip_property(
     )
     back = Update.from_json(json.loads(update.to_json_text()))
     assert back.to_json() == update.to_json()
+
+
+# -- the encodings behind the append: one build of the content, orjson, fast clean_text -------
+
+
+def test_digest_is_the_one_streams_already_hold() -> None:
+    """The digest of a known update is what earlier versions stored in the dedupe hash."""
+    assert count_update().content_digest() == "db76ffbb643452ffc0c961d85ca614d1"
+
+
+def test_stream_data_is_to_json_without_its_ids() -> None:
+    """stream_data() is to_json() less id, uid and op, as the standard library writes it."""
+    update = count_update(id="1700000000000-0", op=Op.EDIT, speaker="Manuel Valls")
+    data = update.to_json()
+    for name in ("id", "uid", "op"):
+        del data[name]
+    expected = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    assert update.stream_data() == expected
+    assert update.to_json_text() == json.dumps(
+        update.to_json(), ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def test_encoding_cache_is_not_part_of_the_value() -> None:
+    """Equal updates stay equal once one is encoded; a replace() encodes its own content."""
+    first, second = count_update(), count_update()
+    first.content_digest()
+    assert first == second
+    assert "_encoded" not in repr(first)
+    later = replace(first, seen=SEEN + timedelta(hours=1))
+    assert later.content_digest() == first.content_digest()
+    assert later.stream_data() != first.stream_data()
+    assert replace(first, text="autre").content_digest() != first.content_digest()
+
+
+numbers = (
+    st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats(min_value=-1e-3, max_value=1e-3)
+    | st.integers(min_value=-(2**70), max_value=2**70)
+)
+
+
+@given(
+    values=st.dictionaries(st.text(max_size=8), numbers, max_size=4),
+    text=st.text(max_size=50),
+    sort_keys=st.booleans(),
+)
+def test_compact_json_writes_what_json_writes(
+    values: dict[str, float], text: str, sort_keys: bool
+) -> None:
+    """Byte for byte the standard library's text, for any number (tiny floats, huge ints)."""
+    data = {"text": text, "figures": {"scope": "national", "shares": values, **values}}
+    expected = json.dumps(data, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
+    assert compact_json(data, sort_keys=sort_keys) == expected.encode("utf-8")
+
+
+@given(
+    st.text()
+    | st.text(alphabet=" \u00a0\u202f\u2009\u1680\u2028\tabc:%é\n\r\x0b\x0c\x1c\x85\x1b[0m")
+)
+def test_clean_text_fast_path_agrees_with_the_careful_one(raw: str) -> None:
+    """The fast path for printable text gives what the character-by-character path gives."""
+    assert clean_text(raw) == _clean_any_text(raw, max_length=MAX_TEXT_LENGTH)
+    assert clean_text(raw, max_length=5) == _clean_any_text(raw, max_length=5)
