@@ -333,6 +333,10 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # -vv shows what libraries log of the wire (websockets: every handshake header): no secret.
+    from ingest.log_redaction import install  # noqa: PLC0415 - keeps `soiree --help` fast
+
+    install()
 
 
 def _user_errors() -> tuple[type[Exception], ...]:

@@ -1,8 +1,10 @@
 """``soiree dump``: the stream as JSON Lines, one update a line with its ``id``.
 
 Prints every retained update after ``--since`` (oldest first) and, with ``--follow``, every new
-one as it is appended. If ``--since`` is older than what the stream retains, a warning says so
-on stderr and the exit status is 3, so that a script never mistakes a gap for the whole story.
+one as it is appended, until SIGINT or SIGTERM stop it cleanly (within a second or so, whole
+lines only: :func:`ingest.cancellation.run_until_signalled`). If ``--since`` is older than what
+the stream retains, a warning says so on stderr and the exit status is 3, so that a script never
+mistakes a gap for the whole story.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ import asyncio
 import sys
 from typing import TextIO
 
+from ingest.cancellation import run_until_signalled
 from ingest.errors import CommandError
 from ingest.json_lines import json_line
 from ingest.stream_options import night_of, open_store, redis_url_of
 from ingest.stream_store import StreamStore
 
-__all__ = ["EXIT_GAP", "dump", "run"]
+__all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
 
 EXIT_GAP = 3
 
@@ -37,13 +40,26 @@ def run(args: argparse.Namespace) -> int:
 async def _dump(url: str, stream: str, *, since: str, follow: bool) -> int:
     client, store = await open_store(url, stream)
     try:
-        return await dump(store, since=since, follow=follow, out=sys.stdout)
+        status, last = await dump_history(store, since=since, out=sys.stdout)
+        if follow:
+            # Ctrl-C and SIGTERM end the follow cleanly, with the status the history gave.
+            await run_until_signalled(follow_stream(store, since=last, out=sys.stdout))
+        return status
     finally:
         await client.aclose()
 
 
 async def dump(store: StreamStore, *, since: str, follow: bool, out: TextIO) -> int:
-    """Write the updates after ``since`` to ``out``; return the exit status."""
+    """Write the updates after ``since`` to ``out`` (and new ones, with ``follow``, until
+    cancelled); return the exit status."""
+    status, last = await dump_history(store, since=since, out=out)
+    if follow:
+        await follow_stream(store, since=last, out=out)
+    return status
+
+
+async def dump_history(store: StreamStore, *, since: str, out: TextIO) -> tuple[int, str]:
+    """Write the retained updates after ``since``; return the exit status and the last id."""
     try:
         history = await store.history(since=since)
     except ValueError as error:
@@ -62,8 +78,11 @@ async def dump(store: StreamStore, *, since: str, follow: bool, out: TextIO) -> 
         out.write(json_line(update.to_json()) + "\n")
         last = update.id or last
     out.flush()
-    if follow:
-        async for update in store.tail(last):
-            out.write(json_line(update.to_json()) + "\n")
-            out.flush()
-    return status
+    return status, last
+
+
+async def follow_stream(store: StreamStore, *, since: str, out: TextIO) -> None:
+    """Write every update appended after ``since``, one whole line each, until cancelled."""
+    async for update in store.tail(since):
+        out.write(json_line(update.to_json()) + "\n")
+        out.flush()

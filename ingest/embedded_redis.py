@@ -13,8 +13,9 @@ else one on ``PATH``), one per data directory, shared by every later soiree proc
   ``/tmp/soiree-<uid>-<hash of the data dir>/redis.sock`` instead (a directory of our own,
   mode 700, checked before use);
 - it persists with AOF only (``appendonly yes``, ``appendfsync everysec`` by default,
-  ``save ""``) in the data directory, next to ``redis.conf`` (rewritten at each start),
-  ``redis.pid`` and ``redis.log``;
+  ``$SOIREE_APPENDFSYNC`` or ``soiree redis --appendfsync`` to change it, ``save ""``) in the
+  data directory, next to ``redis.conf`` (rewritten at each start), ``redis.pid`` and
+  ``redis.log``;
 - :func:`ensure_embedded` starts it detached (its own session), so it outlives the command that
   started it; ``fcntl.flock`` on ``<data dir>/lock`` around check-and-start means concurrent
   callers never start two; a stale pidfile or socket left by a crash is cleared;
@@ -60,6 +61,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 __all__ = [
+    "APPENDFSYNC_ENV",
     "APPENDFSYNC_POLICIES",
     "MIN_SERVER_VERSION",
     "EmbeddedPaths",
@@ -69,6 +71,7 @@ __all__ = [
     "RedisUnavailableError",
     "RedisVersionError",
     "connect",
+    "default_appendfsync",
     "default_data_dir",
     "embedded_paths",
     "embedded_running",
@@ -104,6 +107,8 @@ class RedisVersionError(RedisSetupError):
 
 
 APPENDFSYNC_POLICIES: Final = ("always", "everysec", "no")
+#: The environment variable that sets the embedded server's fsync policy.
+APPENDFSYNC_ENV: Final = "SOIREE_APPENDFSYNC"
 MIN_SERVER_VERSION: Final = (6, 2)
 URL_SCHEMES: Final = ("redis", "rediss", "unix")
 
@@ -630,22 +635,41 @@ def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:
         raise RedisConfigError(f"{origin} names no host: {shown!r}")
     if port == 0:
         raise RedisConfigError(f"{origin} has port 0: {shown!r}")
+    if scheme != "rediss":
+        # redis-py would fail with a TypeError (a traceback) on these; say what to change.
+        tls_options = sorted(
+            {name for name, _ in parse_qsl(parts.query) if name.lower().startswith("ssl")}
+        )
+        if tls_options:
+            raise RedisConfigError(
+                f"{origin} sets {', '.join(tls_options)} on a {scheme}:// URL: TLS needs"
+                f" rediss:// ({shown!r})"
+            )
     return url
 
 
+def default_appendfsync() -> str:
+    """The embedded server's fsync policy: ``$SOIREE_APPENDFSYNC``, else ``everysec``."""
+    return os.environ.get(APPENDFSYNC_ENV, "").strip() or "everysec"
+
+
 def resolve_redis_url(
-    cli_url: str | None, data_dir: Path | None, *, appendfsync: str = "everysec"
+    cli_url: str | None, data_dir: Path | None, *, appendfsync: str | None = None
 ) -> str:
     """The Redis to use: ``--redis-url``, else ``$REDIS_URL``, else the embedded server.
 
-    The embedded server (of ``data_dir``, else :func:`default_data_dir`) is started on demand.
+    The embedded server (of ``data_dir``, else :func:`default_data_dir`) is started on demand,
+    with ``appendfsync`` (default: :func:`default_appendfsync`, so that every command honours
+    ``$SOIREE_APPENDFSYNC``).
     """
     if cli_url is not None:
         return validate_redis_url(cli_url, origin="--redis-url")
     from_env = os.environ.get("REDIS_URL", "").strip()
     if from_env:
         return validate_redis_url(from_env, origin="REDIS_URL")
-    return ensure_embedded(data_dir or default_data_dir(), appendfsync=appendfsync)
+    return ensure_embedded(
+        data_dir or default_data_dir(), appendfsync=appendfsync or default_appendfsync()
+    )
 
 
 # -- the client ---------------------------------------------------------------------------------

@@ -149,6 +149,9 @@ def decode_html(body: bytes, charset: str | None) -> str:
     for candidate in candidates:
         try:
             return body.decode(candidate, errors="replace")
-        except LookupError:
+        except (LookupError, ValueError):
+            # Unknown, or a codec that is not a text encoding or cannot replace (idna,
+            # punycode, undefined...), or a name with a NUL in it (ValueError; UnicodeError
+            # is one too): a hostile charset must not break the poll.
             continue
     return body.decode("utf-8", errors="replace")  # pragma: no cover - utf-8 always exists

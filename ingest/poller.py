@@ -12,6 +12,12 @@ is written only after the appends, and the conditional-request validators are ke
 that; a poller killed in between fetches the whole document again and appends the same updates,
 which the store's dedupe turns into no-ops.
 
+Redis unavailable: a document fetched while the append (or the state) cannot be written is kept
+in memory, and applied, oldest first, before anything fetched later, as soon as Redis answers
+again. So an entry a page showed only while Redis was down (a page of the latest N entries moves
+on) is still appended, once. The source keeps being polled at its interval meanwhile (it is not
+at fault: no backoff); at most :data:`MAX_KEPT_DOCUMENTS` documents are kept per source.
+
 :meth:`SourcePoller.poll_once` never raises for anything a source, the network or Redis can do:
 one source failing never stops another.
 """
@@ -23,13 +29,16 @@ import contextlib
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
 from ingest.entry_diff import Diff, diff_entries
@@ -47,17 +56,25 @@ from ingest.update import Op, Update
 
 __all__ = [
     "DEFAULT_BURST_POLLS",
+    "MAX_KEPT_DOCUMENTS",
     "ParsedDocument",
     "PollResult",
     "SourcePoller",
     "parse_document",
 ]
 
+#: Documents larger than this are parsed in a worker thread (the small ones, the usual case, on
+#: the event loop: a thread hop would only add to the detection latency).
+PARSE_IN_THREAD_BYTES: Final = 256 * 1024
+
 logger = logging.getLogger(__name__)
 
 #: At most this many polls of one source in a burst (each poll that changed something calls
 #: for another, until one changes nothing).
 DEFAULT_BURST_POLLS: Final = 20
+#: Documents kept per source while Redis cannot take them (beyond, the oldest is dropped): at
+#: one poll every 5 s, over 20 minutes of outage, and only documents that differ count.
+MAX_KEPT_DOCUMENTS: Final = 256
 # How many of a poll's problems make it into the health's warning.
 _WARNINGS_SHOWN: Final = 3
 
@@ -153,6 +170,24 @@ class _Applied:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A document fetched and parsed, kept until it is applied (Redis may be away meanwhile)."""
+
+    parsed: ParsedDocument
+    version: int
+    seen: datetime
+    validators: Validators
+
+    def same_entries(self, other: _Fetched) -> bool:
+        """Whether both documents show the same entries with the same content."""
+        mine, theirs = self.parsed.updates, other.parsed.updates
+        return len(mine) == len(theirs) and all(
+            a.uid == b.uid and a.content_digest() == b.content_digest()
+            for a, b in zip(mine, theirs, strict=True)
+        )
+
+
 class SourcePoller:
     """Polls one source into the stream; :meth:`run` until told to stop."""
 
@@ -173,6 +208,8 @@ class SourcePoller:
         self._fetcher = fetcher
         self._draw = draw
         self._validators = Validators()
+        #: Documents fetched but not applied yet, oldest first (see the module docstring).
+        self._kept: deque[_Fetched] = deque()
         self._limits = FetchLimits(
             timeout=source.timeout,
             connect_timeout=source.connect_timeout,
@@ -222,7 +259,20 @@ class SourcePoller:
         except asyncio.CancelledError:
             raise
         except (RedisError, OSError) as error:
-            result = await self._fail("store_error", f"Redis: {error}", None, 0.0, None)
+            # The source is not at fault: keep polling it at its interval (what it shows is kept
+            # until Redis is back), rather than backing off and missing what goes by. Nor is
+            # the health written to a Redis that just proved unreachable (each try costs the
+            # client's retries, and that would space the polls out all the same).
+            unreachable = isinstance(error, RedisConnectionError | RedisTimeoutError | OSError)
+            result = await self._fail(
+                "store_error",
+                f"Redis: {error}",
+                None,
+                0.0,
+                None,
+                backoff=False,
+                record=not unreachable,
+            )
         except Exception as error:  # one source's bug must not stop the others
             logger.exception("%s: poll failed unexpectedly", self.source.name)
             result = await self._fail("internal_error", repr(error), None, 0.0, None)
@@ -238,8 +288,36 @@ class SourcePoller:
             limits=self._limits,
             user_agent=source.user_agent,
         )
+        parsed: ParsedDocument | None = None
+        parse_error: str | None = None
+        if fetched.outcome is FetchOutcome.OK:
+            seen = datetime.now(UTC)
+            try:
+                if len(fetched.body) > PARSE_IN_THREAD_BYTES:
+                    # A big (or hostile) document can take seconds to parse: off the event
+                    # loop, so that the other sources of this process keep their pace.
+                    parsed = await asyncio.to_thread(
+                        parse_document, source, fetched, night=self.night, seen=seen
+                    )
+                else:
+                    parsed = parse_document(source, fetched, night=self.night, seen=seen)
+            except (FeedParseError, ResultsParseError) as error:
+                parse_error = str(error)
+            else:
+                validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
+                self._keep(_Fetched(parsed, version, seen, validators))
+        # What earlier polls could not write goes first, whatever this fetch gave. A Redis
+        # error propagates (poll_once reports it) and leaves every document kept.
+        applied = await self._apply_kept()
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
-            return await self._succeed(fetched, diff=None, outcomes=[], entries=None, warning=None)
+            return await self._succeed(
+                fetched,
+                diff=None,
+                outcomes=applied.outcomes,
+                entries=None,
+                warning=None,
+                on_stream=applied.on_stream,
+            )
         if not fetched.ok:
             return await self._fail(
                 fetched.outcome.value,
@@ -248,26 +326,15 @@ class SourcePoller:
                 fetched.duration,
                 fetched,
             )
-        seen = datetime.now(UTC)
-        try:
-            parsed = parse_document(source, fetched, night=self.night, seen=seen)
-        except (FeedParseError, ResultsParseError) as error:
+        if parsed is None:
             return await self._fail(
-                "parse_error", str(error), fetched.status, fetched.duration, fetched
-            )
-        try:
-            applied = await self._apply(parsed, version=version, seen=seen)
-        except SourceBusyError as error:
-            # Another replica is applying this source's document: ours adds nothing it won't.
-            logger.debug("%s", error)
-            applied = _Applied()
+                "parse_error", parse_error or "unparsable", fetched.status, fetched.duration,
+                fetched,
+            )  # fmt: skip
         if applied.error is not None:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
-        if applied.diff is not None:
-            # Only now is the content safely ingested: later polls may ask conditionally.
-            self._validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
         return await self._succeed(
             fetched,
             diff=applied.diff,
@@ -277,11 +344,65 @@ class SourcePoller:
             on_stream=applied.on_stream,
         )
 
+    def _keep(self, document: _Fetched) -> None:
+        """Queue a fetched document to be applied after those still waiting."""
+        if self._kept and self._kept[-1].same_entries(document):
+            # Nothing new since the last document waiting: remember only the newer validators.
+            self._kept[-1] = replace(
+                self._kept[-1], version=document.version, validators=document.validators
+            )
+            return
+        self._kept.append(document)
+        if len(self._kept) > MAX_KEPT_DOCUMENTS:
+            dropped = self._kept.popleft()
+            logger.warning(
+                "%s: Redis has been unavailable for too long: dropping the document fetched at"
+                " %s (entries only it showed are lost)",
+                self.source.name,
+                dropped.seen.isoformat(),
+            )
+
+    async def _apply_kept(self) -> _Applied:
+        """Apply the kept documents, oldest first; what the last one applied did, all outcomes.
+
+        Each document leaves the queue once applied (or found stale, or empty). A Redis error
+        leaves it, and those after it, for the next poll.
+        """
+        outcomes: list[AppendOutcome] = []
+        last = _Applied()
+        while self._kept:
+            document = self._kept[0]
+            try:
+                last = await self._apply(
+                    document.parsed, version=document.version, seen=document.seen
+                )
+            except SourceBusyError as error:
+                # Another replica is applying this source: ours waits for the next poll (and
+                # is dropped then if the state has moved past it).
+                logger.debug("%s", error)
+                return _Applied(outcomes=outcomes)
+            except (RedisError, OSError):
+                raise
+            except Exception:
+                # Never retry a document that breaks the poller: the next fetch gets a new one.
+                self._kept.popleft()
+                raise
+            self._kept.popleft()
+            outcomes.extend(last.outcomes)
+            if last.diff is not None:
+                # Only now is the content safely ingested: later polls may ask conditionally.
+                self._validators = document.validators
+        return replace(last, outcomes=outcomes)
+
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
         """Under the source's lock: diff the document against the state, append, keep it."""
         async with self._state.locked():
             previous, stored = await self._state.load()
-            if SourceState.is_stale(version, stored, window=self.source.total_timeout + 5):
+            # A document kept while Redis was away is older than a fetch: widen the window
+            # that tells a newer state from a clock that jumped back by how long it was kept.
+            kept_for = max(0.0, (SourceState.now_version() - version) / 1_000_000)
+            window = self.source.total_timeout + 5 + kept_for
+            if SourceState.is_stale(version, stored, window=window):
                 logger.debug("%s: a newer document was applied; ours is dropped", self.source.name)
                 return _Applied()
             if not parsed.updates and any(not entry.deleted for entry in previous.values()):
@@ -358,6 +479,9 @@ class SourcePoller:
         status: int | None,
         seconds: float,
         fetched: FetchResult | None,
+        *,
+        backoff: bool = True,
+        record: bool = True,
     ) -> PollResult:
         now = datetime.now(UTC)
         self.health = self.health.failed(
@@ -365,13 +489,14 @@ class SourcePoller:
         )
         delay = next_poll_delay(
             self._backoff,
-            failures=self.health.consecutive_errors,
+            failures=self.health.consecutive_errors if backoff else 0,
             retry_after=None if fetched is None else fetched.retry_after,
             draw=self._draw,
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
         try:
-            await record_poll(self._redis, self.store.stream, self.health)
+            if record:
+                await record_poll(self._redis, self.store.stream, self.health)
         except (RedisError, OSError) as redis_error:
             logger.warning("%s: cannot record health: %s", self.source.name, redis_error)
         if error != self._last_logged_error:

@@ -24,6 +24,7 @@ from typing import Final
 from aiohttp import web
 from rich.console import Console
 
+from ingest.cancellation import cancel_until_done
 from ingest.embedded_redis import default_data_dir, embedded_running, stop_embedded
 from ingest.ingest_runner import run_ingest
 from ingest.keys import replay_clock_key, replay_control_key, replay_run_stream, replay_runs_key
@@ -123,13 +124,11 @@ async def _demo(
             return await show_store(store, view, options, console)
         finally:
             stop.set()
-            for task in tasks[1:]:
-                task.cancel()
+            # The clock task reads Redis, whose client can lose a first cancellation.
+            await cancel_until_done(tasks[1:])
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(tasks[0], 5.0)
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_until_done(tasks)
             await broadcaster.close()
             await sources.cleanup()
             print(f"soiree demo: stopped; the night stays in stream {stream}", file=sys.stderr)

@@ -85,8 +85,10 @@ logger = logging.getLogger(__name__)
 
 # Backlog bytes written in one go before waiting for the client to drain.
 _BACKLOG_CHUNK: Final = 256 * 1024
-# Reconnecting to Redis: 50 ms doubling up to 5 s, with jitter.
-_REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=5.0)
+# Reconnecting to Redis: 50 ms doubling up to 1 s, with jitter. One reader per process: trying
+# every second costs Redis nothing, and clients get the night again within about a second of
+# Redis coming back (docs/reliability.md), not after a 5 s wait.
+_REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 _ORIGIN: Final = (0, 0)
 
 
@@ -135,6 +137,9 @@ class BroadcasterOptions:
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
     close_timeout: float = 5.0
+    #: Seconds a new connection has to complete its opening handshake (a slowloris dripping
+    #: its request a byte at a time is dropped after this).
+    open_timeout: float = 10.0
     #: Largest message a client may send; over it the connection is closed with 1009.
     max_message_bytes: int = 64 * 1024
     #: How long a joining client may take to drain a page of its backlog.
@@ -268,6 +273,7 @@ class Broadcaster:
             ping_interval=options.ping_interval,
             ping_timeout=options.ping_timeout,
             close_timeout=options.close_timeout,
+            open_timeout=options.open_timeout,
             server_header=f"soiree/{options.version}",
         )
         self._port = int(self._server.sockets[0].getsockname()[1])

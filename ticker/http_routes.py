@@ -174,7 +174,10 @@ def origin_allowed(origin: str | None, host: str | None, allowed: Collection[str
         return True
     if host is None:
         return False
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+    except ValueError:  # "http://[::1": not an origin a browser would send
+        return False
     return parts.scheme in ("http", "https") and parts.netloc.lower() == host.strip().lower()
 
 
@@ -205,7 +208,10 @@ class HttpRoutes:
     ) -> Response | None:
         """The ``process_request`` hook: a response for HTTP paths, None to go on with ``/ws``."""
         del connection  # part of the hook's signature; the request says everything needed
-        path = urlsplit(request.path).path
+        try:
+            path = urlsplit(request.path).path
+        except ValueError:  # "//[x": a request target no client of ours would send
+            return _text_response(HTTPStatus.BAD_REQUEST, "bad request target\n")
         if path == self.websocket_path:
             return self.screen_websocket(request)
         if path == "/healthz":

@@ -269,6 +269,8 @@ def parse_client_message(raw: str | bytes) -> ClientMessage:
         data = json.loads(raw)
     except ValueError as error:
         raise ProtocolError(ErrorCode.BAD_JSON, f"not valid JSON: {error}") from None
+    except RecursionError:  # "[[[[...": json's decoder recurses once per level
+        raise ProtocolError(ErrorCode.BAD_JSON, "not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "a message must be a JSON object")
     kind = data.get("type")

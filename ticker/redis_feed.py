@@ -17,7 +17,6 @@ Pause / resume of a replay (:meth:`RedisFeed.request_pause`) is a plain string a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from redis.exceptions import RedisError
 
 from ingest import keys
 from ingest.backoff import Backoff, backoff_delay
+from ingest.cancellation import cancel_until_done
 from ingest.health import read_all_health
 from ingest.stream_store import StreamStore
 from ticker.replay_clock import ReplayClock
@@ -124,11 +124,10 @@ class RedisFeed:
         try:
             await self._read_forever()
         finally:
-            for task in pollers:
-                task.cancel()
-            for task in pollers:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            # They read Redis, whose client can lose a first cancellation.
+            failed = await cancel_until_done(pollers)
+            if failed:
+                raise failed[0]
 
     async def _read_forever(self) -> None:
         failures = 0

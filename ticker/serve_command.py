@@ -4,6 +4,10 @@ Options become a :class:`~ticker.broadcaster.BroadcasterOptions`; the Redis clie
 ``--redis-url`` (else ``$REDIS_URL``, else the embedded server). SIGINT and SIGTERM close every
 client with 1001 and stop cleanly, so clients reconnect elsewhere (or here, once restarted) and
 resume from the last id they saw.
+
+The event loop is uvloop's when it is installed (``pip install 'soiree[speed]'``): the fan-out's
+writes cost less on it (docs/benchmarks.md). ``SOIREE_EVENT_LOOP=asyncio`` keeps the standard
+loop; ``SOIREE_EVENT_LOOP=uvloop`` insists on uvloop (an error if it is missing).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from ingest.embedded_redis import redact_url
 from ingest.errors import CommandError
@@ -24,10 +29,23 @@ from ingest.night import Night
 from ingest.stream_options import connect_client, night_of, redis_url_of
 from ticker.broadcaster import Broadcaster, BroadcasterOptions
 
-__all__ = ["DEFAULT_PORT", "night_info", "parse_size", "read_token", "resolve_port", "run"]
+__all__ = [
+    "DEFAULT_PORT",
+    "EVENT_LOOP_ENV",
+    "event_loop_runner",
+    "night_info",
+    "parse_size",
+    "read_token",
+    "resolve_port",
+    "run",
+]
+
+_T = TypeVar("_T")
 
 DEFAULT_PORT: Final = 8765
 TOKEN_ENV: Final = "SOIREE_READ_TOKEN"  # noqa: S105 - the variable's name, not a token
+#: ``auto`` (uvloop if installed, the default), ``uvloop`` or ``asyncio``.
+EVENT_LOOP_ENV: Final = "SOIREE_EVENT_LOOP"
 _SIZE: Final = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
 _UNITS: Final = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
@@ -75,6 +93,25 @@ def read_token(token_file: str | None) -> str | None:
     return os.environ.get(TOKEN_ENV, "").strip() or None
 
 
+def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
+    """The event loop to serve on (``$SOIREE_EVENT_LOOP``): its name and its ``run`` function."""
+    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "auto"
+    if wanted not in ("auto", "uvloop", "asyncio"):
+        raise CommandError(f"{EVENT_LOOP_ENV} must be auto, uvloop or asyncio, got {wanted!r}")
+    if wanted != "asyncio":
+        try:
+            import uvloop  # noqa: PLC0415 - optional (the speed extra)
+        except ImportError:
+            if wanted == "uvloop":
+                raise CommandError(
+                    f"{EVENT_LOOP_ENV}=uvloop but uvloop is not installed"
+                    " (pip install 'soiree[speed]')"
+                ) from None
+        else:
+            return "uvloop", uvloop.run
+    return "asyncio", asyncio.run
+
+
 def night_info(night: Night) -> dict[str, Any]:
     """What ``hello`` says about the night (the page titles itself with it)."""
     return {
@@ -115,11 +152,14 @@ def run(args: argparse.Namespace) -> int:
         recent=args.recent,
     )
     url = redis_url_of(args)
-    asyncio.run(_serve(url, options, host=args.host, port=port))
+    loop_name, run_loop = event_loop_runner()
+    run_loop(_serve(url, options, host=args.host, port=port, loop_name=loop_name))
     return 0
 
 
-async def _serve(url: str, options: BroadcasterOptions, *, host: str, port: int) -> None:
+async def _serve(
+    url: str, options: BroadcasterOptions, *, host: str, port: int, loop_name: str = "asyncio"
+) -> None:
     client = await connect_client(url)
     broadcaster = Broadcaster(client, options)
     stop = asyncio.Event()
@@ -135,7 +175,8 @@ async def _serve(url: str, options: BroadcasterOptions, *, host: str, port: int)
         print(
             f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
             f" {options.stream} from {redact_url(url)}"
-            + (" - read token required" if options.token else ""),
+            + (" - read token required" if options.token else "")
+            + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
             file=sys.stderr,
             flush=True,
         )

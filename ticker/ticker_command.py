@@ -25,6 +25,7 @@ from typing import Final
 from rich.console import Console
 from rich.live import Live
 
+from ingest.cancellation import cancel_until_done
 from ingest.errors import CommandError
 from ingest.night import Night
 from ingest.stream_options import night_of, open_store, redis_url_of
@@ -260,9 +261,10 @@ class _LiveDisplay:
             for signum in signals:
                 with contextlib.suppress(Exception):
                     loop.remove_signal_handler(signum)
-            feeding.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feeding
+            # The feed may read Redis, whose client can lose a first cancellation.
+            await cancel_until_done([feeding])
+            if not feeding.cancelled():
+                feeding.result()  # a feed that failed says so
             if self._tasks:
                 # A pause asked just before quitting is still delivered (within a second).
                 await asyncio.wait(set(self._tasks), timeout=1.0)
