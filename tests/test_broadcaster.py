@@ -580,3 +580,20 @@ async def test_the_reader_survives_redis_going_away_and_resumes_from_its_last_id
             assert healthy
     finally:
         await asyncio.to_thread(server.stop)
+
+
+async def test_many_joiners_queue_for_backlog_reads_instead_of_failing(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """150 clients joining at once with since=0 (more than the Redis pool) all get the backlog."""
+    ids = await append(store, 1, 60)
+    # Pages of 10 and 2 concurrent readers: every joiner reads 6 pages through 2 slots.
+    running = await start_broadcaster(history_page=10, history_readers=2, recent=0)
+
+    async def join() -> list[str]:
+        async with ws_connect(running.ws_url("since=0"), open_timeout=30) as ws:
+            backlog, _ = await recv_until(ws, "live", within=60)
+            return [message["id"] for message in backlog if message["type"] == "update"]
+
+    results = await asyncio.gather(*(join() for _ in range(150)))
+    assert all(result == ids for result in results)

@@ -134,6 +134,9 @@ class BroadcasterOptions:
     read_count: int = 500
     block_ms: int = 2000
     history_page: int = 500
+    #: Backlog pages read from Redis at once. Clients joining together (after a restart,
+    #: thousands may) queue for these rather than exhaust the client's connection pool.
+    history_readers: int = 32
     ping_interval: float | None = 20.0
     ping_timeout: float | None = 20.0
     close_timeout: float = 5.0
@@ -156,6 +159,8 @@ class BroadcasterOptions:
             raise ValueError("max_pending_bytes must be positive")
         if self.recent < 0 or self.read_count < 1 or self.history_page < 1:
             raise ValueError("recent must not be negative; read_count and history_page positive")
+        if self.history_readers < 1:
+            raise ValueError("history_readers must be positive")
 
 
 class _GoneError(Exception):
@@ -223,6 +228,7 @@ class Broadcaster:
         self.options = options
         self._redis = redis
         self._store = StreamStore(redis, options.stream)
+        self._history_slots = asyncio.Semaphore(options.history_readers)
         self._state = LiveState()
         self._recent = RecentUpdates(options.recent)
         self._health: dict[str, dict[str, object]] = {}
@@ -591,7 +597,8 @@ class Broadcaster:
         cursor: str | None = None if since == SINCE_START else since
         first = True
         while True:
-            history = await self._store.history(since=cursor, count=self.options.history_page)
+            async with self._history_slots:
+                history = await self._store.history(since=cursor, count=self.options.history_page)
             if first:
                 first = False
                 if history.gap:
