@@ -318,6 +318,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed items in a --once frame (default: 20; live, the feed fills the screen)",
     )
     ticker.set_defaults(handler="ticker.ticker_command:run")
+    bench = commands.add_parser(
+        "bench",
+        help="run the benchmarks and print a table of ratios against baselines",
+        description="Measure soiree against baselines measured in the same run on this machine"
+        " (fan-out to 1k/5k/10k websocket clients, memory per subscriber, CPU per frame,"
+        " idempotent append, replay lateness, detection latency). Prints a table and writes"
+        " it as JSON. Everything stays on 127.0.0.1.",
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="small sizes only (about a minute in all)"
+    )
+    bench.add_argument(
+        "--only", metavar="GROUPS", help="comma-separated: append,replay,detection,fanout"
+    )
+    bench.add_argument(
+        "--json",
+        metavar="PATH",
+        default="bench-results/bench.json",
+        help="where to write the table as JSON (default: bench-results/bench.json)",
+    )
+    bench.set_defaults(handler="ingest.bench_command:run")
+
     return parser
 
 

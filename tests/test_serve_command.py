@@ -17,7 +17,14 @@ from ingest.errors import CommandError
 from ingest.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
-from ticker.serve_command import DEFAULT_PORT, parse_size, read_token, resolve_port
+from ticker.serve_command import (
+    DEFAULT_PORT,
+    EVENT_LOOP_ENV,
+    event_loop_runner,
+    parse_size,
+    read_token,
+    resolve_port,
+)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +75,31 @@ def test_the_token_comes_from_the_file_then_the_environment(
         read_token(str(tmp_path / "empty"))
     with pytest.raises(CommandError, match="cannot read"):
         read_token(str(tmp_path / "missing"))
+
+
+def test_the_event_loop_is_asyncio_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """$SOIREE_EVENT_LOOP: asyncio by default; auto without uvloop is asyncio; nonsense refused."""
+    monkeypatch.delenv(EVENT_LOOP_ENV, raising=False)
+    assert event_loop_runner() == ("asyncio", asyncio.run)
+    monkeypatch.setenv(EVENT_LOOP_ENV, "fast")
+    with pytest.raises(CommandError, match=EVENT_LOOP_ENV):
+        event_loop_runner()
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # as if not installed
+    monkeypatch.setenv(EVENT_LOOP_ENV, "auto")
+    assert event_loop_runner()[0] == "asyncio"
+    monkeypatch.setenv(EVENT_LOOP_ENV, "uvloop")
+    with pytest.raises(CommandError, match="not installed"):
+        event_loop_runner()
+
+
+def test_uvloop_is_used_when_asked_and_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the speed extra installed, SOIREE_EVENT_LOOP=uvloop (or auto) runs on uvloop."""
+    uvloop = pytest.importorskip("uvloop")
+    for wanted in ("uvloop", "auto", " UVLOOP "):
+        monkeypatch.setenv(EVENT_LOOP_ENV, wanted)
+        assert event_loop_runner() == ("uvloop", uvloop.run)
 
 
 @pytest.mark.slow

@@ -5,9 +5,10 @@ Options become a :class:`~ticker.broadcaster.BroadcasterOptions`; the Redis clie
 client with 1001 and stop cleanly, so clients reconnect elsewhere (or here, once restarted) and
 resume from the last id they saw.
 
-The event loop is uvloop's when it is installed (``pip install 'soiree[speed]'``): the fan-out's
-writes cost less on it (docs/benchmarks.md). ``SOIREE_EVENT_LOOP=asyncio`` keeps the standard
-loop; ``SOIREE_EVENT_LOOP=uvloop`` insists on uvloop (an error if it is missing).
+The event loop is asyncio's own unless ``SOIREE_EVENT_LOOP`` says otherwise: ``uvloop`` (the
+``speed`` extra, ``pip install 'soiree[speed]'``; an error if it is missing) or ``auto`` (uvloop
+if installed). On the benchmark machine uvloop changed no fan-out figure beyond noise: the
+kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _T = TypeVar("_T")
 
 DEFAULT_PORT: Final = 8765
 TOKEN_ENV: Final = "SOIREE_READ_TOKEN"  # noqa: S105 - the variable's name, not a token
-#: ``auto`` (uvloop if installed, the default), ``uvloop`` or ``asyncio``.
+#: ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop if installed).
 EVENT_LOOP_ENV: Final = "SOIREE_EVENT_LOOP"
 _SIZE: Final = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
 _UNITS: Final = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
@@ -95,7 +96,7 @@ def read_token(token_file: str | None) -> str | None:
 
 def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
     """The event loop to serve on (``$SOIREE_EVENT_LOOP``): its name and its ``run`` function."""
-    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "auto"
+    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "asyncio"
     if wanted not in ("auto", "uvloop", "asyncio"):
         raise CommandError(f"{EVENT_LOOP_ENV} must be auto, uvloop or asyncio, got {wanted!r}")
     if wanted != "asyncio":
