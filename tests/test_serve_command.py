@@ -96,7 +96,8 @@ def test_the_event_loop_is_asyncio_unless_told_otherwise(
 
 def test_uvloop_is_used_when_asked_and_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the speed extra installed, SOIREE_EVENT_LOOP=uvloop (or auto) runs on uvloop."""
-    uvloop = pytest.importorskip("uvloop")
+    import uvloop  # noqa: PLC0415 - the speed extra, installed by `.ci/setup --test`
+
     for wanted in ("uvloop", "auto", " UVLOOP "):
         monkeypatch.setenv(EVENT_LOOP_ENV, wanted)
         assert event_loop_runner() == ("uvloop", uvloop.run)
