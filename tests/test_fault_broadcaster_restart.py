@@ -200,7 +200,7 @@ def _raise_open_files(needed: int) -> None:
         wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
         if wanted < needed:
-            pytest.skip(f"{CLIENTS} clients need {needed} open files; the hard limit is {hard}")
+            pytest.fail(f"{CLIENTS} clients need {needed} open files; the hard limit is {hard}")
 
 
 @dataclass
