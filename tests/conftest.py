@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.plugins.ingest",
     "tests.plugins.broadcaster",
     "tests.plugins.ticker",
+    "tests.plugins.browser",
 ]
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).

@@ -20,19 +20,14 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import unicodedata
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Final
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest import keys
@@ -42,8 +37,8 @@ from ingest.update import Figures, Kind, Update
 from replay.fixtures import find_night
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter
+from tests.plugins.browser import run_js, wait_js
 from tests.plugins.ingest import soiree_command
-from tests.test_web_page_browser import CHROMEDRIVER, CHROMIUM, CHROMIUM_FLAGS, run_js, wait_js
 from ticker.render_frame import TickerFrame
 from ticker.serve_command import night_info
 
@@ -161,27 +156,6 @@ def hostile_night_updates(payloads: dict[str, str]) -> list[Update]:
 
 
 # -- the web page ----------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    """A headless Chromium for the module; fails the tests if it cannot start."""
-    for binary in (CHROMIUM, CHROMEDRIVER):
-        if not binary.is_file():
-            pytest.fail(f"{binary} is missing: install Debian's chromium and chromium-driver")
-    os.environ.setdefault("SE_AVOID_STATS", "true")  # Selenium must not phone home
-    profile = tempfile.mkdtemp(prefix="soiree-chromium-")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def texts_of(selector: str) -> str:

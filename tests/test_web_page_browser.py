@@ -9,20 +9,12 @@ on the test's event loop, keeps serving meanwhile.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 
 from ingest.stream_store import StreamStore
 from ingest.update import Kind, Update
@@ -30,72 +22,13 @@ from replay.clock import ReplayWindow, plan_replay
 from replay.fixtures import find_night
 from replay.runner import replay_into_stream
 from replay.timeline import night_updates
-from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update
+from tests.plugins.browser import run_js, wait_js
 from ticker.serve_command import night_info
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM_FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,800",
-)
 XSS = "<img src=x onerror=alert(1)>"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[webdriver.Chrome]:
-    """A headless Chromium for the module; fails the tests if it cannot start."""
-    for binary in (CHROMIUM, CHROMEDRIVER):
-        if not binary.is_file():
-            pytest.fail(f"{binary} is missing: install Debian's chromium and chromium-driver")
-    os.environ.setdefault("SE_AVOID_STATS", "true")  # Selenium must not phone home
-    profile = tempfile.mkdtemp(prefix="soiree-chromium-")
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-async def run_js(driver: webdriver.Chrome, script: str) -> Any:
-    """Run ``script`` in the page (in a thread: the event loop keeps serving)."""
-    return await asyncio.to_thread(driver.execute_script, script)
-
-
-async def wait_js(driver: webdriver.Chrome, expression: str, *, within: float = 10.0) -> Any:
-    """Wait until the JavaScript ``expression`` is truthy in the page; return its value."""
-    deadline = asyncio.get_running_loop().time() + within * TIMEOUT_FACTOR
-    while True:
-        value = await run_js(driver, f"return ({expression});")
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            state = await run_js(
-                driver,
-                "return {c: document.documentElement.dataset.connection,"
-                " s: window.soiree && window.soiree.stats,"
-                " l: window.soiree && window.soiree.lastId};",
-            )
-            raise AssertionError(f"never true: {expression} (page state: {state})")
-        await asyncio.sleep(0.05)
-
-
 FEED_UIDS = "Array.from(document.querySelectorAll('#feed > li')).map((li) => li.dataset.uid)"
 
 
