@@ -70,6 +70,7 @@ __all__ = [
     "RedisSetupError",
     "RedisUnavailableError",
     "RedisVersionError",
+    "ScratchServer",
     "connect",
     "default_appendfsync",
     "default_data_dir",
@@ -473,6 +474,70 @@ def _wait_gone(paths: EmbeddedPaths, pid: int | None, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise EmbeddedRedisError(f"redis-server for {paths.data_dir} did not stop")
         time.sleep(_POLL_INTERVAL)
+
+
+class ScratchServer:
+    """A redis-server of its own on a unix socket in a directory: no TCP port, no persistence.
+
+    For tests and benchmarks, which need a real server nobody else uses, started and stopped
+    with them: ``with ScratchServer(directory) as server: ... server.url``. Its output goes to
+    ``directory/redis.log``, quoted if it dies or never answers.
+    """
+
+    def __init__(self, directory: Path, *, timeout: float = _START_TIMEOUT) -> None:
+        self.paths = EmbeddedPaths(
+            data_dir=directory,
+            socket=directory / "redis.sock",
+            config=directory / "redis.conf",
+            pidfile=directory / "redis.pid",
+            log=directory / "redis.log",
+            lock=directory / "lock",
+        )
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's ``unix://`` URL."""
+        return self.paths.url
+
+    def start(self) -> None:
+        """Start the server and wait until it answers PING."""
+        paths = self.paths
+        with paths.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(find_redis_server()),
+                    "--port", "0",
+                    "--unixsocket", str(paths.socket),
+                    "--unixsocketperm", "700",
+                    "--dir", str(paths.data_dir),
+                    "--save", "",
+                    "--appendonly", "no",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        try:
+            _wait_ready(paths, timeout=self.timeout, child=self.process)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after five seconds)."""
+        if self.process is None:
+            return
+        _terminate(self.process)
+        self.process = None
+
+    def __enter__(self) -> ScratchServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def embedded_running(data_dir: Path) -> bool:

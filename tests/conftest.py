@@ -15,17 +15,14 @@ Add fixtures for other servers (HTTP sources, the broadcaster) in their own sect
 from __future__ import annotations
 
 import os
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
 import redis
 import redis.asyncio
 
-from ingest.embedded_redis import connect, find_redis_server
+from ingest.embedded_redis import ScratchServer, connect
 from ingest.stream_store import StreamStore
 
 # Fixtures of each part live in tests/plugins/, one module a part, registered here once.
@@ -44,56 +41,11 @@ TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
 # -- Redis ------------------------------------------------------------------------------------
 
 
-def _wait_for_ping(socket_path: Path, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 10 * TIMEOUT_FACTOR
-    client = redis.Redis(unix_socket_path=str(socket_path), socket_timeout=1)
-    try:
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"test redis-server exited:\n{log.read_text()}")
-            try:
-                if client.ping():
-                    return
-            except (redis.RedisError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"test redis-server did not answer:\n{log.read_text()}")
-            time.sleep(0.02)
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The unix:// URL of one real redis-server shared by the whole session."""
-    directory = tmp_path_factory.mktemp("redis")
-    socket_path = directory / "redis.sock"
-    log = directory / "redis.log"
-    with log.open("wb") as log_file:
-        server = subprocess.Popen(
-            [
-                str(find_redis_server()),
-                "--port", "0",
-                "--unixsocket", str(socket_path),
-                "--unixsocketperm", "700",
-                "--dir", str(directory),
-                "--save", "",
-                "--appendonly", "no",
-            ],
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        _wait_for_ping(socket_path, server, log)
-        yield f"unix://{socket_path}"
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10 * TIMEOUT_FACTOR)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with ScratchServer(tmp_path_factory.mktemp("redis"), timeout=10 * TIMEOUT_FACTOR) as server:
+        yield server.url
 
 
 @pytest.fixture

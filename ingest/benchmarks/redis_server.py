@@ -8,9 +8,7 @@ data directory. Either way the server is stopped and its directory removed at th
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,13 +17,7 @@ from typing import Final
 
 import redis
 
-from ingest.embedded_redis import (
-    EmbeddedRedisError,
-    embedded_paths,
-    ensure_embedded,
-    find_redis_server,
-    stop_embedded,
-)
+from ingest.embedded_redis import ScratchServer, embedded_paths, ensure_embedded, stop_embedded
 
 __all__ = ["BenchRedis", "bench_redis", "server_cpu_seconds"]
 
@@ -51,52 +43,6 @@ def server_cpu_seconds(socket: Path) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def _wait_ping(socket: Path, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + _START_TIMEOUT
-    client = redis.Redis(unix_socket_path=str(socket), socket_timeout=1)
-    try:
-        while True:
-            if server.poll() is not None:
-                raise EmbeddedRedisError(f"benchmark redis-server exited ({server.returncode})")
-            try:
-                if client.ping():
-                    return
-            except (redis.RedisError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise EmbeddedRedisError("benchmark redis-server did not answer")
-            time.sleep(0.01)
-    finally:
-        client.close()
-
-
-def _start(directory: Path, socket: Path) -> subprocess.Popen[bytes]:
-    """redis-server on ``socket``, no TCP port, no persistence (as the tests run it)."""
-    return subprocess.Popen(
-        [
-            str(find_redis_server()),
-            "--port", "0",
-            "--unixsocket", str(socket),
-            "--unixsocketperm", "700",
-            "--dir", str(directory),
-            "--save", "",
-            "--appendonly", "no",
-        ],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 @asynccontextmanager
 async def bench_redis(*, persistence: bool) -> AsyncIterator[BenchRedis]:
     """A fresh redis-server for the block (see the module docstring)."""
@@ -109,10 +55,5 @@ async def bench_redis(*, persistence: bool) -> AsyncIterator[BenchRedis]:
             finally:
                 stop_embedded(directory)
             return
-        socket = directory / "redis.sock"
-        server = _start(directory, socket)
-        try:
-            _wait_ping(socket, server)
-            yield BenchRedis(f"unix://{socket}", socket, persistence=False)
-        finally:
-            _stop(server)
+        with ScratchServer(directory, timeout=_START_TIMEOUT) as server:
+            yield BenchRedis(server.url, server.paths.socket, persistence=False)
