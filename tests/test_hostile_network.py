@@ -56,7 +56,13 @@ from tests.plugins.broadcaster import (
     recv_until,
     recv_updates,
 )
-from tests.plugins.ingest import eventually, ingest_until, soiree_command, sources_toml
+from tests.plugins.ingest import (
+    eventually,
+    ingest_until,
+    serve_test_app,
+    soiree_command,
+    sources_toml,
+)
 
 MIB: Final = 1024 * 1024
 #: The size of the hostile pages: ten times the default cap of 5 MiB.
@@ -797,14 +803,7 @@ async def hostile_sources(tmp_path: Path) -> AsyncIterator[HostileSources]:
     """The hostile sources on 127.0.0.1 (port 0), stopped after the test."""
     state = HostileSources(secret_file=tmp_path / "secret.txt")
     state.secret_file.write_text(f"secret-{os.urandom(8).hex()}\n")
-    runner = web.AppRunner(
-        _hostile_app(state), access_log=None, handler_cancellation=True, shutdown_timeout=0.5
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    state.base_url = f"http://{host}:{port}"
+    runner, state.base_url = await serve_test_app(_hostile_app(state))
     try:
         yield state
     finally:

@@ -42,6 +42,7 @@ __all__ = [
     "eventually",
     "identity",
     "ingest_until",
+    "serve_test_app",
     "soiree_command",
     "sources_toml",
 ]
@@ -255,18 +256,24 @@ def _fault_app(state: FaultServer) -> web.Application:
     return app
 
 
-@pytest_asyncio.fixture
-async def fault_server() -> AsyncIterator[FaultServer]:
-    """The fault server on 127.0.0.1 (port 0), stopped after the test."""
-    state = FaultServer()
-    runner = web.AppRunner(
-        _fault_app(state), access_log=None, handler_cancellation=True, shutdown_timeout=0.5
-    )
+async def serve_test_app(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve ``app`` on 127.0.0.1 (a port the system picks); return the runner and base URL.
+
+    Handlers are cancelled when their client goes away, so a hanging route ends with its test.
+    """
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
-    state.base_url = f"http://{host}:{port}"
+    return runner, f"http://{host}:{port}"
+
+
+@pytest_asyncio.fixture
+async def fault_server() -> AsyncIterator[FaultServer]:
+    """The fault server on 127.0.0.1 (port 0), stopped after the test."""
+    state = FaultServer()
+    runner, state.base_url = await serve_test_app(_fault_app(state))
     try:
         yield state
     finally:
