@@ -92,7 +92,9 @@ def _body_of(item: Mapping[str, Any]) -> str:
 
 def _instant(item: Mapping[str, Any], night: Night) -> datetime | None:
     for name in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = item.get(name)
+        # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
+        # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
+        value = dict.get(item, name) if isinstance(item, dict) else item.get(name)
         if isinstance(value, struct_time):
             # feedparser normalises every date it parsed to UTC.
             utc = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)

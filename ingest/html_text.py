@@ -10,6 +10,7 @@ The walk is iterative, so a hostile page nested thousands deep cannot exhaust th
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Collection
 from typing import Final
@@ -18,7 +19,15 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from ingest.update import clean_text
 
-__all__ = ["BLOCK_TAGS", "SKIPPED_TAGS", "decode_html", "fragment_text", "node_text"]
+__all__ = [
+    "BLOCK_TAGS",
+    "NOT_CHARSETS",
+    "SKIPPED_TAGS",
+    "charset_codec",
+    "decode_html",
+    "fragment_text",
+    "node_text",
+]
 
 #: Elements that start and end a paragraph.
 BLOCK_TAGS: Final = frozenset(
@@ -65,6 +74,23 @@ _SPACES: Final = re.compile(r"[ \t\n\r\f]+")
 _PARAGRAPH: Final = "\x00P"
 _LINE: Final = "\x00L"
 _META_CHARSET: Final = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+#: Codecs Python decodes bytes with that are no character set of a web page: escape and
+#: transfer syntaxes (``unicode_escape`` even warns on bad input), host names, the codec that
+#: refuses everything, and UTF-7, which the WHATWG Encoding Standard forbids (it smuggles
+#: markup past filters). Bytes-to-bytes codecs (base64, zlib, rot13...) are refused by
+#: :func:`charset_codec` through ``_is_text_encoding``.
+NOT_CHARSETS: Final = frozenset(
+    {
+        "unicode_escape",
+        "raw_unicode_escape",
+        "idna",
+        "punycode",
+        "undefined",
+        "utf_7",
+        "mbcs",
+        "oem",
+    }
+)
 
 
 def node_text(node: LexborNode, *, skip: Collection[LexborNode] = ()) -> str:
@@ -134,10 +160,28 @@ def fragment_text(html: str) -> str:
     return "" if body is None else node_text(body)
 
 
+def charset_codec(name: str) -> str | None:
+    """The codec of a declared charset, or None when the name is no character set of a page.
+
+    A page may declare anything: unknown names, names with a NUL in them, and codecs that are
+    not character sets (:data:`NOT_CHARSETS`, bytes-to-bytes codecs) all give None.
+    """
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):  # unknown, or a NUL in the name
+        return None
+    # CodecInfo marks bytes-to-bytes and str-to-str codecs (base64, rot13...) as no text
+    # encoding; the attribute is private but stable since Python 3.4 (bytes.decode reads it).
+    if not getattr(info, "_is_text_encoding", True) or info.name.replace("-", "_") in NOT_CHARSETS:
+        return None
+    return info.name
+
+
 def decode_html(body: bytes, charset: str | None) -> str:
     """Decode a page: its declared charset, else a ``<meta charset>``, else UTF-8.
 
-    Undecodable bytes (a wrong or unknown charset) become U+FFFD instead of failing.
+    A declared name that is no character set (:func:`charset_codec`) is passed over;
+    undecodable bytes (a wrong charset) become U+FFFD instead of failing.
     """
     candidates: list[str] = []
     if charset:
@@ -145,13 +189,12 @@ def decode_html(body: bytes, charset: str | None) -> str:
     meta = _META_CHARSET.search(body[:4096])
     if meta:
         candidates.append(meta.group(1).decode("ascii", "replace"))
-    candidates.append("utf-8")
     for candidate in candidates:
-        try:
-            return body.decode(candidate, errors="replace")
-        except (LookupError, ValueError):
-            # Unknown, or a codec that is not a text encoding or cannot replace (idna,
-            # punycode, undefined...), or a name with a NUL in it (ValueError; UnicodeError
-            # is one too): a hostile charset must not break the poll.
+        codec = charset_codec(candidate)
+        if codec is None:
             continue
-    return body.decode("utf-8", errors="replace")  # pragma: no cover - utf-8 always exists
+        try:
+            return body.decode(codec, errors="replace")
+        except UnicodeError:  # a codec that cannot replace: fall back to UTF-8
+            continue
+    return body.decode("utf-8", errors="replace")

@@ -21,6 +21,7 @@ from uuid import uuid4
 import pytest
 import redis
 import redis.asyncio
+from hypothesis import settings
 
 from ingest.embedded_redis import ScratchServer, connect
 from ingest.stream_store import StreamStore
@@ -36,6 +37,15 @@ pytest_plugins = [
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
 TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
+
+# -- Hypothesis profiles ----------------------------------------------------------------------
+# "derandomized" (the default): the same examples on every run, from a seed derived from each
+# test, and no example database, so the test command never fails by chance; inputs found by
+# exploration are pinned with @example. "explore": fresh random examples each run, the way
+# .ci/run explores after the gating run (docs/testing.md).
+settings.register_profile("derandomized", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile("derandomized")
 
 
 # -- Redis ------------------------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.html_text import decode_html, fragment_text, node_text
+from ingest.html_text import NOT_CHARSETS, charset_codec, decode_html, fragment_text, node_text
 from ingest.update import clean_text
 
 
@@ -72,3 +75,38 @@ def test_any_text_in_a_paragraph_comes_out_clean(text: str) -> None:
     """Whatever the text, the result is already clean (clean_text leaves it alone)."""
     result = fragment_text("<p>" + text.replace("<", "&lt;").replace("&", "&amp;") + "</p>")
     assert clean_text(result) == result
+
+
+@pytest.mark.parametrize(
+    ("declared", "codec"),
+    [
+        ("UTF-8", "utf-8"), ("latin1", "iso8859-1"), ("windows-1252", "cp1252"),
+        ("ISO-8859-15", "iso8859-15"), ("utf-16", "utf-16"), ("Shift_JIS", "shift_jis"),
+        ("koi8-r", "koi8-r"), ("gb18030", "gb18030"), ("utf-8-sig", "utf-8-sig"),
+    ],
+)  # fmt: skip
+def test_character_sets_of_pages_are_codecs(declared: str, codec: str) -> None:
+    """A real character set, whatever its spelling, names its codec."""
+    assert charset_codec(declared) == codec
+
+
+@pytest.mark.parametrize(
+    "declared",
+    [
+        "unicode_escape", "Unicode-Escape", "raw_unicode_escape", "idna", "punycode",
+        "undefined", "UTF-7", "base64", "hex", "zlib", "rot13", "uu", "quopri", "bz2",
+        "klingon", "", "utf\x00-8",
+    ],
+)  # fmt: skip
+def test_codecs_that_are_no_character_set_are_refused(declared: str) -> None:
+    """Escapes, transfer encodings, host-name codecs, UTF-7 and unknown names give None."""
+    assert charset_codec(declared) is None
+
+
+@pytest.mark.parametrize("declared", sorted(NOT_CHARSETS - {"mbcs", "oem"}))
+def test_a_page_declaring_no_character_set_is_read_as_utf8_without_warning(declared: str) -> None:
+    """Each refused codec falls back to UTF-8, silently (unicode_escape used to warn)."""
+    body = "\\\x00 élu +AGE-".encode()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert decode_html(body, declared) == body.decode()
