@@ -42,7 +42,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
 from ingest.entry_diff import Diff, diff_entries
-from ingest.feed_parser import FeedParseError, parse_feed
+from ingest.feed_parser import FeedParseError, keep_first_seen, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
 from ingest.health import SourceHealth, read_health, record_poll
 from ingest.html_text import decode_html
@@ -89,6 +89,8 @@ class ParsedDocument:
 
     updates: list[Update]
     problems: list[str] = field(default_factory=list)
+    #: uids of entries without a date of their own, dated when first seen (feeds).
+    undated: frozenset[str] = frozenset()
 
 
 def parse_document(
@@ -119,7 +121,7 @@ def parse_document(
             seen=seen,
             content_type=result.content_type,
         )
-        return ParsedDocument(feed.updates, feed.problems)
+        return ParsedDocument(feed.updates, feed.problems, feed.undated)
     body: bytes | str = result.body
     if result.charset and result.charset.lower().replace("-", "") != "utf8":
         body = decode_html(result.body, result.charset)
@@ -411,7 +413,11 @@ class SourcePoller:
                     error="no entries found in the document"
                     + (f" ({problems})" if problems else "")
                 )
-            diff = diff_entries(previous, parsed.updates)
+            current = parsed.updates
+            if parsed.undated:
+                known = {uid: entry.update for uid, entry in previous.items()}
+                current = keep_first_seen(current, parsed.undated, known)
+            diff = diff_entries(previous, current)
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
             on_stream = time.monotonic()
