@@ -41,6 +41,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
+from ingest.bounded_parse import ParseLimitError, parse_bounded
 from ingest.entry_diff import Diff, diff_entries
 from ingest.feed_parser import FeedParseError, keep_first_seen, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
@@ -62,10 +63,6 @@ __all__ = [
     "SourcePoller",
     "parse_document",
 ]
-
-#: Documents larger than this are parsed in a worker thread (the small ones, the usual case, on
-#: the event loop: a thread hop would only add to the detection latency).
-PARSE_IN_THREAD_BYTES: Final = 256 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -295,15 +292,13 @@ class SourcePoller:
         if fetched.outcome is FetchOutcome.OK:
             seen = datetime.now(UTC)
             try:
-                if len(fetched.body) > PARSE_IN_THREAD_BYTES:
-                    # A big (or hostile) document can take seconds to parse: off the event
-                    # loop, so that the other sources of this process keep their pace.
-                    parsed = await asyncio.to_thread(
-                        parse_document, source, fetched, night=self.night, seen=seen
-                    )
-                else:
-                    parsed = parse_document(source, fetched, night=self.night, seen=seen)
-            except (FeedParseError, ResultsParseError) as error:
+                # A big or markup-heavy document is parsed in a worker process, within the
+                # source's parse_timeout, and killed if this poll is cancelled.
+                parsed = await parse_bounded(
+                    parse_document, fetched.body, source, fetched, night=self.night, seen=seen,
+                    time_limit=source.parse_timeout,
+                )  # fmt: skip
+            except (FeedParseError, ResultsParseError, ParseLimitError) as error:
                 parse_error = str(error)
             else:
                 validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
