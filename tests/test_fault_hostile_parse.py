@@ -157,10 +157,13 @@ async def test_a_parse_past_its_time_limit_is_a_parse_error_and_others_go_on(
 
     async def given_up() -> bool:
         health = await read_all_health(redis_client, stream_key)
-        return all(
-            health.get(name, {}).get("last_outcome") == "parse_error"
-            for name in ("deepfeed", "deeppage")
-        ) and health.get("good", {}).get("state") == "ok"
+        return (
+            all(
+                health.get(name, {}).get("last_outcome") == "parse_error"
+                for name in ("deepfeed", "deeppage")
+            )
+            and health.get("good", {}).get("state") == "ok"
+        )
 
     try:
         await eventually(given_up, within=60 * TIMEOUT_FACTOR, every=0.2)
