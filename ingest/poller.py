@@ -312,7 +312,7 @@ class SourcePoller:
                 diff=None,
                 outcomes=applied.outcomes,
                 entries=None,
-                warning=None,
+                warning=fetched.slot_note,
                 on_stream=applied.on_stream,
             )
         if not fetched.ok:
@@ -332,12 +332,13 @@ class SourcePoller:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
+        notes = [note for note in (fetched.slot_note, *parsed.problems) if note]
         return await self._succeed(
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
             entries=None if applied.diff is None else len(parsed.updates),
-            warning="; ".join(parsed.problems[:_WARNINGS_SHOWN]) or None,
+            warning="; ".join(notes[:_WARNINGS_SHOWN]) or None,
             on_stream=applied.on_stream,
         )
 
