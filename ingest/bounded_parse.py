@@ -34,6 +34,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any, Final, TypeVar
 
 __all__ = [
@@ -59,6 +60,7 @@ WORKER_START_TIMEOUT: Final = 30.0
 # The preamble of every message between parent and worker: the pickle's length.
 _LENGTH_BYTES: Final = 8
 _READY: Final = b"R"
+_PACKAGE_ROOT: Final = Path(__file__).resolve().parent.parent
 
 _T = TypeVar("_T")
 
@@ -92,6 +94,9 @@ class _Worker:
             [sys.executable, "-m", "ingest.bounded_parse", str(os.getpid()), *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            # Started from the directory holding this package, so that it imports this very
+            # package (not one of the same name in the current directory).
+            cwd=_PACKAGE_ROOT,
             # Its own session: a Ctrl-C at the terminal is the parent's to handle, not the
             # worker's (it would print a KeyboardInterrupt in the middle of a parse).
             start_new_session=True,
@@ -144,18 +149,21 @@ class _Worker:
         return ParseLimitError(f"the parser process ended ({_describe_exit(code)})")
 
     def kill(self) -> None:
-        """Kill the worker now (it may be in the middle of a parse); never raises."""
+        """Kill the worker now (it may be in the middle of a parse); never raises.
+
+        A thread blocked reading its answer then reads the end of the pipe and returns.
+        """
         with contextlib.suppress(OSError):
             self.process.kill()
+
+    def reap(self) -> None:
+        """Collect the killed process's exit status (no zombie left), then close its pipes."""
+        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+            self.process.wait(timeout=5.0)
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
                 with contextlib.suppress(OSError, ValueError):
                     pipe.close()
-
-    def reap(self) -> None:
-        """Collect the killed process's exit status (no zombie left behind)."""
-        with contextlib.suppress(subprocess.TimeoutExpired, OSError):
-            self.process.wait(timeout=5.0)
 
 
 def _kill_all(workers: list[_Worker]) -> None:

@@ -194,16 +194,17 @@ async def test_sigterm_in_the_middle_of_a_parse_exits_within_the_grace(
             hostile_parses.hits.get(PATHS[name], 0) >= 1 for name in ("deep_feed", "deep_page")
         )
 
+    async def parsing() -> bool:
+        return await fetched() and len(parse_workers_of(process.pid)) == 2
+
     try:
-        await eventually(fetched, within=30 * TIMEOUT_FACTOR)
-        # Parsing now (each takes minutes): the worker processes start, then work.
-        await asyncio.sleep(1.5)
-        workers = parse_workers_of(process.pid)
+        # Both documents fetched and a worker process for each: parses of minutes under way.
+        await eventually(parsing, within=30 * TIMEOUT_FACTOR, every=0.1)
+        await asyncio.sleep(0.5)
     finally:
         code, err, took = await _stop(process)
     assert code == 0, err
     assert took < (STOP_GRACE + 2) * TIMEOUT_FACTOR
-    assert len(workers) == 2
 
     async def no_worker_left() -> bool:
         return not parse_workers_of(process.pid)
