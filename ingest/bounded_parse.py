@@ -299,12 +299,16 @@ async def parse_bounded(
 ) -> _T:
     """``function(*args, **kwargs)``, the parse of ``body``: inline when :func:`parses_inline`,
     else in a worker within ``time_limit`` seconds (``workers``, default :func:`shared_workers`).
+
+    A parser that runs out of stack (``RecursionError``) is a :class:`ParseLimitError` too.
     """
-    if parses_inline(body):
-        return function(*args, **kwargs)
-    return await (workers or shared_workers()).call(
-        function, *args, time_limit=time_limit, **kwargs
-    )
+    try:
+        if parses_inline(body):
+            return function(*args, **kwargs)
+        pool = workers or shared_workers()
+        return await pool.call(function, *args, time_limit=time_limit, **kwargs)
+    except RecursionError:
+        raise ParseLimitError("the document nests deeper than the parser can follow") from None
 
 
 # -- the worker process -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ingest.bounded_parse import (
     INLINE_MAX_MARKUP,
     ParseLimitError,
     ParseWorkers,
+    parse_bounded,
     parses_inline,
 )
 from tests.conftest import TIMEOUT_FACTOR
@@ -115,3 +116,18 @@ async def test_close_kills_every_worker() -> None:
         await _gone(pid)
     with pytest.raises(RuntimeError):
         await pool.call(sum, [], time_limit=30)
+
+
+def _nest(depth: int) -> object:
+    """A function that recurses ``depth`` deep (RecursionError past the interpreter's limit)."""
+    return None if depth == 0 else [_nest(depth - 1)]
+
+
+async def test_a_parser_out_of_stack_is_a_parse_limit_error(workers: ParseWorkers) -> None:
+    """RecursionError, inline or in a worker, is reported as a parse limit, not a crash."""
+    with pytest.raises(ParseLimitError, match="nests deeper"):
+        await parse_bounded(_nest, b"small", 100_000, time_limit=30, workers=workers)
+    with pytest.raises(ParseLimitError, match="nests deeper"):
+        await parse_bounded(
+            _nest, b"<" * (INLINE_MAX_MARKUP + 1), 100_000, time_limit=30, workers=workers
+        )
