@@ -246,7 +246,10 @@ class ParseWorkers:
             if worker.alive:
                 return worker
             self._discard(worker)
-        worker = _Worker(self._preload)
+        try:
+            worker = _Worker(self._preload)
+        except OSError as error:  # out of processes or files: this poll's parse fails, not more
+            raise ParseLimitError(f"cannot start a parser process: {error}") from None
         self._all.append(worker)
         try:
             async with asyncio.timeout(WORKER_START_TIMEOUT):
