@@ -49,6 +49,8 @@ __all__ = [
 # uid stays within the update's 200 characters whatever the source name.
 MAX_KEY_LENGTH: Final = 120
 _HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
+# Something a browser would take for a tag: "<img", "</p", "<!--".
+_TAG: Final = re.compile(r"<[A-Za-z/!]")
 # A time followed by an offset or a zone feedparser knows: "20:00:00 +0100", "20:00Z", "GMT".
 _ZONED: Final = re.compile(
     r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[+-]\d{2}(?::?\d{2})?|Z|UTC?|GMT|[ECMP][SD]T)\s*$",
@@ -122,12 +124,14 @@ def _text_of(detail: object, fallback: object) -> str:
 
     A value without its detail (feedparser copies an item's ``content`` into ``summary`` without
     a ``summary_detail``) has no declared type: it is read as HTML too, so that markup never
-    reaches an update's text (plain text reads the same either way, ``a < b`` included).
+    reaches an update's text (plain text reads the same either way, ``a < b`` included). So is
+    a value typed plain that holds a tag (feedparser types a CDATA title plain, whatever it
+    holds).
     """
     if isinstance(detail, Mapping):
         value = detail.get("value")
         if isinstance(value, str):
-            if detail.get("type") in _HTML_TYPES:
+            if detail.get("type") in _HTML_TYPES or _TAG.search(value):
                 return fragment_text(value)
             return clean_text(value)
     return fragment_text(fallback) if isinstance(fallback, str) else ""
