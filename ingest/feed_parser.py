@@ -245,14 +245,22 @@ def parse_feed(
             problems.append(found)
         else:
             read.append(found)
-    derived = number_derived_keys(
-        [item.derived for item in read], [(item.at, -item.index) for item in read]
+    # Only the items without a key of their own are numbered: one with a guid never shifts them.
+    keyless = [item for item in read if item.explicit is None]
+    numbered = dict(
+        zip(
+            (item.index for item in keyless),
+            number_derived_keys(
+                [item.derived for item in keyless], [(item.at, -item.index) for item in keyless]
+            ),
+            strict=True,
+        )
     )
     updates: list[Update] = []
     undated: set[str] = set()
     keys: set[str] = set()
-    for item, numbered in zip(read, derived, strict=True):
-        key = item.explicit or numbered
+    for item in read:
+        key = item.explicit or numbered[item.index]
         if key in keys:
             problems.append(f"item {item.index + 1}: key {key!r} appears twice; the first is kept")
             continue

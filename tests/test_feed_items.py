@@ -109,6 +109,19 @@ def test_untitled_items_with_the_same_text_are_both_kept(night: Night) -> None:
     assert not any("twice" in problem for problem in page.problems)
 
 
+def test_an_item_with_a_guid_never_numbers_those_without(night: Night) -> None:
+    """Same title, one with a guid: the one without keeps the plain title key."""
+    page = parse_feed(
+        rss(f"<item><title>Même titre</title>{DATE}</item>",
+            f"<item><guid>g</guid><title>Même titre</title>{DATE}</item>"),
+        source="f", night=night, seen=SEEN,
+    )  # fmt: skip
+    (derived, own) = [update.uid for update in page.updates]
+    assert own == "f:g"
+    assert derived.startswith("f:t-")
+    assert "-" not in derived.removeprefix("f:t-")
+
+
 def test_an_untitled_item_edited_keeps_its_uid_and_a_new_one_on_top_renumbers_nothing(
     night: Night,
 ) -> None:
