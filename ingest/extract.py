@@ -390,8 +390,8 @@ class _Accumulator:
     def offer(self, item: _Item) -> None:
         """Keep the item unless an exact value is already there (or it is approximate too)."""
         if item.field == "share":
-            assert item.candidate is not None
-            assert isinstance(item.value, int | float)
+            if item.candidate is None or not isinstance(item.value, int | float):
+                return  # a share always names its candidate and a number; nothing to keep
             _keep(self.shares, item.candidate, (item.value, item.approx))
             self.estimated = self.estimated or item.estimated
             return
@@ -1059,8 +1059,9 @@ def _is_milestone(document: _Document, headline: str) -> bool:
 def _kind(document: _Document, primary: _Accumulator | None, figures: Figures | None) -> Kind:
     headline = _first_sentence(document)
     if figures is not None and figures.shares:
-        assert primary is not None
-        estimated = primary.estimated or bool(_ESTIMATE_CUE.search(headline))
+        estimated = (primary is not None and primary.estimated) or bool(
+            _ESTIMATE_CUE.search(headline)
+        )
         return Kind.ESTIMATE if estimated and figures.counted_pct is None else Kind.COUNT
     if (figures is not None and _has_turnout(figures)) or _TURNOUT_CUE.search(headline):
         return Kind.TURNOUT

@@ -1,21 +1,28 @@
 """An RSS or Atom feed's bytes to updates, through feedparser. Pure: no I/O.
 
 Each item becomes one update (``docs/sources.md``, "Feed"): its key is the ``guid`` (Atom
-``id``), else its link, else a digest of its title (else of its body); ``at`` is its
-``pubDate`` / ``published`` (else ``updated``) in the night's time zone; the text is the title
-above the body (:func:`ingest.entries.article_text`), the body being the ``content`` (else the
-``description``) as plain text. A malformed feed still gives its good items: feedparser's
-lenient parser reads what it can, and an item without a date, or one that fails, is left out
-and reported in :attr:`FeedPage.problems` rather than failing the whole feed.
+``id``), else its link, else :func:`derived_key` (a digest of its title; else its date; else a
+digest of its text), numbered ``-2``, ``-3``... from the oldest when several items share one
+(:func:`number_derived_keys`). ``at`` is its ``pubDate`` / ``published`` (else ``updated``) in
+the night's time zone, a date written without an offset being a wall time of that zone
+(:func:`item_instant`); an item without a date is dated when the poller first saw it
+(:attr:`FeedPage.undated`, :func:`keep_first_seen`). The text is the title above the body
+(:func:`ingest.entries.article_text`), the body being the ``content`` (else the
+``description``) as plain text: HTML always goes through the HTML reader. A malformed feed
+still gives its good items: feedparser's lenient parser reads what it can, and an item without
+text, or one that fails, is left out and reported in :attr:`FeedPage.problems` rather than
+failing the whole feed.
 """
 
 from __future__ import annotations
 
 import calendar
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from time import struct_time
 from typing import Any, Final
 
@@ -27,12 +34,28 @@ from ingest.night import Night
 from ingest.update import Update, UpdateError, clean_text
 from ingest.update_cache import update_from_text_cached
 
-__all__ = ["FeedPage", "FeedParseError", "entry_key", "parse_feed"]
+__all__ = [
+    "FeedPage",
+    "FeedParseError",
+    "derived_key",
+    "explicit_key",
+    "item_instant",
+    "keep_first_seen",
+    "number_derived_keys",
+    "parse_feed",
+]
 
 # A key longer than this (a long permalink used as guid) is replaced by its digest, so that the
 # uid stays within the update's 200 characters whatever the source name.
 MAX_KEY_LENGTH: Final = 120
 _HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
+# Something a browser would take for a tag: "<img", "</p", "<!--".
+_TAG: Final = re.compile(r"<[A-Za-z/!]")
+# A time followed by an offset or a zone feedparser knows: "20:00:00 +0100", "20:00Z", "GMT".
+_ZONED: Final = re.compile(
+    r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[+-]\d{2}(?::?\d{2})?|Z|UTC?|GMT|[ECMP][SD]T)\s*$",
+    re.IGNORECASE,
+)
 
 
 class FeedParseError(ValueError):
@@ -45,6 +68,8 @@ class FeedPage:
 
     updates: list[Update]
     problems: list[str] = field(default_factory=list)
+    #: uids of the items without a date, dated when this poll saw them.
+    undated: frozenset[str] = frozenset()
 
 
 def _digest(text: str) -> str:
@@ -56,28 +81,60 @@ def _bounded(key: str) -> str:
     return key if len(key) <= MAX_KEY_LENGTH else f"h-{_digest(key)}"
 
 
-def entry_key(item: Mapping[str, Any], *, title: str, body: str) -> str | None:
-    """The item's identity: guid / id, else link, else a digest of its title (else its body)."""
+def explicit_key(item: Mapping[str, Any]) -> str | None:
+    """The item's own identity: its guid / id, else its link (None when it has neither)."""
     for name in ("id", "link"):
         value = item.get(name)
         if isinstance(value, str) and value.strip():
             return _bounded(value.strip())
-    if title:
-        return f"t-{_digest(title)}"
-    if body:
-        return f"b-{_digest(body)}"
     return None
 
 
+def derived_key(*, title: str, body: str, dated: datetime | None) -> str:
+    """The identity of an item without guid or link, before its ``-2``, ``-3``... suffix.
+
+    A digest of its title; without a title, its publication date (so that an edit of its text
+    stays the same entry); without either, a digest of its text.
+    """
+    if title:
+        return f"t-{_digest(title)}"
+    if dated is not None:
+        return f"d-{dated.astimezone(UTC):%Y%m%dT%H%M%S}"
+    return f"b-{_digest(body)}"
+
+
+def number_derived_keys(keys: Sequence[str], ages: Sequence[tuple[datetime, int]]) -> list[str]:
+    """``-2``, ``-3``... on the 2nd, 3rd item of one derived key, counted from the oldest.
+
+    ``ages`` are each item's (``at``, position from the end of the document): the oldest is the
+    earliest, and among items of one instant the lowest in the document (feeds put the newest on
+    top), so that a new item at the top never renumbers those below it.
+    """
+    numbered = list(keys)
+    seen: dict[str, int] = {}
+    for index in sorted(range(len(keys)), key=lambda i: ages[i]):
+        seen[keys[index]] = seen.get(keys[index], 0) + 1
+        if seen[keys[index]] > 1:
+            numbered[index] = f"{keys[index]}-{seen[keys[index]]}"
+    return numbered
+
+
 def _text_of(detail: object, fallback: object) -> str:
-    """A feedparser text construct as plain text (HTML ones through the HTML reader)."""
+    """A feedparser text construct as plain text (HTML ones through the HTML reader).
+
+    A value without its detail (feedparser copies an item's ``content`` into ``summary`` without
+    a ``summary_detail``) has no declared type: it is read as HTML too, so that markup never
+    reaches an update's text (plain text reads the same either way, ``a < b`` included). So is
+    a value typed plain that holds a tag (feedparser types a CDATA title plain, whatever it
+    holds).
+    """
     if isinstance(detail, Mapping):
         value = detail.get("value")
         if isinstance(value, str):
-            if detail.get("type") in _HTML_TYPES:
+            if detail.get("type") in _HTML_TYPES or _TAG.search(value):
                 return fragment_text(value)
             return clean_text(value)
-    return clean_text(fallback) if isinstance(fallback, str) else ""
+    return fragment_text(fallback) if isinstance(fallback, str) else ""
 
 
 def _body_of(item: Mapping[str, Any]) -> str:
@@ -90,16 +147,71 @@ def _body_of(item: Mapping[str, Any]) -> str:
     return _text_of(item.get("summary_detail"), item.get("summary"))
 
 
-def _instant(item: Mapping[str, Any], night: Night) -> datetime | None:
-    for name in ("published_parsed", "updated_parsed", "created_parsed"):
+def _zoned(raw: object) -> bool:
+    """Whether a date as written names its offset or a zone feedparser knows."""
+    return isinstance(raw, str) and _ZONED.search(raw) is not None
+
+
+def item_instant(item: Mapping[str, Any], night: Night) -> datetime | None:
+    """The item's publication (else update, else creation) instant, in the night's zone.
+
+    A date written with an offset (``+0100``, ``Z``, ``GMT``) is that instant; one without (or
+    with a zone name feedparser does not know, ``CET``) is a wall time of the night's zone, not
+    UTC as feedparser assumes. None when no date can be read.
+    """
+    for name in ("published", "updated", "created"):
         # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
         # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
-        value = dict.get(item, name) if isinstance(item, dict) else item.get(name)
+        value = dict.get(item, f"{name}_parsed") if isinstance(item, dict) else None
+        raw = dict.get(item, name) if isinstance(item, dict) else None
         if isinstance(value, struct_time):
-            # feedparser normalises every date it parsed to UTC.
-            utc = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-            return utc.astimezone(night.timezone)
+            if _zoned(raw) or not isinstance(raw, str):
+                # feedparser normalises every date it parsed to UTC.
+                utc = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+                return utc.astimezone(night.timezone)
+            return datetime(*value[:6], tzinfo=night.timezone)
+        if isinstance(raw, str) and raw.strip():
+            # feedparser reads no RFC 822 date without a zone ("Sun, 29 Jan 2017 20:00:00").
+            try:
+                written = parsedate_to_datetime(raw.strip())
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+            if written.tzinfo is None:
+                return written.replace(tzinfo=night.timezone)
+            return written.astimezone(night.timezone)
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """An item read, before its key is numbered: where it was, what it says, when."""
+
+    index: int
+    explicit: str | None
+    derived: str
+    at: datetime
+    dated: bool
+    text: str
+
+
+def _read_item(item: Mapping[str, Any], index: int, night: Night, seen: datetime) -> _Item | str:
+    """One item, or why it is left out."""
+    title = _text_of(item.get("title_detail"), item.get("title"))
+    body = _body_of(item)
+    explicit = explicit_key(item)
+    text = article_text(title or None, body)
+    if not text:
+        return f"item {explicit or index + 1!r}: no text"
+    at = item_instant(item, night)
+    derived = derived_key(title=title, body=body, dated=at)
+    return _Item(
+        index=index,
+        explicit=explicit,
+        derived=derived,
+        at=seen.astimezone(night.timezone) if at is None else at,
+        dated=at is not None,
+        text=text,
+    )
 
 
 def parse_feed(
@@ -114,7 +226,9 @@ def parse_feed(
 
     ``content_type`` is the response's header (it may declare the charset). Raises
     :class:`FeedParseError` only when the document yields no item and is not a well-formed
-    feed; otherwise bad items are skipped and listed in ``problems``.
+    feed; otherwise bad items are skipped and listed in ``problems``. An item without a date
+    is dated ``seen``, and its uid is in :attr:`FeedPage.undated` (see
+    :func:`keep_first_seen`).
     """
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
@@ -124,33 +238,60 @@ def parse_feed(
         problems.append(f"malformed feed: {parsed.get('bozo_exception')}")
         if not items and not parsed.get("feed"):
             raise FeedParseError(f"not a feed: {parsed.get('bozo_exception')}")
-    updates: list[Update] = []
-    keys: set[str] = set()
+    read: list[_Item] = []
     for index, item in enumerate(items):
-        title = _text_of(item.get("title_detail"), item.get("title"))
-        body = _body_of(item)
-        key = entry_key(item, title=title, body=body)
-        if key is None:
-            problems.append(f"item {index + 1}: no guid, link, title or text")
-            continue
+        found = _read_item(item, index, night, seen)
+        if isinstance(found, str):
+            problems.append(found)
+        else:
+            read.append(found)
+    # Only the items without a key of their own are numbered: one with a guid never shifts them.
+    keyless = [item for item in read if item.explicit is None]
+    numbered = dict(
+        zip(
+            (item.index for item in keyless),
+            number_derived_keys(
+                [item.derived for item in keyless], [(item.at, -item.index) for item in keyless]
+            ),
+            strict=True,
+        )
+    )
+    updates: list[Update] = []
+    undated: set[str] = set()
+    keys: set[str] = set()
+    for item in read:
+        key = item.explicit or numbered[item.index]
         if key in keys:
-            problems.append(f"item {index + 1}: key {key!r} appears twice; the first is kept")
-            continue
-        at = _instant(item, night)
-        if at is None:
-            problems.append(f"item {key!r}: no publication date it could read")
-            continue
-        text = article_text(title or None, body)
-        if not text:
-            problems.append(f"item {key!r}: no text")
+            problems.append(f"item {item.index + 1}: key {key!r} appears twice; the first is kept")
             continue
         try:
             update = update_from_text_cached(
-                source=source, key=key, at=at, text=text, night=night, seen=seen
+                source=source, key=key, at=item.at, text=item.text, night=night, seen=seen
             )
         except UpdateError as error:
             problems.append(f"item {key!r}: {error}")
             continue
         keys.add(key)
         updates.append(update)
-    return FeedPage(updates=updates, problems=problems)
+        if not item.dated:
+            undated.add(update.uid)
+    if undated:
+        problems.append(
+            f"{len(undated)} item(s) without a date it could read: dated when first seen"
+        )
+    return FeedPage(updates=updates, problems=problems, undated=frozenset(undated))
+
+
+def keep_first_seen(
+    updates: Sequence[Update], undated: Collection[str], previous: Mapping[str, Update]
+) -> list[Update]:
+    """The updates of a poll, each undated one keeping the ``at`` it was first seen with.
+
+    ``previous`` maps uids to the update last stored for them (the poller's state): an undated
+    item already known keeps its first ``at``, so that being seen again is no edit.
+    """
+    kept: list[Update] = []
+    for update in updates:
+        known = previous.get(update.uid) if update.uid in undated else None
+        kept.append(update if known is None else replace(update, at=known.at))
+    return kept

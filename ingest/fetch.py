@@ -13,6 +13,9 @@
 - ``Retry-After`` (seconds or an HTTP date) and ``Cache-Control: max-age`` are read into
   seconds for :func:`ingest.backoff.next_poll_delay`;
 - at most ``max_per_host`` requests in flight per host (``host:port``), across all sources.
+  Waiting for one of those slots is not the source's fault: it is timed apart
+  (:attr:`FetchResult.slot_wait`), left out of the source's total timeout and of its duration,
+  and told in :attr:`FetchResult.slot_note` when it is long enough to matter.
 
 The header parsers (:func:`parse_retry_after`, :func:`parse_max_age`, :func:`content_charset`)
 are pure.
@@ -21,7 +24,9 @@ are pure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.message import Message
@@ -45,6 +50,8 @@ __all__ = [
 ]
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+#: A wait for a per-host slot at least this long (seconds) is told in the source's health.
+SLOT_WAIT_NOTICE: Final = 0.5
 _CHUNK: Final = 64 * 1024
 
 
@@ -95,7 +102,9 @@ class FetchResult:
     """What one fetch gave. ``body`` is set for :attr:`FetchOutcome.OK` only.
 
     ``started`` / ``finished`` are ``time.monotonic()`` readings: ``finished`` is when the last
-    byte arrived, the start of the detection latency.
+    byte arrived, the start of the detection latency. ``slot_wait`` is the time spent waiting
+    for a per-host slot (other sources' requests to the same host), counted neither in the
+    timeouts nor in :attr:`duration`; ``slot_host`` the host waited for.
     """
 
     outcome: FetchOutcome
@@ -112,6 +121,8 @@ class FetchResult:
     max_age: float | None = None
     error: str | None = None
     redirects: tuple[str, ...] = field(default=())
+    slot_wait: float = 0.0
+    slot_host: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -120,8 +131,19 @@ class FetchResult:
 
     @property
     def duration(self) -> float:
-        """Seconds from the request to the last byte (or the failure)."""
-        return self.finished - self.started
+        """Seconds from the request to the last byte (or the failure), slot waits left out."""
+        return max(0.0, self.finished - self.started - self.slot_wait)
+
+    @property
+    def slot_note(self) -> str | None:
+        """The words for a wait for a per-host slot long enough to tell (None otherwise)."""
+        if self.slot_wait < SLOT_WAIT_NOTICE:
+            return None
+        return (
+            f"waited {self.slot_wait:.1f} s for a free connection slot to {self.slot_host}"
+            " (other sources' requests to that host in flight; max_per_host); not counted in"
+            " this source's timeouts"
+        )
 
 
 # -- pure header parsing ---------------------------------------------------------------------
@@ -177,6 +199,14 @@ class _TooLargeError(Exception):
     pass
 
 
+@dataclass(slots=True)
+class _SlotWaits:
+    """The time one fetch spent waiting for per-host slots, and the last host it waited for."""
+
+    seconds: float = 0.0
+    host: str | None = None
+
+
 class Fetcher:
     """Fetches sources over one aiohttp session, capping requests in flight per host."""
 
@@ -200,6 +230,28 @@ class Fetcher:
             self._hosts[host] = asyncio.Semaphore(self._max_per_host)
         return self._hosts[host]
 
+    @contextlib.asynccontextmanager
+    async def _held_slot(
+        self, url: URL, budget: asyncio.Timeout, waits: _SlotWaits
+    ) -> AsyncIterator[None]:
+        """Hold a slot of ``url``'s host; the wait for it stops the clock of ``budget``."""
+        slot = self._slot(url)
+        if slot.locked():
+            deadline = budget.when()
+            budget.reschedule(None)
+            began = time.monotonic()
+            await slot.acquire()
+            waited = time.monotonic() - began
+            waits.seconds += waited
+            waits.host = f"{url.host}:{url.port}"
+            budget.reschedule(None if deadline is None else deadline + waited)
+        else:
+            await slot.acquire()
+        try:
+            yield
+        finally:
+            slot.release()
+
     async def fetch(
         self,
         url: str,
@@ -209,18 +261,42 @@ class Fetcher:
         user_agent: str | None = None,
     ) -> FetchResult:
         """GET ``url`` politely; classify whatever happens (never raises for a source's fault)."""
-        limits = limits or FetchLimits()
+        waits = _SlotWaits()
+        result = await self._fetch(
+            url,
+            validators=validators or Validators(),
+            limits=limits or FetchLimits(),
+            user_agent=user_agent or self._user_agent,
+            waits=waits,
+        )
+        result = replace(result, slot_wait=waits.seconds, slot_host=waits.host)
+        note = result.slot_note
+        if note is not None and result.error is not None:
+            result = replace(result, error=f"{result.error}; {note}")
+        return result
+
+    async def _fetch(
+        self,
+        url: str,
+        *,
+        validators: Validators,
+        limits: FetchLimits,
+        user_agent: str,
+        waits: _SlotWaits,
+    ) -> FetchResult:
         started = time.monotonic()
         redirects: list[str] = []
         try:
-            async with asyncio.timeout(limits.total_timeout):
+            async with asyncio.timeout(limits.total_timeout) as budget:
                 return await self._follow(
                     URL(url),
-                    validators=validators or Validators(),
+                    validators=validators,
                     limits=limits,
-                    user_agent=user_agent or self._user_agent,
+                    user_agent=user_agent,
                     started=started,
                     redirects=redirects,
+                    budget=budget,
+                    waits=waits,
                 )
         except TimeoutError:
             return self._failed(
@@ -264,6 +340,8 @@ class Fetcher:
         user_agent: str,
         started: float,
         redirects: list[str],
+        budget: asyncio.Timeout,
+        waits: _SlotWaits,
     ) -> FetchResult:
         timeout = aiohttp.ClientTimeout(
             total=None,
@@ -275,7 +353,7 @@ class Fetcher:
         headers.update(validators.headers())
         while True:
             async with (
-                self._slot(url),
+                self._held_slot(url, budget, waits),
                 self._session.get(
                     url, headers=headers, allow_redirects=False, timeout=timeout
                 ) as response,

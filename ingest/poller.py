@@ -41,8 +41,9 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
+from ingest.bounded_parse import ParseLimitError, parse_bounded
 from ingest.entry_diff import Diff, diff_entries
-from ingest.feed_parser import FeedParseError, parse_feed
+from ingest.feed_parser import FeedParseError, keep_first_seen, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
 from ingest.health import SourceHealth, read_health, record_poll
 from ingest.html_text import decode_html
@@ -62,10 +63,6 @@ __all__ = [
     "SourcePoller",
     "parse_document",
 ]
-
-#: Documents larger than this are parsed in a worker thread (the small ones, the usual case, on
-#: the event loop: a thread hop would only add to the detection latency).
-PARSE_IN_THREAD_BYTES: Final = 256 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +86,8 @@ class ParsedDocument:
 
     updates: list[Update]
     problems: list[str] = field(default_factory=list)
+    #: uids of entries without a date of their own, dated when first seen (feeds).
+    undated: frozenset[str] = frozenset()
 
 
 def parse_document(
@@ -119,7 +118,7 @@ def parse_document(
             seen=seen,
             content_type=result.content_type,
         )
-        return ParsedDocument(feed.updates, feed.problems)
+        return ParsedDocument(feed.updates, feed.problems, feed.undated)
     body: bytes | str = result.body
     if result.charset and result.charset.lower().replace("-", "") != "utf8":
         body = decode_html(result.body, result.charset)
@@ -293,15 +292,13 @@ class SourcePoller:
         if fetched.outcome is FetchOutcome.OK:
             seen = datetime.now(UTC)
             try:
-                if len(fetched.body) > PARSE_IN_THREAD_BYTES:
-                    # A big (or hostile) document can take seconds to parse: off the event
-                    # loop, so that the other sources of this process keep their pace.
-                    parsed = await asyncio.to_thread(
-                        parse_document, source, fetched, night=self.night, seen=seen
-                    )
-                else:
-                    parsed = parse_document(source, fetched, night=self.night, seen=seen)
-            except (FeedParseError, ResultsParseError) as error:
+                # A big or markup-heavy document is parsed in a worker process, within the
+                # source's parse_timeout, and killed if this poll is cancelled.
+                parsed = await parse_bounded(
+                    parse_document, fetched.body, source, fetched, night=self.night, seen=seen,
+                    time_limit=source.parse_timeout,
+                )  # fmt: skip
+            except (FeedParseError, ResultsParseError, ParseLimitError) as error:
                 parse_error = str(error)
             else:
                 validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
@@ -315,7 +312,7 @@ class SourcePoller:
                 diff=None,
                 outcomes=applied.outcomes,
                 entries=None,
-                warning=None,
+                warning=fetched.slot_note,
                 on_stream=applied.on_stream,
             )
         if not fetched.ok:
@@ -335,12 +332,13 @@ class SourcePoller:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
+        notes = [note for note in (fetched.slot_note, *parsed.problems) if note]
         return await self._succeed(
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
             entries=None if applied.diff is None else len(parsed.updates),
-            warning="; ".join(parsed.problems[:_WARNINGS_SHOWN]) or None,
+            warning="; ".join(notes[:_WARNINGS_SHOWN]) or None,
             on_stream=applied.on_stream,
         )
 
@@ -411,7 +409,11 @@ class SourcePoller:
                     error="no entries found in the document"
                     + (f" ({problems})" if problems else "")
                 )
-            diff = diff_entries(previous, parsed.updates)
+            current = parsed.updates
+            if parsed.undated:
+                known = {uid: entry.update for uid, entry in previous.items()}
+                current = keep_first_seen(current, parsed.undated, known)
+            diff = diff_entries(previous, current)
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
             on_stream = time.monotonic()

@@ -23,7 +23,7 @@ from typing import Final
 
 from ingest.entries import update_from_checkpoint
 from ingest.night import Night
-from ingest.update import Figures, Kind, Update, UpdateError, parse_instant
+from ingest.update import Figures, Kind, Update, UpdateError, parse_instant, parse_round
 
 __all__ = ["ResultsPage", "ResultsParseError", "parse_results"]
 
@@ -47,18 +47,18 @@ def _checkpoint(raw: object, *, source: str, night: Night, seen: datetime) -> Up
         raise UpdateError("expected a JSON object")
     id_ = raw.get("id")
     if not isinstance(id_, str) or not _ID.fullmatch(id_):
-        raise UpdateError(f"id: expected letters, digits, '.', '_' or '-', got {id_!r}")
+        shown = repr(id_[:40]) if isinstance(id_, str) else f"a JSON {type(id_).__name__}"
+        raise UpdateError(f"id: expected letters, digits, '.', '_' or '-', got {shown}")
     kind_raw = raw.get("kind")
-    try:
-        kind = Kind(str(kind_raw))
-    except ValueError:
-        raise UpdateError(f"{id_}: unknown kind {kind_raw!r}") from None
+    if not isinstance(kind_raw, str) or kind_raw not in {kind.value for kind in Kind}:
+        shown = repr(kind_raw[:40]) if isinstance(kind_raw, str) else "none"
+        raise UpdateError(f"{id_}: unknown kind {shown}")
+    kind = Kind(kind_raw)
     text = raw.get("text")
     if not isinstance(text, str) or not text.strip():
         raise UpdateError(f"{id_}: text must be a non-empty string")
-    round_ = raw.get("round")
-    if round_ is not None and (isinstance(round_, bool) or round_ not in (1, 2)):
-        raise UpdateError(f"{id_}: round must be 1 or 2")
+    raw_round = raw.get("round")
+    round_ = None if raw_round is None else parse_round(raw_round, field_name=f"{id_}: round")
     published = parse_instant(raw.get("published"), field_name=f"{id_}: published")
     return update_from_checkpoint(
         source=source,
@@ -78,6 +78,10 @@ def parse_results(data: bytes | str, *, source: str, night: Night, seen: datetim
         document = json.loads(data)
     except (ValueError, UnicodeDecodeError) as error:
         raise ResultsParseError(f"not JSON: {error}") from None
+    except RecursionError:
+        raise ResultsParseError(
+            "JSON nested deeper than the parser's limit (about 1,000 levels)"
+        ) from None
     if not isinstance(document, Mapping):
         raise ResultsParseError("expected a JSON object with a 'checkpoints' list")
     checkpoints = document.get("checkpoints")

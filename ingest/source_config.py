@@ -15,9 +15,10 @@
     body = ".body"
 
 Top-level politeness keys (``timeout``, ``connect_timeout``, ``total_timeout``, ``max_bytes``,
-``max_redirects``, ``max_backoff``, ``user_agent``) are defaults for every source; a source may
-set its own. Every error names the file and the source (:class:`SourceConfigError`). Pure apart
-from :func:`load_ingest_config`, which reads the file and the night it names.
+``max_redirects``, ``max_backoff``, ``parse_timeout``, ``user_agent``) are defaults for every
+source; a source may set its own. Every error names the file and the source
+(:class:`SourceConfigError`). Pure apart from :func:`load_ingest_config`, which reads the file
+and the night it names.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from ingest.night import Night, NightError, load_night
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "DEFAULT_PARSE_TIMEOUT",
     "DEFAULT_USER_AGENT",
     "IngestConfig",
     "LiveblogOrder",
@@ -77,6 +79,8 @@ DEFAULT_CONNECT_TIMEOUT: Final = 5.0
 DEFAULT_TOTAL_TIMEOUT: Final = 30.0
 DEFAULT_MAX_REDIRECTS: Final = 5
 DEFAULT_MAX_BACKOFF: Final = 300.0
+#: Seconds a document may take to parse (in a worker process) before the poll gives up.
+DEFAULT_PARSE_TIMEOUT: Final = 10.0
 DEFAULT_MAX_PER_HOST: Final = 2
 # Intervals below this would hammer a source; tests use 0.05.
 MIN_INTERVAL: Final = 0.01
@@ -94,6 +98,7 @@ _TOP_KEYS: Final = frozenset(
         "max_bytes",
         "max_redirects",
         "max_backoff",
+        "parse_timeout",
         "source",
     }
 )
@@ -104,6 +109,7 @@ _POLITENESS_KEYS: Final = (
     "max_bytes",
     "max_redirects",
     "max_backoff",
+    "parse_timeout",
     "user_agent",
 )
 _COMMON_KEYS: Final = frozenset({"name", "type", "url", "interval", *_POLITENESS_KEYS})
@@ -138,6 +144,7 @@ class SourceConfig:
     max_bytes: int = DEFAULT_MAX_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     max_backoff: float = DEFAULT_MAX_BACKOFF
+    parse_timeout: float = DEFAULT_PARSE_TIMEOUT
     user_agent: str = DEFAULT_USER_AGENT
 
 
@@ -205,7 +212,7 @@ def _politeness(
     """The politeness keys of a source (or of the file's top level), checked."""
     merged = {**defaults, **{key: data[key] for key in _POLITENESS_KEYS if key in data}}
     checked: dict[str, Any] = {}
-    for key in ("timeout", "connect_timeout", "total_timeout", "max_backoff"):
+    for key in ("timeout", "connect_timeout", "total_timeout", "max_backoff", "parse_timeout"):
         if key in merged:
             checked[key] = _positive(merged[key], what=f"{origin}: {key}")
     if "max_bytes" in merged:

@@ -42,6 +42,7 @@ __all__ = [
     "clean_text",
     "compact_json",
     "parse_instant",
+    "parse_round",
 ]
 
 
@@ -312,15 +313,24 @@ class Previous:
             stations_pct=None
             if stations is None
             else _percentage(stations, field_name="previous.stations_pct"),
-            round=None if round_ is None else _round(round_, field_name="previous.round"),
+            round=None if round_ is None else parse_round(round_, field_name="previous.round"),
         )
 
 
-def _round(value: object, *, field_name: str = "round") -> int:
-    if value not in (1, 2) or isinstance(value, bool):
-        raise UpdateError(f"{field_name}: must be 1 or 2, got {value!r}")
-    assert isinstance(value, int)
-    return value
+def parse_round(value: object, *, field_name: str = "round") -> int:
+    """A round number, 1 or 2; an integral float (``2.0``, as some JSON writers put it) too."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value not in (1, 2):
+        raise UpdateError(f"{field_name}: must be 1 or 2, got {_shown(value)}")
+    return int(value)
+
+
+def _shown(value: object) -> str:
+    """A value from a document, for an error message: scalars as written, containers by type."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 40 else value[:40] + "…")
+    if value is None or isinstance(value, bool | int | float):
+        return repr(value)
+    return f"a JSON {type(value).__name__}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +471,8 @@ class Update:
         if self.at.tzinfo is None or self.seen.tzinfo is None:
             raise UpdateError("at and seen must carry a time zone")
         if self.round is not None:
-            _round(self.round)
+            # Stored as the int it stands for (a round of 2.0 is round 2).
+            object.__setattr__(self, "round", parse_round(self.round))
 
     # -- JSON -------------------------------------------------------------------------------
 
@@ -589,7 +600,7 @@ class Update:
             text=clean_text(text),
             speaker=None if speaker is None else _short_string(speaker, field_name="speaker"),
             figures=None if figures is None else Figures.from_json(figures),
-            round=None if round_ is None else _round(round_),
+            round=None if round_ is None else parse_round(round_),
         )
 
     @classmethod

@@ -109,13 +109,14 @@ def test_broken_xml_still_gives_its_good_items(night: Night) -> None:
     assert any("malformed" in problem for problem in page.problems)
 
 
-def test_items_without_dates_are_skipped_and_reported(night: Night) -> None:
-    """An undated item is left out, not given a made-up time."""
+def test_items_without_dates_are_dated_when_seen_and_reported(night: Night) -> None:
+    """An undated item is kept, dated when the poll saw it, flagged in undated and problems."""
     page = parse_feed(
         rss("<item><guid>nodate</guid><title>x</title></item>"), source="f", night=night, seen=SEEN
     )
-    assert page.updates == []
-    assert page.problems == ["item 'nodate': no publication date it could read"]
+    assert [(u.uid, u.at) for u in page.updates] == [("f:nodate", SEEN)]
+    assert page.undated == {"f:nodate"}
+    assert page.problems == ["1 item(s) without a date it could read: dated when first seen"]
 
 
 def test_long_guid_is_digested(night: Night) -> None:
