@@ -381,10 +381,12 @@ class NightBoard:
         changed = False
         if update.round is not None and update.round not in self._rounds:
             self._rounds.add(update.round)
-            changed = True
-        if self._latest_at is None or update.at > self._latest_at:
+            changed = self.round is None  # the night's round, when not configured
+        latest = self._latest_at
+        if latest is None or update.at > latest:
             self._latest_at = update.at
-            changed = True
+            # Only the day matters (the morning after ends the night).
+            changed = changed or (latest is not None and update.at.date() != latest.date())
         changed = self._apply_figures(update) or changed
         changed = self._apply_kind(update, Kind.SPEECH, self._speeches) or changed
         closes = update.kind is Kind.MILESTONE and bool(_CLOSE_PATTERN.search(update.text))

@@ -26,7 +26,7 @@ from rich.text import Text
 
 from ingest.update import Figures
 from ticker import theme
-from ticker.board_state import TurnoutCheckpoint
+from ticker.board import Point
 from ticker.french_format import change_label, group_thousands, percent, voters_label
 from ticker.safe_text import untrusted_text
 from ticker.ticker_view import TickerView
@@ -69,7 +69,7 @@ class TurnoutPanel:
         self.limit = limit
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        checkpoints = self.view.board.turnout_checkpoints()
+        checkpoints = list(self.view.board.board().turnout)
         title = Text("Participation", style=theme.TITLE)
         if not checkpoints:
             body = Text("Pas encore de chiffre de participation.", style=theme.MUTED)
@@ -83,7 +83,7 @@ class TurnoutPanel:
         table = self._table(shown, with_source=options.max_width >= _SOURCE_WIDTH)
         yield Panel(table, title=title, title_align="left", border_style=theme.BORDER)
 
-    def _table(self, checkpoints: list[TurnoutCheckpoint], *, with_source: bool) -> Table:
+    def _table(self, checkpoints: list[Point], *, with_source: bool) -> Table:
         night_round = self.view.board.night_round
         table = Table(
             box=None,
@@ -103,11 +103,9 @@ class TurnoutPanel:
         for index, checkpoint in enumerate(checkpoints):
             figures = checkpoint.figures
             latest = index == len(checkpoints) - 1
-            fresh = (
-                checkpoint.arrived is not None
-                and self.now - checkpoint.arrived < theme.FRESH_SECONDS
-            )
-            instant = checkpoint.instant.astimezone(self.view.timezone)
+            arrived = self.view.board.arrived(checkpoint.uids)
+            fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
+            instant = checkpoint.at.astimezone(self.view.timezone)
             voters = voters_label(figures.voters, low=figures.voters_low, high=figures.voters_high)
             change = turnout_change(figures)
             cells = [
@@ -118,6 +116,9 @@ class TurnoutPanel:
                 Text(change_label(change) if change is not None else "", style="bold"),
             ]
             if with_source:
-                cells.append(untrusted_text(checkpoint.update.source, max_length=40))
+                sources = ", ".join(checkpoint.sources)
+                if checkpoint.disagreement:
+                    sources = "⚠ " + sources
+                cells.append(untrusted_text(sources, max_length=40))
             table.add_row(*cells)
         return table
