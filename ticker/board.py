@@ -221,6 +221,8 @@ class Board:
     #: The latest national count or estimate of each other round: history, never current.
     history: tuple[Point, ...] = ()
     turnout: tuple[Point, ...] = ()
+    #: The national count points of the round, oldest first: the shares as counting goes.
+    progress: tuple[Point, ...] = ()
     scopes: tuple[ScopeResult, ...] = ()
     speeches: tuple[Speech, ...] = ()
     groups: tuple[SourceGroup, ...] = ()
@@ -465,6 +467,7 @@ class NightBoard:
             current=current,
             history=self._history(built, night_round),
             turnout=tuple(of_round(Kind.TURNOUT, national=True)),
+            progress=tuple(counts),
             scopes=self._scopes(
                 of_round(Kind.COUNT, national=False), of_round(Kind.TURNOUT, national=False)
             ),

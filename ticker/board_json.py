@@ -66,6 +66,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
         "current": current,
         "history": [_point_json(point) for point in board.history],
         "turnout": [_point_json(point) for point in board.turnout],
+        "progress": [_point_json(point) for point in board.progress],
         "scopes": [
             {
                 "scope": scope.scope,
@@ -213,6 +214,10 @@ def board_from_json(data: object) -> Board:
         ),
         turnout=tuple(
             _point_from(p, "board.turnout") for p in _list(raw.get("turnout", []), "board.turnout")
+        ),
+        progress=tuple(
+            _point_from(p, "board.progress")
+            for p in _list(raw.get("progress", []), "board.progress")
         ),
         scopes=tuple(scopes),
         speeches=tuple(speeches),
