@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,10 +23,11 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest.stream_store import StreamStore
+from ingest.update import Figures, Kind
 from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
-from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until
+from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.plugins.browser import run_js, wait_js
 from tests.plugins.ticker import TickerKit
 from ticker.board_json import board_to_json
@@ -39,6 +41,10 @@ from ticker.ticker_view import Connection, ConnectionState, TickerView
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 AXE = Path(__file__).resolve().parent.parent / ".venv/node/node_modules/axe-core/axe.min.js"
+CAPTURES = Path(__file__).resolve().parent.parent / "docs" / "captures"
+#: With SOIREE_WRITE_CAPTURES=1, the page is photographed for the docs after these updates
+#: (20:45: the last update before it is the 20:41 count) and at the end of the night.
+SCREENSHOTS = {"liveblog:1958": "page-1958.png", "results:count-2041": "page-2045.png"}
 
 #: The moments the issue names, checked in the page too (after the update of that uid).
 KEY_MOMENTS = {
@@ -114,6 +120,18 @@ async def snapshot_board(url: str) -> tuple[dict[str, Any], str | None]:
     return snapshot["board"], snapshot["last_id"]
 
 
+async def screenshot(browser: webdriver.Chrome, name: str) -> None:
+    """Photograph the whole page into docs/captures/ (only with SOIREE_WRITE_CAPTURES=1)."""
+    if os.environ.get("SOIREE_WRITE_CAPTURES") != "1":
+        return
+    CAPTURES.mkdir(parents=True, exist_ok=True)
+    await run_js(browser, "window.scrollTo(0, 0);")
+    height = await run_js(browser, "return document.documentElement.scrollHeight;")
+    await asyncio.to_thread(browser.set_window_size, 1280, min(2400, int(height) + 120))
+    await asyncio.to_thread(browser.save_screenshot, str(CAPTURES / name))
+    await asyncio.to_thread(browser.set_window_size, 1280, 800)
+
+
 async def until_update(ws: ClientConnection, entry_id: str) -> None:
     """Read until the update ``entry_id``: once a live client has it, the board has it too."""
     while True:
@@ -174,8 +192,12 @@ async def test_snapshot_terminal_and_page_show_the_same_board_at_every_update(
             wanted = expected_page(served, outcome.id)
             assert await page_shows(browser, wanted) == wanted, where
             page_checks += 1
+        if update.uid in SCREENSHOTS:
+            await screenshot(browser, SCREENSHOTS[update.uid])
     await live.close()
     assert page_checks >= len(KEY_MOMENTS)
+    await wait_js(browser, f"window.soiree.lastId === '{outcome.id}'")
+    await screenshot(browser, "page-end.png")
     # The end of the night: over, and the page says so.
     assert served["state"] == "over"
     assert await run_js(browser, "return document.getElementById('connection-text').textContent")
@@ -183,6 +205,40 @@ async def test_snapshot_terminal_and_page_show_the_same_board_at_every_update(
         await run_js(browser, "return document.getElementById('connection-text').textContent")
         == "Terminé"
     )
+
+    # The feed shows each point of two sources once, with "2 sources".
+    visible = await run_js(
+        browser,
+        "return Array.from(document.querySelectorAll('#feed > li:not([hidden])'))"
+        ".map((li) => [li.dataset.uid, li.querySelector('.item-group').textContent]);",
+    )
+    shown = dict(visible)
+    for pair in (
+        ("liveblog:1759", "results:turnout-1700"),
+        ("liveblog:2041", "results:count-2041"),
+    ):
+        assert [shown[uid] for uid in pair if uid in shown] == ["2 sources"], pair
+    # Results by scope: by name, then by margin at a click.
+    scopes = (
+        "return Array.from(document.querySelectorAll('#scopes-body tr'))"
+        ".map((tr) => tr.dataset.scope);"
+    )
+    assert await run_js(browser, scopes) == ["Aveyron", "Loire", "Lot"]
+    await run_js(browser, "document.querySelector('[data-sort=margin]').click();")
+    assert await run_js(browser, scopes) == ["Lot", "Aveyron", "Loire"]  # 55,6 · 54,7 · 21,6
+    assert (
+        await run_js(
+            browser,
+            "return document.querySelector('[data-sort=margin]').closest('th')"
+            ".getAttribute('aria-sort');",
+        )
+        == "descending"
+    )
+    # The charts have their text equivalents.
+    desc = await run_js(
+        browser, "return document.getElementById('turnout-chart-desc').textContent;"
+    )
+    assert "12h00 : 567\u202f563 votants (1er tour : 400\u202f000)" in desc
 
     # Accessibility: axe-core's WCAG A/AA rules on the page as it stands at the end of the night.
     assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
@@ -200,3 +256,32 @@ async def test_snapshot_terminal_and_page_show_the_same_board_at_every_update(
     assert "error" not in report, report
     assert report["violations"] == [], report["violations"]
     assert report["passes"] > 10
+
+
+async def test_the_page_shows_both_figures_when_two_sources_disagree(
+    store: StreamStore, start_broadcaster: BroadcasterStarter, browser: webdriver.Chrome
+) -> None:
+    """Two counts of one minute that differ: both in the feed, flagged, both on the scoreboard."""
+    night = find_night("2017-01-29").night
+    running = await start_broadcaster(night=night_info(night))
+    await asyncio.to_thread(browser.get, running.http_url("/"))
+    await wait_js(browser, "document.documentElement.dataset.connection === 'live'")
+    for n, (source, hamon) in enumerate((("liveblog", 58.65), ("results", 58.1)), start=1):
+        figures = Figures(shares={"Benoît Hamon": hamon, "Manuel Valls": round(100 - hamon, 2)})
+        await store.append(
+            make_update(n, kind=Kind.COUNT, source=source, figures=figures, minute=41)
+        )
+    flagged = await wait_js(
+        browser,
+        "document.querySelectorAll('#feed > li.disputed:not([hidden])').length === 2"
+        " && document.getElementById('scoreboard-note').textContent",
+    )
+    assert "Les sources divergent" in flagged
+    assert "58,65" in flagged
+    assert "58,1" in flagged
+    labels = await run_js(
+        browser,
+        "return Array.from(document.querySelectorAll('#feed .item-group'))"
+        ".map((node) => node.textContent);",
+    )
+    assert labels == ["⚠ sources en désaccord"] * 2

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -28,6 +28,7 @@ from ingest.update import Figures
 from ticker import theme
 from ticker.board import Point
 from ticker.french_format import change_label, group_thousands, percent, voters_label
+from ticker.render_bar import sparkline
 from ticker.safe_text import untrusted_text
 from ticker.ticker_view import TickerView
 
@@ -60,6 +61,27 @@ def _comparison(figures: Figures) -> Text:
     return Text(" ".join(parts))
 
 
+def _trend(checkpoints: list[Point]) -> Text | None:
+    """The voters of the checkpoints as a sparkline, beside the previous round's, on one scale."""
+    tonight = [float(p.figures.voters) for p in checkpoints if p.figures.voters is not None]
+    before = [
+        float(p.figures.previous.voters)
+        for p in checkpoints
+        if p.figures.voters is not None and p.figures.previous and p.figures.previous.voters
+    ]
+    if len(tonight) < 2:
+        return None
+    top = max(tonight + before)
+    trend = Text("votants ", style=theme.MUTED)
+    trend.append(sparkline(tonight, top=top), style="bold")
+    trend.append(" ce soir", style=theme.MUTED)
+    if len(before) == len(tonight):
+        trend.append("   ")
+        trend.append(sparkline(before, top=top))
+        trend.append(" 1er tour", style=theme.MUTED)
+    return trend
+
+
 class TurnoutPanel:
     """The turnout panel of one frame; ``limit`` keeps only the latest checkpoints."""
 
@@ -81,7 +103,9 @@ class TurnoutPanel:
             title.append(f" · {latest} sur {len(checkpoints)}", theme.MUTED)
         # The source column only where there is room for it beside the figures.
         table = self._table(shown, with_source=options.max_width >= _SOURCE_WIDTH)
-        yield Panel(table, title=title, title_align="left", border_style=theme.BORDER)
+        trend = _trend(checkpoints) if self.limit is None else None
+        content: RenderableType = table if trend is None else Group(table, trend)
+        yield Panel(content, title=title, title_align="left", border_style=theme.BORDER)
 
     def _table(self, checkpoints: list[Point], *, with_source: bool) -> Table:
         night_round = self.view.board.night_round

@@ -38,6 +38,7 @@
   const $ = (id) => document.getElementById(id);
   const els = {
     title: $("night-title"),
+    kicker: $("kicker"),
     connection: $("connection"),
     connectionText: $("connection-text"),
     gapBanner: $("gap-banner"),
@@ -539,11 +540,21 @@
       .join(", ");
   }
 
+  function shortShares(shares) {
+    // "Hamon 60,8 %, Valls 39,2 %": a candidate by what follows the first given name.
+    return Object.entries(shares || {})
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, value]) => `${name.includes(" ") ? name.slice(name.indexOf(" ") + 1) : name} ${pct(value)}`)
+      .join(", ");
+  }
+
   function renderBoards() {
     const board = state.board;
     els.nightState.textContent = board ? NIGHT_STATES[board.state] || "" : "";
     els.nightState.dataset.state = board ? board.state : "";
     document.documentElement.dataset.night = board ? board.state : "";
+    els.kicker.textContent =
+      board && board.state === "over" ? "Soirée électorale · terminée" : "Soirée électorale · en direct";
     if (state.live) setConnection("live", liveText());
     renderScoreboard();
     renderShareChart();
@@ -650,17 +661,17 @@
   function renderShareChart() {
     const board = state.board;
     const progress = board && board.progress ? board.progress : [];
-    els.shareFigure.hidden = progress.length === 0;
-    if (!progress.length) return;
+    // One count is a bar chart already (above): the curve needs at least two.
+    els.shareFigure.hidden = progress.length < 2;
+    if (progress.length < 2) return;
     const W = 320;
     const H = 140;
     const pad = { l: 34, r: 12, t: 10, b: 22 };
     const names = [];
     for (const point of progress) for (const name of Object.keys(point.figures.shares)) if (!names.includes(name)) names.push(name);
-    const times = progress.map((point) => timeValue(point.at));
-    const t0 = Math.min(...times);
-    const t1 = Math.max(...times);
-    const x = (t) => (t1 === t0 ? (pad.l + W - pad.r) / 2 : pad.l + ((t - t0) / (t1 - t0)) * (W - pad.l - pad.r));
+    // Counts at even steps (they come hours apart, or minutes): each labelled with its time.
+    const times = progress.map((point, index) => index);
+    const x = (i) => pad.l + 14 + (i / (progress.length - 1)) * (W - pad.l - pad.r - 28);
     const y = (v) => pad.t + (1 - v / 100) * (H - pad.t - pad.b);
     const text = progress
       .map((point) => `${timeOf(point.at)} : ${sharesText(point.figures.shares)}`)
@@ -808,7 +819,7 @@
       const row = el("tr");
       row.dataset.scope = scope.scope;
       row.appendChild(el("th", "", scope.scope)).setAttribute("scope", "row");
-      row.appendChild(el("td", "", scope.count ? sharesText(scope.count.figures.shares) : "–"));
+      row.appendChild(el("td", "", scope.count ? shortShares(scope.count.figures.shares) : "–"));
       row.appendChild(el("td", "num", typeof scope.margin === "number" ? `${fmt(scope.margin)} pts` : "–"));
       row.appendChild(el("td", "", scope.turnout ? turnoutText(scope.turnout.figures) : "–"));
       els.scopesBody.appendChild(row);
