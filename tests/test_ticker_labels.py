@@ -142,3 +142,11 @@ def test_two_sources_that_disagree_are_both_in_the_feed_and_flagged(ticker: Tick
     assert "désaccord" in scoreboard
     assert "58,65 %" in scoreboard
     assert "58,1 %" in scoreboard
+
+
+def test_the_first_round_is_recalled_as_history_before_any_result(ticker: TickerKit) -> None:
+    """At 12:00 the scoreboard waits, and recalls the first round as history."""
+    frame = ticker.render(ScoreboardPanel(ticker.view_at("12:00"), now=ticker.now), width=120)
+    assert "En attente des premiers résultats" in frame
+    assert "rappel, premier tour : Benoît Hamon 36,03 %" in frame
+    assert "Résultats · second tour" in frame

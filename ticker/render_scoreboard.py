@@ -67,7 +67,9 @@ class ScoreboardPanel:
         title = _title(self.board, current, fresh)
         border = "green" if fresh else theme.BORDER
         if current is None:
-            body = Text("En attente des premiers résultats…", style=theme.MUTED)
+            waiting = Text("En attente des premiers résultats…", style=theme.MUTED)
+            history = self._history()
+            body = waiting if history is None else Group(waiting, history)
             yield Panel(body, title=title, title_align="left", border_style=border)
             return
         point = current.point
@@ -117,6 +119,23 @@ class ScoreboardPanel:
             note.no_wrap = True
             note.overflow = "ellipsis"
         return Group(table, *notes)
+
+    def _history(self) -> Text | None:
+        """The other rounds' results, recalled as history (never as the current result)."""
+        history = self.board.board().history
+        if not history:
+            return None
+        recalled = Text(style=theme.MUTED)
+        for point in history:
+            shares = ", ".join(
+                f"{untrusted(name, max_length=40)} {percent(pct)}"
+                for name, pct in sorted(point.figures.shares.items(), key=lambda i: -i[1])
+            )
+            label = round_label(point.round)
+            recalled.append(f"rappel{', ' + label if label else ''} : {shares}")
+        recalled.no_wrap = True
+        recalled.overflow = "ellipsis"
+        return recalled
 
     def _notes(self, current: CurrentResult) -> list[Text | None]:
         point = current.point

@@ -61,6 +61,8 @@
     turnoutFigure: $("turnout-chart-figure"),
     turnoutChart: $("turnout-chart"),
     scopesPanel: $("scopes-panel"),
+    speechesPanel: $("speeches-panel"),
+    speechesList: $("speeches-list"),
     scopesBody: $("scopes-body"),
     scopeSorts: document.querySelectorAll("[data-sort]"),
     turnoutEmpty: $("turnout-empty"),
@@ -561,7 +563,24 @@
     renderTurnout();
     renderTurnoutChart();
     renderScopes();
+    renderSpeeches();
     renderGroups();
+  }
+
+  function renderSpeeches() {
+    // The night's key speeches, as the board keeps them (newest first): the latest few.
+    const speeches = state.board && state.board.speeches ? state.board.speeches.slice(0, 5) : [];
+    els.speechesPanel.hidden = speeches.length === 0;
+    clear(els.speechesList);
+    for (const speech of speeches) {
+      const row = el("li", "speech");
+      row.dataset.uid = speech.uid;
+      const head = el("span", "speech-head", timeOf(speech.at));
+      if (speech.speaker) head.textContent += ` · ${speech.speaker}`;
+      row.appendChild(head);
+      row.appendChild(el("span", "speech-text", speech.text));
+      els.speechesList.appendChild(row);
+    }
   }
 
   function renderScoreboard() {
