@@ -1,4 +1,4 @@
-"""One board, three views: the broadcaster's snapshot, the terminal frame and the page agree.
+"""One board, every view: the broadcaster's snapshot, the terminal frame and the page agree.
 
 The night of 29 January is appended update by update to a real Redis stream read by a real
 broadcaster; after every update a fresh websocket client's snapshot, the terminal ticker's board
@@ -37,6 +37,7 @@ from ticker.render_scoreboard import ScoreboardPanel
 from ticker.render_turnout import TurnoutPanel
 from ticker.serve_command import night_info
 from ticker.ticker_view import Connection, ConnectionState, TickerView
+from ticker.ws_relay import WsRelay
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -205,6 +206,12 @@ async def test_snapshot_terminal_and_page_show_the_same_board_at_every_update(
         await run_js(browser, "return document.getElementById('connection-text').textContent")
         == "Terminé"
     )
+
+    # A ticker relaying the broadcaster (--ws) shows the served board, not one of its own.
+    relayed = TickerView()
+    await WsRelay(running.ws_url(), relayed).run(until_live=True)
+    assert relayed.board.relayed
+    assert board_to_json(relayed.board.board()) == served
 
     # The feed shows each point of two sources once, with "2 sources".
     visible = await run_js(
