@@ -10,7 +10,7 @@ import pytest
 from ingest.update import Figures, Kind, Op, Previous, Update
 from replay.fixtures import find_night
 from replay.timeline import night_updates
-from ticker.board import Board, NightBoard, NightState, institute_of
+from ticker.board import Board, NightBoard, NightState, institute_of, scope_level
 from ticker.board_json import BoardError, board_from_json, board_to_json
 
 _PARIS = timezone(timedelta(hours=1))
@@ -322,3 +322,18 @@ def test_state_is_before_close_until_a_milestone_says_the_polls_close() -> None:
     assert rule.board().state is NightState.BEFORE_CLOSE
     rule.apply(make("m", -60, kind=Kind.MILESTONE, text="Les bureaux de vote ferment"))
     assert rule.board().state is NightState.COUNTING
+
+
+@pytest.mark.parametrize(
+    ("scope", "level"),
+    [
+        ("Loire", "département"),
+        ("Deux Sevres", "département"),
+        ("La Réunion", "outre-mer"),
+        ("Français de l'étranger", "étranger"),
+        ("Occitanie", "région"),
+    ],
+)
+def test_scope_level_says_what_kind_of_place_a_scope_is(scope: str, level: str) -> None:
+    """Départements (overseas ones apart), abroad, and any other place as a région."""
+    assert scope_level(scope) == level

@@ -10,6 +10,7 @@ from replay.timeline import night_updates
 from tests.test_protocol import validator
 from ticker.board import NightBoard
 from ticker.board_json import board_to_json
+from ticker.board_state import BoardState
 from ticker.live_state import LiveState
 from ticker.protocol import board_message, snapshot_message
 from ticker.relay_messages import BoardMessage, Snapshot, parse_server_message
@@ -52,3 +53,18 @@ def test_the_snapshot_keeps_count_and_turnout_for_older_clients() -> None:
     assert state.board["current"]["sources"] == ["liveblog", "results"]
     assert state.board_change() == state.board
     assert state.board_change() is None
+
+
+def test_a_snapshot_from_a_server_older_than_the_board_still_reads() -> None:
+    """No board in the snapshot: it validates, parses with board None, and a ticker computes."""
+    old = '{"type":"snapshot","count":null,"turnout":null,"health":{},"last_id":null}'
+    validator("server_message").validate(json.loads(old))
+    parsed = parse_server_message(old)
+    assert isinstance(parsed, Snapshot)
+    assert parsed.board is None
+    board = BoardState(round=2)
+    board.apply_all(night_updates(find_night("2017-01-29"), seen=_SEEN))
+    assert not board.relayed
+    current = board.board().current
+    assert current is not None
+    assert current.final

@@ -210,7 +210,7 @@ async def test_html_in_every_field_is_shown_as_text_on_the_page(
     meta = await run_js(browser, "return document.getElementById('scoreboard-meta').textContent")
     assert p["source"] in meta
     # Local turnout is a result by scope (the board's), in the scopes table.
-    scopes = await run_js(browser, f"return {texts_of('#scopes-body th')};")
+    scopes = await run_js(browser, f"return {texts_of('#scopes-body .scope-name')};")
     assert p["turnout_scope"] in scopes
     assert await run_js(browser, f"return {texts_of('#source-list .source-name')};") == [
         p["health_source"]

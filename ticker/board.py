@@ -37,6 +37,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ingest.departements import departement_named
+from ingest.night import fold
 from ingest.update import Figures, Kind, Op, Previous, Update
 
 __all__ = [
@@ -53,6 +55,7 @@ __all__ = [
     "Variant",
     "institute_of",
     "is_final_count",
+    "scope_level",
 ]
 
 NATIONAL: Final = "national"
@@ -168,6 +171,20 @@ class CurrentResult:
         return self.point.kind is Kind.ESTIMATE
 
 
+def scope_level(scope: str) -> str:
+    """What kind of place a scope is: ``département``, ``outre-mer``, ``étranger`` or ``région``
+    (any other name a source gives: regions, big cities...)."""
+    departement = departement_named(scope)
+    if departement is not None:
+        return "outre-mer" if departement.code.startswith("97") else "département"
+    folded = fold(scope).casefold()
+    if "etranger" in folded or "hors de france" in folded:
+        return "étranger"
+    if "outre-mer" in folded or "outre mer" in folded:
+        return "outre-mer"
+    return "région"
+
+
 @dataclass(frozen=True, slots=True)
 class ScopeResult:
     """The latest count and turnout of one scope other than national."""
@@ -175,6 +192,11 @@ class ScopeResult:
     scope: str
     count: Point | None
     turnout: Point | None
+
+    @property
+    def level(self) -> str:
+        """``département``, ``outre-mer``, ``étranger`` or ``région`` (:func:`scope_level`)."""
+        return scope_level(self.scope)
 
     @property
     def margin(self) -> float | None:

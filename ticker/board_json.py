@@ -72,6 +72,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
                 "scope": scope.scope,
                 "count": None if scope.count is None else _point_json(scope.count),
                 "turnout": None if scope.turnout is None else _point_json(scope.turnout),
+                "level": scope.level,
                 "leader": scope.leader,
                 "margin": scope.margin,
             }

@@ -837,7 +837,11 @@
     for (const scope of scopes) {
       const row = el("tr");
       row.dataset.scope = scope.scope;
-      row.appendChild(el("th", "", scope.scope)).setAttribute("scope", "row");
+      const name = el("th");
+      name.setAttribute("scope", "row");
+      name.appendChild(el("span", "scope-name", scope.scope));
+      if (scope.level) name.appendChild(el("span", "scope-level", scope.level));
+      row.appendChild(name);
       row.appendChild(el("td", "", scope.count ? shortShares(scope.count.figures.shares) : "–"));
       row.appendChild(el("td", "num", typeof scope.margin === "number" ? `${fmt(scope.margin)} pts` : "–"));
       row.appendChild(el("td", "", scope.turnout ? turnoutText(scope.turnout.figures) : "–"));
