@@ -337,3 +337,13 @@ def test_state_is_before_close_until_a_milestone_says_the_polls_close() -> None:
 def test_scope_level_says_what_kind_of_place_a_scope_is(scope: str, level: str) -> None:
     """Départements (overseas ones apart), abroad, and any other place as a région."""
     assert scope_level(scope) == level
+
+
+def test_a_source_that_names_no_round_corroborates_one_that_does() -> None:
+    """The same count, one update without a round and one of round 2: one point, 2 sources."""
+    rule = NightBoard(round=2)
+    rule.apply(make("a", 41, figures=shares(58.65), round_=None))
+    rule.apply(make("b", 41, figures=shares(58.65), source="results"))
+    current = rule.board().current
+    assert current is not None
+    assert current.point.sources == ("liveblog", "results")

@@ -465,7 +465,10 @@ class NightBoard:
         for seen in self._figures.values():
             update = seen.update
             assert update.figures is not None
-            key = (update.kind, update.round, update.figures.scope, point_time(update))
+            # An update that names no round is taken as the night's: a liveblog that does not
+            # say "second tour" and a results feed that does state one point together.
+            rnd = update.round if update.round is not None else night_round
+            key = (update.kind, rnd, update.figures.scope, point_time(update))
             points.setdefault(key, []).append(seen)
         built = {key: _point(key[0], members) for key, members in points.items()}
 
