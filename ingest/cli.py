@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Show the night live in the terminal (docs/ticker.md): the latest count"
         " with its counted share, the turnout checkpoints, the feed of updates, the sources'"
         " health. Reads the stream from Redis, or relays a broadcaster with --ws. Keys: p"
-        " pauses / resumes a replay's stream, q quits.",
+        " pauses / resumes a replay's stream (with --control), q quits.",
     )
     _add_night_options(ticker)
     _add_redis_options(ticker)
@@ -309,6 +309,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ticker_group.add_argument(
         "--once", action="store_true", help="print one frame of the night so far and exit"
+    )
+    ticker_group.add_argument(
+        "--control",
+        action="store_true",
+        help="let p pause / resume the replay for everyone (without it, the pause is shown only)",
     )
     ticker_group.add_argument(
         "--items",

@@ -118,9 +118,12 @@ async def _demo(
             flush=True,
         )
         view = view_of_night(night)
-        view.notice = f"page web : {page}"
+        view.info = f"page web : {page}"
         try:
-            options = TickerOptions(filter=Filter(), once=False, feed_items=40, ws_url=None)
+            # The demo runs the replay: its ticker is the one that may pause it.
+            options = TickerOptions(
+                filter=Filter(), once=False, feed_items=40, ws_url=None, control=True
+            )
             return await show_store(store, view, options, console)
         finally:
             stop.set()

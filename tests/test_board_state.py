@@ -54,26 +54,26 @@ def count(uid: str, minute: int, hamon: float, valls: float, counted: float | No
 
 def test_scoreboard_at_20h45(ticker: TickerKit) -> None:
     """At 20h45 the scoreboard is the 20h41 count: Hamon 58.65, Valls 41.35, 60 % counted."""
-    scoreboard = ticker.board_at("20:45").scoreboard()
+    scoreboard = ticker.board_at("20:45").board().current
     assert scoreboard is not None
     assert not scoreboard.is_estimate
     assert [(row.name, row.pct) for row in scoreboard.rows] == [
         ("Benoît Hamon", 58.65),
         ("Manuel Valls", 41.35),
     ]
-    assert scoreboard.figures.counted_pct == 60
+    assert scoreboard.point.figures.counted_pct == 60
     # The first round's count, recalled at 07h45, is not a previous count of this round.
-    assert scoreboard.previous is None
+    assert scoreboard.compared_to is None
     assert all(row.delta is None for row in scoreboard.rows)
 
 
 def test_scoreboard_change_since_previous_count(ticker: TickerKit) -> None:
     """At 23h45 the final 58.72 shows +0.07 against 58.65 (same-share repeats are skipped)."""
-    scoreboard = ticker.board_at("23:45").scoreboard()
+    scoreboard = ticker.board_at("23:45").board().current
     assert scoreboard is not None
-    assert scoreboard.previous is not None
-    assert scoreboard.previous.figures is not None
-    assert scoreboard.previous.figures.counted_pct == 60
+    assert scoreboard.compared_to is not None
+    assert scoreboard.compared_to.figures is not None
+    assert scoreboard.compared_to.figures.counted_pct == 60
     assert [(row.name, row.pct, row.delta) for row in scoreboard.rows] == [
         ("Benoît Hamon", 58.72, 0.07),
         ("Manuel Valls", 41.28, -0.07),
@@ -82,17 +82,17 @@ def test_scoreboard_change_since_previous_count(ticker: TickerKit) -> None:
 
 def test_scoreboard_shows_estimate_before_any_count(ticker: TickerKit) -> None:
     """At 19h30 there is no count yet: the latest national estimate (OpinionWay, 58 %)."""
-    scoreboard = ticker.board_at("19:30").scoreboard()
+    scoreboard = ticker.board_at("19:30").board().current
     assert scoreboard is not None
     assert scoreboard.is_estimate
     assert [(row.name, row.pct) for row in scoreboard.rows] == [("Benoît Hamon", 58)]
-    assert ticker.board_at("18:00").scoreboard() is None
+    assert ticker.board_at("18:00").board().current is None
 
 
 def test_turnout_checkpoints_at_20h45(ticker: TickerKit) -> None:
     """Checkpoints in order, one per as_of: the liveblog's and the results' 17:00 are one."""
-    checkpoints = ticker.board_at("20:45").turnout_checkpoints()
-    assert [checkpoint.instant.strftime("%H:%M") for checkpoint in checkpoints] == [
+    checkpoints = ticker.board_at("20:45").board().turnout
+    assert [checkpoint.at.strftime("%H:%M") for checkpoint in checkpoints] == [
         "12:00",
         "17:00",
         "18:01",
@@ -113,8 +113,8 @@ def test_turnout_checkpoints_at_20h45(ticker: TickerKit) -> None:
 
 def test_departments_of_the_round_only(ticker: TickerKit) -> None:
     """Départements come from local counts and turnout of round 2, never round 1's."""
-    assert ticker.board_at("20:45").departments() == []
-    results = ticker.board_at("09:30", day=30).departments()
+    assert ticker.board_at("20:45").board().scopes == ()
+    results = ticker.board_at("09:30", day=30).board().scopes
     assert [result.scope for result in results] == ["Aveyron", "Loire", "Lot"]
     loire = results[1]
     assert loire.count is not None
@@ -164,35 +164,35 @@ def test_deleting_the_latest_count_brings_back_the_previous() -> None:
     """A withdrawn count leaves the scoreboard to the one before it."""
     board = BoardState(round=2)
     board.apply_all([count("c1", 41, 58.65, 41.35, 60), count("c2", 50, 58.7, 41.3, 80)])
-    latest = board.scoreboard()
+    latest = board.board().current
     assert latest is not None
-    assert latest.latest.uid == "c2"
+    assert latest.point.uids == ("c2",)
     board.apply(replace(count("c2", 50, 58.7, 41.3, 80), op=Op.DELETE))
-    back = board.scoreboard()
+    back = board.board().current
     assert back is not None
-    assert back.latest.uid == "c1"
-    assert back.previous is None
+    assert back.point.uids == ("c1",)
+    assert back.compared_to is None
 
 
 def test_new_count_is_marked_with_its_arrival() -> None:
     """A count that came in live carries its arrival time; the backlog's does not."""
     board = BoardState(round=2)
     board.apply(count("c1", 41, 58.65, 41.35, 60))
-    first = board.scoreboard()
+    first = board.board().current
     assert first is not None
-    assert first.arrived is None
+    assert board.arrived(first.point.uids) is None
     board.apply(count("c2", 50, 58.7, 41.3, 80), now=42.0)
-    second = board.scoreboard()
+    second = board.board().current
     assert second is not None
-    assert second.arrived == 42.0
+    assert board.arrived(second.point.uids) == 42.0
 
 
 def test_kinds_filter_applies_to_the_whole_board(ticker: TickerKit) -> None:
     """With kinds=speech only speeches are on the board: no scoreboard, no turnout."""
     board = BoardState(round=2, filter=Filter(kinds=frozenset({"speech"})))
     board.apply_all(ticker.updates_until("21:00"))
-    assert board.scoreboard() is None
-    assert board.turnout_checkpoints() == []
+    assert board.board().current is None
+    assert board.board().turnout == ()
     assert {item.update.kind for item in board.feed()} == {Kind.SPEECH}
     assert board.applied == 7
 
@@ -202,9 +202,9 @@ def test_sources_filter(ticker: TickerKit) -> None:
     board = BoardState(round=2, filter=Filter(sources=frozenset({"results"})))
     board.apply_all(ticker.updates_until("20:45"))
     assert {item.update.source for item in board.feed()} == {"results"}
-    scoreboard = board.scoreboard()
+    scoreboard = board.board().current
     assert scoreboard is not None
-    assert scoreboard.latest.uid == "results:count-2041"
+    assert scoreboard.point.uids == ("results:count-2041",)
 
 
 def test_round_defaults_to_the_highest_seen() -> None:
@@ -213,10 +213,10 @@ def test_round_defaults_to_the_highest_seen() -> None:
     board.apply(replace(count("r1", 1, 36.03, 31.48, None), round=1))
     board.apply(count("r2", 41, 58.65, 41.35, 60))
     assert board.night_round == 2
-    scoreboard = board.scoreboard()
+    scoreboard = board.board().current
     assert scoreboard is not None
-    assert scoreboard.latest.uid == "r2"
-    assert scoreboard.previous is None
+    assert scoreboard.point.uids == ("r2",)
+    assert scoreboard.compared_to is None
 
 
 def test_feed_capacity_drops_the_oldest() -> None:

@@ -76,11 +76,13 @@ def test_voters_label(voters: int | None, low: int | None, high: int | None, exp
 
 
 def test_time_label_keeps_the_night_and_its_morning() -> None:
-    """The night and the day after show their time; other days show their date."""
+    """The night shows its time; the morning after and other days carry their day."""
     night = date(2017, 1, 29)
     assert time_label(datetime(2017, 1, 29, 20, 41, tzinfo=_PARIS), night_date=night) == "20:41"
-    assert time_label(datetime(2017, 1, 30, 9, 5, tzinfo=_PARIS), night_date=night) == "09:05"
-    assert time_label(datetime(2017, 1, 22, 23, 30, tzinfo=_PARIS), night_date=night) == "22/01"
+    assert time_label(datetime(2017, 1, 30, 0, 30, tzinfo=_PARIS), night_date=night) == "00:30"
+    assert time_label(datetime(2017, 1, 30, 9, 5, tzinfo=_PARIS), night_date=night) == "lun. 09:05"
+    week_before = datetime(2017, 1, 22, 23, 30, tzinfo=_PARIS)
+    assert time_label(week_before, night_date=night) == "dim. 22/01"
     assert time_label(datetime(2017, 1, 22, 23, 30, tzinfo=_PARIS), night_date=None) == "23:30"
 
 

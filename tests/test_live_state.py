@@ -40,7 +40,9 @@ def test_the_latest_count_is_the_last_by_time_and_other_kinds_do_not_count() -> 
     assert state.count is None
     assert state.apply(update(1))
     assert not state.apply(update(2, Kind.NEWS))
-    assert not state.apply(update(3, Kind.ESTIMATE, figures=Figures(shares=SHARES)))
+    state.apply(update(3, Kind.ESTIMATE, figures=Figures(shares=SHARES)))
+    assert state.count is not None
+    assert state.count.uid == "u1"
     assert state.apply(update(4))
     assert state.count is not None
     assert state.count.uid == "u4"
@@ -51,19 +53,20 @@ def test_a_count_published_late_about_an_earlier_time_does_not_win() -> None:
     """Rank is by `at`: a late-arriving 20h30 count stays behind the 20h41 one."""
     state = LiveState()
     state.apply(update(1, minute=41))
-    assert not state.apply(update(2, minute=30))
+    state.apply(update(2, minute=30))
     assert state.count is not None
     assert state.count.uid == "u1"
 
 
 def test_a_national_count_beats_a_later_local_one() -> None:
-    """The scoreboard prefers national counts; a local one shows only while none exists."""
+    """The current result is national; a local count is a result by scope, never current."""
     state = LiveState()
     state.apply(update(1, figures=Figures(scope="Loire", shares=SHARES)))
-    assert state.count is not None
-    assert state.count.uid == "u1"
+    assert state.count is None
+    assert [scope["scope"] for scope in state.board["scopes"]] == ["Loire"]
     state.apply(update(2))
     state.apply(update(3, figures=Figures(scope="Gironde", shares=SHARES)))
+    assert state.count is not None
     assert state.count.uid == "u2"
 
 

@@ -281,6 +281,7 @@ async def test_live_display_in_a_terminal(
         stream_key,
         "--redis-url",
         redis_url,
+        "--control",
         stdin=secondary,
         stdout=secondary,
         stderr=secondary,

@@ -62,7 +62,7 @@ async def test_relay_once_reads_the_night_until_live(
     assert view.board.applied == appended
     assert relay.cursor == await store.last_id()
     assert view.connection.state is ConnectionState.LIVE
-    scoreboard = view.board.scoreboard()
+    scoreboard = view.board.board().current
     assert scoreboard is not None
     assert [(row.name, row.pct) for row in scoreboard.rows] == [
         ("Benoît Hamon", 58.65),

@@ -1,121 +1,35 @@
-"""What the terminal ticker shows, built from updates: scoreboard, turnout, départements, feed.
+"""What the terminal ticker shows, built from updates: the board, the feed, source health.
 
 Pure: the ticker's feed (Redis or a broadcaster) hands every update it reads, in stream order,
-to :meth:`BoardState.apply`; the renderables read the board through its queries. Nothing here
-does I/O or knows about the terminal.
+to :meth:`BoardState.apply`; the renderables read it through its queries. Nothing here does
+I/O or knows about the terminal.
 
-Rules (``docs/ticker.md``):
-
-- The **scoreboard** is the latest national ``count`` of the night's round that carries shares
-  (latest by ``at``, then by arrival), with the previous national count whose shares differ, for
-  the change per candidate. Before the first count it shows the latest national ``estimate``.
-  Counts of another round (the first round's, recalled during the evening) are left out.
-- **Turnout checkpoints** are the national ``turnout`` updates of the round with figures, one
-  per ``as_of`` time (a liveblog and the results endpoint announcing the same 17:00 figure make
-  one checkpoint: the latest wins), in chronological order.
-- **Départements** are the ``count`` and ``turnout`` updates of the round whose scope is not
-  national: the latest of each per département.
+- The **board** (current result, turnout, results by scope, state of the night) is never
+  decided here: it is :mod:`ticker.board`'s, computed from the updates read (the ticker on
+  Redis) or, over ``--ws``, the board the broadcaster served (:meth:`BoardState.serve`).
 - The **feed** holds every update, newest first (by ``at``, then arrival); an ``edit`` replaces
   its uid's item in place, a ``delete`` marks it deleted (shown struck through). Items that
   arrive live carry their arrival time, so a renderer can highlight them for a few seconds.
-- ``kinds`` / ``sources`` filters (:class:`ticker.protocol.Filter`) apply to everything: an
-  update that does not pass is not on the board at all.
+  Updates the board groups as one point of several sources that agree show once, with their
+  sources; those of sources that disagree are flagged.
+- ``kinds`` / ``sources`` filters (:class:`ticker.protocol.Filter`) apply to what is read; a
+  served board is the broadcaster's, for the whole stream.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Final
 
-from ingest.night import fold
-from ingest.update import Figures, Kind, Op, Update
+from ingest.update import Op, Update
+from ticker.board import Board, NightBoard
 from ticker.protocol import Filter
 
-__all__ = [
-    "NATIONAL",
-    "BoardState",
-    "DepartmentResult",
-    "FeedItem",
-    "Scoreboard",
-    "ShareRow",
-    "TurnoutCheckpoint",
-]
+__all__ = ["BoardState", "FeedItem"]
 
-NATIONAL: Final = "national"
 #: Feed items kept in memory; the oldest go first.
 DEFAULT_FEED_CAPACITY: Final = 1000
-
-_FIGURE_KINDS: Final = frozenset({Kind.COUNT, Kind.ESTIMATE, Kind.TURNOUT})
-
-
-@dataclass(frozen=True, slots=True)
-class _Seen:
-    """An update on the board, with its arrival order and (if it came live) arrival time."""
-
-    update: Update
-    seq: int
-    arrived: float | None
-
-    @property
-    def rank(self) -> tuple[datetime, int]:
-        return (self.update.at, self.seq)
-
-
-@dataclass(frozen=True, slots=True)
-class ShareRow:
-    """One candidate's line on the scoreboard."""
-
-    name: str
-    pct: float
-    #: Percentage points since the previous count; None if there is none (or no figure then).
-    delta: float | None
-    #: The candidate's colour slot (order of first appearance in the night's figures).
-    color: int
-
-
-@dataclass(frozen=True, slots=True)
-class Scoreboard:
-    """The count (or, before any count, the estimate) the scoreboard shows."""
-
-    latest: Update
-    previous: Update | None
-    is_estimate: bool
-    rows: tuple[ShareRow, ...]
-    arrived: float | None
-
-    @property
-    def figures(self) -> Figures:
-        """The shown update's figures."""
-        assert self.latest.figures is not None
-        return self.latest.figures
-
-
-@dataclass(frozen=True, slots=True)
-class TurnoutCheckpoint:
-    """One turnout checkpoint: the figures known for one ``as_of`` time (or one update)."""
-
-    #: When the figures stand: ``as_of`` on the update's day, else the update's ``at``.
-    instant: datetime
-    update: Update
-    arrived: float | None
-
-    @property
-    def figures(self) -> Figures:
-        """The checkpoint's figures."""
-        assert self.update.figures is not None
-        return self.update.figures
-
-
-@dataclass(frozen=True, slots=True)
-class DepartmentResult:
-    """The latest count and turnout known for one département."""
-
-    scope: str
-    count: Update | None
-    turnout: Update | None
-    arrived: float | None
 
 
 @dataclass(slots=True)
@@ -128,36 +42,10 @@ class FeedItem:
     arrived: float | None
     edited: bool = False
     deleted: bool = False
-
-
-def _qualifies(update: Update) -> bool:
-    """Whether ``update`` carries figures the board can show."""
-    figures = update.figures
-    if figures is None or update.kind not in _FIGURE_KINDS:
-        return False
-    if update.kind is Kind.TURNOUT:
-        return any(
-            value is not None
-            for value in (
-                figures.voters,
-                figures.voters_low,
-                figures.voters_high,
-                figures.stations_pct,
-                figures.change_pct,
-            )
-        )
-    return bool(figures.shares)
-
-
-def _checkpoint_instant(update: Update) -> datetime:
-    """When a turnout figure stands: its ``as_of`` on the day of ``at`` (or the day before)."""
-    figures = update.figures
-    if figures is None or figures.as_of is None:
-        return update.at
-    hour, minute = (int(part) for part in figures.as_of.split(":"))
-    instant = update.at.replace(hour=hour, minute=minute, second=0, microsecond=0)
-    # "à 23h" published at 00:10 stands the day before.
-    return instant - timedelta(days=1) if instant > update.at + timedelta(hours=1) else instant
+    #: The sources stating the same point (more than one: "2 sources"); set by :meth:`feed`.
+    sources: tuple[str, ...] = ()
+    #: Whether other sources state a different figure for the same point.
+    disputed: bool = False
 
 
 @dataclass(slots=True)
@@ -171,12 +59,15 @@ class BoardState:
     last_id: str | None = None
     #: Updates applied (that passed the filter).
     applied: int = 0
+    #: Show the board a broadcaster serves (:meth:`serve`) rather than compute it.
+    relayed: bool = False
     _seq: int = 0
-    _figures: dict[str, _Seen] = field(default_factory=dict)
+    _rule: NightBoard = field(default_factory=NightBoard)
+    _served: Board | None = None
     _feed: dict[str, FeedItem] = field(default_factory=dict)
     _candidates: dict[str, int] = field(default_factory=dict)
-    _rounds_seen: set[int] = field(default_factory=set)
     _health: dict[str, dict[str, object]] = field(default_factory=dict)
+    _annotated: set[str] = field(default_factory=set)
 
     # -- applying ---------------------------------------------------------------------------
 
@@ -195,7 +86,13 @@ class BoardState:
             return False
         self.applied += 1
         seq = self._seq_of(update.uid)
-        self._apply_figures(update, seq, now)
+        if not self.relayed:
+            self._rule.round = self.round
+            self._rule.apply(update)
+        if update.figures is not None:
+            self.add_candidates(
+                name for name, _ in sorted(update.figures.shares.items(), key=lambda i: -i[1])
+            )
         self._apply_feed(update, seq, now)
         return True
 
@@ -206,15 +103,12 @@ class BoardState:
             changed = self.apply(update, now=now) or changed
         return changed
 
-    def apply_figures(self, update: Update) -> bool:
-        """Take an update's figures only (a snapshot's latest count or turnout), not its item.
-
-        Used for what a broadcaster's snapshot says before its backlog: the same uid coming
-        later in the backlog replaces it, and then joins the feed.
-        """
-        if not self.accepts(update):
+    def serve(self, board: Board) -> bool:
+        """Show ``board``, served by a broadcaster; return whether it changed."""
+        self.relayed = True
+        if board == self._served:
             return False
-        self._apply_figures(update, self._seq_of(update.uid), None)
+        self._served = board
         return True
 
     def add_candidates(self, names: Iterable[str]) -> None:
@@ -231,24 +125,11 @@ class BoardState:
         return True
 
     def _seq_of(self, uid: str) -> int:
-        known = self._feed.get(uid) or self._figures.get(uid)
+        known = self._feed.get(uid)
         if known is not None:
             return known.seq
         self._seq += 1
         return self._seq
-
-    def _apply_figures(self, update: Update, seq: int, now: float | None) -> None:
-        if update.op is Op.DELETE or not _qualifies(update):
-            # A delete, or an edit that lost its figures: the uid no longer counts.
-            self._figures.pop(update.uid, None)
-            return
-        self._figures[update.uid] = _Seen(update, seq, now)
-        if update.round is not None:
-            self._rounds_seen.add(update.round)
-        figures = update.figures
-        assert figures is not None
-        for name, _pct in sorted(figures.shares.items(), key=lambda item: -item[1]):
-            self._candidates.setdefault(name, len(self._candidates))
 
     def _apply_feed(self, update: Update, seq: int, now: float | None) -> None:
         item = self._feed.get(update.uid)
@@ -272,17 +153,31 @@ class BoardState:
 
     def _trim_feed(self) -> None:
         """Forget the oldest items beyond the capacity (in one go: a long backlog stays linear)."""
-        kept = self.feed(self.feed_capacity)
-        self._feed = {item.update.uid: item for item in kept}
+        kept = sorted(self._feed.values(), key=lambda item: (item.update.at, item.seq))
+        self._feed = {item.update.uid: item for item in kept[-self.feed_capacity :]}
 
     # -- queries ----------------------------------------------------------------------------
 
+    def board(self) -> Board:
+        """The night's board: served by the broadcaster (``--ws``), else the rule's."""
+        if self.relayed:
+            return self._served if self._served is not None else Board(round=self.round)
+        self._rule.round = self.round
+        return self._rule.board()
+
     @property
     def night_round(self) -> int | None:
-        """The round the board shows: the configured one, else the highest seen."""
-        if self.round is not None:
-            return self.round
-        return max(self._rounds_seen, default=None)
+        """The round the board shows."""
+        return self.board().round
+
+    def arrived(self, uids: Iterable[str]) -> float | None:
+        """When the latest of these updates came in live (None: all from the backlog)."""
+        times = [
+            item.arrived
+            for uid in uids
+            if (item := self._feed.get(uid)) is not None and item.arrived is not None
+        ]
+        return max(times, default=None)
 
     @property
     def health(self) -> dict[str, dict[str, object]]:
@@ -297,103 +192,30 @@ class BoardState:
         """Whether ``name`` appears in the figures (a speaker may be anyone)."""
         return name in self._candidates
 
-    def _in_round(self, update: Update) -> bool:
-        night_round = self.night_round
-        return update.round is None or night_round is None or update.round == night_round
-
-    def _figures_of(self, kind: Kind, *, national: bool) -> list[_Seen]:
-        return [
-            seen
-            for seen in self._figures.values()
-            if seen.update.kind is kind
-            and self._in_round(seen.update)
-            and ((seen.update.figures or Figures()).scope == NATIONAL) == national
-        ]
-
-    def scoreboard(self) -> Scoreboard | None:
-        """The latest national count (else estimate) of the round, or None before any."""
-        counts = self._figures_of(Kind.COUNT, national=True)
-        is_estimate = not counts
-        candidates = counts or self._figures_of(Kind.ESTIMATE, national=True)
-        if not candidates:
-            return None
-        latest = max(candidates, key=lambda seen: seen.rank)
-        shares = (latest.update.figures or Figures()).shares
-        previous: _Seen | None = None
-        if not is_estimate:
-            earlier = [
-                seen
-                for seen in counts
-                if seen.rank < latest.rank
-                and dict((seen.update.figures or Figures()).shares) != dict(shares)
-            ]
-            previous = max(earlier, key=lambda seen: seen.rank, default=None)
-        before = (previous.update.figures or Figures()).shares if previous else {}
-        rows = tuple(
-            ShareRow(
-                name=name,
-                pct=pct,
-                delta=round(pct - before[name], 2) if name in before else None,
-                color=self.candidate_color(name),
-            )
-            for name, pct in sorted(shares.items(), key=lambda item: (-item[1], item[0]))
-        )
-        return Scoreboard(
-            latest=latest.update,
-            previous=previous.update if previous else None,
-            is_estimate=is_estimate,
-            rows=rows,
-            arrived=latest.arrived,
-        )
-
-    def turnout_checkpoints(self) -> list[TurnoutCheckpoint]:
-        """The national turnout checkpoints of the round, oldest first, one per ``as_of``."""
-        groups: dict[str, _Seen] = {}
-        for seen in self._figures_of(Kind.TURNOUT, national=True):
-            figures = seen.update.figures or Figures()
-            key = f"as_of:{figures.as_of}" if figures.as_of else f"uid:{seen.update.uid}"
-            kept = groups.get(key)
-            if kept is None or seen.rank > kept.rank:
-                groups[key] = seen
-        checkpoints = [
-            TurnoutCheckpoint(_checkpoint_instant(seen.update), seen.update, seen.arrived)
-            for seen in groups.values()
-        ]
-        checkpoints.sort(key=lambda checkpoint: (checkpoint.instant, checkpoint.update.at))
-        return checkpoints
-
-    def departments(self) -> list[DepartmentResult]:
-        """The latest count and turnout of each département of the round, by name."""
-        counts: dict[str, _Seen] = {}
-        turnouts: dict[str, _Seen] = {}
-        for kind, table in ((Kind.COUNT, counts), (Kind.TURNOUT, turnouts)):
-            for seen in self._figures_of(kind, national=False):
-                scope = (seen.update.figures or Figures()).scope
-                kept = table.get(scope)
-                if kept is None or seen.rank > kept.rank:
-                    table[scope] = seen
-        results: list[DepartmentResult] = []
-        for scope in sorted(set(counts) | set(turnouts), key=lambda name: (fold(name), name)):
-            count, turnout = counts.get(scope), turnouts.get(scope)
-            arrivals = [seen.arrived for seen in (count, turnout) if seen and seen.arrived]
-            results.append(
-                DepartmentResult(
-                    scope=scope,
-                    count=count.update if count else None,
-                    turnout=turnout.update if turnout else None,
-                    arrived=max(arrivals, default=None),
-                )
-            )
-        return results
-
     def feed(self, limit: int | None = None) -> list[FeedItem]:
         """The feed, newest first (by ``at``, then arrival), at most ``limit`` items.
 
         At most ``feed_capacity`` items are kept (up to twice as many between two trims).
         """
         limit = self.feed_capacity if limit is None else min(limit, self.feed_capacity)
+        hidden: set[str] = set()
+        for uid in self._annotated:
+            if (item := self._feed.get(uid)) is not None:
+                item.sources, item.disputed = (), False
+        self._annotated = set()
+        for group in self.board().groups:
+            present = [uid for uid in group.uids if uid in self._feed]
+            self._annotated.update(present)
+            for uid in present:
+                item = self._feed[uid]
+                item.sources = group.sources if group.agree else (item.update.source,)
+                item.disputed = not group.agree
+            if group.agree:
+                hidden.update(present[1:])
         items = sorted(
-            self._feed.values(), key=lambda item: (item.update.at, item.seq), reverse=True
+            (item for uid, item in self._feed.items() if uid not in hidden),
+            key=lambda item: (item.update.at, item.seq),
+            reverse=True,
         )
         return items[:limit]
 

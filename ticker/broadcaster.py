@@ -63,6 +63,7 @@ from ticker.protocol import (
     Ping,
     ProtocolError,
     Subscribe,
+    board_message,
     encode_text_frame,
     error_message,
     gap_message,
@@ -172,6 +173,7 @@ class _Client:
 
     __slots__ = (
         "allowance",
+        "board",
         "checked_at",
         "connection",
         "cursor",
@@ -196,6 +198,8 @@ class _Client:
         self.gone = False
         self.allowance = float(burst)
         self.checked_at = time.monotonic()
+        #: The board this client was last sent (its snapshot's, until it goes live).
+        self.board: object = None
 
     def writable(self) -> bool:
         return not self.gone and self.protocol.state is OPEN and not self.transport.is_closing()
@@ -229,7 +233,8 @@ class Broadcaster:
         self._redis = redis
         self._store = StreamStore(redis, options.stream)
         self._history_slots = asyncio.Semaphore(options.history_readers)
-        self._state = LiveState()
+        night_round = (options.night or {}).get("round")
+        self._state = LiveState(round=night_round if night_round in (1, 2) else None)
         self._recent = RecentUpdates(options.recent)
         self._health: dict[str, dict[str, object]] = {}
         self.metrics = BroadcasterMetrics(health=lambda: self._health)
@@ -266,6 +271,7 @@ class Broadcaster:
             raise RuntimeError("the broadcaster is already started")
         if not self._loaded:
             await self._load()
+            self._state.board_change()  # the board every snapshot carries from now on
             self._loaded = True
             await self._refresh_health()
         options = self.options
@@ -395,6 +401,9 @@ class Broadcaster:
             if entries:
                 self._observe(entries)
                 self._publish(entries)
+                board = self._state.board_change()
+                if board is not None:
+                    self._broadcast_text(board_message(board))
 
     def _observe(self, entries: list[EncodedUpdate]) -> None:
         now = time.time()
@@ -528,6 +537,7 @@ class Broadcaster:
                     turnout=self._state.turnout,
                     health=self._health,
                     last_id=self._position,
+                    board=self._state.board,
                 )
             )
         return self._snapshot
@@ -546,6 +556,7 @@ class Broadcaster:
         # Everything below up to the first await runs without yielding: the backlog taken from
         # memory and the reader's position belong together.
         client.write(encode_text_frame(hello) + self._snapshot_frame())
+        client.board = self._state.board
         position, position_key = self._position, self._position_key
         backlog: list[EncodedUpdate] | None
         if since is None:
@@ -656,6 +667,9 @@ class Broadcaster:
         client.pending = None
         client.pending_bytes = 0
         data, _count = join_frames(queued, client.filter)
+        if self._state.board is not client.board:
+            # The board changed while it caught up (those board messages went to live clients).
+            data += encode_text_frame(board_message(self._state.board))
         client.write(encode_text_frame(live_message(end)) + data)
         client.cursor = queued[-1].id if queued else end
         self._groups.setdefault(client.filter, set()).add(client)

@@ -94,15 +94,27 @@ def voters_label(
     return None
 
 
-def time_label(instant: datetime, *, night_date: date | None) -> str:
-    """``"20:41"`` for a time of the night; ``"22/01"`` for another day's (in ``instant``'s zone).
+_WEEKDAYS: Final = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
+#: Times of the next day before this hour still belong to the night.
+_NIGHT_ENDS_HOUR: Final = 5
 
-    The night runs late: the whole next day (results coming in the morning) keeps its times.
+
+def time_label(instant: datetime, *, night_date: date | None) -> str:
+    """``"20:41"`` for a time of the night; another day's carries its day (in ``instant``'s zone).
+
+    The night runs late: the next day's times before 05:00 keep their plain time. The morning
+    after reads ``"lun. 09:05"``, so that it never looks earlier than the night's ``23:30``;
+    days further off read ``"dim. 22/01"``.
     """
     day = instant.date()
-    if night_date is None or night_date <= day <= night_date + timedelta(days=1):
+    if night_date is None or day == night_date:
         return instant.strftime("%H:%M")
-    return instant.strftime("%d/%m")
+    weekday = _WEEKDAYS[instant.weekday()]
+    if day == night_date + timedelta(days=1):
+        if instant.hour < _NIGHT_ENDS_HOUR:
+            return instant.strftime("%H:%M")
+        return f"{weekday} {instant:%H:%M}"
+    return f"{weekday} {instant:%d/%m}"
 
 
 def clock_label(instant: datetime) -> str:

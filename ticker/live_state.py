@@ -1,112 +1,86 @@
-"""What the broadcaster knows of the night so far: the latest count and turnout, recent updates.
+"""What the broadcaster knows of the night so far: the board, recent updates.
 
 Pure: the broadcaster's one Redis reader feeds every update it reads, in stream order, to
 :meth:`LiveState.apply` and :meth:`RecentUpdates.add`; new clients get their snapshot and their
 backlog from here, without a Redis round trip per client.
 
-The latest count is the one a scoreboard shows: among the live (not deleted) ``count`` updates
-that carry shares, a national one if there is any, else a local one; the latest by ``at``, then
-by stream order. The latest turnout is chosen the same way among ``turnout`` updates with
-figures. An edit replaces its uid's earlier content; a delete takes the uid out, so the previous
-count comes back if the latest one is withdrawn.
+What is current is not decided here: :class:`LiveState` runs the board rule
+(:class:`ticker.board.NightBoard`) and keeps its JSON for the ``snapshot`` and ``board``
+messages. For clients older than the board, the snapshot also carries the update of the
+current count (the newest report of the board's current result, when it is a count) and of
+the latest national turnout point.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from datetime import datetime
-from typing import Final
+from typing import Any
 
 from ingest.update import Kind, Op, Update
-from ticker.protocol import EncodedUpdate, id_key
+from ticker.board import NightBoard
+from ticker.board_json import board_to_json
+from ticker.protocol import EncodedUpdate
 
-__all__ = ["LiveState", "RecentUpdates", "rank"]
-
-_NATIONAL: Final = "national"
-
-
-def _qualifies(update: Update) -> bool:
-    """Whether ``update`` can be a scoreboard's count or the headline turnout."""
-    figures = update.figures
-    if figures is None:
-        return False
-    if update.kind is Kind.COUNT:
-        return bool(figures.shares)
-    if update.kind is Kind.TURNOUT:
-        return any(
-            value is not None
-            for value in (
-                figures.voters,
-                figures.voters_low,
-                figures.stations_pct,
-                figures.change_pct,
-            )
-        )
-    return False
-
-
-def rank(update: Update) -> tuple[bool, datetime, tuple[int, int]]:
-    """The order of preference among candidates: national first, then latest ``at``, then id."""
-    figures = update.figures
-    national = figures is not None and figures.scope == _NATIONAL
-    return (national, update.at, id_key(update.id) if update.id else (0, 0))
-
-
-class _Latest:
-    """The best update of one kind among the live ones, kept incrementally."""
-
-    def __init__(self) -> None:
-        self._live: dict[str, Update] = {}
-        self.best: Update | None = None
-
-    def apply(self, update: Update) -> bool:
-        """Take ``update`` into account; return whether the best one changed."""
-        before = self.best
-        if update.op is Op.DELETE or not _qualifies(update):
-            # A delete, or an edit that lost its figures: the uid no longer counts.
-            removed = self._live.pop(update.uid, None)
-            if removed is not None and before is not None and before.uid == update.uid:
-                self.best = max(self._live.values(), key=rank, default=None)
-        else:
-            self._live[update.uid] = update
-            if before is not None and before.uid == update.uid:
-                self.best = max(self._live.values(), key=rank)
-            elif before is None or rank(update) > rank(before):
-                self.best = update
-        return self.best is not before
+__all__ = ["LiveState", "RecentUpdates"]
 
 
 class LiveState:
-    """The latest count and the latest turnout, from every update read in stream order."""
+    """The night's board, from every update read in stream order."""
 
-    def __init__(self) -> None:
-        self._count = _Latest()
-        self._turnout = _Latest()
+    def __init__(self, round: int | None = None) -> None:
+        self._rule = NightBoard(round=round)
+        self._latest: dict[str, Update] = {}
+        self._board_json: dict[str, Any] | None = None
+        self._sent: dict[str, Any] | None = None
         self.last_id: str | None = None
 
     @property
+    def board(self) -> dict[str, Any]:
+        """The board's JSON object (``docs/protocol.md``, "board")."""
+        if self._board_json is None:
+            self._board_json = board_to_json(self._rule.board())
+        return self._board_json
+
+    def _newest(self, uids: tuple[str, ...]) -> Update | None:
+        known = [self._latest[uid] for uid in uids if uid in self._latest]
+        return max(known, key=lambda update: (update.at, update.id or ""), default=None)
+
+    @property
     def count(self) -> Update | None:
-        """The update a scoreboard shows, or None before the first count."""
-        return self._count.best
+        """The newest update of the current result when it is a count (old clients' snapshot)."""
+        current = self._rule.board().current
+        if current is None or current.point.kind is not Kind.COUNT:
+            return None
+        return self._newest(current.point.uids)
 
     @property
     def turnout(self) -> Update | None:
-        """The headline turnout update, or None before the first one."""
-        return self._turnout.best
+        """The newest update of the latest national turnout point (old clients' snapshot)."""
+        turnout = self._rule.board().turnout
+        return self._newest(turnout[-1].uids) if turnout else None
 
     def apply(self, update: Update) -> bool:
-        """Take one update (read from the stream, in order); return whether the snapshot changed.
-
-        Updates of other kinds change nothing but ``last_id``.
-        """
+        """Take one update (read from the stream, in order); return whether the board may
+        have changed."""
         if update.id is not None:
             self.last_id = update.id
-        if update.kind is Kind.COUNT:
-            return self._count.apply(update)
-        if update.kind is Kind.TURNOUT:
-            return self._turnout.apply(update)
-        return False
+        if update.op is Op.DELETE:
+            self._latest.pop(update.uid, None)
+        elif update.kind in (Kind.COUNT, Kind.TURNOUT, Kind.ESTIMATE):
+            self._latest[update.uid] = update
+        if not self._rule.apply(update):
+            return False
+        self._board_json = None  # computed when asked: once per batch, not per update
+        return True
+
+    def board_change(self) -> dict[str, Any] | None:
+        """The board if it changed since the last call (then: a ``board`` message is due)."""
+        board = self.board
+        if board == self._sent:
+            return None
+        self._sent = board
+        return board
 
 
 class RecentUpdates:

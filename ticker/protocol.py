@@ -47,6 +47,7 @@ __all__ = [
     "Ping",
     "ProtocolError",
     "Subscribe",
+    "board_message",
     "encode_text_frame",
     "error_message",
     "frames_of",
@@ -339,8 +340,10 @@ def snapshot_message(
     turnout: Update | None,
     health: Mapping[str, Mapping[str, object]],
     last_id: str | None,
+    board: Mapping[str, Any] | None = None,
 ) -> str:
-    """The state at connection time: latest count, latest turnout, per-source health."""
+    """The state at connection time: the board, per-source health, and (for clients older
+    than the board) the update of the current count and of the latest turnout."""
     return _text(
         {
             "type": "snapshot",
@@ -348,8 +351,14 @@ def snapshot_message(
             "turnout": None if turnout is None else turnout.to_json(),
             "health": {name: dict(value) for name, value in health.items()},
             "last_id": last_id,
+            "board": board,
         }
     )
+
+
+def board_message(board: Mapping[str, Any]) -> str:
+    """The night's board changed (:mod:`ticker.board_json` writes ``board``)."""
+    return _text({"type": "board", "board": board})
 
 
 def gap_message(*, since: str, first_id: str | None, last_trimmed_id: str | None) -> str:

@@ -3,9 +3,9 @@
 Pure, like :mod:`ticker.protocol` (the server's side): :func:`relay_url` builds
 ``ws://host:port/ws?since=ID&kinds=a,b&sources=x``, :func:`parse_server_message` turns one
 message's text into a typed value, or :class:`RelayMessageError`. ``docs/protocol.md``
-describes the messages; the ticker reads ``hello``, ``snapshot``, ``gap``, ``update``,
-``live``, ``health`` and ``error``, and ignores the others (``subscribed``, ``pong``, and any a
-later protocol version adds).
+describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``gap``,
+``update``, ``live``, ``health`` and ``error``, and ignores the others (``subscribed``,
+``pong``, and any a later protocol version adds).
 
 Everything here came over the network: updates are validated (:meth:`Update.from_json`) and
 every string is shown through :mod:`ticker.safe_text`.
@@ -23,9 +23,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.stream_store import check_since
 from ingest.update import Update, UpdateError
+from ticker.board import Board
+from ticker.board_json import BoardError, board_from_json
 from ticker.protocol import Filter
 
 __all__ = [
+    "BoardMessage",
     "Gap",
     "Health",
     "Hello",
@@ -66,6 +69,15 @@ class Snapshot:
     turnout: Update | None = None
     health: dict[str, dict[str, object]] = field(default_factory=dict)
     last_id: str | None = None
+    #: The night's board (None from a server older than the ``board`` message).
+    board: Board | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMessage:
+    """The night's board changed: show this one."""
+
+    board: Board
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +124,9 @@ class Ignored:
     type: str
 
 
-ServerMessage = Hello | Snapshot | Gap | UpdateMessage | Live | Health | ServerError | Ignored
+ServerMessage = (
+    Hello | Snapshot | BoardMessage | Gap | UpdateMessage | Live | Health | ServerError | Ignored
+)
 
 
 _EVERYTHING: Final = Filter()
@@ -209,6 +223,13 @@ def _hello(message: Mapping[str, Any]) -> Hello:
     )
 
 
+def _board(value: object) -> Board:
+    try:
+        return board_from_json(value)
+    except BoardError as error:
+        raise RelayMessageError(f"board: {error}") from error
+
+
 def parse_server_message(raw: str | bytes) -> ServerMessage:
     """One message from the broadcaster, typed; :class:`RelayMessageError` if unreadable."""
     try:
@@ -231,7 +252,10 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
             turnout=_update(message.get("turnout")),
             health=_health(message.get("health")),
             last_id=_string(message.get("last_id")),
+            board=None if message.get("board") is None else _board(message.get("board")),
         )
+    if kind == "board":
+        return BoardMessage(_board(message.get("board")))
     if kind == "live":
         return Live(last_id=_string(message.get("last_id")))
     if kind == "gap":

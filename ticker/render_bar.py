@@ -13,12 +13,21 @@ from rich.measure import Measurement
 from rich.segment import Segment
 from rich.style import Style
 
-__all__ = ["ShareBar"]
+__all__ = ["ShareBar", "sparkline"]
 
 _FULL: Final = "█"
 _EIGHTHS: Final = " ▏▎▍▌▋▊▉"
 _TRACK: Final = "░"
 _MIN_WIDTH: Final = 4
+_SPARKS: Final = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float], *, top: float) -> str:
+    """One block per value, its height the value's share of ``top`` (``"▄█"``)."""
+    if top <= 0:
+        return ""
+    last = len(_SPARKS) - 1
+    return "".join(_SPARKS[max(0, min(last, round(value / top * last)))] for value in values)
 
 
 class ShareBar:

@@ -18,7 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ticker import theme
-from ticker.board_state import BoardState, DepartmentResult
+from ticker.board import ScopeResult
+from ticker.board_state import BoardState
 from ticker.french_format import change_label, percent, time_label, voters_label
 from ticker.render_turnout import turnout_change
 from ticker.safe_text import untrusted, untrusted_text
@@ -36,9 +37,9 @@ def short_name(name: str) -> str:
     return parts[1] if len(parts) == 2 else name
 
 
-def _shares(board: BoardState, result: DepartmentResult) -> Text:
+def _shares(board: BoardState, result: ScopeResult) -> Text:
     text = Text()
-    if result.count is None or result.count.figures is None:
+    if result.count is None:
         return text
     shares = sorted(result.count.figures.shares.items(), key=lambda item: -item[1])
     for index, (name, pct) in enumerate(shares):
@@ -50,8 +51,8 @@ def _shares(board: BoardState, result: DepartmentResult) -> Text:
     return text
 
 
-def _turnout(result: DepartmentResult) -> Text:
-    if result.turnout is None or result.turnout.figures is None:
+def _turnout(result: ScopeResult) -> Text:
+    if result.turnout is None:
         return Text("")
     figures = result.turnout.figures
     voters = voters_label(figures.voters, low=figures.voters_low, high=figures.voters_high)
@@ -71,7 +72,7 @@ class DepartmentsPanel:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         view = self.view
-        results = view.board.departments()
+        results = view.board.board().scopes
         if not results:
             return
         table = Table.grid(expand=True, padding=(0, 1))
@@ -80,10 +81,10 @@ class DepartmentsPanel:
         table.add_column(no_wrap=True, overflow="ellipsis")
         table.add_column(no_wrap=True, justify="right", style=theme.MUTED)
         for result in results:
-            fresh = result.arrived is not None and self.now - result.arrived < theme.FRESH_SECONDS
-            latest = max(
-                update.at for update in (result.count, result.turnout) if update is not None
-            )
+            points = [point for point in (result.count, result.turnout) if point is not None]
+            arrived = view.board.arrived(uid for point in points for uid in point.uids)
+            fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
+            latest = max(point.at for point in points)
             table.add_row(
                 untrusted_text(result.scope, theme.FRESH if fresh else "", max_length=60),
                 _shares(view.board, result),

@@ -93,6 +93,10 @@ class FeedPanel:
             text.append(" (retiré)", style="red")
         elif item.edited:
             text.append(" (modifié)", style="dim italic")
+        if len(item.sources) > 1:
+            text.append(f" · {len(item.sources)} sources", style="bold")
+        if item.disputed:
+            text.append(" ⚠ sources en désaccord", style=theme.WARNING)
         if fresh:
             text.stylize("bold")
         return (

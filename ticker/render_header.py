@@ -20,7 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ticker import theme
-from ticker.french_format import clock_label, group_thousands
+from ticker.board import NightState
+from ticker.french_format import clock_label, group_thousands, percent
 from ticker.safe_text import untrusted
 from ticker.ticker_view import ConnectionState, TickerView
 
@@ -33,9 +34,17 @@ _BAR_STYLE = "bold white on blue"
 
 
 def connection_label(view: TickerView, now: float) -> Text:
-    """``● EN DIRECT``, ``◌ reconnexion dans 3 s``... with a symbol that reads without colour."""
+    """``● EN DIRECT``, ``◌ reconnexion dans 3 s``... with a symbol that reads without colour.
+
+    Once the night is over (the board says so, or the replay has finished): ``■ TERMINÉ``.
+    """
     connection = view.connection
     state = connection.state
+    over = view.board.board().state is NightState.OVER or (
+        view.clock is not None and view.clock.finished
+    )
+    if over and state in (ConnectionState.LIVE, ConnectionState.SNAPSHOT):
+        return Text("■ TERMINÉ", style="bold")
     if state is ConnectionState.LIVE:
         return Text("● EN DIRECT", style="bold green")
     if state is ConnectionState.CATCHING_UP:
@@ -64,6 +73,8 @@ def _clock(view: TickerView, now: float) -> Text:
             text.append(f"{wanted} demandée, sans réponse du replay", style=theme.WARNING)
         else:
             text.append(f"{wanted} demandée…", style=theme.WARNING)
+    elif clock.finished:
+        text.append("terminé", style="bold")
     elif clock.paused:
         text.append("⏸ en pause", style="bold yellow")
     else:
@@ -105,13 +116,26 @@ class Header:
         yield second
 
         notes = Text()
+        board = view.board.board()
+        current = board.current
+        if board.state is NightState.OVER and current is not None and current.final:
+            shares = ", ".join(
+                f"{untrusted(row.name, max_length=60)} {percent(row.pct)}" for row in current.rows
+            )
+            notes.append(f"résultat final : {shares}", style="bold")
         detail = view.connection.detail
         if view.notice:
+            if notes:
+                notes.append("  ")
             notes.append("⚠ " + untrusted(view.notice), style=theme.WARNING)
         if detail and view.connection.state is ConnectionState.RECONNECTING:
             if notes:
                 notes.append("  ")
             notes.append("⚠ " + untrusted(detail), style=theme.ERROR)
+        if view.info:
+            if notes:
+                notes.append("  ")
+            notes.append(untrusted(view.info, max_length=200), style=theme.MUTED)
         if view.keys_hint:
             if notes:
                 notes.append("  ")

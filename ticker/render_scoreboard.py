@@ -1,5 +1,5 @@
-"""The scoreboard: a bar per candidate for the latest national count, its counted share, and
-the change since the previous count.
+"""The scoreboard: the board's current result (:mod:`ticker.board`), a bar per candidate, its
+counted share, and the change since the previous count.
 
 ::
 
@@ -10,7 +10,8 @@ the change since the previous count.
     │ écart depuis le point de 20:41 (60 % dépouillés)                            │
     ╰───────────────────────────────────────────────────── results · 23:00 ──────╯
 
-Before the first count it shows the latest estimate, labelled as such, without changes.
+Before the first count it shows the latest estimate, labelled as such, with its institute.
+A correction shows the previous figures; sources that disagree show each figure, flagged.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rich.table import Table
 from rich.text import Text
 
 from ticker import theme
-from ticker.board_state import BoardState, Scoreboard
+from ticker.board import CurrentResult
+from ticker.board_state import BoardState
 from ticker.french_format import delta_label, percent
 from ticker.render_bar import ShareBar
 from ticker.safe_text import untrusted, untrusted_text
@@ -35,8 +37,12 @@ def round_label(round_: int | None) -> str:
     return {1: "premier tour", 2: "second tour"}.get(round_ or 0, "")
 
 
-def _title(board: BoardState, scoreboard: Scoreboard | None, fresh: bool) -> Text:
-    title = Text("Estimation" if scoreboard and scoreboard.is_estimate else "Résultats")
+def _title(board: BoardState, current: CurrentResult | None, fresh: bool) -> Text:
+    if current is None or not current.is_estimate:
+        label = "Résultats définitifs" if current is not None and current.final else "Résultats"
+    else:
+        label = "Estimation"
+    title = Text(label)
     title.stylize(theme.TITLE)
     shown_round = round_label(board.night_round)
     if shown_round:
@@ -55,23 +61,25 @@ class ScoreboardPanel:
         self.now = now
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        scoreboard = self.board.scoreboard()
-        fresh = bool(
-            scoreboard
-            and scoreboard.arrived is not None
-            and self.now - scoreboard.arrived < theme.FRESH_SECONDS
-        )
-        title = _title(self.board, scoreboard, fresh)
+        current = self.board.board().current
+        arrived = None if current is None else self.board.arrived(current.point.uids)
+        fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
+        title = _title(self.board, current, fresh)
         border = "green" if fresh else theme.BORDER
-        if scoreboard is None:
-            body = Text("En attente des premiers résultats…", style=theme.MUTED)
+        if current is None:
+            waiting = Text("En attente des premiers résultats…", style=theme.MUTED)
+            history = self._history()
+            body = waiting if history is None else Group(waiting, history)
             yield Panel(body, title=title, title_align="left", border_style=border)
             return
-        latest = scoreboard.latest
-        at = latest.at.astimezone(self.timezone).strftime("%H:%M")
-        subtitle = Text.assemble((untrusted(latest.source, max_length=40), theme.MUTED), f" · {at}")
+        point = current.point
+        at = point.at.astimezone(self.timezone).strftime("%H:%M")
+        sources = ", ".join(untrusted(name, max_length=40) for name in point.sources)
+        subtitle = Text.assemble((sources, theme.MUTED), f" · {at}")
+        if len(point.sources) > 1:
+            subtitle.append(f" · {len(point.sources)} sources", style=theme.MUTED)
         yield Panel(
-            self._body(scoreboard),
+            self._body(current),
             title=title,
             title_align="left",
             subtitle=subtitle,
@@ -79,24 +87,24 @@ class ScoreboardPanel:
             border_style=border,
         )
 
-    def _body(self, scoreboard: Scoreboard) -> RenderableType:
+    def _body(self, current: CurrentResult) -> RenderableType:
         table = Table.grid(expand=True, padding=(0, 1))
         table.add_column(no_wrap=True)
         table.add_column(ratio=1)
         table.add_column(justify="right", no_wrap=True)
         table.add_column(justify="right", no_wrap=True, min_width=5)
-        for row in scoreboard.rows:
-            style = theme.candidate_style(row.color)
+        for row in current.rows:
+            style = theme.candidate_style(self.board.candidate_color(row.name))
             table.add_row(
                 untrusted_text(row.name, f"bold {style}", max_length=60),
                 ShareBar(row.pct, style=style),
                 # Counts align on two decimals; estimates are round figures ("58 %").
-                Text(percent(row.pct, places=None if scoreboard.is_estimate else 2), style="bold"),
+                Text(percent(row.pct, places=None if current.is_estimate else 2), style="bold"),
                 Text(delta_label(row.delta), style=theme.MUTED)
                 if row.delta is not None
                 else Text(""),
             )
-        figures = scoreboard.figures
+        figures = current.point.figures
         if figures.counted_pct is not None:
             table.add_row(
                 Text("Dépouillement", style=theme.MUTED),
@@ -104,20 +112,55 @@ class ScoreboardPanel:
                 Text(percent(figures.counted_pct)),
                 Text(""),
             )
-        note = self._note(scoreboard)
-        if note is None:
+        notes = [note for note in self._notes(current) if note is not None]
+        if not notes:
             return table
-        note.no_wrap = True
-        note.overflow = "ellipsis"
-        return Group(table, note)
+        for note in notes:
+            note.no_wrap = True
+            note.overflow = "ellipsis"
+        return Group(table, *notes)
 
-    def _note(self, scoreboard: Scoreboard) -> Text | None:
-        if scoreboard.is_estimate:
-            return Text("estimation, avant les premiers résultats dépouillés", style=theme.MUTED)
-        previous = scoreboard.previous
-        if previous is None:
+    def _history(self) -> Text | None:
+        """The other rounds' results, recalled as history (never as the current result)."""
+        history = self.board.board().history
+        if not history:
             return None
-        at = previous.at.astimezone(self.timezone).strftime("%H:%M")
-        counted = previous.figures.counted_pct if previous.figures else None
-        detail = f" ({percent(counted)} dépouillés)" if counted is not None else ""
-        return Text(f"écart depuis le point de {at}{detail}", style=theme.MUTED)
+        recalled = Text(style=theme.MUTED)
+        for point in history:
+            shares = ", ".join(
+                f"{untrusted(name, max_length=40)} {percent(pct)}"
+                for name, pct in sorted(point.figures.shares.items(), key=lambda i: -i[1])
+            )
+            label = round_label(point.round)
+            recalled.append(f"rappel{', ' + label if label else ''} : {shares}")
+        recalled.no_wrap = True
+        recalled.overflow = "ellipsis"
+        return recalled
+
+    def _notes(self, current: CurrentResult) -> list[Text | None]:
+        point = current.point
+        notes: list[Text | None] = []
+        if current.is_estimate:
+            by = f" · {untrusted(current.institute, max_length=40)}" if current.institute else ""
+            notes.append(
+                Text(f"estimation, avant les premiers résultats dépouillés{by}", style=theme.MUTED)
+            )
+        elif current.compared_to is not None:
+            at = current.compared_to.at.astimezone(self.timezone).strftime("%H:%M")
+            counted = current.compared_to.figures.counted_pct
+            detail = f" ({percent(counted)} dépouillés)" if counted is not None else ""
+            notes.append(Text(f"écart depuis le point de {at}{detail}", style=theme.MUTED))
+        if point.corrected is not None:
+            before = ", ".join(
+                f"{untrusted(name, max_length=40)} {percent(pct)}"
+                for name, pct in sorted(point.corrected.shares.items(), key=lambda i: -i[1])
+            )
+            notes.append(Text(f"corrigé (avant : {before})", style="yellow"))
+        for variant in point.variants:
+            shares = ", ".join(
+                f"{untrusted(name, max_length=40)} {percent(pct)}"
+                for name, pct in sorted(variant.figures.shares.items(), key=lambda i: -i[1])
+            )
+            who = ", ".join(untrusted(name, max_length=40) for name in variant.sources)
+            notes.append(Text(f"⚠ désaccord · {who} : {shares}", style="yellow"))
+        return notes

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from typing import Final
 
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from ingest.update import Figures
 from ticker import theme
-from ticker.board_state import TurnoutCheckpoint
+from ticker.board import Point
 from ticker.french_format import change_label, group_thousands, percent, voters_label
+from ticker.render_bar import sparkline
 from ticker.safe_text import untrusted_text
 from ticker.ticker_view import TickerView
 
@@ -60,6 +61,27 @@ def _comparison(figures: Figures) -> Text:
     return Text(" ".join(parts))
 
 
+def _trend(checkpoints: list[Point]) -> Text | None:
+    """The voters of the checkpoints as a sparkline, beside the previous round's, on one scale."""
+    tonight = [float(p.figures.voters) for p in checkpoints if p.figures.voters is not None]
+    before = [
+        float(p.figures.previous.voters)
+        for p in checkpoints
+        if p.figures.voters is not None and p.figures.previous and p.figures.previous.voters
+    ]
+    if len(tonight) < 2:
+        return None
+    top = max(tonight + before)
+    trend = Text("votants ", style=theme.MUTED)
+    trend.append(sparkline(tonight, top=top), style="bold")
+    trend.append(" ce soir", style=theme.MUTED)
+    if len(before) == len(tonight):
+        trend.append("   ")
+        trend.append(sparkline(before, top=top))
+        trend.append(" 1er tour", style=theme.MUTED)
+    return trend
+
+
 class TurnoutPanel:
     """The turnout panel of one frame; ``limit`` keeps only the latest checkpoints."""
 
@@ -69,7 +91,7 @@ class TurnoutPanel:
         self.limit = limit
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        checkpoints = self.view.board.turnout_checkpoints()
+        checkpoints = list(self.view.board.board().turnout)
         title = Text("Participation", style=theme.TITLE)
         if not checkpoints:
             body = Text("Pas encore de chiffre de participation.", style=theme.MUTED)
@@ -81,9 +103,11 @@ class TurnoutPanel:
             title.append(f" · {latest} sur {len(checkpoints)}", theme.MUTED)
         # The source column only where there is room for it beside the figures.
         table = self._table(shown, with_source=options.max_width >= _SOURCE_WIDTH)
-        yield Panel(table, title=title, title_align="left", border_style=theme.BORDER)
+        trend = _trend(checkpoints) if self.limit is None else None
+        content: RenderableType = table if trend is None else Group(table, trend)
+        yield Panel(content, title=title, title_align="left", border_style=theme.BORDER)
 
-    def _table(self, checkpoints: list[TurnoutCheckpoint], *, with_source: bool) -> Table:
+    def _table(self, checkpoints: list[Point], *, with_source: bool) -> Table:
         night_round = self.view.board.night_round
         table = Table(
             box=None,
@@ -103,11 +127,9 @@ class TurnoutPanel:
         for index, checkpoint in enumerate(checkpoints):
             figures = checkpoint.figures
             latest = index == len(checkpoints) - 1
-            fresh = (
-                checkpoint.arrived is not None
-                and self.now - checkpoint.arrived < theme.FRESH_SECONDS
-            )
-            instant = checkpoint.instant.astimezone(self.view.timezone)
+            arrived = self.view.board.arrived(checkpoint.uids)
+            fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
+            instant = checkpoint.at.astimezone(self.view.timezone)
             voters = voters_label(figures.voters, low=figures.voters_low, high=figures.voters_high)
             change = turnout_change(figures)
             cells = [
@@ -118,6 +140,9 @@ class TurnoutPanel:
                 Text(change_label(change) if change is not None else "", style="bold"),
             ]
             if with_source:
-                cells.append(untrusted_text(checkpoint.update.source, max_length=40))
+                sources = ", ".join(checkpoint.sources)
+                if checkpoint.disagreement:
+                    sources = "⚠ " + sources
+                cells.append(untrusted_text(sources, max_length=40))
             table.add_row(*cells)
         return table

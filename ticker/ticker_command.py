@@ -6,7 +6,8 @@ default, :class:`~ticker.ws_relay.WsRelay` with ``--ws``), lets it fill a
 frames in a ``rich`` :class:`~rich.live.Live` with ``auto_refresh=False``: the event loop
 refreshes it when the feed brings something and once a second for the clock, never in a busy
 loop. ``--once`` prints one frame and exits. Keys: ``p`` pauses / resumes a replay (when
-reading a replay's stream from Redis), ``q`` quits; so do Ctrl-C and SIGTERM, cleanly.
+reading a replay's stream from Redis with ``--control``: the pause is the replay's, for every
+viewer; other tickers show it), ``q`` quits; so do Ctrl-C and SIGTERM, cleanly.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class TickerOptions:
     once: bool
     feed_items: int
     ws_url: str | None
+    #: Whether ``p`` may pause the replay (the process running it, or ``--control``).
+    control: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TickerOptions:
@@ -76,7 +79,13 @@ class TickerOptions:
             raise CommandError(
                 "--stream has no effect with --ws: the broadcaster relays its own stream"
             )
-        return cls(filter=wanted, once=args.once, feed_items=args.items, ws_url=args.ws)
+        return cls(
+            filter=wanted,
+            once=args.once,
+            feed_items=args.items,
+            ws_url=args.ws,
+            control=bool(getattr(args, "control", False)),
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -147,7 +156,8 @@ async def show_store(
             return
         display.spawn(feed.request_pause(view.toggle_pause(time.time())))
 
-    display.on_pause = pause
+    if options.control:
+        display.on_pause = pause
     return await display.run(feed.follow())
 
 

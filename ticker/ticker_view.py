@@ -63,6 +63,8 @@ class TickerView:
     pause_requested_at: float | None = None
     #: Something the newsroom must know (a gap in the stream, a server's error).
     notice: str | None = None
+    #: Something worth knowing, not a warning (the web page's address).
+    info: str | None = None
     #: The keys the ticker answers to, as shown (``"p pause · q quitter"``); None: no keys.
     keys_hint: str | None = None
 

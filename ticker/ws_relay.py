@@ -28,6 +28,7 @@ from ingest.backoff import Backoff, backoff_delay
 from ingest.errors import CommandError
 from ticker.protocol import id_key
 from ticker.relay_messages import (
+    BoardMessage,
     Gap,
     Health,
     Hello,
@@ -168,10 +169,12 @@ class WsRelay:
             return True
         if isinstance(message, Snapshot):
             changed = board.set_health(message.health)
-            for figures in (message.count, message.turnout):
-                if figures is not None:
-                    changed = board.apply_figures(figures) or changed
+            # A server older than the board message sends none: the rule runs here instead.
+            if message.board is not None:
+                changed = board.serve(message.board) or changed
             return changed
+        if isinstance(message, BoardMessage):
+            return board.serve(message.board)
         if isinstance(message, Live):
             self.cursor = _later(self.cursor, message.last_id)
             self._went_live = True

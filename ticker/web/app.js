@@ -8,6 +8,10 @@
  * repeats nothing. Updates are kept by uid: an edit replaces its entry in place, a delete
  * removes it.
  *
+ * What is current (the result, the turnout, the state of the night) is never decided here: the
+ * server computes the board (ticker/board.py) and sends it in `snapshot` and `board` messages;
+ * this page draws it, charts included, and groups the feed as the board's `groups` say.
+ *
  * Everything that came from a source is put in the page as text (textContent), never as
  * HTML: a liveblog entry reading <img onerror=...> shows those characters, and runs nothing.
  */
@@ -34,6 +38,7 @@
   const $ = (id) => document.getElementById(id);
   const els = {
     title: $("night-title"),
+    kicker: $("kicker"),
     connection: $("connection"),
     connectionText: $("connection-text"),
     gapBanner: $("gap-banner"),
@@ -46,6 +51,20 @@
     countedValue: $("counted-value"),
     countedFill: $("counted-fill"),
     turnoutList: $("turnout-list"),
+    nightState: $("night-state"),
+    scoreNote: $("scoreboard-note"),
+    scoreRound: $("scoreboard-round"),
+    scoreHistory: $("scoreboard-history"),
+    shareFigure: $("share-chart-figure"),
+    shareChart: $("share-chart"),
+    shareTable: $("share-table"),
+    turnoutFigure: $("turnout-chart-figure"),
+    turnoutChart: $("turnout-chart"),
+    scopesPanel: $("scopes-panel"),
+    speechesPanel: $("speeches-panel"),
+    speechesList: $("speeches-list"),
+    scopesBody: $("scopes-body"),
+    scopeSorts: document.querySelectorAll("[data-sort]"),
     turnoutEmpty: $("turnout-empty"),
     sourceList: $("source-list"),
     sourcesEmpty: $("sources-empty"),
@@ -64,6 +83,8 @@
     updates: new Map(), // uid -> the update as last received (live ones only)
     items: new Map(), // uid -> its <li> in the feed
     health: {},
+    board: null, // the night's board, as the server computed it
+    scopeSort: "name",
     night: null,
     timeZone: "Europe/Paris",
     live: false,
@@ -88,6 +109,9 @@
     },
     get live() {
       return state.live;
+    },
+    get board() {
+      return state.board;
     },
   };
 
@@ -120,6 +144,8 @@
   const pct = (value) => `${fmt(value)} %`;
 
   function timeOf(iso) {
+    // "20h41" on the night; the morning after carries its day ("lun. 09h05"), so that it never
+    // reads as earlier than the night's 23h30; days further off read "dim. 22 janv.".
     const date = new Date(iso);
     if (Number.isNaN(date.getTime())) return "";
     const parts = new Intl.DateTimeFormat("fr-FR", {
@@ -130,24 +156,24 @@
     const hour = parts.find((p) => p.type === "hour");
     const minute = parts.find((p) => p.type === "minute");
     const clock = `${hour ? hour.value : "??"}h${minute ? minute.value : "??"}`;
+    if (!state.night || !state.night.date) return clock;
     const day = new Intl.DateTimeFormat("fr-CA", { timeZone: state.timeZone }).format(date);
-    if (state.night && state.night.date && day !== state.night.date && !isEarlyNextDay(day, clock)) {
-      const label = new Intl.DateTimeFormat("fr-FR", {
-        weekday: "short",
-        day: "numeric",
-        month: "short",
-        timeZone: state.timeZone,
-      }).format(date);
-      return `${label}, ${clock}`;
-    }
-    return clock;
+    if (day === state.night.date) return clock;
+    const weekday = new Intl.DateTimeFormat("fr-FR", { weekday: "short", timeZone: state.timeZone }).format(date);
+    if (day === nextDay(state.night.date)) return clock < "05h00" ? clock : `${weekday} ${clock}`;
+    const label = new Intl.DateTimeFormat("fr-FR", {
+      weekday: "short",
+      day: "numeric",
+      month: "short",
+      timeZone: state.timeZone,
+    }).format(date);
+    return label;
   }
 
-  function isEarlyNextDay(day, clock) {
-    // A night runs late: 00h30 the day after still belongs to it.
-    const next = new Date(`${state.night.date}T12:00:00Z`);
+  function nextDay(isoDate) {
+    const next = new Date(`${isoDate}T12:00:00Z`);
     next.setUTCDate(next.getUTCDate() + 1);
-    return day === next.toISOString().slice(0, 10) && clock < "06h00";
+    return next.toISOString().slice(0, 10);
   }
 
   function sortKey(update) {
@@ -268,6 +294,12 @@
       case "snapshot":
         onSnapshot(message);
         break;
+      case "board":
+        if (message.board) {
+          state.board = message.board;
+          renderBoards();
+        }
+        break;
       case "gap":
         onGap(message);
         break;
@@ -302,12 +334,7 @@
   }
 
   function onSnapshot(message) {
-    for (const update of [message.count, message.turnout]) {
-      if (update && update.uid && update.id) {
-        const known = state.updates.get(update.uid);
-        if (!known || compareIds(update.id, known.id) > 0) apply(update);
-      }
-    }
+    if (message.board) state.board = message.board;
     state.health = message.health || {};
     renderSources();
     renderBoards();
@@ -331,8 +358,8 @@
     state.lastId = message.id;
     const isNew = message.op === "add" && !state.updates.has(message.uid);
     apply(message);
-    renderBoards();
-    if (state.live && isNew && scrolledAway()) {
+    const item = state.items.get(message.uid);
+    if (state.live && isNew && item && !item.hidden && scrolledAway()) {
       state.unseen += 1;
       renderUnseen();
     }
@@ -345,7 +372,7 @@
     state.live = true;
     state.attempt = 0;
     clearInterval(state.countdownTimer);
-    setConnection("live", "En direct");
+    setConnection("live", liveText());
     renderBoards();
   }
 
@@ -353,6 +380,7 @@
     if (message.code === "bad_since" || message.code === "unknown_since") {
       // The stream was reset (or is another one): what this page holds no longer applies.
       state.lastId = null;
+      state.board = null;
       state.updates.clear();
       state.items.clear();
       clear(els.feed);
@@ -376,30 +404,15 @@
       renderItem(update);
     }
     state.stats.renders += 1;
-    els.feedEmpty.hidden = state.items.size > 0;
-    els.feedCount.textContent = state.items.size
-      ? `${state.items.size} mise${state.items.size > 1 ? "s" : ""} à jour`
-      : "";
+    renderFeedCount();
   }
 
-  function rank(update) {
-    const national = update.figures && update.figures.scope === "national" ? 1 : 0;
-    return [national].concat(sortKey(update));
+  function renderFeedCount() {
+    let shown = 0;
+    for (const item of state.items.values()) if (!item.hidden) shown += 1;
+    els.feedEmpty.hidden = shown > 0;
+    els.feedCount.textContent = shown ? `${shown} mise${shown > 1 ? "s" : ""} à jour` : "";
   }
-
-  function best(kind, qualifies) {
-    let chosen = null;
-    for (const update of state.updates.values()) {
-      if (update.kind !== kind || !qualifies(update)) continue;
-      if (!chosen || compareKeys(rank(update), rank(chosen)) > 0) chosen = update;
-    }
-    return chosen;
-  }
-
-  const hasShares = (u) => u.figures && u.figures.shares && Object.keys(u.figures.shares).length > 0;
-  const hasTurnout = (u) =>
-    u.figures &&
-    ["voters", "voters_low", "stations_pct", "change_pct"].some((f) => typeof u.figures[f] === "number");
 
   // -- rendering: the feed ------------------------------------------------------------------------
 
@@ -458,6 +471,7 @@
     meta.appendChild(el("span", `badge badge-${update.kind}`, KIND_LABELS[update.kind] || update.kind));
     meta.appendChild(el("span", "item-source", update.source));
     if (OP_LABELS[update.op]) meta.appendChild(el("span", "item-edited", OP_LABELS[update.op]));
+    meta.appendChild(el("span", "item-group"));
     item.appendChild(meta);
 
     if (update.speaker) item.appendChild(el("p", "item-speaker", update.speaker));
@@ -482,6 +496,7 @@
       place(item, sortKey(update));
     }
     state.items.set(update.uid, item);
+    if (state.board) groupItem(item);
   }
 
   function place(item, key) {
@@ -498,48 +513,127 @@
     els.feed.insertBefore(item, before);
   }
 
-  // -- rendering: scoreboard, turnout, sources --------------------------------------------------
+  // -- rendering: the board (as the server computed it) -------------------------------------------
+
+  const NIGHT_STATES = {
+    before_close: "Bureaux de vote ouverts",
+    counting: "Dépouillement en cours",
+    final: "Résultats définitifs",
+    over: "Soirée terminée",
+  };
+  const SVG = "http://www.w3.org/2000/svg";
+  const ROUNDS = { 1: "premier tour", 2: "second tour" };
+
+  function svg(tag, attributes, text) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [name, value] of Object.entries(attributes || {})) node.setAttribute(name, String(value));
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function liveText() {
+    return state.board && state.board.state === "over" ? "Terminé" : "En direct";
+  }
+
+  function sharesText(shares) {
+    return Object.entries(shares || {})
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, value]) => `${name} ${pct(value)}`)
+      .join(", ");
+  }
+
+  function shortShares(shares) {
+    // "Hamon 60,8 %, Valls 39,2 %": a candidate by what follows the first given name.
+    return Object.entries(shares || {})
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, value]) => `${name.includes(" ") ? name.slice(name.indexOf(" ") + 1) : name} ${pct(value)}`)
+      .join(", ");
+  }
 
   function renderBoards() {
+    const board = state.board;
+    els.nightState.textContent = board ? NIGHT_STATES[board.state] || "" : "";
+    els.nightState.dataset.state = board ? board.state : "";
+    document.documentElement.dataset.night = board ? board.state : "";
+    els.kicker.textContent =
+      board && board.state === "over" ? "Soirée électorale · terminée" : "Soirée électorale · en direct";
+    if (state.live) setConnection("live", liveText());
     renderScoreboard();
+    renderShareChart();
     renderTurnout();
+    renderTurnoutChart();
+    renderScopes();
+    renderSpeeches();
+    renderGroups();
+  }
+
+  function renderSpeeches() {
+    // The night's key speeches, as the board keeps them (newest first): the latest few.
+    const speeches = state.board && state.board.speeches ? state.board.speeches.slice(0, 5) : [];
+    els.speechesPanel.hidden = speeches.length === 0;
+    clear(els.speechesList);
+    for (const speech of speeches) {
+      const row = el("li", "speech");
+      row.dataset.uid = speech.uid;
+      const head = el("span", "speech-head", timeOf(speech.at));
+      if (speech.speaker) head.textContent += ` · ${speech.speaker}`;
+      row.appendChild(head);
+      row.appendChild(el("span", "speech-text", speech.text));
+      els.speechesList.appendChild(row);
+    }
   }
 
   function renderScoreboard() {
-    const count = best("count", hasShares);
-    const shown = count || best("estimate", hasShares);
+    const board = state.board;
+    const current = board && board.current;
     clear(els.bars);
-    if (!shown) {
+    clear(els.scoreNote);
+    const round = board && ROUNDS[board.round];
+    els.scoreRound.textContent = round ? `· ${round}` : "";
+    els.scoreRound.dataset.round = board && board.round ? String(board.round) : "";
+    const history = board && board.history && board.history.length ? board.history : [];
+    els.scoreHistory.hidden = history.length === 0;
+    els.scoreHistory.textContent = history
+      .map((point) => `Rappel, ${point.round === 1 ? "1er" : "2d"} tour : ${sharesText(point.figures.shares)}`)
+      .join(" · ");
+    if (!current) {
       els.scoreLabel.hidden = true;
       els.counted.hidden = true;
+      els.scoreNote.hidden = true;
       els.scoreMeta.textContent = "En attente des premiers résultats…";
       return;
     }
-    const f = shown.figures;
+    const f = current.figures;
+    const estimate = current.kind === "estimate";
     els.scoreLabel.hidden = false;
-    els.scoreLabel.textContent = count
-      ? typeof f.counted_pct === "number" && f.counted_pct >= 100
+    els.scoreLabel.textContent = estimate
+      ? current.institute
+        ? `Estimation · ${current.institute}`
+        : "Estimation"
+      : current.final
         ? "Résultats définitifs"
-        : "Résultats partiels"
-      : "Estimation";
-    els.scoreLabel.dataset.kind = shown.kind;
-    const where = f.scope && f.scope !== "national" ? ` · ${f.scope}` : "";
-    els.scoreMeta.textContent = `${timeOf(shown.at)} · ${shown.source}${where}`;
-    const shares = Object.entries(f.shares).sort((a, b) => b[1] - a[1]);
-    shares.forEach(([name, value], index) => {
-      const row = el("li", index === 0 ? "bar leading" : "bar");
-      row.dataset.candidate = name;
-      row.dataset.share = String(value);
+        : "Résultats partiels";
+    els.scoreLabel.dataset.kind = current.kind;
+    const several = current.sources.length > 1 ? ` · ${current.sources.length} sources` : "";
+    els.scoreMeta.textContent = `${timeOf(current.at)} · ${current.sources.join(", ")}${several}`;
+    current.rows.forEach((row, index) => {
+      const line = el("li", index === 0 ? "bar leading" : "bar");
+      line.dataset.candidate = row.name;
+      line.dataset.share = String(row.pct);
       const label = el("div", "bar-label");
-      label.appendChild(el("span", "bar-name", name));
-      label.appendChild(el("span", "bar-value", pct(value)));
-      row.appendChild(label);
+      label.appendChild(el("span", "bar-name", row.name));
+      const value = el("span", "bar-value", pct(row.pct));
+      if (typeof row.delta === "number" && row.delta !== 0) {
+        value.appendChild(el("span", "bar-delta", ` ${row.delta > 0 ? "+" : "−"}${fmt(Math.abs(row.delta))}`));
+      }
+      label.appendChild(value);
+      line.appendChild(label);
       const track = el("div", "track");
       const fill = el("div", "fill");
-      fill.style.width = `${Math.max(0, Math.min(100, value))}%`;
+      fill.style.width = `${Math.max(0, Math.min(100, row.pct))}%`;
       track.appendChild(fill);
-      row.appendChild(track);
-      els.bars.appendChild(row);
+      line.appendChild(track);
+      els.bars.appendChild(line);
     });
     if (typeof f.counted_pct === "number") {
       els.counted.hidden = false;
@@ -548,33 +642,111 @@
     } else {
       els.counted.hidden = true;
     }
+    const notes = [];
+    if (estimate) notes.push(["", "Estimation, avant les premiers résultats dépouillés"]);
+    else if (current.compared_to) {
+      const counted = current.compared_to.figures.counted_pct;
+      const detail = typeof counted === "number" ? ` (${pct(counted)} dépouillés)` : "";
+      notes.push(["", `Écart depuis le point de ${timeOf(current.compared_to.at)}${detail}`]);
+    }
+    if (current.corrected) notes.push(["corrected", `Corrigé (avant : ${sharesText(current.corrected.shares)})`]);
+    if (current.variants && current.variants.length > 1) {
+      const each = current.variants.map((v) => `${v.sources.join(", ")} : ${sharesText(v.figures.shares)}`);
+      notes.push(["disputed", `⚠ Les sources divergent — ${each.join(" ; ")}`]);
+    }
+    for (const [kind, text] of notes) els.scoreNote.appendChild(el("span", `note ${kind}`, text));
+    els.scoreNote.hidden = notes.length === 0;
+  }
+
+  function timeValue(iso) {
+    const value = Date.parse(iso);
+    return Number.isNaN(value) ? null : value;
+  }
+
+  function chartFrame(node, title, description) {
+    clear(node);
+    const titleId = `${node.id}-title`;
+    const descId = `${node.id}-desc`;
+    node.setAttribute("role", "img");
+    node.setAttribute("aria-labelledby", `${titleId} ${descId}`);
+    node.appendChild(svg("title", { id: titleId }, title));
+    node.appendChild(svg("desc", { id: descId }, description));
+  }
+
+  function axisLine(node, x1, y1, x2, y2) {
+    node.appendChild(svg("line", { x1, y1, x2, y2, class: "axis" }));
+  }
+
+  function renderShareChart() {
+    const board = state.board;
+    const progress = board && board.progress ? board.progress : [];
+    // One count is a bar chart already (above): the curve needs at least two.
+    els.shareFigure.hidden = progress.length < 2;
+    if (progress.length < 2) return;
+    const W = 320;
+    const H = 140;
+    const pad = { l: 34, r: 12, t: 10, b: 22 };
+    const names = [];
+    for (const point of progress) for (const name of Object.keys(point.figures.shares)) if (!names.includes(name)) names.push(name);
+    // Counts at even steps (they come hours apart, or minutes): each labelled with its time.
+    const times = progress.map((point, index) => index);
+    const x = (i) => pad.l + 14 + (i / (progress.length - 1)) * (W - pad.l - pad.r - 28);
+    const y = (v) => pad.t + (1 - v / 100) * (H - pad.t - pad.b);
+    const text = progress
+      .map((point) => `${timeOf(point.at)} : ${sharesText(point.figures.shares)}`)
+      .join(" ; ");
+    chartFrame(els.shareChart, "Score de chaque candidat au fil du dépouillement", text);
+    els.shareChart.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    for (const v of [0, 50, 100]) {
+      els.shareChart.appendChild(svg("line", { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), class: "grid" }));
+      els.shareChart.appendChild(svg("text", { x: pad.l - 4, y: y(v) + 4, class: "tick", "text-anchor": "end" }, `${v} %`));
+    }
+    axisLine(els.shareChart, pad.l, H - pad.b, W - pad.r, H - pad.b);
+    names.forEach((name, index) => {
+      const points = progress
+        .map((point, i) => [times[i], point.figures.shares[name]])
+        .filter(([, value]) => typeof value === "number");
+      const series = svg("g", { class: `series series-${index % 6}` });
+      series.appendChild(svg("polyline", { points: points.map(([t, v]) => `${x(t)},${y(v)}`).join(" ") }));
+      for (const [t, v] of points) series.appendChild(svg("circle", { cx: x(t), cy: y(v), r: 3 }));
+      const [tl, vl] = points[points.length - 1];
+      series.appendChild(svg("text", { x: Math.min(x(tl), W - pad.r), y: y(vl) - 6, class: "label", "text-anchor": "end" }, name.split(" ").slice(-1)[0]));
+      els.shareChart.appendChild(series);
+    });
+    progress.forEach((point, i) => {
+      els.shareChart.appendChild(svg("text", { x: x(times[i]), y: H - 6, class: "tick", "text-anchor": "middle" }, timeOf(point.at)));
+    });
+    clear(els.shareTable);
+    const head = el("tr");
+    head.appendChild(el("th", "", "Heure"));
+    for (const name of names) head.appendChild(el("th", "", name));
+    head.appendChild(el("th", "", "Dépouillés"));
+    els.shareTable.appendChild(head);
+    for (const point of progress) {
+      const row = el("tr");
+      row.appendChild(el("td", "", timeOf(point.at)));
+      for (const name of names) {
+        const value = point.figures.shares[name];
+        row.appendChild(el("td", "", typeof value === "number" ? pct(value) : "–"));
+      }
+      const counted = point.figures.counted_pct;
+      row.appendChild(el("td", "", typeof counted === "number" ? pct(counted) : "–"));
+      els.shareTable.appendChild(row);
+    }
   }
 
   function renderTurnout() {
-    // Several sources often report the same checkpoint: show each figure once, latest report.
-    const byFigures = new Map();
-    for (const update of state.updates.values()) {
-      if (update.kind !== "turnout" || !hasTurnout(update)) continue;
-      const f = update.figures;
-      const signature = JSON.stringify([
-        f.scope, f.as_of, f.voters, f.voters_low, f.voters_high, f.stations_pct, f.change_pct,
-      ]);
-      const known = byFigures.get(signature);
-      if (!known || compareKeys(sortKey(update), sortKey(known)) > 0) byFigures.set(signature, update);
-    }
-    const checkpoints = Array.from(byFigures.values()).sort((a, b) => {
-      const national = (u) => (u.figures.scope === "national" ? 0 : 1);
-      return national(a) - national(b) || compareKeys(sortKey(a), sortKey(b));
-    });
+    const board = state.board;
+    const checkpoints = board && board.turnout ? board.turnout : [];
     clear(els.turnoutList);
     els.turnoutEmpty.hidden = checkpoints.length > 0;
-    const latest = best("turnout", hasTurnout);
-    for (const update of checkpoints) {
-      const f = update.figures;
-      const isLatest = latest && latest.figures && JSON.stringify(latest.figures) === JSON.stringify(f);
-      const row = el("li", isLatest ? "checkpoint latest" : "checkpoint");
-      row.dataset.uid = update.uid;
-      row.appendChild(el("span", "checkpoint-time", f.as_of ? f.as_of.replace(":", "h") : timeOf(update.at)));
+    checkpoints.forEach((point, index) => {
+      const f = point.figures;
+      const row = el("li", index === checkpoints.length - 1 ? "checkpoint latest" : "checkpoint");
+      row.dataset.uid = point.uids[0];
+      row.dataset.at = point.at;
+      row.dataset.voters = typeof f.voters === "number" ? String(f.voters) : "";
+      row.appendChild(el("span", "checkpoint-time", f.as_of ? f.as_of.replace(":", "h") : timeOf(point.at)));
       const body = el("div", "checkpoint-body");
       body.appendChild(el("span", "checkpoint-main", turnoutText(Object.assign({}, f, { as_of: null }))));
       const previous = f.previous;
@@ -585,11 +757,140 @@
         const round = previous.round ? ` au ${previous.round === 1 ? "1er" : "2d"} tour` : "";
         body.appendChild(el("span", "checkpoint-previous", `contre ${bits.join(", ")}${round}`));
       }
-      if (f.scope && f.scope !== "national") body.appendChild(el("span", "checkpoint-scope", f.scope));
+      const sources = point.sources.length > 1 ? `${point.sources.length} sources : ` : "";
+      body.appendChild(el("span", "checkpoint-sources", `${sources}${point.sources.join(", ")}`));
+      if (point.corrected) body.appendChild(el("span", "note corrected", `corrigé (avant : ${turnoutText(point.corrected)})`));
+      if (point.variants && point.variants.length > 1) {
+        const each = point.variants.map((v) => `${v.sources.join(", ")} : ${turnoutText(v.figures)}`);
+        body.appendChild(el("span", "note disputed", `⚠ Les sources divergent — ${each.join(" ; ")}`));
+      }
       row.appendChild(body);
       els.turnoutList.appendChild(row);
+    });
+  }
+
+  function renderTurnoutChart() {
+    const board = state.board;
+    const points = (board && board.turnout ? board.turnout : []).filter((p) => typeof p.figures.voters === "number");
+    els.turnoutFigure.hidden = points.length === 0;
+    if (!points.length) return;
+    const W = 320;
+    const H = 150;
+    const pad = { l: 54, r: 12, t: 10, b: 22 };
+    const tonight = points.map((p) => [timeValue(p.at), p.figures.voters]);
+    const before = points
+      .filter((p) => p.figures.previous && typeof p.figures.previous.voters === "number")
+      .map((p) => [timeValue(p.at), p.figures.previous.voters]);
+    const all = tonight.concat(before);
+    const day = new Date(tonight[0][0]);
+    const t0 = Math.min(...all.map(([t]) => t), day.setHours(8, 0, 0, 0));
+    const t1 = Math.max(...all.map(([t]) => t), new Date(tonight[0][0]).setHours(19, 0, 0, 0));
+    const vmax = Math.max(...all.map(([, v]) => v)) * 1.1;
+    const x = (t) => pad.l + ((t - t0) / (t1 - t0 || 1)) * (W - pad.l - pad.r);
+    const y = (v) => pad.t + (1 - v / vmax) * (H - pad.t - pad.b);
+    const roundLabel = before.length ? " contre le premier tour" : "";
+    const description = points
+      .map((p) => {
+        const prev = p.figures.previous && typeof p.figures.previous.voters === "number"
+          ? ` (1er tour : ${fmt(p.figures.previous.voters)})`
+          : "";
+        return `${p.figures.as_of ? p.figures.as_of.replace(":", "h") : timeOf(p.at)} : ${fmt(p.figures.voters)} votants${prev}`;
+      })
+      .join(" ; ");
+    chartFrame(els.turnoutChart, `Votants au fil de la journée${roundLabel}`, description);
+    els.turnoutChart.setAttribute("viewBox", `0 0 ${W} ${H}`);
+    for (const v of [0, vmax / 2, vmax]) {
+      els.turnoutChart.appendChild(svg("line", { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), class: "grid" }));
+      els.turnoutChart.appendChild(
+        svg("text", { x: pad.l - 4, y: y(v) + 4, class: "tick", "text-anchor": "end" }, fmt(Math.round(v / 1000) * 1000)),
+      );
+    }
+    axisLine(els.turnoutChart, pad.l, H - pad.b, W - pad.r, H - pad.b);
+    for (const [series, name, label] of [[before, "previous", "1er tour"], [tonight, "tonight", "ce soir"]]) {
+      if (!series.length) continue;
+      const group = svg("g", { class: `series ${name}` });
+      group.appendChild(svg("polyline", { points: series.map(([t, v]) => `${x(t)},${y(v)}`).join(" ") }));
+      for (const [t, v] of series) group.appendChild(svg("circle", { cx: x(t), cy: y(v), r: 3 }));
+      const [tl, vl] = series[series.length - 1];
+      group.appendChild(svg("text", { x: x(tl) + 6, y: y(vl) + 4, class: "label" }, label));
+      els.turnoutChart.appendChild(group);
+    }
+    for (const [t] of tonight) {
+      els.turnoutChart.appendChild(svg("text", { x: x(t), y: H - 6, class: "tick", "text-anchor": "middle" }, timeOf(new Date(t).toISOString())));
     }
   }
+
+  function renderScopes() {
+    const board = state.board;
+    const scopes = board && board.scopes ? board.scopes.slice() : [];
+    els.scopesPanel.hidden = scopes.length === 0;
+    clear(els.scopesBody);
+    if (state.scopeSort === "margin") {
+      scopes.sort((a, b) => (b.margin ?? -1) - (a.margin ?? -1) || a.scope.localeCompare(b.scope, "fr"));
+    } else {
+      scopes.sort((a, b) => a.scope.localeCompare(b.scope, "fr"));
+    }
+    for (const button of els.scopeSorts) {
+      const active = button.dataset.sort === state.scopeSort;
+      button.closest("th").setAttribute("aria-sort", active ? (state.scopeSort === "margin" ? "descending" : "ascending") : "none");
+    }
+    for (const scope of scopes) {
+      const row = el("tr");
+      row.dataset.scope = scope.scope;
+      const name = el("th");
+      name.setAttribute("scope", "row");
+      name.appendChild(el("span", "scope-name", scope.scope));
+      if (scope.level) name.appendChild(el("span", "scope-level", scope.level));
+      row.appendChild(name);
+      row.appendChild(el("td", "", scope.count ? shortShares(scope.count.figures.shares) : "–"));
+      row.appendChild(el("td", "num", typeof scope.margin === "number" ? `${fmt(scope.margin)} pts` : "–"));
+      row.appendChild(el("td", "", scope.turnout ? turnoutText(scope.turnout.figures) : "–"));
+      els.scopesBody.appendChild(row);
+    }
+  }
+
+  for (const button of els.scopeSorts) {
+    button.addEventListener("click", () => {
+      state.scopeSort = button.dataset.sort;
+      renderScopes();
+    });
+  }
+
+  function groupOf(uid) {
+    const groups = state.board && state.board.groups ? state.board.groups : [];
+    return groups.find((group) => group.uids.includes(uid)) || null;
+  }
+
+  function groupItem(item) {
+    const uid = item.dataset.uid;
+    const group = groupOf(uid);
+    const label = item.querySelector(".item-group");
+    item.hidden = false;
+    item.classList.remove("disputed");
+    if (label) label.textContent = "";
+    if (!group) return;
+    const present = group.uids.filter((other) => state.items.has(other) || other === uid);
+    if (group.agree) {
+      if (present[0] !== uid) {
+        item.hidden = true; // shown once, by the first report of the point
+        return;
+      }
+      if (label && group.sources.length > 1) {
+        label.textContent = `${group.sources.length} sources`;
+        label.title = group.sources.join(", ");
+      }
+    } else {
+      item.classList.add("disputed");
+      if (label) label.textContent = "⚠ sources en désaccord";
+    }
+  }
+
+  function renderGroups() {
+    for (const item of state.items.values()) groupItem(item);
+    renderFeedCount();
+  }
+
+  // -- rendering: sources --------------------------------------------------------------------------
 
   function renderSources() {
     clear(els.sourceList);
