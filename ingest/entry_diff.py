@@ -2,7 +2,8 @@
 
 A poller keeps, per source, what it last saw of each entry (:class:`SeenEntry`: the update's
 JSON, kept in Redis at :func:`ingest.keys.entries_key`). :func:`diff_entries` compares that
-with the entries a poll found:
+with the raw entries a poll found (:mod:`ingest.entries`: free text not extracted yet, or a
+results checkpoint), so that only what is new or changed is extracted afterwards:
 
 - an entry never seen, seen with other content, or seen deleted and back again is *new or
   changed* (the stream store then decides ``add`` or ``edit``, atomically);
@@ -15,13 +16,53 @@ with the entries a poll found:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final, Generic, Protocol, TypeVar
 
 from ingest.update import Op, Update
 
-__all__ = ["Diff", "SeenEntry", "diff_entries", "oldest_shown"]
+__all__ = [
+    "EVERY_ENTRY",
+    "Diff",
+    "SeenEntry",
+    "ShownEntry",
+    "changed_updates",
+    "diff_entries",
+    "oldest_shown",
+]
+
+
+class ShownEntry(Protocol):
+    """An entry as a poll shows it: a raw entry (:data:`ingest.entries.SourceEntry`), an update."""
+
+    @property
+    def uid(self) -> str:
+        """The entry's uid (``source:key``)."""
+
+    @property
+    def at(self) -> datetime:
+        """The time the entry refers to."""
+
+    def same_content(self, seen: Update, /) -> bool:
+        """Whether ``seen``, the entry's last known update, has the content shown now."""
+
+
+E = TypeVar("E", bound=ShownEntry)
+F = TypeVar("F", bound=ShownEntry)
+
+
+class _Every:
+    """The container of every uid."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+#: ``recheck`` for :func:`diff_entries` that offers every entry shown (a poller's first poll:
+#: the state may come from another process, with another night or another extraction).
+EVERY_ENTRY: Final[Container[str]] = _Every()
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +97,15 @@ class SeenEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Diff:
+class Diff(Generic[E]):
     """What to append after a poll: new or changed entries, then the deleted ones.
 
-    ``deleted`` holds each deleted entry's last known update (its content goes with the delete).
+    ``new_or_changed`` holds entries as the poll showed them (raw entries straight from the
+    diff, updates once extracted); ``deleted`` each deleted entry's last known update (its
+    content goes with the delete).
     """
 
-    new_or_changed: tuple[Update, ...]
+    new_or_changed: tuple[E, ...]
     deleted: tuple[Update, ...]
 
     @property
@@ -70,27 +113,39 @@ class Diff:
         """Whether the poll changed nothing."""
         return not self.new_or_changed and not self.deleted
 
+    def with_changes(self, new_or_changed: Sequence[F]) -> Diff[F]:
+        """The same deletes with ``new_or_changed`` (e.g. the entries once extracted)."""
+        return Diff(new_or_changed=tuple(new_or_changed), deleted=self.deleted)
 
-def oldest_shown(current: Sequence[Update]) -> datetime | None:
+
+def oldest_shown(current: Sequence[ShownEntry]) -> datetime | None:
     """The ``at`` of the oldest entry a poll shows (None for an empty poll)."""
-    return min((update.at for update in current), default=None)
+    return min((entry.at for entry in current), default=None)
 
 
-def diff_entries(previous: Mapping[str, SeenEntry], current: Sequence[Update]) -> Diff:
+def diff_entries(
+    previous: Mapping[str, SeenEntry],
+    current: Sequence[E],
+    *,
+    recheck: Container[str] = frozenset(),
+) -> Diff[E]:
     """Compare what was seen (uid -> :class:`SeenEntry`) with the entries a poll found.
 
     ``current`` keeps its order in ``new_or_changed``; a uid found twice counts once (the first).
-    ``deleted`` is ordered oldest first.
+    ``deleted`` is ordered oldest first. A live entry whose uid is in ``recheck`` is offered
+    even if its raw content is the one seen (to extract it again: the caller then keeps it only
+    if the update differs, :func:`changed_updates`).
     """
-    found: dict[str, Update] = {}
-    for update in current:
-        found.setdefault(update.uid, update)
+    found: dict[str, E] = {}
+    for entry in current:
+        found.setdefault(entry.uid, entry)
     new_or_changed = tuple(
-        update
-        for uid, update in found.items()
+        entry
+        for uid, entry in found.items()
         if (seen := previous.get(uid)) is None
         or seen.deleted
-        or seen.digest != update.content_digest()
+        or uid in recheck
+        or not entry.same_content(seen.update)
     )
     floor = oldest_shown(list(found.values()))
     deleted: list[Update] = []
@@ -102,3 +157,14 @@ def diff_entries(previous: Mapping[str, SeenEntry], current: Sequence[Update]) -
         ]
         deleted.sort(key=lambda update: update.at)
     return Diff(new_or_changed=new_or_changed, deleted=tuple(deleted))
+
+
+def changed_updates(previous: Mapping[str, SeenEntry], updates: Sequence[Update]) -> list[Update]:
+    """``updates`` less those whose content is already the last seen of their uid (live)."""
+    return [
+        update
+        for update in updates
+        if (seen := previous.get(update.uid)) is None
+        or seen.deleted
+        or seen.digest != update.content_digest()
+    ]

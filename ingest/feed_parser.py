@@ -1,6 +1,6 @@
-"""An RSS or Atom feed's bytes to updates, through feedparser. Pure: no I/O.
+"""An RSS or Atom feed's bytes to raw entries, through feedparser. Pure: no I/O.
 
-Each item becomes one update (``docs/sources.md``, "Feed"): its key is the ``guid`` (Atom
+Each item becomes one entry (``docs/sources.md``, "Feed"): its key is the ``guid`` (Atom
 ``id``), else its link, else a digest of its title (else of its body); ``at`` is its
 ``pubDate`` / ``published`` (else ``updated``) in the night's time zone; the text is the title
 above the body (:func:`ingest.entries.article_text`), the body being the ``content`` (else the
@@ -21,11 +21,10 @@ from typing import Any, Final
 
 import feedparser
 
-from ingest.entries import article_text
+from ingest.entries import TextEntry, article_text, build_update
 from ingest.html_text import fragment_text
 from ingest.night import Night
 from ingest.update import Update, UpdateError, clean_text
-from ingest.update_cache import update_from_text_cached
 
 __all__ = ["FeedPage", "FeedParseError", "entry_key", "parse_feed"]
 
@@ -41,10 +40,18 @@ class FeedParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
-    """The updates of one feed document, and what was wrong with the items left out."""
+    """The entries of one feed document (not extracted yet), and what was wrong with the items
+    left out. ``night`` and ``seen`` are the parse's, for :attr:`updates`."""
 
-    updates: list[Update]
+    entries: list[TextEntry]
+    night: Night
+    seen: datetime
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def updates(self) -> list[Update]:
+        """Every entry as an update, extracted (what a first poll of the feed appends)."""
+        return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
 
 
 def _digest(text: str) -> str:
@@ -110,7 +117,7 @@ def parse_feed(
     seen: datetime,
     content_type: str | None = None,
 ) -> FeedPage:
-    """Parse a feed document into updates, newest item order kept as in the document.
+    """Parse a feed document into its entries, in the document's order.
 
     ``content_type`` is the response's header (it may declare the charset). Raises
     :class:`FeedParseError` only when the document yields no item and is not a well-formed
@@ -124,7 +131,7 @@ def parse_feed(
         problems.append(f"malformed feed: {parsed.get('bozo_exception')}")
         if not items and not parsed.get("feed"):
             raise FeedParseError(f"not a feed: {parsed.get('bozo_exception')}")
-    updates: list[Update] = []
+    entries: list[TextEntry] = []
     keys: set[str] = set()
     for index, item in enumerate(items):
         title = _text_of(item.get("title_detail"), item.get("title"))
@@ -145,12 +152,10 @@ def parse_feed(
             problems.append(f"item {key!r}: no text")
             continue
         try:
-            update = update_from_text_cached(
-                source=source, key=key, at=at, text=text, night=night, seen=seen
-            )
+            shown = TextEntry.of(source=source, key=key, at=at, text=text)
         except UpdateError as error:
             problems.append(f"item {key!r}: {error}")
             continue
         keys.add(key)
-        updates.append(update)
-    return FeedPage(updates=updates, problems=problems)
+        entries.append(shown)
+    return FeedPage(entries=entries, night=night, seen=seen, problems=problems)

@@ -1,4 +1,4 @@
-"""A liveblog page to updates: entries found by CSS selectors, or by their ``HHhMM:`` start. Pure.
+"""A liveblog page to raw entries: found by CSS selectors, or by their ``HHhMM:`` start. Pure.
 
 With an ``entry`` selector (``docs/sources.md``, "Liveblog"), each match is an entry: its time
 is the ``time`` element's ``datetime`` attribute, else its text (``20h41``, ``12H05``,
@@ -29,12 +29,12 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.entries import TextEntry, build_update
 from ingest.extract import split_time_prefix
 from ingest.html_text import node_text
 from ingest.night import Night
 from ingest.source_config import LiveblogOrder
 from ingest.update import Update, UpdateError
-from ingest.update_cache import update_from_text_cached
 
 __all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_time_text"]
 
@@ -65,10 +65,20 @@ class RawEntry:
 
 @dataclass(frozen=True, slots=True)
 class LiveblogPage:
-    """The updates of one page (oldest first), and what the parser had to skip."""
+    """The entries of one page (oldest first, not extracted yet), and what the parser skipped.
 
-    updates: list[Update]
+    ``night`` and ``seen`` are the parse's, for :attr:`updates`.
+    """
+
+    entries: list[TextEntry]
+    night: Night
+    seen: datetime
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def updates(self) -> list[Update]:
+        """Every entry as an update, extracted (what a first poll of the page appends)."""
+        return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
 
 
 def parse_time_text(text: str, night: Night) -> datetime | None:
@@ -272,7 +282,7 @@ def parse_liveblog(
     body: str | None = None,
     order: LiveblogOrder = LiveblogOrder.AUTO,
 ) -> LiveblogPage:
-    """Parse a liveblog page into updates, oldest first (see the module docstring)."""
+    """Parse a liveblog page into its entries, oldest first (see the module docstring)."""
     tree = LexborHTMLParser(page)
     problems: list[str] = []
     if entry is None:
@@ -282,19 +292,17 @@ def parse_liveblog(
             tree, night, entry=entry, time_selector=time_selector, body=body, problems=problems
         )
     ordered = _oldest_first(raw, order)
-    updates: list[Update] = []
+    entries: list[TextEntry] = []
     used: set[str] = set()
     for found, key in zip(ordered, derive_keys(ordered, night), strict=True):
         if key in used:
             problems.append(f"entry {key!r} appears twice on the page; the oldest is kept")
             continue
         try:
-            update = update_from_text_cached(
-                source=source, key=key, at=found.at, text=found.text, night=night, seen=seen
-            )
+            shown = TextEntry.of(source=source, key=key, at=found.at, text=found.text)
         except UpdateError as error:
             problems.append(f"entry {key!r}: {error}")
             continue
         used.add(key)
-        updates.append(update)
-    return LiveblogPage(updates=updates, problems=problems)
+        entries.append(shown)
+    return LiveblogPage(entries=entries, night=night, seen=seen, problems=problems)

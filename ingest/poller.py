@@ -1,11 +1,14 @@
 """The loop of one source: fetch, parse, diff, append, keep health, wait, again.
 
 A thin shell over the pure parts: :mod:`ingest.fetch` brings the bytes, :func:`parse_document`
-(the source type's parser) turns them into updates, :func:`ingest.entry_diff.diff_entries`
+(the source type's parser) turns them into raw entries, :func:`ingest.entry_diff.diff_entries`
 compares them with what the source showed before (kept in Redis, :func:`ingest.keys.entries_key`,
-so a restarted poller or a replica picks up where the last one left), the stream store appends
+so a restarted poller or a replica picks up where the last one left), only the new or changed
+ones are extracted into updates (:func:`ingest.entries.build_updates`), the stream store appends
 (atomically: what is already there is never written twice) and :mod:`ingest.health` records the
-poll. :func:`ingest.backoff.next_poll_delay` says when to poll again.
+poll. :func:`ingest.backoff.next_poll_delay` says when to poll again. A poller's first document
+is extracted whole (its state may come from another process, with another night file), and kept
+only where the update differs from the state.
 
 Order of a poll, and why nothing is lost or doubled by a crash at any point: the entries state
 is written only after the appends, and the conditional-request validators are kept only after
@@ -41,7 +44,8 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
-from ingest.entry_diff import Diff, diff_entries
+from ingest.entries import SourceEntry, build_updates, same_entry
+from ingest.entry_diff import EVERY_ENTRY, Diff, changed_updates, diff_entries
 from ingest.feed_parser import FeedParseError, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
 from ingest.health import SourceHealth, read_health, record_poll
@@ -85,9 +89,10 @@ class _ParseError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """A document's updates (oldest first for liveblogs, document order otherwise) and problems."""
+    """A document's raw entries (oldest first for liveblogs, document order otherwise), not
+    extracted yet, and its problems."""
 
-    updates: list[Update]
+    entries: list[SourceEntry]
     problems: list[str] = field(default_factory=list)
 
 
@@ -110,7 +115,7 @@ def parse_document(
             body=source.body,
             order=source.order,
         )
-        return ParsedDocument(page.updates, page.problems)
+        return ParsedDocument(list(page.entries), page.problems)
     if source.type is SourceType.FEED:
         feed = parse_feed(
             result.body,
@@ -119,12 +124,12 @@ def parse_document(
             seen=seen,
             content_type=result.content_type,
         )
-        return ParsedDocument(feed.updates, feed.problems)
+        return ParsedDocument(list(feed.entries), feed.problems)
     body: bytes | str = result.body
     if result.charset and result.charset.lower().replace("-", "") != "utf8":
         body = decode_html(result.body, result.charset)
     results = parse_results(body, source=source.name, night=night, seen=seen)
-    return ParsedDocument(results.updates, results.problems)
+    return ParsedDocument(list(results.updates), results.problems)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +169,7 @@ class PollResult:
 class _Applied:
     """What applying a document did. ``diff`` None: not applied (stale, or source busy)."""
 
-    diff: Diff | None = None
+    diff: Diff[Update] | None = None
     outcomes: Sequence[AppendOutcome] = ()
     on_stream: float | None = None
     error: str | None = None
@@ -181,10 +186,9 @@ class _Fetched:
 
     def same_entries(self, other: _Fetched) -> bool:
         """Whether both documents show the same entries with the same content."""
-        mine, theirs = self.parsed.updates, other.parsed.updates
+        mine, theirs = self.parsed.entries, other.parsed.entries
         return len(mine) == len(theirs) and all(
-            a.uid == b.uid and a.content_digest() == b.content_digest()
-            for a, b in zip(mine, theirs, strict=True)
+            same_entry(a, b) for a, b in zip(mine, theirs, strict=True)
         )
 
 
@@ -226,6 +230,8 @@ class SourcePoller:
         #: The result of the last poll that finished (None before the first).
         self.last_result: PollResult | None = None
         self._loaded = False
+        #: Whether the next document applied is this poller's first (extracted whole).
+        self._first_apply = True
 
     # -- state in Redis ---------------------------------------------------------------------
 
@@ -339,7 +345,7 @@ class SourcePoller:
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
-            entries=None if applied.diff is None else len(parsed.updates),
+            entries=None if applied.diff is None else len(parsed.entries),
             warning="; ".join(parsed.problems[:_WARNINGS_SHOWN]) or None,
             on_stream=applied.on_stream,
         )
@@ -405,24 +411,31 @@ class SourcePoller:
             if SourceState.is_stale(version, stored, window=window):
                 logger.debug("%s: a newer document was applied; ours is dropped", self.source.name)
                 return _Applied()
-            if not parsed.updates and any(not entry.deleted for entry in previous.values()):
+            if not parsed.entries and any(not entry.deleted for entry in previous.values()):
                 problems = "; ".join(parsed.problems[:_WARNINGS_SHOWN])
                 return _Applied(
                     error="no entries found in the document"
                     + (f" ({problems})" if problems else "")
                 )
-            diff = diff_entries(previous, parsed.updates)
+            # Parse -> diff -> extract: only what is new or changed is extracted.
+            recheck = EVERY_ENTRY if self._first_apply else frozenset[str]()
+            raw = diff_entries(previous, parsed.entries, recheck=recheck)
+            updates, left_out = build_updates(raw.new_or_changed, night=self.night, seen=seen)
+            for problem in left_out:
+                logger.warning("%s: left out: %s", self.source.name, problem)
+            diff = raw.with_changes(changed_updates(previous, updates))
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
             on_stream = time.monotonic()
             await self._state.save(diff, seen=seen, version=version)
+        self._first_apply = False
         return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream)
 
     async def _succeed(
         self,
         fetched: FetchResult,
         *,
-        diff: Diff | None,
+        diff: Diff[Update] | None,
         outcomes: Sequence[AppendOutcome],
         entries: int | None,
         warning: str | None,
@@ -518,7 +531,7 @@ class SourcePoller:
             error=error,
         )
 
-    def _log(self, result: PollResult, diff: Diff | None) -> None:
+    def _log(self, result: PollResult, diff: Diff[Update] | None) -> None:
         if result.appended:
             logger.info(
                 "%s: +%d added, %d edited, %d deleted (%d entries); fetch %.1f ms,"
