@@ -8,10 +8,12 @@ results checkpoint), so that only what is new or changed is extracted afterwards
 - an entry never seen, seen with other content, or seen deleted and back again is *new or
   changed* (the stream store then decides ``add`` or ``edit``, atomically);
 - a known, live entry missing from the poll is *deleted* only if it is newer than the oldest
-  entry the poll still shows (its ``at`` is later). A page that shows the latest N entries
-  lets its oldest ones fall off the end as new ones arrive: those are not deletions. An entry
-  gone from the middle of what the page still covers is. A poll that found no entry at all
-  deletes nothing (an empty page is far more often a broken page than an empty liveblog).
+  entry the poll still shows (its ``at`` is later), pinned entries left out
+  (:mod:`ingest.page_order`: an intro dated 07:00 pinned on top is no floor). A page that shows
+  the latest N entries lets its oldest ones fall off the end as new ones arrive: those are not
+  deletions. An entry gone from the middle of what the page still covers is. A poll that found
+  no entry at all (or only pinned ones) deletes nothing (an empty page is far more often a
+  broken page than an empty liveblog).
 """
 
 from __future__ import annotations
@@ -118,9 +120,11 @@ class Diff(Generic[E]):
         return Diff(new_or_changed=tuple(new_or_changed), deleted=self.deleted)
 
 
-def oldest_shown(current: Sequence[ShownEntry]) -> datetime | None:
-    """The ``at`` of the oldest entry a poll shows (None for an empty poll)."""
-    return min((entry.at for entry in current), default=None)
+def oldest_shown(
+    current: Sequence[ShownEntry], *, pinned: Container[str] = frozenset()
+) -> datetime | None:
+    """The ``at`` of the oldest entry a poll shows, pinned ones left out (None if none)."""
+    return min((entry.at for entry in current if entry.uid not in pinned), default=None)
 
 
 def diff_entries(
@@ -128,13 +132,15 @@ def diff_entries(
     current: Sequence[E],
     *,
     recheck: Container[str] = frozenset(),
+    pinned: Container[str] = frozenset(),
 ) -> Diff[E]:
     """Compare what was seen (uid -> :class:`SeenEntry`) with the entries a poll found.
 
     ``current`` keeps its order in ``new_or_changed``; a uid found twice counts once (the first).
     ``deleted`` is ordered oldest first. A live entry whose uid is in ``recheck`` is offered
     even if its raw content is the one seen (to extract it again: the caller then keeps it only
-    if the update differs, :func:`changed_updates`).
+    if the update differs, :func:`changed_updates`). ``pinned`` entries do not count in the
+    floor of the delete rule.
     """
     found: dict[str, E] = {}
     for entry in current:
@@ -147,7 +153,7 @@ def diff_entries(
         or uid in recheck
         or not entry.same_content(seen.update)
     )
-    floor = oldest_shown(list(found.values()))
+    floor = oldest_shown(list(found.values()), pinned=pinned)
     deleted: list[Update] = []
     if floor is not None:
         deleted = [

@@ -16,7 +16,8 @@ runs late); a date (``29/01``) fixes the day. Times are in the night's time zone
 Identity (``docs/sources.md``, "Identity of entries"): the entry element's ``id`` when it has
 one, else ``HHMM`` of its time with ``-2``, ``-3``... for the 2nd, 3rd entry at the same
 minute counted from the oldest. The page's order (newest or oldest first) is the source's
-``order``, or, by default, read from the times: newest first unless they increase down the page.
+``order``, or, by default, read from the times: newest first unless most of them increase down
+the page (so one old entry pinned on top does not turn a page around).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ingest.entries import TextEntry, build_update
 from ingest.extract import split_time_prefix
 from ingest.html_text import node_text
 from ingest.night import Night
+from ingest.page_order import runs_newest_first
 from ingest.source_config import LiveblogOrder
 from ingest.update import Update, UpdateError
 
@@ -67,6 +69,7 @@ class RawEntry:
 class LiveblogPage:
     """The entries of one page (oldest first, not extracted yet), and what the parser skipped.
 
+    ``newest_first``: the page runs newest first (``entries`` is then its order reversed).
     ``night`` and ``seen`` are the parse's, for :attr:`updates`.
     """
 
@@ -74,6 +77,7 @@ class LiveblogPage:
     night: Night
     seen: datetime
     problems: list[str] = field(default_factory=list)
+    newest_first: bool = False
 
     @property
     def updates(self) -> list[Update]:
@@ -246,14 +250,12 @@ def _default_entries(tree: LexborHTMLParser, night: Night) -> list[RawEntry]:
     return entries
 
 
-def _oldest_first(entries: list[RawEntry], order: LiveblogOrder) -> list[RawEntry]:
-    if order is LiveblogOrder.OLDEST_FIRST:
-        return entries
-    if order is LiveblogOrder.NEWEST_FIRST:
-        return entries[::-1]
-    if len(entries) >= 2 and entries[0].at < entries[-1].at:
-        return entries
-    return entries[::-1]
+def _runs_newest_first(entries: list[RawEntry], order: LiveblogOrder) -> bool:
+    """The page's order: the source's, else read from the times (most neighbours going down
+    or up: an old intro pinned on top of a newest-first page does not turn it around)."""
+    if order is not LiveblogOrder.AUTO:
+        return order is LiveblogOrder.NEWEST_FIRST
+    return runs_newest_first([entry.at for entry in entries]) is not False
 
 
 def derive_keys(entries: Sequence[RawEntry], night: Night) -> list[str]:
@@ -291,7 +293,8 @@ def parse_liveblog(
         raw = _selected_entries(
             tree, night, entry=entry, time_selector=time_selector, body=body, problems=problems
         )
-    ordered = _oldest_first(raw, order)
+    newest_first = _runs_newest_first(raw, order)
+    ordered = raw[::-1] if newest_first else raw
     entries: list[TextEntry] = []
     used: set[str] = set()
     for found, key in zip(ordered, derive_keys(ordered, night), strict=True):
@@ -305,4 +308,6 @@ def parse_liveblog(
             continue
         used.add(key)
         entries.append(shown)
-    return LiveblogPage(entries=entries, night=night, seen=seen, problems=problems)
+    return LiveblogPage(
+        entries=entries, night=night, seen=seen, problems=problems, newest_first=newest_first
+    )

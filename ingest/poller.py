@@ -52,6 +52,7 @@ from ingest.health import SourceHealth, read_health, record_poll
 from ingest.html_text import decode_html
 from ingest.liveblog_parser import parse_liveblog
 from ingest.night import Night
+from ingest.page_order import PageTop, pinned_entries
 from ingest.results_parser import ResultsParseError, parse_results
 from ingest.source_config import SourceConfig, SourceType
 from ingest.source_state import SourceBusyError, SourceState
@@ -90,10 +91,15 @@ class _ParseError(Exception):
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
     """A document's raw entries (oldest first for liveblogs, document order otherwise), not
-    extracted yet, and its problems."""
+    extracted yet, and its problems. ``reversed``: ``entries`` is the page's order reversed."""
 
     entries: list[SourceEntry]
     problems: list[str] = field(default_factory=list)
+    reversed: bool = False
+
+    def in_page_order(self) -> list[SourceEntry]:
+        """The entries as the page shows them, top first."""
+        return self.entries[::-1] if self.reversed else self.entries
 
 
 def parse_document(
@@ -115,7 +121,7 @@ def parse_document(
             body=source.body,
             order=source.order,
         )
-        return ParsedDocument(list(page.entries), page.problems)
+        return ParsedDocument(list(page.entries), page.problems, reversed=page.newest_first)
     if source.type is SourceType.FEED:
         feed = parse_feed(
             result.body,
@@ -232,6 +238,8 @@ class SourcePoller:
         self._loaded = False
         #: Whether the next document applied is this poller's first (extracted whole).
         self._first_apply = True
+        #: The last page applied: its order and pinned entries (:mod:`ingest.page_order`).
+        self._top: PageTop | None = None
 
     # -- state in Redis ---------------------------------------------------------------------
 
@@ -419,7 +427,11 @@ class SourcePoller:
                 )
             # Parse -> diff -> extract: only what is new or changed is extracted.
             recheck = EVERY_ENTRY if self._first_apply else frozenset[str]()
-            raw = diff_entries(previous, parsed.entries, recheck=recheck)
+            page = parsed.in_page_order()
+            top = pinned_entries(
+                [entry.uid for entry in page], [entry.at for entry in page], last=self._top
+            )
+            raw = diff_entries(previous, parsed.entries, recheck=recheck, pinned=top.pinned)
             updates, left_out = build_updates(raw.new_or_changed, night=self.night, seen=seen)
             for problem in left_out:
                 logger.warning("%s: left out: %s", self.source.name, problem)
@@ -429,6 +441,7 @@ class SourcePoller:
             on_stream = time.monotonic()
             await self._state.save(diff, seen=seen, version=version)
         self._first_apply = False
+        self._top = top
         return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream)
 
     async def _succeed(
