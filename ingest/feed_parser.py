@@ -24,6 +24,7 @@ import feedparser
 from ingest.entries import TextEntry, article_text, build_update
 from ingest.html_text import fragment_text
 from ingest.night import Night
+from ingest.skipped_items import SkippedItems, SkipReason
 from ingest.update import Update, UpdateError, clean_text
 
 __all__ = ["FeedPage", "FeedParseError", "entry_key", "parse_feed"]
@@ -47,6 +48,8 @@ class FeedPage:
     night: Night
     seen: datetime
     problems: list[str] = field(default_factory=list)
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def updates(self) -> list[Update]:
@@ -126,9 +129,9 @@ def parse_feed(
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
     items = parsed.get("entries") or []
-    problems: list[str] = []
+    skipped = SkippedItems()
     if parsed.get("bozo"):
-        problems.append(f"malformed feed: {parsed.get('bozo_exception')}")
+        skipped.note(f"malformed feed: {parsed.get('bozo_exception')}")
         if not items and not parsed.get("feed"):
             raise FeedParseError(f"not a feed: {parsed.get('bozo_exception')}")
     entries: list[TextEntry] = []
@@ -138,24 +141,33 @@ def parse_feed(
         body = _body_of(item)
         key = entry_key(item, title=title, body=body)
         if key is None:
-            problems.append(f"item {index + 1}: no guid, link, title or text")
+            skipped.skip(SkipReason.NO_KEY, f"item {index + 1}: no guid, link, title or text")
             continue
         if key in keys:
-            problems.append(f"item {index + 1}: key {key!r} appears twice; the first is kept")
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"item {index + 1}: key {key!r} appears twice; the first is kept",
+            )
             continue
         at = _instant(item, night)
         if at is None:
-            problems.append(f"item {key!r}: no publication date it could read")
+            skipped.skip(SkipReason.NO_DATE, f"item {key!r}: no publication date it could read")
             continue
         text = article_text(title or None, body)
         if not text:
-            problems.append(f"item {key!r}: no text")
+            skipped.skip(SkipReason.NO_TEXT, f"item {key!r}: no text")
             continue
         try:
             shown = TextEntry.of(source=source, key=key, at=at, text=text)
         except UpdateError as error:
-            problems.append(f"item {key!r}: {error}")
+            skipped.skip(SkipReason.INVALID, f"item {key!r}: {error}")
             continue
         keys.add(key)
         entries.append(shown)
-    return FeedPage(entries=entries, night=night, seen=seen, problems=problems)
+    return FeedPage(
+        entries=entries,
+        night=night,
+        seen=seen,
+        problems=skipped.problems,
+        skipped=skipped.counts,
+    )

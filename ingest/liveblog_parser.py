@@ -35,6 +35,7 @@ from ingest.extract import split_time_prefix
 from ingest.html_text import node_text
 from ingest.night import Night
 from ingest.page_order import runs_newest_first
+from ingest.skipped_items import SkippedItems, SkipReason
 from ingest.source_config import LiveblogOrder
 from ingest.update import Update, UpdateError
 
@@ -78,6 +79,8 @@ class LiveblogPage:
     seen: datetime
     problems: list[str] = field(default_factory=list)
     newest_first: bool = False
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     @property
     def updates(self) -> list[Update]:
@@ -163,7 +166,7 @@ def _selected_entries(
     entry: str,
     time_selector: str | None,
     body: str | None,
-    problems: list[str],
+    skipped: SkippedItems,
 ) -> list[RawEntry]:
     entries: list[RawEntry] = []
     for number, node in enumerate(tree.css(entry), start=1):
@@ -171,7 +174,7 @@ def _selected_entries(
         time_node = _inside(node, time_selector) if time_selector else None
         body_node = _inside(node, body) if body else None
         if body and body_node is None:
-            problems.append(f"entry {label}: no {body!r} element in it")
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no {body!r} element in it")
             continue
         if body_node is not None:
             text = node_text(body_node)
@@ -180,7 +183,9 @@ def _selected_entries(
         at: datetime | None
         if time_selector:
             if time_node is None:
-                problems.append(f"entry {label}: no {time_selector!r} element in it")
+                skipped.skip(
+                    SkipReason.NO_DATE, f"entry {label}: no {time_selector!r} element in it"
+                )
                 continue
             at = _time_of(time_node, night)
         else:
@@ -189,10 +194,10 @@ def _selected_entries(
             if found is not None and body_node is None:
                 text = found[1]
         if at is None:
-            problems.append(f"entry {label}: no time it could read")
+            skipped.skip(SkipReason.NO_DATE, f"entry {label}: no time it could read")
             continue
         if not text:
-            problems.append(f"entry {label}: no text")
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no text")
             continue
         entries.append(RawEntry(_element_id(node), at, text))
     return entries
@@ -286,12 +291,12 @@ def parse_liveblog(
 ) -> LiveblogPage:
     """Parse a liveblog page into its entries, oldest first (see the module docstring)."""
     tree = LexborHTMLParser(page)
-    problems: list[str] = []
+    skipped = SkippedItems()
     if entry is None:
         raw = _default_entries(tree, night)
     else:
         raw = _selected_entries(
-            tree, night, entry=entry, time_selector=time_selector, body=body, problems=problems
+            tree, night, entry=entry, time_selector=time_selector, body=body, skipped=skipped
         )
     newest_first = _runs_newest_first(raw, order)
     ordered = raw[::-1] if newest_first else raw
@@ -299,15 +304,23 @@ def parse_liveblog(
     used: set[str] = set()
     for found, key in zip(ordered, derive_keys(ordered, night), strict=True):
         if key in used:
-            problems.append(f"entry {key!r} appears twice on the page; the oldest is kept")
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"entry {key!r} appears twice on the page; the oldest is kept",
+            )
             continue
         try:
             shown = TextEntry.of(source=source, key=key, at=found.at, text=found.text)
         except UpdateError as error:
-            problems.append(f"entry {key!r}: {error}")
+            skipped.skip(SkipReason.INVALID, f"entry {key!r}: {error}")
             continue
         used.add(key)
         entries.append(shown)
     return LiveblogPage(
-        entries=entries, night=night, seen=seen, problems=problems, newest_first=newest_first
+        entries=entries,
+        night=night,
+        seen=seen,
+        problems=skipped.problems,
+        newest_first=newest_first,
+        skipped=skipped.counts,
     )

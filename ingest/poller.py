@@ -96,6 +96,8 @@ class ParsedDocument:
     entries: list[SourceEntry]
     problems: list[str] = field(default_factory=list)
     reversed: bool = False
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def in_page_order(self) -> list[SourceEntry]:
         """The entries as the page shows them, top first."""
@@ -121,7 +123,9 @@ def parse_document(
             body=source.body,
             order=source.order,
         )
-        return ParsedDocument(list(page.entries), page.problems, reversed=page.newest_first)
+        return ParsedDocument(
+            list(page.entries), page.problems, reversed=page.newest_first, skipped=page.skipped
+        )
     if source.type is SourceType.FEED:
         feed = parse_feed(
             result.body,
@@ -130,12 +134,12 @@ def parse_document(
             seen=seen,
             content_type=result.content_type,
         )
-        return ParsedDocument(list(feed.entries), feed.problems)
+        return ParsedDocument(list(feed.entries), feed.problems, skipped=feed.skipped)
     body: bytes | str = result.body
     if result.charset and result.charset.lower().replace("-", "") != "utf8":
         body = decode_html(result.body, result.charset)
     results = parse_results(body, source=source.name, night=night, seen=seen)
-    return ParsedDocument(list(results.updates), results.problems)
+    return ParsedDocument(list(results.updates), results.problems, skipped=results.skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,6 +264,8 @@ class SourcePoller:
                 entries_seen=previous.entries_seen,
                 detection_latency_ms=previous.detection_latency_ms,
                 detection_latency_max_ms=previous.detection_latency_max_ms,
+                last_warning=previous.last_warning,
+                skipped=previous.skipped,
             )
         self._loaded = True
 
@@ -324,13 +330,15 @@ class SourcePoller:
         # error propagates (poll_once reports it) and leaves every document kept.
         applied = await self._apply_kept()
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
+            # Nothing was read: the last document's warning stands (its condition holds).
             return await self._succeed(
                 fetched,
                 diff=None,
                 outcomes=applied.outcomes,
                 entries=None,
-                warning=None,
+                warning=self.health.last_warning,
                 on_stream=applied.on_stream,
+                document=None,
             )
         if not fetched.ok:
             return await self._fail(
@@ -356,6 +364,7 @@ class SourcePoller:
             entries=None if applied.diff is None else len(parsed.entries),
             warning="; ".join(parsed.problems[:_WARNINGS_SHOWN]) or None,
             on_stream=applied.on_stream,
+            document=parsed,
         )
 
     def _keep(self, document: _Fetched) -> None:
@@ -453,7 +462,9 @@ class SourcePoller:
         entries: int | None,
         warning: str | None,
         on_stream: float | None = None,
+        document: ParsedDocument | None,
     ) -> PollResult:
+        """Record a good poll; ``document`` is what it read (None for a 304)."""
         added = sum(1 for o in outcomes if o.appended and o.op is Op.ADD)
         edited = sum(1 for o in outcomes if o.appended and o.op is Op.EDIT)
         deleted = sum(1 for o in outcomes if o.appended and o.op is Op.DELETE)
@@ -470,6 +481,8 @@ class SourcePoller:
             entries=entries,
             latency_seconds=latency,
             warning=warning,
+            skipped=None if document is None else document.skipped,
+            read=document is not None,
         )
         delay = next_poll_delay(
             self._backoff,
