@@ -15,6 +15,7 @@ mostly what the poll before it showed. Pure: no I/O.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -27,8 +28,10 @@ __all__ = [
     "SourceEntry",
     "TextEntry",
     "article_text",
+    "as_shown",
     "build_update",
     "build_updates",
+    "content_key",
     "entry_uid",
     "same_entry",
     "update_from_checkpoint",
@@ -127,6 +130,22 @@ def build_updates(
         except UpdateError as error:
             problems.append(f"entry {entry.uid!r}: {error}")
     return updates, problems
+
+
+def content_key(entry: SourceEntry) -> str:
+    """A digest of an entry's raw content: equal for two polls showing the same content."""
+    if isinstance(entry, TextEntry):
+        shown = f"{entry.at.isoformat()}\n{entry.text}".encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(shown, digest_size=16).hexdigest()
+    return entry.content_digest()
+
+
+def as_shown(seen: Update, *, text: bool) -> SourceEntry:
+    """A stored update as the raw entry that gave it (``text``: the source's entries are free
+    text; else they are checkpoints, already updates)."""
+    if text:
+        return TextEntry(uid=seen.uid, source=seen.source, at=seen.at, text=seen.text)
+    return seen
 
 
 def same_entry(first: SourceEntry, second: SourceEntry) -> bool:

@@ -115,6 +115,13 @@ class Diff(Generic[E]):
         """Whether the poll changed nothing."""
         return not self.new_or_changed and not self.deleted
 
+    def only(self, uids: Container[str]) -> Diff[E]:
+        """The changes of ``uids`` alone (the others wait for a later poll)."""
+        return Diff(
+            new_or_changed=tuple(entry for entry in self.new_or_changed if entry.uid in uids),
+            deleted=tuple(update for update in self.deleted if update.uid in uids),
+        )
+
     def with_changes(self, new_or_changed: Sequence[F]) -> Diff[F]:
         """The same deletes with ``new_or_changed`` (e.g. the entries once extracted)."""
         return Diff(new_or_changed=tuple(new_or_changed), deleted=self.deleted)

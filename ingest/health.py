@@ -21,6 +21,9 @@ dicts. Fields (``docs/ingest.md``, "Health"):
                            through ``304`` polls and failures until a document reads clean
 ``skipped``                items the last document read left out, by reason
                            (:class:`ingest.skipped_items.SkipReason` -> count)
+``flapping``               entries flapping now (:mod:`ingest.flapping`: their changes damped)
+``held``                   changes waiting at the last document read (flapping, or over the
+                           source's budget)
 ``entries_seen``           entries on the source at the last good poll
 ``last_poll_ms``           how long the last fetch took
 ``detection_latency_ms``   fetch finished -> on the stream, for the last poll that appended;
@@ -76,6 +79,8 @@ class SourceHealth:
     last_outcome: str | None = None
     last_warning: str | None = None
     skipped: dict[str, int] | None = None
+    flapping: int | None = None
+    held: int | None = None
     entries_seen: int | None = None
     last_poll_ms: float | None = None
     detection_latency_ms: float | None = None
@@ -97,6 +102,8 @@ class SourceHealth:
         warning: str | None = None,
         skipped: Mapping[str, int] | None = None,
         read: bool = True,
+        flapping: int | None = None,
+        held: int | None = None,
     ) -> SourceHealth:
         """The health after a good poll (``entries`` None: unchanged, e.g. on a 304).
 
@@ -117,6 +124,8 @@ class SourceHealth:
             last_outcome=outcome,
             last_warning=_short(warning) if read else self.last_warning,
             skipped=(dict(skipped) if skipped is not None else None) if read else self.skipped,
+            flapping=self.flapping if flapping is None else flapping,
+            held=self.held if held is None else held,
             entries_seen=self.entries_seen if entries is None else entries,
             last_poll_ms=round(poll_seconds * 1000, 3),
             detection_latency_ms=latency_ms
@@ -197,7 +206,9 @@ class SourceHealth:
 
 
 _DATETIMES: Final = frozenset({"last_poll", "next_poll", "last_success", "last_error_at"})
-_INTS: Final = frozenset({"consecutive_errors", "last_status", "entries_seen", *_COUNTERS})
+_INTS: Final = frozenset(
+    {"consecutive_errors", "last_status", "entries_seen", "flapping", "held", *_COUNTERS}
+)
 _COUNT_MAPS: Final = frozenset({"skipped"})
 _FLOATS: Final = frozenset(
     {"interval", "last_poll_ms", "detection_latency_ms", "detection_latency_max_ms"}

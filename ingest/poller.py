@@ -33,7 +33,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -44,10 +44,11 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
-from ingest.entries import SourceEntry, build_updates, same_entry
-from ingest.entry_diff import EVERY_ENTRY, Diff, changed_updates, diff_entries
+from ingest.entries import SourceEntry, as_shown, build_updates, content_key, same_entry
+from ingest.entry_diff import EVERY_ENTRY, Diff, SeenEntry, changed_updates, diff_entries
 from ingest.feed_parser import FeedParseError, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
+from ingest.flapping import GONE, Admission, Change, ChangeDamper
 from ingest.health import SourceHealth, read_health, record_poll
 from ingest.html_text import decode_html
 from ingest.liveblog_parser import parse_liveblog
@@ -183,6 +184,8 @@ class _Applied:
     outcomes: Sequence[AppendOutcome] = ()
     on_stream: float | None = None
     error: str | None = None
+    #: What the damper held back (:mod:`ingest.flapping`), when the document was applied.
+    admission: Admission | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +247,8 @@ class SourcePoller:
         self._first_apply = True
         #: The last page applied: its order and pinned entries (:mod:`ingest.page_order`).
         self._top: PageTop | None = None
+        #: Flapping entries and the source's budget of changes (:mod:`ingest.flapping`).
+        self._damper = ChangeDamper.for_stream(store.maxlen, now=time.monotonic())
 
     # -- state in Redis ---------------------------------------------------------------------
 
@@ -357,14 +362,16 @@ class SourcePoller:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
+        damping = _damping_notes(applied.admission)
         return await self._succeed(
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
             entries=None if applied.diff is None else len(parsed.entries),
-            warning="; ".join(parsed.problems[:_WARNINGS_SHOWN]) or None,
+            warning="; ".join([*damping, *parsed.problems][:_WARNINGS_SHOWN]) or None,
             on_stream=applied.on_stream,
             document=parsed,
+            admission=applied.admission,
         )
 
     def _keep(self, document: _Fetched) -> None:
@@ -440,7 +447,9 @@ class SourcePoller:
             top = pinned_entries(
                 [entry.uid for entry in page], [entry.at for entry in page], last=self._top
             )
-            raw = diff_entries(previous, parsed.entries, recheck=recheck, pinned=top.pinned)
+            found = diff_entries(previous, parsed.entries, recheck=recheck, pinned=top.pinned)
+            admission = self._damper.admit(self._changes(found, previous), now=time.monotonic())
+            raw = found.only(admission.admitted)
             updates, left_out = build_updates(raw.new_or_changed, night=self.night, seen=seen)
             for problem in left_out:
                 logger.warning("%s: left out: %s", self.source.name, problem)
@@ -449,9 +458,27 @@ class SourcePoller:
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
             on_stream = time.monotonic()
             await self._state.save(diff, seen=seen, version=version)
+        self._damper.commit(admission, now=time.monotonic())
         self._first_apply = False
         self._top = top
-        return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream)
+        return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream, admission=admission)
+
+    def _changes(self, found: Diff[SourceEntry], previous: Mapping[str, SeenEntry]) -> list[Change]:
+        """The diff's changes as the damper sees them: content keys before and after."""
+        text = self.source.type is not SourceType.RESULTS
+
+        def before(uid: str) -> str | None:
+            seen = previous.get(uid)
+            if seen is None:
+                return None
+            return GONE if seen.deleted else content_key(as_shown(seen.update, text=text))
+
+        changes = [
+            Change(entry.uid, before(entry.uid), content_key(entry))
+            for entry in found.new_or_changed
+        ]
+        changes.extend(Change(update.uid, before(update.uid), GONE) for update in found.deleted)
+        return changes
 
     async def _succeed(
         self,
@@ -463,6 +490,7 @@ class SourcePoller:
         warning: str | None,
         on_stream: float | None = None,
         document: ParsedDocument | None,
+        admission: Admission | None = None,
     ) -> PollResult:
         """Record a good poll; ``document`` is what it read (None for a 304)."""
         added = sum(1 for o in outcomes if o.appended and o.op is Op.ADD)
@@ -483,6 +511,8 @@ class SourcePoller:
             warning=warning,
             skipped=None if document is None else document.skipped,
             read=document is not None,
+            flapping=None if admission is None else len(admission.flapping),
+            held=None if admission is None else admission.held,
         )
         delay = next_poll_delay(
             self._backoff,
@@ -604,6 +634,23 @@ class SourcePoller:
                 continue
             await _sleep_or_stop(stop, last.next_delay)
         return last
+
+
+def _damping_notes(admission: Admission | None) -> list[str]:
+    """What the damper held back, for the source's warning (empty when nothing waits)."""
+    if admission is None:
+        return []
+    notes: list[str] = []
+    if admission.flapping:
+        shown = ", ".join(admission.flapping[:3])
+        more = ", ..." if len(admission.flapping) > 3 else ""
+        notes.append(
+            f"{len(admission.flapping)} entries flapping (A -> B -> A), their changes damped"
+            f" ({shown}{more})"
+        )
+    if admission.held:
+        notes.append(f"{admission.held} changes waiting (flapping, or over the source's budget)")
+    return notes
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
