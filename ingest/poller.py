@@ -249,6 +249,9 @@ class SourcePoller:
         self._top: PageTop | None = None
         #: Flapping entries and the source's budget of changes (:mod:`ingest.flapping`).
         self._damper = ChangeDamper.for_stream(store.maxlen, now=time.monotonic())
+        #: uid -> content key of each entry as this poller last applied it (what the state
+        #: holds since): the entries shown otherwise are extracted before the lock.
+        self._applied: dict[str, str] = {}
 
     # -- state in Redis ---------------------------------------------------------------------
 
@@ -425,7 +428,14 @@ class SourcePoller:
         return replace(last, outcomes=outcomes)
 
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
-        """Under the source's lock: diff the document against the state, append, keep it."""
+        """Under the source's lock: diff the document against the state, append, keep it.
+
+        Extraction can take seconds on a big page: what this poller has not applied yet is
+        extracted before the lock is taken (:meth:`_extract_unapplied`), and only what the
+        state then shows new besides (another replica's doing) is extracted under the lock.
+        """
+        keys = {entry.uid: content_key(entry) for entry in parsed.entries}
+        ready = self._extract_unapplied(parsed.entries, keys, seen=seen)
         async with self._state.locked():
             previous, stored = await self._state.load()
             # A document kept while Redis was away is older than a fetch: widen the window
@@ -448,11 +458,10 @@ class SourcePoller:
                 [entry.uid for entry in page], [entry.at for entry in page], last=self._top
             )
             found = diff_entries(previous, parsed.entries, recheck=recheck, pinned=top.pinned)
-            admission = self._damper.admit(self._changes(found, previous), now=time.monotonic())
+            changes = self._changes(found, previous)
+            admission = self._damper.admit(changes, now=time.monotonic())
             raw = found.only(admission.admitted)
-            updates, left_out = build_updates(raw.new_or_changed, night=self.night, seen=seen)
-            for problem in left_out:
-                logger.warning("%s: left out: %s", self.source.name, problem)
+            updates = self._updates_of(raw.new_or_changed, ready, seen=seen)
             diff = raw.with_changes(changed_updates(previous, updates))
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
@@ -461,7 +470,45 @@ class SourcePoller:
         self._damper.commit(admission, now=time.monotonic())
         self._first_apply = False
         self._top = top
+        held = {change.uid for change in changes} - admission.admitted
+        self._applied = {uid: key for uid, key in keys.items() if uid not in held}
         return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream, admission=admission)
+
+    def _extract_unapplied(
+        self, entries: Sequence[SourceEntry], keys: Mapping[str, str], *, seen: datetime
+    ) -> dict[str, tuple[SourceEntry, Update | None]]:
+        """The updates of the entries not shown as this poller last applied them (all of them
+        for its first document): uid -> (the entry, its update or None if it has none)."""
+        ready: dict[str, tuple[SourceEntry, Update | None]] = {}
+        for entry in entries:
+            if entry.uid in ready or self._applied.get(entry.uid) == keys[entry.uid]:
+                continue
+            built, problems = build_updates([entry], night=self.night, seen=seen)
+            for problem in problems:
+                logger.warning("%s: left out: %s", self.source.name, problem)
+            ready[entry.uid] = (entry, built[0] if built else None)
+        return ready
+
+    def _updates_of(
+        self,
+        entries: Sequence[SourceEntry],
+        ready: Mapping[str, tuple[SourceEntry, Update | None]],
+        *,
+        seen: datetime,
+    ) -> list[Update]:
+        """The updates of ``entries``: extracted before the lock, else now."""
+        updates: list[Update] = []
+        for entry in entries:
+            done = ready.get(entry.uid)
+            if done is not None and done[0] is entry:
+                if done[1] is not None:
+                    updates.append(done[1])
+                continue
+            built, problems = build_updates([entry], night=self.night, seen=seen)
+            for problem in problems:
+                logger.warning("%s: left out: %s", self.source.name, problem)
+            updates.extend(built)
+        return updates
 
     def _changes(self, found: Diff[SourceEntry], previous: Mapping[str, SeenEntry]) -> list[Change]:
         """The diff's changes as the damper sees them: content keys before and after."""
