@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from ingest.entries import TextEntry, build_update, build_updates, same_entry, update_from_text
+from ingest.entry_diff import EVERY_ENTRY, SeenEntry, changed_updates, diff_entries
 from ingest.update import UpdateError
 from replay.fixtures import NightFixture
 
@@ -68,3 +70,28 @@ def test_build_updates_keeps_order(sources_night: NightFixture) -> None:
     updates, problems = build_updates(raws, night=night, seen=seen)
     assert problems == []
     assert [u.uid for u in updates] == [r.uid for r in raws]
+
+
+def test_the_diff_compares_raw_entries_and_rechecks_on_demand(sources_night: NightFixture) -> None:
+    """Raw entries unchanged since their update: no change; recheck offers them, and
+    changed_updates keeps only those whose update differs."""
+    night = sources_night.night
+    seen = datetime(2026, 1, 1, tzinfo=UTC)
+    raws = [
+        TextEntry.of(source="liveblog", key=e.key, at=e.at, text=e.text)
+        for e in sources_night.liveblog[:4]
+    ]
+    state = {r.uid: SeenEntry.of(r.to_update(night=night, seen=seen)) for r in raws}
+    assert diff_entries(state, raws).empty
+    edited = [*raws[:3], TextEntry.of(source="liveblog", key="x", at=raws[3].at, text="neuf")]
+    diff = diff_entries(state, edited)
+    assert [e.uid for e in diff.new_or_changed] == ["liveblog:x"]
+    assert [u.uid for u in diff.deleted] == [raws[3].uid]
+    assert diff.only({"liveblog:x"}).deleted == ()
+    assert diff.only({raws[3].uid}).new_or_changed == ()
+    again = diff_entries(state, raws, recheck=EVERY_ENTRY)
+    assert [e.uid for e in again.new_or_changed] == [r.uid for r in raws]
+    rebuilt, _ = build_updates(again.new_or_changed, night=night, seen=seen)
+    assert changed_updates(state, rebuilt) == []
+    other = replace(rebuilt[0], text="autre extraction")
+    assert changed_updates(state, [other]) == [other]
