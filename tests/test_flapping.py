@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ingest.flapping import FLAP_WINDOW, GONE, Change, ChangeDamper
 
 
@@ -116,3 +119,29 @@ def test_the_budget_follows_the_streams_retention() -> None:
     budget = ChangeDamper.for_stream(100_000)
     assert budget.tokens(0) == 10_000
     assert round(budget.refill * 86_400) == 25_000
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(st.sampled_from(["e1", "e2", "e3"]), st.sampled_from("ABC")),
+            st.floats(min_value=0.01, max_value=30),
+        ),
+        max_size=40,
+    ),
+    st.dictionaries(st.sampled_from(["e1", "e2", "e3"]), st.sampled_from("ABC")),
+    st.integers(min_value=1, max_value=5),
+)
+def test_whatever_a_page_does_its_last_content_reaches_the_stream(
+    polls: list[tuple[dict[str, str], float]], final: dict[str, str], capacity: int
+) -> None:
+    """Nothing is lost by waiting: once the page settles, the stream shows what it shows."""
+    source = Source(ChangeDamper(capacity=capacity, refill=0.5))
+    now = 0.0
+    for shown, step in polls:
+        now += step
+        source.poll(shown, now)
+    for _ in range(10):
+        now += FLAP_WINDOW / 2
+        source.poll(final, now)
+    assert {uid: c for uid, c in source.on_stream.items() if c != GONE} == final
