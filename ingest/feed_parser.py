@@ -1,17 +1,17 @@
-"""An RSS or Atom feed's bytes to updates, through feedparser. Pure: no I/O.
+"""An RSS or Atom feed's bytes to raw entries, through feedparser. Pure: no I/O.
 
-Each item becomes one update (``docs/sources.md``, "Feed"): its key is the ``guid`` (Atom
-``id``), else its link, else :func:`derived_key` (a digest of its title; else its date; else a
-digest of its text), numbered ``-2``, ``-3``... from the oldest when several items share one
-(:func:`number_derived_keys`). ``at`` is its ``pubDate`` / ``published`` (else ``updated``) in
-the night's time zone, a date written without an offset being a wall time of that zone
-(:func:`item_instant`); an item without a date is dated when the poller first saw it
-(:attr:`FeedPage.undated`, :func:`keep_first_seen`). The text is the title above the body
-(:func:`ingest.entries.article_text`), the body being the ``content`` (else the
+Each item becomes one entry, extracted later if new or changed (``docs/sources.md``, "Feed").
+Its key is the ``guid`` (Atom ``id``), else its link, else :func:`derived_key` (a digest of
+its title; else its date; else a digest of its text), numbered ``-2``, ``-3``... from the
+oldest when several items share one (:func:`number_derived_keys`). ``at`` is its ``pubDate`` /
+``published`` (else ``updated``) in the night's time zone, a date written without an offset
+being a wall time of that zone (:func:`item_instant`); an item without a date is dated when the
+poller first saw it (:attr:`FeedPage.undated`, :func:`keep_first_seen`). The text is the title
+above the body (:func:`ingest.entries.article_text`), the body being the ``content`` (else the
 ``description``) as plain text: HTML always goes through the HTML reader. A malformed feed
 still gives its good items: feedparser's lenient parser reads what it can, and an item without
-text, or one that fails, is left out and reported in :attr:`FeedPage.problems` rather than
-failing the whole feed.
+text, or one that fails, is left out, reported in :attr:`FeedPage.problems` and counted in
+:attr:`FeedPage.skipped`, rather than failing the whole feed.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from typing import Any, Final
 
 import feedparser
 
-from ingest.entries import article_text
+from ingest.entries import SourceEntry, TextEntry, article_text, build_update
 from ingest.html_text import fragment_text
 from ingest.night import Night
+from ingest.skipped_items import SkippedItems, SkipReason
 from ingest.update import Update, UpdateError, clean_text
-from ingest.update_cache import update_from_text_cached
 
 __all__ = [
     "FeedPage",
@@ -64,12 +64,22 @@ class FeedParseError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class FeedPage:
-    """The updates of one feed document, and what was wrong with the items left out."""
+    """The entries of one feed document (not extracted yet), and what was wrong with the items
+    left out. ``night`` and ``seen`` are the parse's, for :attr:`updates`."""
 
-    updates: list[Update]
+    entries: list[TextEntry]
+    night: Night
+    seen: datetime
     problems: list[str] = field(default_factory=list)
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
     #: uids of the items without a date, dated when this poll saw them.
     undated: frozenset[str] = frozenset()
+
+    @property
+    def updates(self) -> list[Update]:
+        """Every entry as an update, extracted (what a first poll of the feed appends)."""
+        return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
 
 
 def _digest(text: str) -> str:
@@ -222,7 +232,7 @@ def parse_feed(
     seen: datetime,
     content_type: str | None = None,
 ) -> FeedPage:
-    """Parse a feed document into updates, newest item order kept as in the document.
+    """Parse a feed document into its entries, in the document's order.
 
     ``content_type`` is the response's header (it may declare the charset). Raises
     :class:`FeedParseError` only when the document yields no item and is not a well-formed
@@ -233,16 +243,16 @@ def parse_feed(
     headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(data, response_headers=headers, sanitize_html=True)
     items = parsed.get("entries") or []
-    problems: list[str] = []
+    skipped = SkippedItems()
     if parsed.get("bozo"):
-        problems.append(f"malformed feed: {parsed.get('bozo_exception')}")
+        skipped.note(f"malformed feed: {parsed.get('bozo_exception')}")
         if not items and not parsed.get("feed"):
             raise FeedParseError(f"not a feed: {parsed.get('bozo_exception')}")
     read: list[_Item] = []
     for index, item in enumerate(items):
         found = _read_item(item, index, night, seen)
         if isinstance(found, str):
-            problems.append(found)
+            skipped.skip(SkipReason.NO_TEXT, found)
         else:
             read.append(found)
     # Only the items without a key of their own are numbered: one with a guid never shifts them.
@@ -256,42 +266,48 @@ def parse_feed(
             strict=True,
         )
     )
-    updates: list[Update] = []
+    entries: list[TextEntry] = []
     undated: set[str] = set()
     keys: set[str] = set()
     for item in read:
         key = item.explicit or numbered[item.index]
         if key in keys:
-            problems.append(f"item {item.index + 1}: key {key!r} appears twice; the first is kept")
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"item {item.index + 1}: key {key!r} appears twice; the first is kept",
+            )
             continue
         try:
-            update = update_from_text_cached(
-                source=source, key=key, at=item.at, text=item.text, night=night, seen=seen
-            )
+            entry = TextEntry.of(source=source, key=key, at=item.at, text=item.text)
         except UpdateError as error:
-            problems.append(f"item {key!r}: {error}")
+            skipped.skip(SkipReason.INVALID, f"item {key!r}: {error}")
             continue
         keys.add(key)
-        updates.append(update)
+        entries.append(entry)
         if not item.dated:
-            undated.add(update.uid)
+            undated.add(entry.uid)
     if undated:
-        problems.append(
-            f"{len(undated)} item(s) without a date it could read: dated when first seen"
-        )
-    return FeedPage(updates=updates, problems=problems, undated=frozenset(undated))
+        skipped.note(f"{len(undated)} item(s) without a date it could read: dated when first seen")
+    return FeedPage(
+        entries=entries,
+        night=night,
+        seen=seen,
+        problems=skipped.problems,
+        skipped=skipped.counts,
+        undated=frozenset(undated),
+    )
 
 
 def keep_first_seen(
-    updates: Sequence[Update], undated: Collection[str], previous: Mapping[str, Update]
-) -> list[Update]:
-    """The updates of a poll, each undated one keeping the ``at`` it was first seen with.
+    entries: Sequence[SourceEntry], undated: Collection[str], previous: Mapping[str, Update]
+) -> list[SourceEntry]:
+    """The entries of a poll, each undated one keeping the ``at`` it was first seen with.
 
     ``previous`` maps uids to the update last stored for them (the poller's state): an undated
     item already known keeps its first ``at``, so that being seen again is no edit.
     """
-    kept: list[Update] = []
-    for update in updates:
-        known = previous.get(update.uid) if update.uid in undated else None
-        kept.append(update if known is None else replace(update, at=known.at))
+    kept: list[SourceEntry] = []
+    for entry in entries:
+        known = previous.get(entry.uid) if entry.uid in undated else None
+        kept.append(entry if known is None else replace(entry, at=known.at))
     return kept

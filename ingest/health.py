@@ -17,7 +17,13 @@ dicts. Fields (``docs/ingest.md``, "Health"):
 ``consecutive_errors``     failed polls since the last good one
 ``last_status``            the HTTP status of the last answer (absent if none came)
 ``last_outcome``           ``ok``, ``not_modified``, ``http_error``, ``timeout``, ``too_large``...
-``last_warning``           what the last good poll had to skip (a malformed item...)
+``last_warning``           what the last document read had to skip (a malformed item...); kept
+                           through ``304`` polls and failures until a document reads clean
+``skipped``                items the last document read left out, by reason
+                           (:class:`ingest.skipped_items.SkipReason` -> count)
+``flapping``               entries flapping now (:mod:`ingest.flapping`: their changes damped)
+``held``                   changes waiting at the last document read (flapping, or over the
+                           source's budget)
 ``entries_seen``           entries on the source at the last good poll
 ``last_poll_ms``           how long the last fetch took
 ``detection_latency_ms``   fetch finished -> on the stream, for the last poll that appended;
@@ -28,6 +34,7 @@ dicts. Fields (``docs/ingest.md``, "Health"):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -71,6 +78,9 @@ class SourceHealth:
     last_status: int | None = None
     last_outcome: str | None = None
     last_warning: str | None = None
+    skipped: dict[str, int] | None = None
+    flapping: int | None = None
+    held: int | None = None
     entries_seen: int | None = None
     last_poll_ms: float | None = None
     detection_latency_ms: float | None = None
@@ -90,8 +100,16 @@ class SourceHealth:
         entries: int | None = None,
         latency_seconds: float | None = None,
         warning: str | None = None,
+        skipped: Mapping[str, int] | None = None,
+        read: bool = True,
+        flapping: int | None = None,
+        held: int | None = None,
     ) -> SourceHealth:
-        """The health after a good poll (``entries`` None: unchanged, e.g. on a 304)."""
+        """The health after a good poll (``entries`` None: unchanged, e.g. on a 304).
+
+        ``read`` False: no document was read (a 304): the warning and the skipped counts of the
+        last document read stay, since what they describe has not changed.
+        """
         latency_ms = None if latency_seconds is None else round(latency_seconds * 1000, 3)
         worst = self.detection_latency_max_ms
         if latency_ms is not None and (worst is None or latency_ms > worst):
@@ -104,7 +122,10 @@ class SourceHealth:
             consecutive_errors=0,
             last_status=status,
             last_outcome=outcome,
-            last_warning=_short(warning),
+            last_warning=_short(warning) if read else self.last_warning,
+            skipped=(dict(skipped) if skipped is not None else None) if read else self.skipped,
+            flapping=self.flapping if flapping is None else flapping,
+            held=self.held if held is None else held,
             entries_seen=self.entries_seen if entries is None else entries,
             last_poll_ms=round(poll_seconds * 1000, 3),
             detection_latency_ms=latency_ms
@@ -162,6 +183,8 @@ class SourceHealth:
                 data[item.name] = ""
             elif isinstance(value, datetime):
                 data[item.name] = value.isoformat()
+            elif isinstance(value, dict):
+                data[item.name] = json.dumps(value, sort_keys=True)
             else:
                 data[item.name] = str(value)
         return data
@@ -183,14 +206,35 @@ class SourceHealth:
 
 
 _DATETIMES: Final = frozenset({"last_poll", "next_poll", "last_success", "last_error_at"})
-_INTS: Final = frozenset({"consecutive_errors", "last_status", "entries_seen", *_COUNTERS})
+_INTS: Final = frozenset(
+    {"consecutive_errors", "last_status", "entries_seen", "flapping", "held", *_COUNTERS}
+)
+_COUNT_MAPS: Final = frozenset({"skipped"})
 _FLOATS: Final = frozenset(
     {"interval", "last_poll_ms", "detection_latency_ms", "detection_latency_max_ms"}
 )
 
 
+def _counts(raw: str) -> dict[str, int] | None:
+    """A JSON object of counts (name -> whole number >= 0), or None if it is not one."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    counts = {
+        _short(str(name)) or "?": count
+        for name, count in value.items()
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0
+    }
+    return counts if len(counts) == len(value) else None
+
+
 def _parse_field(name: str, raw: str) -> object:
     try:
+        if name in _COUNT_MAPS:
+            return _counts(raw)
         if name in _DATETIMES:
             instant = datetime.fromisoformat(raw)
             return instant if instant.tzinfo is not None else None

@@ -1,4 +1,4 @@
-"""A liveblog page to updates: entries found by CSS selectors, or by their ``HHhMM:`` start. Pure.
+"""A liveblog page to raw entries: found by CSS selectors, or by their ``HHhMM:`` start. Pure.
 
 With an ``entry`` selector (``docs/sources.md``, "Liveblog"), each match is an entry: its time
 is the ``time`` element's ``datetime`` attribute, else its text (``20h41``, ``12H05``,
@@ -16,7 +16,8 @@ runs late); a date (``29/01``) fixes the day. Times are in the night's time zone
 Identity (``docs/sources.md``, "Identity of entries"): the entry element's ``id`` when it has
 one, else ``HHMM`` of its time with ``-2``, ``-3``... for the 2nd, 3rd entry at the same
 minute counted from the oldest. The page's order (newest or oldest first) is the source's
-``order``, or, by default, read from the times: newest first unless they increase down the page.
+``order``, or, by default, read from the times: newest first unless most of them increase down
+the page (so one old entry pinned on top does not turn a page around).
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.entries import TextEntry, build_update
 from ingest.extract import split_time_prefix
 from ingest.html_text import node_text
 from ingest.night import Night
+from ingest.page_order import runs_newest_first
+from ingest.skipped_items import SkippedItems, SkipReason
 from ingest.source_config import LiveblogOrder
 from ingest.update import Update, UpdateError
-from ingest.update_cache import update_from_text_cached
 
 __all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_time_text"]
 
@@ -65,10 +68,24 @@ class RawEntry:
 
 @dataclass(frozen=True, slots=True)
 class LiveblogPage:
-    """The updates of one page (oldest first), and what the parser had to skip."""
+    """The entries of one page (oldest first, not extracted yet), and what the parser skipped.
 
-    updates: list[Update]
+    ``newest_first``: the page runs newest first (``entries`` is then its order reversed).
+    ``night`` and ``seen`` are the parse's, for :attr:`updates`.
+    """
+
+    entries: list[TextEntry]
+    night: Night
+    seen: datetime
     problems: list[str] = field(default_factory=list)
+    newest_first: bool = False
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def updates(self) -> list[Update]:
+        """Every entry as an update, extracted (what a first poll of the page appends)."""
+        return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
 
 
 def parse_time_text(text: str, night: Night) -> datetime | None:
@@ -149,7 +166,7 @@ def _selected_entries(
     entry: str,
     time_selector: str | None,
     body: str | None,
-    problems: list[str],
+    skipped: SkippedItems,
 ) -> list[RawEntry]:
     entries: list[RawEntry] = []
     for number, node in enumerate(tree.css(entry), start=1):
@@ -157,7 +174,7 @@ def _selected_entries(
         time_node = _inside(node, time_selector) if time_selector else None
         body_node = _inside(node, body) if body else None
         if body and body_node is None:
-            problems.append(f"entry {label}: no {body!r} element in it")
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no {body!r} element in it")
             continue
         if body_node is not None:
             text = node_text(body_node)
@@ -166,7 +183,9 @@ def _selected_entries(
         at: datetime | None
         if time_selector:
             if time_node is None:
-                problems.append(f"entry {label}: no {time_selector!r} element in it")
+                skipped.skip(
+                    SkipReason.NO_DATE, f"entry {label}: no {time_selector!r} element in it"
+                )
                 continue
             at = _time_of(time_node, night)
         else:
@@ -175,10 +194,10 @@ def _selected_entries(
             if found is not None and body_node is None:
                 text = found[1]
         if at is None:
-            problems.append(f"entry {label}: no time it could read")
+            skipped.skip(SkipReason.NO_DATE, f"entry {label}: no time it could read")
             continue
         if not text:
-            problems.append(f"entry {label}: no text")
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no text")
             continue
         entries.append(RawEntry(_element_id(node), at, text))
     return entries
@@ -236,14 +255,12 @@ def _default_entries(tree: LexborHTMLParser, night: Night) -> list[RawEntry]:
     return entries
 
 
-def _oldest_first(entries: list[RawEntry], order: LiveblogOrder) -> list[RawEntry]:
-    if order is LiveblogOrder.OLDEST_FIRST:
-        return entries
-    if order is LiveblogOrder.NEWEST_FIRST:
-        return entries[::-1]
-    if len(entries) >= 2 and entries[0].at < entries[-1].at:
-        return entries
-    return entries[::-1]
+def _runs_newest_first(entries: list[RawEntry], order: LiveblogOrder) -> bool:
+    """The page's order: the source's, else read from the times (most neighbours going down
+    or up: an old intro pinned on top of a newest-first page does not turn it around)."""
+    if order is not LiveblogOrder.AUTO:
+        return order is LiveblogOrder.NEWEST_FIRST
+    return runs_newest_first([entry.at for entry in entries]) is not False
 
 
 def derive_keys(entries: Sequence[RawEntry], night: Night) -> list[str]:
@@ -272,29 +289,38 @@ def parse_liveblog(
     body: str | None = None,
     order: LiveblogOrder = LiveblogOrder.AUTO,
 ) -> LiveblogPage:
-    """Parse a liveblog page into updates, oldest first (see the module docstring)."""
+    """Parse a liveblog page into its entries, oldest first (see the module docstring)."""
     tree = LexborHTMLParser(page)
-    problems: list[str] = []
+    skipped = SkippedItems()
     if entry is None:
         raw = _default_entries(tree, night)
     else:
         raw = _selected_entries(
-            tree, night, entry=entry, time_selector=time_selector, body=body, problems=problems
+            tree, night, entry=entry, time_selector=time_selector, body=body, skipped=skipped
         )
-    ordered = _oldest_first(raw, order)
-    updates: list[Update] = []
+    newest_first = _runs_newest_first(raw, order)
+    ordered = raw[::-1] if newest_first else raw
+    entries: list[TextEntry] = []
     used: set[str] = set()
     for found, key in zip(ordered, derive_keys(ordered, night), strict=True):
         if key in used:
-            problems.append(f"entry {key!r} appears twice on the page; the oldest is kept")
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"entry {key!r} appears twice on the page; the oldest is kept",
+            )
             continue
         try:
-            update = update_from_text_cached(
-                source=source, key=key, at=found.at, text=found.text, night=night, seen=seen
-            )
+            shown = TextEntry.of(source=source, key=key, at=found.at, text=found.text)
         except UpdateError as error:
-            problems.append(f"entry {key!r}: {error}")
+            skipped.skip(SkipReason.INVALID, f"entry {key!r}: {error}")
             continue
         used.add(key)
-        updates.append(update)
-    return LiveblogPage(updates=updates, problems=problems)
+        entries.append(shown)
+    return LiveblogPage(
+        entries=entries,
+        night=night,
+        seen=seen,
+        problems=skipped.problems,
+        newest_first=newest_first,
+        skipped=skipped.counts,
+    )

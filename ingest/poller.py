@@ -1,11 +1,14 @@
 """The loop of one source: fetch, parse, diff, append, keep health, wait, again.
 
 A thin shell over the pure parts: :mod:`ingest.fetch` brings the bytes, :func:`parse_document`
-(the source type's parser) turns them into updates, :func:`ingest.entry_diff.diff_entries`
+(the source type's parser) turns them into raw entries, :func:`ingest.entry_diff.diff_entries`
 compares them with what the source showed before (kept in Redis, :func:`ingest.keys.entries_key`,
-so a restarted poller or a replica picks up where the last one left), the stream store appends
+so a restarted poller or a replica picks up where the last one left), only the new or changed
+ones are extracted into updates (:func:`ingest.entries.build_updates`), the stream store appends
 (atomically: what is already there is never written twice) and :mod:`ingest.health` records the
-poll. :func:`ingest.backoff.next_poll_delay` says when to poll again.
+poll. :func:`ingest.backoff.next_poll_delay` says when to poll again. A poller's first document
+is extracted whole (its state may come from another process, with another night file), and kept
+only where the update differs from the state.
 
 Order of a poll, and why nothing is lost or doubled by a crash at any point: the entries state
 is written only after the appends, and the conditional-request validators are kept only after
@@ -30,7 +33,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -42,13 +45,16 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
 from ingest.bounded_parse import ParseLimitError, parse_bounded
-from ingest.entry_diff import Diff, diff_entries
+from ingest.entries import SourceEntry, as_shown, build_updates, content_key, same_entry
+from ingest.entry_diff import EVERY_ENTRY, Diff, SeenEntry, changed_updates, diff_entries
 from ingest.feed_parser import FeedParseError, keep_first_seen, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
+from ingest.flapping import GONE, Admission, Change, ChangeDamper
 from ingest.health import SourceHealth, read_health, record_poll
 from ingest.html_text import decode_html
 from ingest.liveblog_parser import parse_liveblog
 from ingest.night import Night
+from ingest.page_order import PageTop, pinned_entries
 from ingest.results_parser import ResultsParseError, parse_results
 from ingest.source_config import SourceConfig, SourceType
 from ingest.source_state import SourceBusyError, SourceState
@@ -82,10 +88,14 @@ class _ParseError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ParsedDocument:
-    """A document's updates (oldest first for liveblogs, document order otherwise) and problems."""
+    """A document's raw entries (oldest first for liveblogs, document order otherwise), not
+    extracted yet, and its problems. ``reversed``: ``entries`` is the page's order reversed."""
 
-    updates: list[Update]
+    entries: list[SourceEntry]
     problems: list[str] = field(default_factory=list)
+    reversed: bool = False
+    #: Items left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
     #: uids of entries without a date of their own, dated when first seen (feeds).
     undated: frozenset[str] = frozenset()
 
@@ -109,7 +119,9 @@ def parse_document(
             body=source.body,
             order=source.order,
         )
-        return ParsedDocument(page.updates, page.problems)
+        return ParsedDocument(
+            list(page.entries), page.problems, reversed=page.newest_first, skipped=page.skipped
+        )
     if source.type is SourceType.FEED:
         feed = parse_feed(
             result.body,
@@ -118,12 +130,14 @@ def parse_document(
             seen=seen,
             content_type=result.content_type,
         )
-        return ParsedDocument(feed.updates, feed.problems, feed.undated)
+        return ParsedDocument(
+            list(feed.entries), feed.problems, skipped=feed.skipped, undated=feed.undated
+        )
     body: bytes | str = result.body
     if result.charset and result.charset.lower().replace("-", "") != "utf8":
         body = decode_html(result.body, result.charset)
     results = parse_results(body, source=source.name, night=night, seen=seen)
-    return ParsedDocument(results.updates, results.problems)
+    return ParsedDocument(list(results.updates), results.problems, skipped=results.skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,10 +177,12 @@ class PollResult:
 class _Applied:
     """What applying a document did. ``diff`` None: not applied (stale, or source busy)."""
 
-    diff: Diff | None = None
+    diff: Diff[Update] | None = None
     outcomes: Sequence[AppendOutcome] = ()
     on_stream: float | None = None
     error: str | None = None
+    #: What the damper held back (:mod:`ingest.flapping`), when the document was applied.
+    admission: Admission | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,10 +196,9 @@ class _Fetched:
 
     def same_entries(self, other: _Fetched) -> bool:
         """Whether both documents show the same entries with the same content."""
-        mine, theirs = self.parsed.updates, other.parsed.updates
+        mine, theirs = self.parsed.entries, other.parsed.entries
         return len(mine) == len(theirs) and all(
-            a.uid == b.uid and a.content_digest() == b.content_digest()
-            for a, b in zip(mine, theirs, strict=True)
+            same_entry(a, b) for a, b in zip(mine, theirs, strict=True)
         )
 
 
@@ -225,6 +240,17 @@ class SourcePoller:
         #: The result of the last poll that finished (None before the first).
         self.last_result: PollResult | None = None
         self._loaded = False
+        #: Whether the next document applied is this poller's first (extracted whole).
+        self._first_apply = True
+        #: The last page applied: its order and pinned entries (:mod:`ingest.page_order`).
+        self._top: PageTop | None = None
+        #: Flapping entries and the source's budget of changes (:mod:`ingest.flapping`).
+        self._damper = ChangeDamper.for_stream(store.maxlen, now=time.monotonic())
+        #: uid -> content key of each entry as this poller last applied it (what the state
+        #: holds since): the entries shown otherwise are extracted before the lock.
+        self._applied: dict[str, str] = {}
+        #: The warning of the last document read (a 304 keeps it: its condition still holds).
+        self._document_warning: str | None = None
 
     # -- state in Redis ---------------------------------------------------------------------
 
@@ -245,7 +271,10 @@ class SourcePoller:
                 entries_seen=previous.entries_seen,
                 detection_latency_ms=previous.detection_latency_ms,
                 detection_latency_max_ms=previous.detection_latency_max_ms,
+                last_warning=previous.last_warning,
+                skipped=previous.skipped,
             )
+            self._document_warning = previous.last_warning
         self._loaded = True
 
     # -- one poll ---------------------------------------------------------------------------
@@ -307,13 +336,16 @@ class SourcePoller:
         # error propagates (poll_once reports it) and leaves every document kept.
         applied = await self._apply_kept()
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
+            # Nothing was read: the last document's warning stands (its condition holds), with
+            # this fetch's own wait for a connection slot, if any.
             return await self._succeed(
                 fetched,
                 diff=None,
                 outcomes=applied.outcomes,
                 entries=None,
-                warning=fetched.slot_note,
+                warning=_joined(fetched.slot_note, self._document_warning),
                 on_stream=applied.on_stream,
+                document=None,
             )
         if not fetched.ok:
             return await self._fail(
@@ -332,14 +364,17 @@ class SourcePoller:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
-        notes = [note for note in (fetched.slot_note, *parsed.problems) if note]
+        damping = _damping_notes(applied.admission)
+        self._document_warning = "; ".join([*damping, *parsed.problems][:_WARNINGS_SHOWN]) or None
         return await self._succeed(
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
-            entries=None if applied.diff is None else len(parsed.updates),
-            warning="; ".join(notes[:_WARNINGS_SHOWN]) or None,
+            entries=None if applied.diff is None else len(parsed.entries),
+            warning=_joined(fetched.slot_note, self._document_warning),
             on_stream=applied.on_stream,
+            document=parsed,
+            admission=applied.admission,
         )
 
     def _keep(self, document: _Fetched) -> None:
@@ -393,7 +428,14 @@ class SourcePoller:
         return replace(last, outcomes=outcomes)
 
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
-        """Under the source's lock: diff the document against the state, append, keep it."""
+        """Under the source's lock: diff the document against the state, append, keep it.
+
+        Extraction can take seconds on a big page: what this poller has not applied yet is
+        extracted before the lock is taken (:meth:`_extract_unapplied`), and only what the
+        state then shows new besides (another replica's doing) is extracted under the lock.
+        """
+        keys = {entry.uid: content_key(entry) for entry in parsed.entries}
+        ready = self._extract_unapplied(parsed.entries, keys, seen=seen)
         async with self._state.locked():
             previous, stored = await self._state.load()
             # A document kept while Redis was away is older than a fetch: widen the window
@@ -403,33 +445,106 @@ class SourcePoller:
             if SourceState.is_stale(version, stored, window=window):
                 logger.debug("%s: a newer document was applied; ours is dropped", self.source.name)
                 return _Applied()
-            if not parsed.updates and any(not entry.deleted for entry in previous.values()):
+            if not parsed.entries and any(not entry.deleted for entry in previous.values()):
                 problems = "; ".join(parsed.problems[:_WARNINGS_SHOWN])
                 return _Applied(
                     error="no entries found in the document"
                     + (f" ({problems})" if problems else "")
                 )
-            current = parsed.updates
+            # Parse -> diff -> extract: only what is new or changed is extracted.
+            recheck = EVERY_ENTRY if self._first_apply else frozenset[str]()
+            shown = parsed.entries
             if parsed.undated:
+                # An entry without a date keeps the time it was first seen: no edit each poll.
                 known = {uid: entry.update for uid, entry in previous.items()}
-                current = keep_first_seen(current, parsed.undated, known)
-            diff = diff_entries(previous, current)
+                shown = keep_first_seen(shown, parsed.undated, known)
+            page = shown[::-1] if parsed.reversed else shown
+            top = pinned_entries(
+                [entry.uid for entry in page], [entry.at for entry in page], last=self._top
+            )
+            found = diff_entries(previous, shown, recheck=recheck, pinned=top.pinned)
+            changes = self._changes(found, previous)
+            admission = self._damper.admit(changes, now=time.monotonic())
+            raw = found.only(admission.admitted)
+            updates = self._updates_of(raw.new_or_changed, ready, seen=seen)
+            diff = raw.with_changes(changed_updates(previous, updates))
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
             on_stream = time.monotonic()
             await self._state.save(diff, seen=seen, version=version)
-        return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream)
+        self._damper.commit(admission, now=time.monotonic())
+        self._first_apply = False
+        self._top = top
+        held = {change.uid for change in changes} - admission.admitted
+        self._applied = {uid: key for uid, key in keys.items() if uid not in held}
+        return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream, admission=admission)
+
+    def _extract_unapplied(
+        self, entries: Sequence[SourceEntry], keys: Mapping[str, str], *, seen: datetime
+    ) -> dict[str, tuple[SourceEntry, Update | None]]:
+        """The updates of the entries not shown as this poller last applied them (all of them
+        for its first document): uid -> (the entry, its update or None if it has none)."""
+        ready: dict[str, tuple[SourceEntry, Update | None]] = {}
+        for entry in entries:
+            if entry.uid in ready or self._applied.get(entry.uid) == keys[entry.uid]:
+                continue
+            built, problems = build_updates([entry], night=self.night, seen=seen)
+            for problem in problems:
+                logger.warning("%s: left out: %s", self.source.name, problem)
+            ready[entry.uid] = (entry, built[0] if built else None)
+        return ready
+
+    def _updates_of(
+        self,
+        entries: Sequence[SourceEntry],
+        ready: Mapping[str, tuple[SourceEntry, Update | None]],
+        *,
+        seen: datetime,
+    ) -> list[Update]:
+        """The updates of ``entries``: extracted before the lock, else now."""
+        updates: list[Update] = []
+        for entry in entries:
+            done = ready.get(entry.uid)
+            if done is not None and done[0] is entry:
+                if done[1] is not None:
+                    updates.append(done[1])
+                continue
+            built, problems = build_updates([entry], night=self.night, seen=seen)
+            for problem in problems:
+                logger.warning("%s: left out: %s", self.source.name, problem)
+            updates.extend(built)
+        return updates
+
+    def _changes(self, found: Diff[SourceEntry], previous: Mapping[str, SeenEntry]) -> list[Change]:
+        """The diff's changes as the damper sees them: content keys before and after."""
+        text = self.source.type is not SourceType.RESULTS
+
+        def before(uid: str) -> str | None:
+            seen = previous.get(uid)
+            if seen is None:
+                return None
+            return GONE if seen.deleted else content_key(as_shown(seen.update, text=text))
+
+        changes = [
+            Change(entry.uid, before(entry.uid), content_key(entry))
+            for entry in found.new_or_changed
+        ]
+        changes.extend(Change(update.uid, before(update.uid), GONE) for update in found.deleted)
+        return changes
 
     async def _succeed(
         self,
         fetched: FetchResult,
         *,
-        diff: Diff | None,
+        diff: Diff[Update] | None,
         outcomes: Sequence[AppendOutcome],
         entries: int | None,
         warning: str | None,
         on_stream: float | None = None,
+        document: ParsedDocument | None,
+        admission: Admission | None = None,
     ) -> PollResult:
+        """Record a good poll; ``document`` is what it read (None for a 304)."""
         added = sum(1 for o in outcomes if o.appended and o.op is Op.ADD)
         edited = sum(1 for o in outcomes if o.appended and o.op is Op.EDIT)
         deleted = sum(1 for o in outcomes if o.appended and o.op is Op.DELETE)
@@ -446,6 +561,10 @@ class SourcePoller:
             entries=entries,
             latency_seconds=latency,
             warning=warning,
+            skipped=None if document is None else document.skipped,
+            read=document is not None,
+            flapping=None if admission is None else len(admission.flapping),
+            held=None if admission is None else admission.held,
         )
         delay = next_poll_delay(
             self._backoff,
@@ -520,7 +639,7 @@ class SourcePoller:
             error=error,
         )
 
-    def _log(self, result: PollResult, diff: Diff | None) -> None:
+    def _log(self, result: PollResult, diff: Diff[Update] | None) -> None:
         if result.appended:
             logger.info(
                 "%s: +%d added, %d edited, %d deleted (%d entries); fetch %.1f ms,"
@@ -567,6 +686,28 @@ class SourcePoller:
                 continue
             await _sleep_or_stop(stop, last.next_delay)
         return last
+
+
+def _joined(*warnings: str | None) -> str | None:
+    """Warnings as one (None when there is none)."""
+    return "; ".join(warning for warning in warnings if warning) or None
+
+
+def _damping_notes(admission: Admission | None) -> list[str]:
+    """What the damper held back, for the source's warning (empty when nothing waits)."""
+    if admission is None:
+        return []
+    notes: list[str] = []
+    if admission.flapping:
+        shown = ", ".join(admission.flapping[:3])
+        more = ", ..." if len(admission.flapping) > 3 else ""
+        notes.append(
+            f"{len(admission.flapping)} entries flapping (A -> B -> A), their changes damped"
+            f" ({shown}{more})"
+        )
+    if admission.held:
+        notes.append(f"{admission.held} changes waiting (flapping, or over the source's budget)")
+    return notes
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -23,6 +23,7 @@ from typing import Final
 
 from ingest.entries import update_from_checkpoint
 from ingest.night import Night
+from ingest.skipped_items import SkippedItems, SkipReason
 from ingest.update import Figures, Kind, Update, UpdateError, parse_instant, parse_round
 
 __all__ = ["ResultsPage", "ResultsParseError", "parse_results"]
@@ -40,6 +41,8 @@ class ResultsPage:
 
     updates: list[Update]
     problems: list[str] = field(default_factory=list)
+    #: Checkpoints left out, by :class:`ingest.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 def _checkpoint(raw: object, *, source: str, night: Night, seen: datetime) -> Update:
@@ -88,20 +91,23 @@ def parse_results(data: bytes | str, *, source: str, night: Night, seen: datetim
     if not isinstance(checkpoints, list):
         raise ResultsParseError("no 'checkpoints' list in the document")
     updates: list[Update] = []
-    problems: list[str] = []
+    skipped = SkippedItems()
     named = document.get("night")
     if isinstance(named, str) and named != night.slug:
-        problems.append(f"the document is for night {named!r}, not {night.slug!r}")
+        skipped.note(f"the document is for night {named!r}, not {night.slug!r}")
     keys: set[str] = set()
     for index, raw in enumerate(checkpoints):
         try:
             update = _checkpoint(raw, source=source, night=night, seen=seen)
         except UpdateError as error:
-            problems.append(f"checkpoint {index + 1}: {error}")
+            skipped.skip(SkipReason.INVALID, f"checkpoint {index + 1}: {error}")
             continue
         if update.uid in keys:
-            problems.append(f"checkpoint {index + 1}: {update.uid} appears twice; first kept")
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"checkpoint {index + 1}: {update.uid} appears twice; first kept",
+            )
             continue
         keys.add(update.uid)
         updates.append(update)
-    return ResultsPage(updates=updates, problems=problems)
+    return ResultsPage(updates=updates, problems=skipped.problems, skipped=skipped.counts)

@@ -32,7 +32,7 @@ from redis.asyncio import Redis
 
 from ingest import keys
 from ingest.entry_diff import Diff, SeenEntry
-from ingest.update import UpdateError
+from ingest.update import Update, UpdateError
 
 __all__ = ["VERSION_FIELD", "SourceBusyError", "SourceState"]
 
@@ -128,7 +128,7 @@ class SourceState:
             return False
         return stored - version <= window * 1_000_000
 
-    async def save(self, diff: Diff, *, seen: datetime, version: int) -> None:
+    async def save(self, diff: Diff[Update], *, seen: datetime, version: int) -> None:
         """Keep what the source now shows (whoever appended it) and the document's version."""
         mapping: dict[str, str] = {VERSION_FIELD: str(version)}
         for update in diff.new_or_changed:

@@ -503,6 +503,10 @@ class Update:
         """
         return self._encode()[0]
 
+    def same_content(self, seen: Update) -> bool:
+        """Whether ``seen`` has this update's content (:meth:`content_digest`)."""
+        return self.content_digest() == seen.content_digest()
+
     def stream_data(self) -> bytes:
         """The ``data`` field of this update's stream entry, as compact UTF-8 JSON.
 

@@ -21,6 +21,9 @@ metric                                           type       meaning
                                                             health (consecutive_errors,
                                                             last_status...); timestamps as
                                                             ``..._timestamp_seconds``
+``soiree_source_skipped_items{source,reason}``   gauge      items the source's last document
+                                                            left out, by reason (its health's
+                                                            ``skipped``: no_date, no_text...)
 ===============================================  =========  ======================================
 
 Source health comes from a callable, read at scrape time: the broadcaster's cached copy of
@@ -46,6 +49,8 @@ CONTENT_TYPE: Final = "text/plain; version=0.0.4; charset=utf-8"
 HealthReader = Callable[[], Mapping[str, Mapping[str, object]]]
 
 _NOT_NAME: Final = re.compile(r"[^a-zA-Z0-9_]+")
+# Health fields holding counts by name: their metric and the label the names go in.
+_LABELLED: Final = {"skipped": ("skipped_items", "reason")}
 _LAG_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -91,11 +96,15 @@ class SourceHealthCollector(Collector):
             "soiree_source_up", "1 if the source's last poll succeeded", labels=["source"]
         )
         families: dict[str, GaugeMetricFamily] = {}
+        labelled: dict[str, GaugeMetricFamily] = {}
         for source, fields in sorted(health.items()):
             state = _is_up(fields)
             if state is not None:
                 up.add_metric([source], state)
             for field, value in sorted(fields.items()):
+                if field in _LABELLED and isinstance(value, Mapping):
+                    self._add_labelled(labelled, source, field, value)
+                    continue
                 name = _metric_name(field)
                 if not name or name in ("ok", "up", "healthy", "source"):
                     continue
@@ -119,6 +128,27 @@ class SourceHealthCollector(Collector):
                 family.add_metric([source], number)
         yield up
         yield from families.values()
+        yield from labelled.values()
+
+    @staticmethod
+    def _add_labelled(
+        families: dict[str, GaugeMetricFamily],
+        source: str,
+        field: str,
+        counts: Mapping[object, object],
+    ) -> None:
+        """One sample per name of a counts field (``skipped``: one per reason)."""
+        name, label = _LABELLED[field]
+        family = families.get(name)
+        if family is None:
+            family = families[name] = GaugeMetricFamily(
+                f"soiree_source_{name}",
+                f"the source health field {field!r}, by {label}",
+                labels=["source", label],
+            )
+        for key, count in sorted(counts.items(), key=lambda item: str(item[0])):
+            if isinstance(count, int | float) and not isinstance(count, bool):
+                family.add_metric([source, str(key)], float(count))
 
 
 class BroadcasterMetrics:
