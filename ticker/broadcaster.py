@@ -489,7 +489,13 @@ class Broadcaster:
         request = connection.request
         assert request is not None  # the handshake is done
         if not token_matches(request_token(request), self.options.token):
+            # A refused connection gets one error and the close, never hello: hello would tell
+            # the stream and the night to whoever asks.
             self._count_error(ErrorCode.UNAUTHORIZED)
+            message = "a read token is required: ?token=T or Authorization: Bearer T"
+            connection.transport.write(
+                encode_text_frame(error_message(ErrorCode.UNAUTHORIZED, message))
+            )
             await connection.close(Close.UNAUTHORIZED, "unauthorized")
             return
         try:
@@ -564,18 +570,18 @@ class Broadcaster:
             data, _count = join_frames(backlog, client.filter)
             if len(data) <= min(_BACKLOG_CHUNK, options.max_pending_bytes // 2):
                 client.write(data)
-                self._go_live(client, position, position_key)
+                self._go_live(client, position, position_key, since)
                 return
         client.pending = []
         client.pending_bytes = 0
         self._catching_up.add(client)
         if backlog is not None:
             await self._send_backlog(client, backlog)
-            self._go_live(client, position, position_key)
+            self._go_live(client, position, position_key, since)
         else:
             assert since is not None
             end = await self._send_history(client, since)
-            self._go_live(client, end, _ORIGIN if end is None else id_key(end))
+            self._go_live(client, end, _ORIGIN if end is None else id_key(end), since)
 
     async def _send_backlog(self, client: _Client, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
@@ -647,7 +653,9 @@ class Broadcaster:
         if not client.writable():
             raise _GoneError
 
-    def _go_live(self, client: _Client, end: str | None, end_key: tuple[int, int]) -> None:
+    def _go_live(
+        self, client: _Client, end: str | None, end_key: tuple[int, int], since: str | None
+    ) -> None:
         """Send ``live`` and what queued after ``end``, then join the fan-out. Never waits."""
         if not client.writable():
             raise _GoneError
@@ -656,7 +664,10 @@ class Broadcaster:
         client.pending = None
         client.pending_bytes = 0
         data, _count = join_frames(queued, client.filter)
-        client.write(encode_text_frame(live_message(end)) + data)
+        # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
+        # it gets everything), null only without one (docs/protocol.md, "live").
+        shown = SINCE_START if end is None and since is not None else end
+        client.write(encode_text_frame(live_message(shown)) + data)
         client.cursor = queued[-1].id if queued else end
         self._groups.setdefault(client.filter, set()).add(client)
 
