@@ -15,16 +15,19 @@ How it works:
   one non-blocking ``transport.write`` (as :func:`websockets.asyncio.server.broadcast` does,
   without re-framing per client: server frames are unmasked and no extension is negotiated,
   so the bytes are the same for all). Nothing in the fan-out ever awaits a client.
-- **Slow clients.** Before writing, a client whose unsent bytes (its transport's write
-  buffer, or its queue while it is catching up) are over ``max_pending_bytes`` is closed with
-  4008 and the reason ``too slow; last_id=<last id written to it>``: it can resume from there.
-  The close frame is queued without waiting and the connection is aborted after
-  ``close_timeout`` if the client never answers.
+- **Slow clients.** Before writing, a live client whose unsent bytes (its transport's write
+  buffer) are over ``max_pending_bytes`` is closed with 4008 and the reason
+  ``too slow; last_id=<last id written to it>``: it can resume from there. A joining client
+  that does not drain a page of its backlog within ``drain_timeout`` is closed the same way,
+  with the last id of what was written to it. The close frame is queued without waiting and
+  the connection is aborted after ``close_timeout`` if the client never answers.
 - **Joining.** A new client gets ``hello``, ``snapshot``, then its backlog: from memory when
   its ``since`` falls within the recent updates (or is absent), else from Redis, page by page,
-  waiting for the client to drain between pages. Meanwhile live batches queue for it (within
-  the same bound); then ``live`` and the queue (minus what the backlog already had), and the
-  client joins the fan-out. No update is skipped or sent twice.
+  waiting for the client to drain between pages. Nothing is queued for it meanwhile: it chases
+  the reader (from memory once the recent updates cover where it is, else from Redis) until it
+  has everything the reader read, then gets ``live`` and joins the fan-out at that very point.
+  A client that drains faster than the stream grows always gets there, however long its
+  backlog; no update is skipped or sent twice.
 """
 
 from __future__ import annotations
@@ -177,8 +180,6 @@ class _Client:
         "cursor",
         "filter",
         "gone",
-        "pending",
-        "pending_bytes",
         "protocol",
         "transport",
     )
@@ -188,11 +189,9 @@ class _Client:
         self.transport = connection.transport
         self.protocol = connection.protocol
         self.filter = wanted
-        #: The last stream id this client was brought up to (the 4008 reason carries it).
+        #: The last stream id written to this client, whatever its filter (the 4008 reason
+        #: carries it: every update up to it was written before the close frame).
         self.cursor: str | None = None
-        #: Live batches queued while the client catches up (None once it is live).
-        self.pending: list[EncodedUpdate] | None = None
-        self.pending_bytes = 0
         self.gone = False
         self.allowance = float(burst)
         self.checked_at = time.monotonic()
@@ -242,7 +241,8 @@ class Broadcaster:
             metrics_content_type=CONTENT_TYPE,
         )
         self._groups: dict[Filter, set[_Client]] = {}
-        self._catching_up: set[_Client] = set()
+        #: Set (and replaced) each time the reader moves on: joining clients wait on it.
+        self._moved = asyncio.Event()
         self._clients: set[_Client] = set()
         self._position: str | None = None
         self._position_key = _ORIGIN
@@ -356,6 +356,9 @@ class Broadcaster:
             self._snapshot = None  # it carries the position as last_id
         self._position = position
         self._position_key = _ORIGIN if position is None else id_key(position)
+        if position is not None:
+            self._moved.set()
+            self._moved = asyncio.Event()
 
     def _take_one(self, entry: EncodedUpdate) -> None:
         if self._state.apply(entry.update):
@@ -405,7 +408,7 @@ class Broadcaster:
         metrics.last_id_time.set(entries[-1].key[0] / 1000)
 
     def _publish(self, entries: list[EncodedUpdate]) -> None:
-        """Write a batch to every live client; queue it for joining ones. Never waits."""
+        """Write a batch to every live client (joining ones chase it). Never waits."""
         last_id = entries[-1].id
         limit = self.options.max_pending_bytes
         slow: list[_Client] = []
@@ -423,15 +426,6 @@ class Broadcaster:
                     transport.write(data)
                     sent += count
                 client.cursor = last_id
-        size = sum(len(entry.frame) for entry in entries)
-        for client in self._catching_up:
-            if client.pending is None:
-                continue
-            client.pending.extend(entries)
-            client.pending_bytes += size
-            # Its socket holds backlog pages, drained under their own timeout: count the queue.
-            if client.pending_bytes > limit:
-                slow.append(client)
         if sent:
             self.metrics.updates_sent.inc(sent)
         for client in slow:
@@ -570,18 +564,42 @@ class Broadcaster:
             data, _count = join_frames(backlog, client.filter)
             if len(data) <= min(_BACKLOG_CHUNK, options.max_pending_bytes // 2):
                 client.write(data)
-                self._go_live(client, position, position_key, since)
+                self._go_live(client, position, since)
                 return
-        client.pending = []
-        client.pending_bytes = 0
-        self._catching_up.add(client)
-        if backlog is not None:
             await self._send_backlog(client, backlog)
-            self._go_live(client, position, position_key, since)
+            covered = position
         else:
             assert since is not None
-            end = await self._send_history(client, since)
-            self._go_live(client, end, _ORIGIN if end is None else id_key(end), since)
+            covered = await self._send_history(client, since)
+        await self._catch_up(client, covered, since)
+
+    async def _catch_up(self, client: _Client, covered: str | None, since: str | None) -> None:
+        """Bring the client from ``covered`` up to the reader, then make it live.
+
+        Nothing is queued for a joining client: what the reader read meanwhile is sent like the
+        backlog, from memory when the recent updates hold everything after ``covered``, else
+        from Redis. ``live`` goes out when the client has exactly what the reader read, with no
+        await between that check and joining the fan-out.
+        """
+        while True:
+            covered_key = _ORIGIN if covered is None else id_key(covered)
+            if covered_key == self._position_key:
+                self._go_live(client, covered, since)
+                return
+            if covered_key > self._position_key:
+                # Redis gave the client more than the reader has read yet: wait for the reader
+                # (a second at a time, so that a client gone meanwhile is noticed).
+                if not client.writable():
+                    raise _GoneError
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await self._moved.wait()
+            elif self._recent.covers(covered_key):
+                position = self._position
+                await self._send_backlog(client, self._recent.after(covered_key))
+                covered = position
+            else:
+                covered = await self._send_history(client, covered or SINCE_START)
 
     async def _send_backlog(self, client: _Client, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
@@ -593,8 +611,12 @@ class Broadcaster:
             chunk.append(entry.frame)
             size += len(entry.frame)
             if size >= _BACKLOG_CHUNK:
+                client.cursor = entry.id
                 await self._write_and_drain(client, b"".join(chunk))
                 chunk, size = [], 0
+        if backlog:
+            # Entries the filter skipped after the last chunk are covered too.
+            client.cursor = backlog[-1].id
         if chunk:
             await self._write_and_drain(client, b"".join(chunk))
 
@@ -619,12 +641,13 @@ class Broadcaster:
                     )
                 if not history.updates and cursor is not None:
                     await self._check_known(client, cursor)
-            entries = [EncodedUpdate.of(update) for update in history.updates]
-            data, _count = join_frames(entries, client.filter)
-            if data:
-                await self._write_and_drain(client, data)
             if history.last_id is None or history.last_id == cursor:
                 return cursor
+            entries = [EncodedUpdate.of(update) for update in history.updates]
+            data, _count = join_frames(entries, client.filter)
+            client.cursor = history.last_id
+            if data:
+                await self._write_and_drain(client, data)
             cursor = history.last_id
 
     async def _check_known(self, client: _Client, since: str) -> None:
@@ -653,22 +676,15 @@ class Broadcaster:
         if not client.writable():
             raise _GoneError
 
-    def _go_live(
-        self, client: _Client, end: str | None, end_key: tuple[int, int], since: str | None
-    ) -> None:
-        """Send ``live`` and what queued after ``end``, then join the fan-out. Never waits."""
+    def _go_live(self, client: _Client, end: str | None, since: str | None) -> None:
+        """Send ``live`` (the client has every update up to ``end``), join the fan-out."""
         if not client.writable():
             raise _GoneError
-        self._catching_up.discard(client)
-        queued = [entry for entry in client.pending or () if entry.key > end_key]
-        client.pending = None
-        client.pending_bytes = 0
-        data, _count = join_frames(queued, client.filter)
         # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
         # it gets everything), null only without one (docs/protocol.md, "live").
         shown = SINCE_START if end is None and since is not None else end
-        client.write(encode_text_frame(live_message(shown)) + data)
-        client.cursor = queued[-1].id if queued else end
+        client.write(encode_text_frame(live_message(shown)))
+        client.cursor = end
         self._groups.setdefault(client.filter, set()).add(client)
 
     async def _answer_messages(self, client: _Client) -> None:
@@ -716,9 +732,7 @@ class Broadcaster:
     # -- closing clients --------------------------------------------------------------------
 
     def _detach(self, client: _Client) -> None:
-        """Take the client out of the fan-out and of the joining queue."""
-        self._catching_up.discard(client)
-        client.pending = None
+        """Take the client out of the fan-out."""
         group = self._groups.get(client.filter)
         if group is not None:
             group.discard(client)
