@@ -5,6 +5,13 @@ recent updates), :mod:`ticker.http_routes` (plain HTTP) and :mod:`ticker.metrics
 
 How it works:
 
+- **Listening first.** :meth:`Broadcaster.start` listens at once (with a deep listen backlog,
+  for the thousands of clients reconnecting after a restart), then the reader reads the
+  retained stream from its start: the broadcaster is *warming up* until it reaches the id the
+  stream ended at when it started. Meanwhile a client with ``since`` is served its backlog from
+  Redis and gets ``live`` once the reader has caught up with it; a client without ``since``
+  (whose backlog is the recent updates and whose scoreboard is the snapshot: both need the
+  whole stream read) waits for its ``hello`` until then.
 - **One reader.** A single task does :meth:`StreamStore.read_after` in a loop, from the last
   id it read; if Redis goes away it retries with jittered exponential backoff and resumes from
   that id, so no update is lost or repeated. Each update read is encoded once
@@ -86,6 +93,9 @@ __all__ = ["Broadcaster", "BroadcasterOptions", "soiree_version"]
 
 logger = logging.getLogger(__name__)
 
+# Connections the kernel queues before they are accepted (capped by net.core.somaxconn): every
+# page reconnects at once after a restart, and asyncio's default of 100 overflowed at 500.
+_LISTEN_BACKLOG: Final = 4096
 # Backlog bytes written in one go before waiting for the client to drain.
 _BACKLOG_CHUNK: Final = 256 * 1024
 # Reconnecting to Redis: 50 ms doubling up to 1 s, with jitter. One reader per process: trying
@@ -252,22 +262,21 @@ class Broadcaster:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self._port: int | None = None
-        self._loaded = False
+        #: Set once the reader has read what the stream held when the broadcaster started.
+        self._warm = asyncio.Event()
 
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Read what the stream holds, then start reading it live and serving on host:port.
+        """Serve on host:port at once, and start reading the stream (from its start).
 
-        If listening fails (``OSError``: the port is taken...), ``start`` may be called again,
-        on another port.
+        Returns as soon as the server listens: the retained stream is read in the background
+        (see "Listening first" in the module docstring; :meth:`wait_warm`). If listening fails
+        (``OSError``: the port is taken...), ``start`` may be called again, on another port.
         """
         if self._server is not None:
             raise RuntimeError("the broadcaster is already started")
-        if not self._loaded:
-            await self._load()
-            self._loaded = True
-            await self._refresh_health()
+        await self._refresh_health()
         options = self.options
         self._server = await serve(
             self._handle,
@@ -281,6 +290,7 @@ class Broadcaster:
             close_timeout=options.close_timeout,
             open_timeout=options.open_timeout,
             server_header=f"soiree/{options.version}",
+            backlog=_LISTEN_BACKLOG,
         )
         self._port = int(self._server.sockets[0].getsockname()[1])
         self._tasks = [
@@ -328,6 +338,15 @@ class Broadcaster:
         return self._port
 
     @property
+    def warm(self) -> bool:
+        """Whether the reader has read what the stream held when the broadcaster started."""
+        return self._warm.is_set()
+
+    async def wait_warm(self) -> None:
+        """Wait until :attr:`warm`."""
+        await self._warm.wait()
+
+    @property
     def client_count(self) -> int:
         """Websocket clients connected now."""
         return len(self._clients)
@@ -338,18 +357,6 @@ class Broadcaster:
         return self._position
 
     # -- the reader -------------------------------------------------------------------------
-
-    async def _load(self) -> None:
-        """Read the retained stream once: the snapshot state, the recent updates, the position."""
-        cursor: str | None = None
-        while True:
-            history = await self._store.history(since=cursor, count=self.options.history_page)
-            for update in history.updates:
-                self._take_one(EncodedUpdate.of(update))
-            if history.last_id is None or history.last_id == cursor:
-                break
-            cursor = history.last_id
-        self._move_to(cursor)
 
     def _move_to(self, position: str | None) -> None:
         if position != self._position:
@@ -366,11 +373,20 @@ class Broadcaster:
         self._recent.add(entry)
 
     async def _read_forever(self) -> None:
-        """The one Redis reader: read after the last id, publish, again; retry when Redis fails."""
+        """The one Redis reader: read after the last id, publish, again; retry when Redis fails.
+
+        It starts from the stream's start, and is warm once past the id the stream ended at
+        then (what the memory window and the snapshot need is read).
+        """
         failures = 0
         options = self.options
+        warm_at: tuple[int, int] | None = None
         while not self._closing:
             try:
+                if warm_at is None and not self._warm.is_set():
+                    end = await self._store.last_id()
+                    warm_at = _ORIGIN if end is None else id_key(end)
+                    warm_at = self._warm_if_past(warm_at)
                 batch = await self._store.read_after(
                     self._position or SINCE_START,
                     block_ms=options.block_ms,
@@ -394,10 +410,22 @@ class Broadcaster:
             entries = [EncodedUpdate.of(update) for update in batch]
             for entry in entries:
                 self._take_one(entry)
-            self._move_to(batch.last_id)
+            if batch.last_id != SINCE_START:  # what an empty read of an empty stream says
+                self._move_to(batch.last_id)
             if entries:
-                self._observe(entries)
+                if self._warm.is_set():  # the start's reading is no lag
+                    self._observe(entries)
                 self._publish(entries)
+            if warm_at is not None:
+                warm_at = self._warm_if_past(warm_at)
+
+    def _warm_if_past(self, warm_at: tuple[int, int]) -> tuple[int, int] | None:
+        """Become warm if the reader is at or past ``warm_at``; return what is still awaited."""
+        if self._position_key < warm_at:
+            return warm_at
+        self._warm.set()
+        logger.info("read %s up to %s: warm", self.options.stream, self._position)
+        return None
 
     def _observe(self, entries: list[EncodedUpdate]) -> None:
         now = time.time()
@@ -471,6 +499,7 @@ class Broadcaster:
         body["redis"] = redis_state
         body["read_id"] = self._position
         body["reader_ok"] = self._redis_ok
+        body["warm"] = self._warm.is_set()
         body.setdefault("sources", self._health)
         healthy = bool(redis_state["reachable"])
         body["status"] = "ok" if healthy else "unavailable"
@@ -536,6 +565,14 @@ class Broadcaster:
         """Send hello, snapshot and the backlog, then make the client live."""
         options = self.options
         since = wanted.since
+        if since is None:
+            # Its backlog is the recent updates, its scoreboard the snapshot: the whole stream
+            # must have been read (only while warming up, after a start).
+            await self._wait(client, self._warm)
+        # While warming up, "now" is the stream's end, which the reader has not reached yet:
+        # taken before hello, so that whatever is appended once the client has hello reaches it.
+        now_from_redis = since == SINCE_NOW and not self._warm.is_set()
+        now_id = await self._store.last_id() if now_from_redis else None
         hello = hello_message(
             version=options.version,
             stream=options.stream,
@@ -547,6 +584,9 @@ class Broadcaster:
         # memory and the reader's position belong together.
         client.write(encode_text_frame(hello) + self._snapshot_frame())
         position, position_key = self._position, self._position_key
+        if now_from_redis:
+            await self._catch_up(client, now_id, since)
+            return
         backlog: list[EncodedUpdate] | None
         if since is None:
             backlog = self._recent.newest(options.recent)
@@ -587,19 +627,24 @@ class Broadcaster:
                 self._go_live(client, covered, since)
                 return
             if covered_key > self._position_key:
-                # Redis gave the client more than the reader has read yet: wait for the reader
-                # (a second at a time, so that a client gone meanwhile is noticed).
-                if not client.writable():
-                    raise _GoneError
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(1.0):
-                        await self._moved.wait()
+                # Redis gave the client more than the reader has read yet: wait for the reader.
+                await self._wait(client, self._moved)
             elif self._recent.covers(covered_key):
                 position = self._position
                 await self._send_backlog(client, self._recent.after(covered_key))
                 covered = position
             else:
                 covered = await self._send_history(client, covered or SINCE_START)
+
+    @staticmethod
+    async def _wait(client: _Client, event: asyncio.Event) -> None:
+        """Wait for ``event``, a second at a time, so that a client gone meanwhile is noticed."""
+        while not event.is_set():
+            if not client.writable():
+                raise _GoneError
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await event.wait()
 
     async def _send_backlog(self, client: _Client, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
