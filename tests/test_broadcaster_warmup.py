@@ -15,6 +15,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
@@ -35,6 +36,7 @@ async def fill(store: StreamStore, count: int) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 async def test_a_start_on_a_100k_stream_accepts_within_a_second_and_serves_while_warming(
     store: StreamStore, start_broadcaster: BroadcasterStarter
 ) -> None:
