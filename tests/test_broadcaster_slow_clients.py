@@ -116,3 +116,28 @@ async def test_a_slow_reader_catches_up_on_a_large_backlog_under_live_traffic(
     # Live traffic came while it caught up: more than the bound that used to cut it.
     assert live["last_id"] in appended
     assert appended.index(live["last_id"]) * 3000 > 64 * 1024
+
+
+async def test_a_client_stalled_past_the_close_wait_is_dropped_without_a_close_frame(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """After 4008, a client that reads nothing for close_timeout is dropped: it sees 1006."""
+    await append(store, 1, 400, text="z" * 16000)
+    close_timeout = 0.5 * TIMEOUT_FACTOR
+    running = await start_broadcaster(
+        recent=10, history_page=20, drain_timeout=0.5 * TIMEOUT_FACTOR, close_timeout=close_timeout
+    )
+    stalled = StalledClient(running.ws_url("since=0"))
+    await asyncio.to_thread(stalled.open, "127.0.0.1", running.port)
+    try:
+        registry = running.broadcaster.metrics.registry
+        await wait_for(lambda: registry.get_sample_value("soiree_slow_clients_closed_total") == 1)
+        # Reading nothing past the close wait: the server gives up and drops the connection.
+        await asyncio.sleep(close_timeout + 1.0)
+        try:
+            _frames, close = await asyncio.to_thread(stalled.read_to_close)
+        except ConnectionResetError:
+            close = None
+    finally:
+        stalled.close()
+    assert close is None, "the close frame behind the unread backlog should never arrive"
