@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect as ws_connect
 from ingest import keys
 from ingest.health import SourceHealth, read_all_health
 from ingest.log_redaction import is_secret_parameter, redact_url
-from ingest.source_config import load_ingest_config
+from ingest.source_config import SourceConfigError, load_ingest_config
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until
@@ -185,3 +185,24 @@ async def test_no_surface_shows_a_source_credential(
         assert process.returncode == 0, err.decode()
         assert_no_secret(out.decode() + err.decode(), f"ingest --status {' '.join(extra)}")
     assert json.loads(out)["good"]["url"] == health["good"]["url"]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "url"),
+    [
+        ("http://127.0.0.1:9", "ftp://reader:hunter2@127.0.0.1/feed?token=T0KSECRET"),
+        ("ftp://reader:hunter2@127.0.0.1/?api_key=K3YSECRET", "/feed"),
+        (None, "feed?api_key=K3YSECRET"),
+    ],
+)
+def test_a_refused_source_url_is_named_without_its_secrets(
+    tmp_path: Path, base_url: str | None, url: str
+) -> None:
+    """The config error that quotes a bad source URL masks its password and secrets."""
+    path = sources_toml(
+        tmp_path / "bad.toml", base_url, [{"name": "x", "type": "feed", "url": url, "interval": 5}]
+    )
+    with pytest.raises(SourceConfigError) as refused:
+        load_ingest_config(path)
+    assert "***" in str(refused.value)
+    assert_no_secret(str(refused.value), "a config error")
