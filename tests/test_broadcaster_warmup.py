@@ -3,15 +3,18 @@
 A real broadcaster on a 100,000-entry stream in a real Redis: it must accept websocket
 connections within a second of starting (it used to read the whole stream first: 6.8 s on a
 quiet machine), serve resuming clients their backlog from Redis while it warms up, hold a
-client without ``since`` until it has read the stream, and queue 500 simultaneous connects.
+client without ``since`` until it has read the stream; and ``soiree serve`` (a subprocess,
+stopped meanwhile) must queue 500 simultaneous connects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import re
 import select
+import signal
 import socket
-import threading
 import time
 from typing import Any
 
@@ -22,6 +25,7 @@ from websockets.asyncio.client import connect as ws_connect
 from ingest.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json
+from tests.plugins.ingest import soiree_command
 
 ENTRIES = 100_000
 
@@ -114,17 +118,32 @@ def connect_many(port: int, count: int, within: float) -> int:
 
 
 async def test_500_simultaneous_connects_are_all_queued_while_the_server_is_busy(
-    start_broadcaster: BroadcasterStarter,
+    redis_url: str, store: StreamStore
 ) -> None:
-    """The listen backlog holds a burst of 500 connects the server cannot accept yet."""
-    running = await start_broadcaster()
-    result: list[int] = []
-    burst = threading.Thread(
-        target=lambda: result.append(connect_many(running.port, 500, 2.0 * TIMEOUT_FACTOR))
+    """`soiree serve`'s listen backlog holds a burst of 500 connects it cannot accept yet."""
+    process = await asyncio.create_subprocess_exec(
+        *soiree_command("serve", "--port", "0", "--redis-url", redis_url, "--stream", store.stream),
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "SOIREE_READ_TOKEN": ""},
     )
-    burst.start()
-    burst.join()  # on purpose, in the event loop: the server accepts nothing meanwhile
-    assert result == [500]
-    # And it still serves once free again.
-    async with ws_connect(running.ws_url("since=$")) as ws:
-        assert (await recv_json(ws))["type"] == "hello"
+    assert process.stderr is not None
+    try:
+        line = (await asyncio.wait_for(process.stderr.readline(), 20 * TIMEOUT_FACTOR)).decode()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        port = int(match[1])
+        process.send_signal(signal.SIGSTOP)  # busy: it accepts nothing meanwhile
+        try:
+            completed = await asyncio.to_thread(connect_many, port, 500, 2.0 * TIMEOUT_FACTOR)
+        finally:
+            process.send_signal(signal.SIGCONT)
+        assert completed == 500
+        # And it still serves once free again.
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws?since=$") as ws:
+            assert (await recv_json(ws))["type"] == "hello"
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20 * TIMEOUT_FACTOR) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
