@@ -22,7 +22,8 @@ else one on ``PATH``), one per data directory, shared by every later soiree proc
 - ``soiree redis`` runs it in the foreground instead (:func:`run_foreground`, for a Procfile),
   and ``soiree redis --stop`` / the tests stop it (:func:`stop_embedded`).
 
-URLs may carry passwords: anything printed or raised goes through :func:`redact_url`.
+URLs may carry passwords: anything printed or raised goes through :func:`redact_url` (from
+:mod:`ingest.log_redaction`, the one URL redaction, re-exported here).
 
 Exceptions::
 
@@ -59,6 +60,8 @@ from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
+
+from ingest.log_redaction import redact_url
 
 __all__ = [
     "APPENDFSYNC_ENV",
@@ -655,30 +658,6 @@ def run_foreground(
 
 
 # -- URLs ---------------------------------------------------------------------------------------
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password (in the userinfo or a ``password=`` query) shown as ``***``."""
-    try:
-        parts = urlsplit(url)
-        pairs = parse_qsl(parts.query, keep_blank_values=True)
-    except ValueError:
-        return "<unparseable URL>"
-    redacted = url
-    if "@" in parts.netloc:
-        userinfo, _, host = parts.netloc.rpartition("@")
-        user, colon, _ = userinfo.partition(":")
-        if colon:
-            redacted = redacted.replace(f"//{parts.netloc}", f"//{user}:***@{host}", 1)
-    if any(name.lower() == "password" for name, _ in pairs):
-        head, _, rest = redacted.partition("?")
-        _, hash_sign, fragment = rest.partition("#")
-        query = "&".join(
-            f"{quote(name)}={'***' if name.lower() == 'password' else quote(value)}"
-            for name, value in pairs
-        )
-        redacted = f"{head}?{query}{hash_sign}{fragment}"
-    return redacted
 
 
 def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:

@@ -7,8 +7,8 @@ and the broadcaster's ``/healthz`` read them all with :func:`read_all_health`, a
 dicts. Fields (``docs/ingest.md``, "Health"):
 
 =========================  =====================================================================
-``source``, ``type``,      the configured source
-``url``, ``interval``
+``source``, ``type``,      the configured source (``url`` with its password and secret query
+``url``, ``interval``      parameters masked: :func:`ingest.log_redaction.redact_url`)
 ``state``                  ``ok`` (last poll good), ``error`` (last poll failed), ``starting``
 ``last_poll``              when the last poll finished (ISO 8601, UTC)
 ``next_poll``              when the poller means to poll again (a past one: the poller is gone)
@@ -43,6 +43,7 @@ from typing import Any, Final
 from redis.asyncio import Redis
 
 from ingest import keys
+from ingest.log_redaction import redact_secrets, redact_url
 from ingest.update import clean_text
 
 __all__ = ["HEALTH_STATES", "SourceHealth", "read_all_health", "read_health", "record_poll"]
@@ -57,7 +58,9 @@ def _short(message: str | None) -> str | None:
     """A message as one short line of plain text (it may quote what a source sent)."""
     if message is None:
         return None
-    return " ".join(clean_text(message, max_length=MAX_MESSAGE_LENGTH).split()) or None
+    # An error may quote the source's URL (credentials and all): masked like the url field.
+    shown = redact_secrets(message)
+    return " ".join(clean_text(shown, max_length=MAX_MESSAGE_LENGTH).split()) or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +90,17 @@ class SourceHealth:
     detection_latency_max_ms: float | None = None
     polls: int = 0
     appended: int = 0
+
+    def __post_init__(self) -> None:
+        # Health is public (/healthz, websocket snapshots, ingest --status): a source URL's
+        # credentials and secret parameters never enter it, nor the Redis hash written from it.
+        # Read back, a hash an older version wrote is masked too.
+        if self.url:
+            object.__setattr__(self, "url", redact_url(self.url))
+        for name in ("last_error", "last_warning"):
+            text = getattr(self, name)
+            if text:
+                object.__setattr__(self, name, redact_secrets(text))
 
     # -- pure transitions -------------------------------------------------------------------
 

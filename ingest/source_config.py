@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from ingest.log_redaction import redact_url
 from ingest.night import Night, NightError, load_night
 
 __all__ = [
@@ -183,7 +184,8 @@ def _check_base_url(value: object, *, origin: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise SourceConfigError(
-            f"{origin}: base_url must be an absolute http:// or https:// URL, got {value!r}"
+            f"{origin}: base_url must be an absolute http:// or https:// URL,"
+            f" got {redact_url(value)!r}"
         )
     return value.strip()
 
@@ -306,11 +308,13 @@ def _absolute_url(url: str, base_url: str | None, *, origin: str) -> str:
     parts = urlsplit(url)
     if parts.scheme:
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise SourceConfigError(f"{origin}: url must be http:// or https://, got {url!r}")
+            raise SourceConfigError(
+                f"{origin}: url must be http:// or https://, got {redact_url(url)!r}"
+            )
         return url
     if base_url is None:
         raise SourceConfigError(
-            f"{origin}: url {url!r} is relative but no base_url is set (in the file,"
+            f"{origin}: url {redact_url(url)!r} is relative but no base_url is set (in the file,"
             " --base-url or $SOIREE_SOURCES_URL)"
         )
     return urljoin(base_url if base_url.endswith("/") else base_url + "/", url.lstrip("/"))

@@ -476,11 +476,13 @@ async def test_a_read_token_is_required_when_configured(
     """Without the token: closed with 4001; with ?token= or a Bearer header: served."""
     running = await start_broadcaster(token="s3cret")
     async with ws_connect(running.ws_url("since=$")) as ws:
+        assert (await recv_json(ws))["code"] == "unauthorized"
         with pytest.raises(ConnectionClosed) as closed:
             await recv_json(ws)
         assert closed.value.rcvd is not None
         assert closed.value.rcvd.code == 4001
     async with ws_connect(running.ws_url("since=$&token=wrong")) as ws:
+        assert (await recv_json(ws))["code"] == "unauthorized"
         with pytest.raises(ConnectionClosed):
             await recv_json(ws)
     async with ws_connect(running.ws_url("since=$&token=s3cret")) as ws:

@@ -5,6 +5,13 @@ recent updates), :mod:`ticker.http_routes` (plain HTTP) and :mod:`ticker.metrics
 
 How it works:
 
+- **Listening first.** :meth:`Broadcaster.start` listens at once (with a deep listen backlog,
+  for the thousands of clients reconnecting after a restart), then the reader reads the
+  retained stream from its start: the broadcaster is *warming up* until it reaches the id the
+  stream ended at when it started. Meanwhile a client with ``since`` is served its backlog from
+  Redis and gets ``live`` once the reader has caught up with it; a client without ``since``
+  (whose backlog is the recent updates and whose scoreboard is the snapshot: both need the
+  whole stream read) waits for its ``hello`` until then.
 - **One reader.** A single task does :meth:`StreamStore.read_after` in a loop, from the last
   id it read; if Redis goes away it retries with jittered exponential backoff and resumes from
   that id, so no update is lost or repeated. Each update read is encoded once
@@ -15,16 +22,19 @@ How it works:
   one non-blocking ``transport.write`` (as :func:`websockets.asyncio.server.broadcast` does,
   without re-framing per client: server frames are unmasked and no extension is negotiated,
   so the bytes are the same for all). Nothing in the fan-out ever awaits a client.
-- **Slow clients.** Before writing, a client whose unsent bytes (its transport's write
-  buffer, or its queue while it is catching up) are over ``max_pending_bytes`` is closed with
-  4008 and the reason ``too slow; last_id=<last id written to it>``: it can resume from there.
-  The close frame is queued without waiting and the connection is aborted after
-  ``close_timeout`` if the client never answers.
+- **Slow clients.** Before writing, a live client whose unsent bytes (its transport's write
+  buffer) are over ``max_pending_bytes`` is closed with 4008 and the reason
+  ``too slow; last_id=<last id written to it>``: it can resume from there. A joining client
+  that does not drain a page of its backlog within ``drain_timeout`` is closed the same way,
+  with the last id of what was written to it. The close frame is queued without waiting and
+  the connection is aborted after ``close_timeout`` if the client never answers.
 - **Joining.** A new client gets ``hello``, ``snapshot``, then its backlog: from memory when
   its ``since`` falls within the recent updates (or is absent), else from Redis, page by page,
-  waiting for the client to drain between pages. Meanwhile live batches queue for it (within
-  the same bound); then ``live`` and the queue (minus what the backlog already had), and the
-  client joins the fan-out. No update is skipped or sent twice.
+  waiting for the client to drain between pages. Nothing is queued for it meanwhile: it chases
+  the reader (from memory once the recent updates cover where it is, else from Redis) until it
+  has everything the reader read, then gets ``live`` and joins the fan-out at that very point.
+  A client that drains faster than the stream grows always gets there, however long its
+  backlog; no update is skipped or sent twice.
 """
 
 from __future__ import annotations
@@ -84,6 +94,9 @@ __all__ = ["Broadcaster", "BroadcasterOptions", "soiree_version"]
 
 logger = logging.getLogger(__name__)
 
+# Connections the kernel queues before they are accepted (capped by net.core.somaxconn): every
+# page reconnects at once after a restart, and asyncio's default of 100 overflowed at 500.
+_LISTEN_BACKLOG: Final = 4096
 # Backlog bytes written in one go before waiting for the client to drain.
 _BACKLOG_CHUNK: Final = 256 * 1024
 # Reconnecting to Redis: 50 ms doubling up to 1 s, with jitter. One reader per process: trying
@@ -179,8 +192,6 @@ class _Client:
         "cursor",
         "filter",
         "gone",
-        "pending",
-        "pending_bytes",
         "protocol",
         "transport",
     )
@@ -190,11 +201,9 @@ class _Client:
         self.transport = connection.transport
         self.protocol = connection.protocol
         self.filter = wanted
-        #: The last stream id this client was brought up to (the 4008 reason carries it).
+        #: The last stream id written to this client, whatever its filter (the 4008 reason
+        #: carries it: every update up to it was written before the close frame).
         self.cursor: str | None = None
-        #: Live batches queued while the client catches up (None once it is live).
-        self.pending: list[EncodedUpdate] | None = None
-        self.pending_bytes = 0
         self.gone = False
         self.allowance = float(burst)
         self.checked_at = time.monotonic()
@@ -247,7 +256,8 @@ class Broadcaster:
             metrics_content_type=CONTENT_TYPE,
         )
         self._groups: dict[Filter, set[_Client]] = {}
-        self._catching_up: set[_Client] = set()
+        #: Set (and replaced) each time the reader moves on: joining clients wait on it.
+        self._moved = asyncio.Event()
         self._clients: set[_Client] = set()
         self._position: str | None = None
         self._position_key = _ORIGIN
@@ -257,23 +267,21 @@ class Broadcaster:
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
         self._port: int | None = None
-        self._loaded = False
+        #: Set once the reader has read what the stream held when the broadcaster started.
+        self._warm = asyncio.Event()
 
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        """Read what the stream holds, then start reading it live and serving on host:port.
+        """Serve on host:port at once, and start reading the stream (from its start).
 
-        If listening fails (``OSError``: the port is taken...), ``start`` may be called again,
-        on another port.
+        Returns as soon as the server listens: the retained stream is read in the background
+        (see "Listening first" in the module docstring; :meth:`wait_warm`). If listening fails
+        (``OSError``: the port is taken...), ``start`` may be called again, on another port.
         """
         if self._server is not None:
             raise RuntimeError("the broadcaster is already started")
-        if not self._loaded:
-            await self._load()
-            self._state.board_change()  # the board every snapshot carries from now on
-            self._loaded = True
-            await self._refresh_health()
+        await self._refresh_health()
         options = self.options
         self._server = await serve(
             self._handle,
@@ -287,6 +295,7 @@ class Broadcaster:
             close_timeout=options.close_timeout,
             open_timeout=options.open_timeout,
             server_header=f"soiree/{options.version}",
+            backlog=_LISTEN_BACKLOG,
         )
         self._port = int(self._server.sockets[0].getsockname()[1])
         self._tasks = [
@@ -334,6 +343,15 @@ class Broadcaster:
         return self._port
 
     @property
+    def warm(self) -> bool:
+        """Whether the reader has read what the stream held when the broadcaster started."""
+        return self._warm.is_set()
+
+    async def wait_warm(self) -> None:
+        """Wait until :attr:`warm`."""
+        await self._warm.wait()
+
+    @property
     def client_count(self) -> int:
         """Websocket clients connected now."""
         return len(self._clients)
@@ -345,23 +363,14 @@ class Broadcaster:
 
     # -- the reader -------------------------------------------------------------------------
 
-    async def _load(self) -> None:
-        """Read the retained stream once: the snapshot state, the recent updates, the position."""
-        cursor: str | None = None
-        while True:
-            history = await self._store.history(since=cursor, count=self.options.history_page)
-            for update in history.updates:
-                self._take_one(EncodedUpdate.of(update))
-            if history.last_id is None or history.last_id == cursor:
-                break
-            cursor = history.last_id
-        self._move_to(cursor)
-
     def _move_to(self, position: str | None) -> None:
         if position != self._position:
             self._snapshot = None  # it carries the position as last_id
         self._position = position
         self._position_key = _ORIGIN if position is None else id_key(position)
+        if position is not None:
+            self._moved.set()
+            self._moved = asyncio.Event()
 
     def _take_one(self, entry: EncodedUpdate) -> None:
         if self._state.apply(entry.update):
@@ -369,11 +378,20 @@ class Broadcaster:
         self._recent.add(entry)
 
     async def _read_forever(self) -> None:
-        """The one Redis reader: read after the last id, publish, again; retry when Redis fails."""
+        """The one Redis reader: read after the last id, publish, again; retry when Redis fails.
+
+        It starts from the stream's start, and is warm once past the id the stream ended at
+        then (what the memory window and the snapshot need is read).
+        """
         failures = 0
         options = self.options
+        warm_at: tuple[int, int] | None = None
         while not self._closing:
             try:
+                if warm_at is None and not self._warm.is_set():
+                    end = await self._store.last_id()
+                    warm_at = _ORIGIN if end is None else id_key(end)
+                    warm_at = self._warm_if_past(warm_at)
                 batch = await self._store.read_after(
                     self._position or SINCE_START,
                     block_ms=options.block_ms,
@@ -397,13 +415,28 @@ class Broadcaster:
             entries = [EncodedUpdate.of(update) for update in batch]
             for entry in entries:
                 self._take_one(entry)
-            self._move_to(batch.last_id)
+            if batch.last_id != SINCE_START:  # what an empty read of an empty stream says
+                self._move_to(batch.last_id)
             if entries:
-                self._observe(entries)
+                if self._warm.is_set():  # the start's reading is no lag
+                    self._observe(entries)
                 self._publish(entries)
-                board = self._state.board_change()
-                if board is not None:
-                    self._broadcast_text(board_message(board))
+                if self._warm.is_set():
+                    # While warming up nobody is live; the board is taken once warm.
+                    board = self._state.board_change()
+                    if board is not None:
+                        self._broadcast_text(board_message(board))
+            if warm_at is not None:
+                warm_at = self._warm_if_past(warm_at)
+
+    def _warm_if_past(self, warm_at: tuple[int, int]) -> tuple[int, int] | None:
+        """Become warm if the reader is at or past ``warm_at``; return what is still awaited."""
+        if self._position_key < warm_at:
+            return warm_at
+        self._state.board_change()  # the board every snapshot carries from now on
+        self._warm.set()
+        logger.info("read %s up to %s: warm", self.options.stream, self._position)
+        return None
 
     def _observe(self, entries: list[EncodedUpdate]) -> None:
         now = time.time()
@@ -414,7 +447,7 @@ class Broadcaster:
         metrics.last_id_time.set(entries[-1].key[0] / 1000)
 
     def _publish(self, entries: list[EncodedUpdate]) -> None:
-        """Write a batch to every live client; queue it for joining ones. Never waits."""
+        """Write a batch to every live client (joining ones chase it). Never waits."""
         last_id = entries[-1].id
         limit = self.options.max_pending_bytes
         slow: list[_Client] = []
@@ -432,15 +465,6 @@ class Broadcaster:
                     transport.write(data)
                     sent += count
                 client.cursor = last_id
-        size = sum(len(entry.frame) for entry in entries)
-        for client in self._catching_up:
-            if client.pending is None:
-                continue
-            client.pending.extend(entries)
-            client.pending_bytes += size
-            # Its socket holds backlog pages, drained under their own timeout: count the queue.
-            if client.pending_bytes > limit:
-                slow.append(client)
         if sent:
             self.metrics.updates_sent.inc(sent)
         for client in slow:
@@ -486,6 +510,7 @@ class Broadcaster:
         body["redis"] = redis_state
         body["read_id"] = self._position
         body["reader_ok"] = self._redis_ok
+        body["warm"] = self._warm.is_set()
         body.setdefault("sources", self._health)
         healthy = bool(redis_state["reachable"])
         body["status"] = "ok" if healthy else "unavailable"
@@ -498,7 +523,13 @@ class Broadcaster:
         request = connection.request
         assert request is not None  # the handshake is done
         if not token_matches(request_token(request), self.options.token):
+            # A refused connection gets one error and the close, never hello: hello would tell
+            # the stream and the night to whoever asks.
             self._count_error(ErrorCode.UNAUTHORIZED)
+            message = "a read token is required: ?token=T or Authorization: Bearer T"
+            connection.transport.write(
+                encode_text_frame(error_message(ErrorCode.UNAUTHORIZED, message))
+            )
             await connection.close(Close.UNAUTHORIZED, "unauthorized")
             return
         try:
@@ -546,6 +577,14 @@ class Broadcaster:
         """Send hello, snapshot and the backlog, then make the client live."""
         options = self.options
         since = wanted.since
+        if since is None:
+            # Its backlog is the recent updates, its scoreboard the snapshot: the whole stream
+            # must have been read (only while warming up, after a start).
+            await self._wait(client, self._warm)
+        # While warming up, "now" is the stream's end, which the reader has not reached yet:
+        # taken before hello, so that whatever is appended once the client has hello reaches it.
+        now_from_redis = since == SINCE_NOW and not self._warm.is_set()
+        now_id = await self._store.last_id() if now_from_redis else None
         hello = hello_message(
             version=options.version,
             stream=options.stream,
@@ -558,6 +597,9 @@ class Broadcaster:
         client.write(encode_text_frame(hello) + self._snapshot_frame())
         client.board = self._state.board
         position, position_key = self._position, self._position_key
+        if now_from_redis:
+            await self._catch_up(client, now_id, since)
+            return
         backlog: list[EncodedUpdate] | None
         if since is None:
             backlog = self._recent.newest(options.recent)
@@ -575,18 +617,47 @@ class Broadcaster:
             data, _count = join_frames(backlog, client.filter)
             if len(data) <= min(_BACKLOG_CHUNK, options.max_pending_bytes // 2):
                 client.write(data)
-                self._go_live(client, position, position_key)
+                self._go_live(client, position, since)
                 return
-        client.pending = []
-        client.pending_bytes = 0
-        self._catching_up.add(client)
-        if backlog is not None:
             await self._send_backlog(client, backlog)
-            self._go_live(client, position, position_key)
+            covered = position
         else:
             assert since is not None
-            end = await self._send_history(client, since)
-            self._go_live(client, end, _ORIGIN if end is None else id_key(end))
+            covered = await self._send_history(client, since)
+        await self._catch_up(client, covered, since)
+
+    async def _catch_up(self, client: _Client, covered: str | None, since: str | None) -> None:
+        """Bring the client from ``covered`` up to the reader, then make it live.
+
+        Nothing is queued for a joining client: what the reader read meanwhile is sent like the
+        backlog, from memory when the recent updates hold everything after ``covered``, else
+        from Redis. ``live`` goes out when the client has exactly what the reader read, with no
+        await between that check and joining the fan-out.
+        """
+        while True:
+            covered_key = _ORIGIN if covered is None else id_key(covered)
+            if covered_key == self._position_key:
+                self._go_live(client, covered, since)
+                return
+            if covered_key > self._position_key:
+                # Redis gave the client more than the reader has read yet: wait for the reader.
+                await self._wait(client, self._moved)
+            elif self._recent.covers(covered_key):
+                position = self._position
+                await self._send_backlog(client, self._recent.after(covered_key))
+                covered = position
+            else:
+                covered = await self._send_history(client, covered or SINCE_START)
+
+    @staticmethod
+    async def _wait(client: _Client, event: asyncio.Event) -> None:
+        """Wait for ``event``, a second at a time, so that a client gone meanwhile is noticed."""
+        while not event.is_set():
+            if not client.writable():
+                raise _GoneError
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await event.wait()
 
     async def _send_backlog(self, client: _Client, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
@@ -598,8 +669,12 @@ class Broadcaster:
             chunk.append(entry.frame)
             size += len(entry.frame)
             if size >= _BACKLOG_CHUNK:
+                client.cursor = entry.id
                 await self._write_and_drain(client, b"".join(chunk))
                 chunk, size = [], 0
+        if backlog:
+            # Entries the filter skipped after the last chunk are covered too.
+            client.cursor = backlog[-1].id
         if chunk:
             await self._write_and_drain(client, b"".join(chunk))
 
@@ -624,12 +699,13 @@ class Broadcaster:
                     )
                 if not history.updates and cursor is not None:
                     await self._check_known(client, cursor)
-            entries = [EncodedUpdate.of(update) for update in history.updates]
-            data, _count = join_frames(entries, client.filter)
-            if data:
-                await self._write_and_drain(client, data)
             if history.last_id is None or history.last_id == cursor:
                 return cursor
+            entries = [EncodedUpdate.of(update) for update in history.updates]
+            data, _count = join_frames(entries, client.filter)
+            client.cursor = history.last_id
+            if data:
+                await self._write_and_drain(client, data)
             cursor = history.last_id
 
     async def _check_known(self, client: _Client, since: str) -> None:
@@ -658,20 +734,19 @@ class Broadcaster:
         if not client.writable():
             raise _GoneError
 
-    def _go_live(self, client: _Client, end: str | None, end_key: tuple[int, int]) -> None:
-        """Send ``live`` and what queued after ``end``, then join the fan-out. Never waits."""
+    def _go_live(self, client: _Client, end: str | None, since: str | None) -> None:
+        """Send ``live`` (the client has every update up to ``end``), join the fan-out."""
         if not client.writable():
             raise _GoneError
-        self._catching_up.discard(client)
-        queued = [entry for entry in client.pending or () if entry.key > end_key]
-        client.pending = None
-        client.pending_bytes = 0
-        data, _count = join_frames(queued, client.filter)
+        # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
+        # it gets everything), null only without one (docs/protocol.md, "live").
+        shown = SINCE_START if end is None and since is not None else end
+        data = encode_text_frame(live_message(shown))
         if self._state.board is not client.board:
             # The board changed while it caught up (those board messages went to live clients).
             data += encode_text_frame(board_message(self._state.board))
-        client.write(encode_text_frame(live_message(end)) + data)
-        client.cursor = queued[-1].id if queued else end
+        client.write(data)
+        client.cursor = end
         self._groups.setdefault(client.filter, set()).add(client)
 
     async def _answer_messages(self, client: _Client) -> None:
@@ -719,9 +794,7 @@ class Broadcaster:
     # -- closing clients --------------------------------------------------------------------
 
     def _detach(self, client: _Client) -> None:
-        """Take the client out of the fan-out and of the joining queue."""
-        self._catching_up.discard(client)
-        client.pending = None
+        """Take the client out of the fan-out."""
         group = self._groups.get(client.filter)
         if group is not None:
             group.discard(client)

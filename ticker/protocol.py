@@ -167,15 +167,18 @@ class Filter:
 
 
 def _split(raw: str) -> list[str]:
-    """``"a, b,,c"`` -> ``["a", "b", "c"]``."""
-    return [part.strip() for part in raw.split(",") if part.strip()]
+    """``"a, b"`` -> ``["a", "b"]``; ``""`` -> ``[]``. Empty names stay (``"a,,b"`` is refused)."""
+    if not raw.strip():
+        return []
+    return [part.strip() for part in raw.split(",")]
 
 
 def parse_filter_values(raw: object, *, field: str) -> frozenset[str] | None:
     """Validate one filter field: a list of strings, a comma-separated string, or None (all).
 
     ``kinds`` must name known kinds. An empty list is refused (it would match nothing: a client
-    that wants nothing should disconnect); ``null`` or an absent field means every value. (A
+    that wants nothing should disconnect), and so is an empty name (``"a,,b"``, ``"count,"``);
+    ``null`` or an absent field means every value. (A
     ``subscribe`` message must use a JSON list: :func:`parse_client_message` refuses strings.)
     """
     if raw is None:

@@ -1,0 +1,149 @@
+"""A (re)started broadcaster listens at once, and serves joins while it reads a large stream.
+
+A real broadcaster on a 100,000-entry stream in a real Redis: it must accept websocket
+connections within a second of starting (it used to read the whole stream first: 6.8 s on a
+quiet machine), serve resuming clients their backlog from Redis while it warms up, hold a
+client without ``since`` until it has read the stream; and ``soiree serve`` (a subprocess,
+stopped meanwhile) must queue 500 simultaneous connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import select
+import signal
+import socket
+import time
+from typing import Any
+
+import pytest
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+
+from ingest.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
+from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json
+from tests.plugins.ingest import soiree_command
+
+ENTRIES = 100_000
+
+
+async def fill(store: StreamStore, count: int) -> list[str]:
+    """Append ``count`` small updates; return their ids."""
+    ids: list[str] = []
+    for first in range(0, count, 5000):
+        batch = [make_update(n, minute=0) for n in range(first, min(count, first + 5000))]
+        ids += [outcome.id for outcome in await store.append_many(batch) if outcome.id]
+    assert len(ids) == count
+    return ids
+
+
+@pytest.mark.slow
+async def test_a_start_on_a_100k_stream_accepts_within_a_second_and_serves_while_warming(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """Listening within 1 s; resuming clients get exactly their backlog; no-since ones wait."""
+    ids = await fill(store, ENTRIES)
+    started = time.monotonic()
+    running = await start_broadcaster(recent=100)
+    async with ws_connect(running.ws_url(f"since={ids[-10]}")) as resuming:
+        accepted = time.monotonic() - started
+        assert accepted < 1.0 * TIMEOUT_FACTOR, f"accepted a connection after {accepted:.2f} s"
+        async with ws_connect(running.ws_url("since=$")) as now:
+            assert (await recv_json(now))["type"] == "hello"
+            fresh = asyncio.create_task(first_messages(running.ws_url(), 3))
+            assert not running.broadcaster.warm, "the stream was read before listening"
+            # Appended while the broadcaster warms up: both clients must get it, once.
+            appended = await store.append(make_update(ENTRIES + 1))
+            assert appended.id is not None
+            got, live = await updates_through(resuming, appended.id)
+            assert got == [*ids[-9:], appended.id]
+            assert live["last_id"] in (ids[-1], appended.id)
+            got, live = await updates_through(now, appended.id)
+            assert got == [appended.id]
+            hello, snapshot, third = await asyncio.wait_for(fresh, 60 * TIMEOUT_FACTOR)
+    assert running.broadcaster.warm
+    assert (hello["type"], snapshot["type"]) == ("hello", "snapshot")
+    assert snapshot["last_id"] in (ids[-1], appended.id)
+    # A client without since got the recent updates of the whole stream, not of part of it.
+    assert third["type"] == "update"
+    assert third["id"] in ids[-100:]
+
+
+async def updates_through(ws: ClientConnection, last_id: str) -> tuple[list[str], dict[str, Any]]:
+    """The ids of the updates received up to ``last_id`` and ``live``, and ``live``."""
+    ids: list[str] = []
+    live: dict[str, Any] | None = None
+    async with asyncio.timeout(60 * TIMEOUT_FACTOR):
+        while live is None or not ids or ids[-1] != last_id:
+            message = await recv_json(ws, within=60)
+            if message["type"] == "update":
+                ids.append(message["id"])
+            elif message["type"] == "live":
+                live = message
+    return ids, live
+
+
+async def first_messages(url: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` messages a new client gets."""
+    async with ws_connect(url) as ws:
+        return [await recv_json(ws, within=60) for _ in range(count)]
+
+
+def connect_many(port: int, count: int, within: float) -> int:
+    """Open ``count`` TCP connections to 127.0.0.1:``port`` at once; how many completed."""
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        poller = select.poll()
+        for sock in socks:
+            poller.register(sock, select.POLLOUT)
+        done: set[int] = set()
+        deadline = time.monotonic() + within
+        while len(done) < count and time.monotonic() < deadline:
+            for fd, _event in poller.poll(100):
+                poller.unregister(fd)
+                done.add(fd)
+        by_fd = {sock.fileno(): sock for sock in socks}
+        return sum(
+            1 for fd in done if by_fd[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        )
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+async def test_500_simultaneous_connects_are_all_queued_while_the_server_is_busy(
+    redis_url: str, store: StreamStore
+) -> None:
+    """`soiree serve`'s listen backlog holds a burst of 500 connects it cannot accept yet."""
+    process = await asyncio.create_subprocess_exec(
+        *soiree_command("serve", "--port", "0", "--redis-url", redis_url, "--stream", store.stream),
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "SOIREE_READ_TOKEN": ""},
+    )
+    assert process.stderr is not None
+    try:
+        line = (await asyncio.wait_for(process.stderr.readline(), 20 * TIMEOUT_FACTOR)).decode()
+        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+        assert match, line
+        port = int(match[1])
+        process.send_signal(signal.SIGSTOP)  # busy: it accepts nothing meanwhile
+        try:
+            completed = await asyncio.to_thread(connect_many, port, 500, 2.0 * TIMEOUT_FACTOR)
+        finally:
+            process.send_signal(signal.SIGCONT)
+        assert completed == 500
+        # And it still serves once free again.
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws?since=$") as ws:
+            assert (await recv_json(ws))["type"] == "hello"
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 20 * TIMEOUT_FACTOR) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
