@@ -1,11 +1,12 @@
-"""Tests for ingest.update_cache: memoised updates are the uncached ones, stamped anew."""
+"""Tests for ingest.extraction.update_cache: memoised updates are the uncached ones, stamped
+anew."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ingest.entries import update_from_text
-from ingest.update_cache import update_from_text_cached
+from ingest.extraction.entries import update_from_text
+from ingest.extraction.update_cache import update_from_text_cached
 from replay.fixtures import NightFixture
 
 
