@@ -1,9 +1,9 @@
 """The ``soiree`` command line: one parser, one function per subcommand.
 
-Every subcommand's work lives in the module that owns it (``replay.replay_command``,
-``ingest.dump``...); this module only declares the options, imports the chosen command lazily
-(so ``soiree --help`` stays fast) and turns the errors a user can cause into one clear line on
-stderr and a non-zero exit status, never a traceback.
+Every subcommand's work lives in the module that owns it (``replay.commands.replay``,
+``ingest.commands.dump``...); this module only declares the options, imports the chosen command
+lazily (so ``soiree --help`` stays fast) and turns the errors a user can cause into one clear line
+on stderr and a non-zero exit status, never a traceback.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=8765, help="web page port (default 8765, else any free one)"
     )
     demo.add_argument("--loop", action="store_true", help="start the night again at its end")
-    demo.set_defaults(handler="replay.demo_command:run")
+    demo.set_defaults(handler="replay.commands.demo:run")
 
     replay = commands.add_parser(
         "replay",
@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--no-progress", action="store_true", help="no progress bar (also when not a terminal)"
     )
-    replay.set_defaults(handler="replay.replay_command:run")
+    replay.set_defaults(handler="replay.commands.replay:run")
 
     dump = commands.add_parser(
         "dump",
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     dump.add_argument(
         "--follow", "-f", action="store_true", help="keep printing new updates as they come"
     )
-    dump.set_defaults(handler="ingest.dump:run")
+    dump.set_defaults(handler="ingest.commands.dump:run")
 
     redis_cmd = commands.add_parser(
         "redis",
@@ -167,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     redis_cmd.add_argument(
         "--url", action="store_true", help="start it if needed and print its URL, then exit"
     )
-    redis_cmd.set_defaults(handler="ingest.redis_command:run")
+    redis_cmd.set_defaults(handler="ingest.commands.redis_server:run")
 
     sources = commands.add_parser(
         "sources",
@@ -203,7 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the night again three intervals (at least 1 s) after its end",
     )
-    sources.set_defaults(handler="replay.sources_command:run")
+    sources.set_defaults(handler="replay.commands.sources:run")
 
     ingest = commands.add_parser(
         "ingest",
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--status", action="store_true", help="print the sources' health and exit"
     )
     ingest.add_argument("--json", action="store_true", help="with --status: print JSON")
-    ingest.set_defaults(handler="ingest.ingest_command:run")
+    ingest.set_defaults(handler="ingest.commands.ingest:run")
 
     serve = commands.add_parser(
         "serve",
@@ -280,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="updates kept in memory; a client without ?since= gets these (default: 1000)",
     )
-    serve.set_defaults(handler="ticker.serve_command:run")
+    serve.set_defaults(handler="ticker.commands.serve:run")
 
     ticker = commands.add_parser(
         "ticker",
@@ -322,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="feed items in a --once frame (default: 20; live, the feed fills the screen)",
     )
-    ticker.set_defaults(handler="ticker.ticker_command:run")
+    ticker.set_defaults(handler="ticker.commands.ticker:run")
     bench = commands.add_parser(
         "bench",
         help="run the benchmarks and print a table of ratios against baselines",
@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
         default="bench-results/bench.json",
         help="where to write the table as JSON (default: bench-results/bench.json)",
     )
-    bench.set_defaults(handler="ingest.bench_command:run")
+    bench.set_defaults(handler="ingest.commands.bench:run")
 
     return parser
 
@@ -361,7 +361,7 @@ def _configure_logging(verbosity: int) -> None:
         level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     # -vv shows what libraries log of the wire (websockets: every handshake header): no secret.
-    from ingest.log_redaction import install  # noqa: PLC0415 - keeps `soiree --help` fast
+    from ingest.runtime.log_redaction import install  # noqa: PLC0415 - keeps `soiree --help` fast
 
     install()
 
@@ -374,10 +374,10 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """
     import redis.exceptions  # noqa: PLC0415
 
-    from ingest.embedded_redis import RedisSetupError  # noqa: PLC0415
-    from ingest.errors import CommandError  # noqa: PLC0415
-    from ingest.night import NightError  # noqa: PLC0415
-    from ingest.update import UpdateError  # noqa: PLC0415
+    from ingest.model.errors import CommandError  # noqa: PLC0415
+    from ingest.model.night import NightError  # noqa: PLC0415
+    from ingest.model.update import UpdateError  # noqa: PLC0415
+    from ingest.store.embedded_redis import RedisSetupError  # noqa: PLC0415
     from replay.clock import ClockError  # noqa: PLC0415
     from replay.fixtures import FixtureError  # noqa: PLC0415
 

@@ -1,1 +1,9 @@
-"""soiree: replay."""
+"""soiree's top layer: the night of 29 January 2017 replayed, and the demo that wires it all.
+
+What it owns: a night's fixtures (:mod:`replay.fixtures`), the virtual clock
+(:mod:`replay.clock`), the replay into the stream (:mod:`replay.runner`), the emulated sources
+(:mod:`replay.emulated`) and the commands ``replay``, ``sources`` and ``demo``
+(:mod:`replay.commands`).
+
+What it may import: :mod:`ingest` and :mod:`ticker` (``docs/architecture.md``).
+"""

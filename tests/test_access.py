@@ -42,10 +42,10 @@ import redis
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from ingest.embedded_redis import connect, find_redis_server
-from ingest.log_redaction import RedactSecrets, redact_secrets
-from ingest.stream_store import StreamStore
-from ingest.update import Figures, Kind
+from ingest.model.update import Figures, Kind
+from ingest.runtime.log_redaction import RedactSecrets, redact_secrets
+from ingest.store.embedded_redis import connect, find_redis_server
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.plugins.ingest import FaultServer, soiree_command, sources_toml

@@ -1,4 +1,5 @@
-"""Tests for ingest.backoff: the next poll's delay, with backoff, jitter and server hints."""
+"""Tests for ingest.runtime.backoff: the next poll's delay, with backoff, jitter and server
+hints."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.backoff import MAX_RETRY_AFTER, Backoff, backoff_delay, next_poll_delay
+from ingest.runtime.backoff import MAX_RETRY_AFTER, Backoff, backoff_delay, next_poll_delay
 
 POLICY = Backoff(interval=5, max_backoff=300, jitter=0.5)
 

@@ -1,4 +1,4 @@
-"""Smoke test of ingest.benchmarks.append at a tiny size: rows come out well formed.
+"""Smoke test of tests.benchmarks.append at a tiny size: rows come out well formed.
 
 Benchmarks are not tests: nothing here asserts anything about speed.
 """
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 
-from ingest.benchmarks.append import AppendSizes, run_append_benchmarks
-from ingest.benchmarks.table import GROUPS, BenchRow
+from tests.benchmarks.append import AppendSizes, run_append_benchmarks
+from tests.benchmarks.table import GROUPS, BenchRow
 
 TINY = AppendSizes(count=300, single=20, benchmark_requests=500, benchmark_one_at_a_time=False)
 

@@ -1,11 +1,11 @@
-"""Smoke test of ingest.benchmarks.detection at a tiny size: rows come out well formed.
+"""Smoke test of tests.benchmarks.detection at a tiny size: rows come out well formed.
 
 Benchmarks are not tests: nothing here asserts anything about latency.
 """
 
 from __future__ import annotations
 
-from ingest.benchmarks.detection import run_detection_benchmarks
+from tests.benchmarks.detection import run_detection_benchmarks
 from tests.test_bench_append import check_row
 
 

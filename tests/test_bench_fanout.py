@@ -1,4 +1,4 @@
-"""Tests for ticker.benchmarks: the load client's frame reader, and a smoke run of the fan-out.
+"""Tests for tests.benchmarks: the load client's frame reader, and a smoke run of the fan-out.
 
 Benchmarks are not tests: nothing here asserts a timing. The smoke run measures both servers
 at a tiny size and checks that every row comes out with sane fields.
@@ -13,9 +13,9 @@ import struct
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from ticker.benchmarks.fanout import plan_for, run_fanout_benchmarks
-from ticker.benchmarks.load_client import BURST_MARK, FrameReader, LoadClient, probe_time
-from ticker.protocol import encode_text_frame
+from tests.benchmarks.fanout import plan_for, run_fanout_benchmarks
+from tests.benchmarks.load_client import BURST_MARK, FrameReader, LoadClient, probe_time
+from ticker.wire.protocol import encode_text_frame
 
 
 def _ping(payload: bytes) -> bytes:

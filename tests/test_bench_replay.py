@@ -1,4 +1,4 @@
-"""Smoke test of ingest.benchmarks.replay at a tiny size: rows come out well formed.
+"""Smoke test of tests.benchmarks.replay at a tiny size: rows come out well formed.
 
 Benchmarks are not tests: nothing here asserts anything about lateness.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from ingest.benchmarks.replay import ReplaySizes, dense_schedule, run_replay_benchmarks
+from tests.benchmarks.replay import ReplaySizes, dense_schedule, run_replay_benchmarks
 from tests.test_bench_append import check_row
 
 TINY = ReplaySizes(

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from ingest.update import Figures, Kind, Op, Previous, Update
+from ingest.model.update import Figures, Kind, Op, Previous, Update
 from replay.fixtures import find_night
 from replay.timeline import night_updates
-from ticker.board import Board, NightBoard, NightState, institute_of, scope_level
-from ticker.board_json import BoardError, board_from_json, board_to_json
+from ticker.board.board_json import BoardError, board_from_json, board_to_json
+from ticker.board.night_board import Board, NightBoard, NightState, institute_of, scope_level
 
 _PARIS = timezone(timedelta(hours=1))
 _SEEN = datetime(2017, 1, 29, 18, 0, tzinfo=UTC)

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ticker.render_frame import TickerFrame
-from ticker.replay_clock import ReplayClock
+from ticker.terminal.render_frame import TickerFrame
+from ticker.terminal.replay_clock import ReplayClock
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.test_protocol import validator
-from ticker.board import NightBoard
-from ticker.board_json import board_to_json
-from ticker.board_state import BoardState
-from ticker.live_state import LiveState
-from ticker.protocol import board_message, snapshot_message
-from ticker.relay_messages import BoardMessage, Snapshot, parse_server_message
+from ticker.board.board_json import board_to_json
+from ticker.board.board_state import BoardState
+from ticker.board.live_state import LiveState
+from ticker.board.night_board import NightBoard
+from ticker.wire.protocol import board_message, snapshot_message
+from ticker.wire.relay_messages import BoardMessage, Snapshot, parse_server_message
 
 _SEEN = datetime(2017, 1, 29, 18, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Tests for ticker.board_state: the ticker's board built from the night's updates (pure)."""
+"""Tests for ticker.board.board_state: the ticker's board built from the night's updates (pure)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ingest.update import Figures, Kind, Op, Update
-from ticker.board_state import BoardState
-from ticker.protocol import Filter
-from ticker.replay_clock import ReplayClock
-from ticker.ticker_view import TickerView
+from ingest.model.update import Figures, Kind, Op, Update
+from ticker.board.board_state import BoardState
+from ticker.terminal.replay_clock import ReplayClock
+from ticker.terminal.ticker_view import TickerView
+from ticker.wire.protocol import Filter
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

@@ -22,22 +22,22 @@ from selenium import webdriver
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.stream_store import StreamStore
-from ingest.update import Figures, Kind
+from ingest.model.update import Figures, Kind
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.plugins.browser import run_js, wait_js
 from tests.plugins.ticker import TickerKit
-from ticker.board_json import board_to_json
-from ticker.board_state import BoardState
-from ticker.french_format import group_thousands, percent
-from ticker.render_scoreboard import ScoreboardPanel
-from ticker.render_turnout import TurnoutPanel
-from ticker.serve_command import night_info
-from ticker.ticker_view import Connection, ConnectionState, TickerView
-from ticker.ws_relay import WsRelay
+from ticker.board.board_json import board_to_json
+from ticker.board.board_state import BoardState
+from ticker.commands.serve import night_info
+from ticker.terminal.french_format import group_thousands, percent
+from ticker.terminal.render_scoreboard import ScoreboardPanel
+from ticker.terminal.render_turnout import TurnoutPanel
+from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
+from ticker.terminal.ws_relay import WsRelay
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

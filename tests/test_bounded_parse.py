@@ -1,4 +1,5 @@
-"""Tests for ingest.bounded_parse: calls in worker processes, killed past a limit or cancelled."""
+"""Tests for ingest.polling.bounded_parse: calls in worker processes, killed past a limit or
+cancelled."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from ingest.bounded_parse import (
+from ingest.polling.bounded_parse import (
     INLINE_MAX_BYTES,
     INLINE_MAX_MARKUP,
     ParseLimitError,

@@ -1,4 +1,4 @@
-"""Tests for ticker.broadcaster: real broadcasters, real Redis, real websocket clients."""
+"""Tests for ticker.broadcast.broadcaster: real broadcasters, real Redis, real websocket clients."""
 
 from __future__ import annotations
 
@@ -22,10 +22,10 @@ from websockets.frames import Close as CloseFrame
 from websockets.frames import Frame, Opcode
 from websockets.uri import parse_uri
 
-from ingest.embedded_redis import connect, find_redis_server
-from ingest.health import SourceHealth, record_poll
-from ingest.stream_store import StreamStore
-from ingest.update import Figures, Kind
+from ingest.model.update import Figures, Kind
+from ingest.store.embedded_redis import connect, find_redis_server
+from ingest.store.health import SourceHealth, record_poll
+from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import (
     BroadcasterStarter,
     make_update,

@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
-from ingest.stream_store import StreamStore
+from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.test_protocol import validator
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.stream_store import StreamStore
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.test_broadcaster import StalledClient, append, wait_for

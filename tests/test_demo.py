@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from replay.demo_command import poll_interval
+from replay.commands.demo import poll_interval
 
 SOIREE = str(Path(sys.executable).with_name("soiree"))
 

@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from ingest.departements import (
+from ingest.extraction.departements import (
     AMBIGUOUS_NAMES,
     departement_by_code,
     departement_named,
@@ -62,7 +62,7 @@ def test_codes_are_read_leniently() -> None:
 
 def test_data_file_ships_inside_the_package() -> None:
     """The TSV sits inside the ingest package, so a wheel carries it."""
-    assert resources.files("ingest").joinpath("departements.tsv").is_file()
+    assert resources.files("ingest.extraction").joinpath("departements.tsv").is_file()
 
 
 def test_ambiguous_names_are_departements() -> None:

@@ -6,10 +6,10 @@ import io
 import json
 from datetime import UTC, datetime
 
-from ingest.dump import EXIT_GAP, dump
-from ingest.json_lines import json_line
-from ingest.stream_store import StreamStore
-from ingest.update import Update
+from ingest.commands.dump import EXIT_GAP, dump
+from ingest.model.json_lines import json_line
+from ingest.model.update import Update
+from ingest.store.stream_store import StreamStore
 
 HOSTILE = (
     "[bold red]x[/] [link=http://evil]y[/link] \x1b[31mred\x1b[0m "

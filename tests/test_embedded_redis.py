@@ -1,4 +1,4 @@
-"""Tests for ingest.embedded_redis: the embedded server, URL resolution and connecting."""
+"""Tests for ingest.store.embedded_redis: the embedded server, URL resolution and connecting."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from ingest.embedded_redis import (
+from ingest.model.update import Kind, Update
+from ingest.store.embedded_redis import (
     EmbeddedPaths,
     EmbeddedRedisError,
     RedisConfigError,
@@ -33,8 +34,7 @@ from ingest.embedded_redis import (
     resolve_redis_url,
     stop_embedded,
 )
-from ingest.stream_store import StreamStore
-from ingest.update import Kind, Update
+from ingest.store.stream_store import StreamStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -159,7 +159,8 @@ def test_deep_data_dir_gets_a_short_private_socket(data_dir: Path) -> None:
 # -- one server per data directory ---------------------------------------------------------------
 
 
-START = "import sys; from pathlib import Path; from ingest.embedded_redis import ensure_embedded; "
+START = "import sys; from pathlib import Path; "
+START += "from ingest.store.embedded_redis import ensure_embedded; "
 START += "print(ensure_embedded(Path(sys.argv[1])))"
 
 
@@ -245,7 +246,7 @@ async def test_data_survives_stop_and_restart(data_dir: Path) -> None:
 
 
 FOREGROUND = (
-    "import sys; from pathlib import Path; from ingest.embedded_redis import run_foreground"
+    "import sys; from pathlib import Path; from ingest.store.embedded_redis import run_foreground"
 )
 FOREGROUND += "; sys.exit(run_foreground(Path(sys.argv[1])))"
 

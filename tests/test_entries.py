@@ -1,4 +1,4 @@
-"""Tests for ingest.entries: raw entries extract to the updates the replay builds."""
+"""Tests for ingest.extraction.entries: raw entries extract to the updates the replay builds."""
 
 from __future__ import annotations
 
@@ -7,9 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ingest.entries import TextEntry, build_update, build_updates, same_entry, update_from_text
-from ingest.entry_diff import EVERY_ENTRY, SeenEntry, changed_updates, diff_entries
-from ingest.update import UpdateError
+from ingest.extraction.entries import (
+    TextEntry,
+    build_update,
+    build_updates,
+    same_entry,
+    update_from_text,
+)
+from ingest.model.update import UpdateError
+from ingest.sources.entry_diff import EVERY_ENTRY, SeenEntry, changed_updates, diff_entries
 from replay.fixtures import NightFixture
 
 

@@ -1,4 +1,4 @@
-"""Tests for ingest.entry_diff: new, edited and deleted entries, and the delete rule."""
+"""Tests for ingest.sources.entry_diff: new, edited and deleted entries, and the delete rule."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.entry_diff import SeenEntry, diff_entries
-from ingest.update import Kind, Op, Update
+from ingest.model.update import Kind, Op, Update
+from ingest.sources.entry_diff import SeenEntry, diff_entries
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -17,15 +17,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.extract import (
+from ingest.extraction.extract import (
     Extraction,
     extract,
     extract_figures,
     extract_scoped_figures,
     split_time_prefix,
 )
-from ingest.night import load_night
-from ingest.update import Figures, Kind, clean_text
+from ingest.model.night import load_night
+from ingest.model.update import Figures, Kind, clean_text
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"

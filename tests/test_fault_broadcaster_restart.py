@@ -28,7 +28,7 @@ from typing import Any, Final
 import pytest
 from redis.asyncio import Redis
 
-from ingest.stream_store import StreamStore
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
 from tests.plugins.ingest import soiree_command

@@ -18,11 +18,11 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.fetch import Fetcher
-from ingest.health import read_all_health
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType
-from ingest.stream_store import StreamStore
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
+from ingest.store.health import read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
 from tests.plugins.ingest import serve_test_app

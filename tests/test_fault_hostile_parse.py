@@ -21,8 +21,8 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.health import read_all_health
-from ingest.ingest_runner import STOP_GRACE
+from ingest.polling.runner import STOP_GRACE
+from ingest.store.health import read_all_health
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, serve_test_app, soiree_command, sources_toml
 
@@ -124,7 +124,7 @@ def parse_workers_of(pid: int) -> list[int]:
             argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"ingest.bounded_parse" in argv and str(pid).encode() in argv:
+        if b"ingest.polling.bounded_parse" in argv and str(pid).encode() in argv:
             found.append(int(entry))
     return found
 

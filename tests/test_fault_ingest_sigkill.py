@@ -1,7 +1,7 @@
 """Faults: `soiree ingest` killed with SIGKILL in the middle of its appends, then restarted.
 
 A liveblog of thousands of entries makes one poll's append a long pipeline of script calls
-(:meth:`ingest.stream_store.StreamStore.append_many`, 256 updates a call): the test kills the
+(:meth:`ingest.store.stream_store.StreamStore.append_many`, 256 updates a call): the test kills the
 process as soon as the first entries are on the stream, so that some calls have run, some are
 in the socket and the rest were never sent, and the source's diff state is not written yet.
 Restarted (and killed again the same way), the pollers must end with every entry on the stream
@@ -19,9 +19,9 @@ from typing import Final
 import pytest
 from redis.asyncio import Redis
 
-from ingest import keys
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.model.update import Op
+from ingest.store import keys
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import FaultServer, soiree_command, sources_toml
 

@@ -1,10 +1,11 @@
 """Faults: Redis stopped, or crashed, and restarted in the middle of the night.
 
-Everything runs against soiree's own embedded server (:func:`ingest.embedded_redis.ensure_embedded`
-on a temporary data directory, AOF on): the pollers keep what they fetched while Redis is away
-and append it once it is back, the broadcaster's reader reconnects and resumes after its last
-id, and a websocket client connected all along sees every update once, in order. Also: every
-command that starts the embedded server honours ``$SOIREE_APPENDFSYNC``.
+Everything runs against soiree's own embedded server
+(:func:`ingest.store.embedded_redis.ensure_embedded` on a temporary data directory, AOF on): the
+pollers keep what they fetched while Redis is away and append it once it is back, the broadcaster's
+reader reconnects and resumes after its last id, and a websocket client connected all along sees
+every update once, in order. Also: every command that starts the embedded server honours
+``$SOIREE_APPENDFSYNC``.
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ import redis
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.embedded_redis import (
+from ingest.commands.stream_options import redis_url_of
+from ingest.model.update import Op
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.polling.runner import run_ingest
+from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
+from ingest.store.embedded_redis import (
     connect,
     embedded_paths,
     ensure_embedded,
     stop_embedded,
 )
-from ingest.fetch import Fetcher
-from ingest.ingest_runner import run_ingest
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType, load_ingest_config
-from ingest.stream_options import redis_url_of
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR

@@ -2,7 +2,7 @@
 
 The race is real but rare (about one cancellation in two hundred lands at the wrong moment of a
 loop of blocking reads): the in-process tests make it certain by swallowing one cancellation on
-purpose, as the client does, and check that :mod:`ingest.cancellation`, the ticker and
+purpose, as the client does, and check that :mod:`ingest.runtime.cancellation`, the ticker and
 ``soiree dump --follow`` stop anyway. ``soiree dump --follow`` is also stopped for real with
 SIGTERM and SIGINT, several times, as a subprocess.
 """
@@ -23,15 +23,15 @@ import pytest
 from redis.asyncio import Redis
 from rich.console import Console
 
-from ingest.cancellation import cancel_until_done, run_until_signalled
-from ingest.stream_store import ReadBatch, StreamStore
+from ingest.runtime.cancellation import cancel_until_done, run_until_signalled
+from ingest.store.stream_store import ReadBatch, StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
 from tests.plugins.ingest import soiree_command
-from ticker.board_state import BoardState
-from ticker.protocol import Filter
-from ticker.ticker_command import TickerOptions, show_store
-from ticker.ticker_view import TickerView
+from ticker.board.board_state import BoardState
+from ticker.commands.ticker import TickerOptions, show_store
+from ticker.terminal.ticker_view import TickerView
+from ticker.wire.protocol import Filter
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

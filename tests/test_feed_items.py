@@ -11,14 +11,14 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.feed_parser import parse_feed
-from ingest.fetch import Fetcher
-from ingest.health import read_all_health
-from ingest.night import Night
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.model.night import Night
+from ingest.model.update import Op
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.feed_parser import parse_feed
+from ingest.store.health import read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import serve_test_app
 

@@ -1,4 +1,4 @@
-"""Tests for ingest.feed_parser: RSS and Atom bytes to updates, malformed feeds included."""
+"""Tests for ingest.sources.feed_parser: RSS and Atom bytes to updates, malformed feeds included."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.entries import article_text
-from ingest.feed_parser import FeedParseError, parse_feed
-from ingest.night import Night
+from ingest.extraction.entries import article_text
+from ingest.model.night import Night
+from ingest.sources.feed_parser import FeedParseError, parse_feed
+from replay.emulated.documents import feed_xml
 from replay.fixtures import NightFixture
-from replay.source_documents import feed_xml
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Tests for ingest.fetch: the polite fetcher against real servers on loopback."""
+"""Tests for ingest.polling.fetch: the polite fetcher against real servers on loopback."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import aiohttp
 import pytest_asyncio
 from aiohttp import web
 
-from ingest.fetch import (
+from ingest.polling.fetch import (
     Fetcher,
     FetchLimits,
     FetchOutcome,

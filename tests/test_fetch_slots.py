@@ -11,12 +11,12 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.fetch import Fetcher, FetchLimits, FetchOutcome
-from ingest.health import read_all_health
-from ingest.night import Night
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType
-from ingest.stream_store import StreamStore
+from ingest.model.night import Night
+from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
+from ingest.store.health import read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, serve_test_app

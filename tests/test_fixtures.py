@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ingest.update import Figures, Kind
+from ingest.model.update import Figures, Kind
 from replay.fixtures import (
     Checkpoint,
     FixtureError,

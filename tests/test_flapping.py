@@ -1,11 +1,12 @@
-"""Tests for ingest.flapping: flapping entries are damped, each source keeps to its budget."""
+"""Tests for ingest.sources.flapping: flapping entries are damped, each source keeps to its
+budget."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.flapping import FLAP_WINDOW, GONE, Change, ChangeDamper
+from ingest.sources.flapping import FLAP_WINDOW, GONE, Change, ChangeDamper
 
 
 class Source:

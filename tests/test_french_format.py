@@ -1,4 +1,5 @@
-"""Tests for ticker.french_format and ticker.safe_text: figures and text as the ticker shows."""
+"""Tests for ticker.terminal.french_format and ticker.terminal.safe_text: figures and text as the
+ticker shows."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from ticker.french_format import (
+from ticker.terminal.french_format import (
     ago_label,
     change_label,
     decimal,
@@ -16,7 +17,7 @@ from ticker.french_format import (
     time_label,
     voters_label,
 )
-from ticker.safe_text import first_paragraph, untrusted, untrusted_text
+from ticker.terminal.safe_text import first_paragraph, untrusted, untrusted_text
 
 _PARIS = timezone(timedelta(hours=1))
 

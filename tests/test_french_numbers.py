@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingest.french_numbers import (
+from ingest.extraction.french_numbers import (
     MAX_DIGITS,
     find_numbers,
     find_ranges,

@@ -41,12 +41,12 @@ from aiohttp import web
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.health import read_all_health
-from ingest.ingest_runner import IngestReport
-from ingest.night import Night
-from ingest.source_config import load_ingest_config
-from ingest.stream_store import StreamStore
-from ingest.update import MAX_TEXT_LENGTH
+from ingest.model.night import Night
+from ingest.model.update import MAX_TEXT_LENGTH
+from ingest.polling.runner import IngestReport
+from ingest.sources.config import load_ingest_config
+from ingest.store.health import read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import (

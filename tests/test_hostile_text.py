@@ -30,17 +30,17 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest import keys
-from ingest.health import SourceHealth, read_all_health, record_poll
-from ingest.stream_store import StreamStore
-from ingest.update import Figures, Kind, Update
+from ingest.model.update import Figures, Kind, Update
+from ingest.store import keys
+from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter
 from tests.plugins.browser import run_js, wait_js
 from tests.plugins.ingest import soiree_command
-from ticker.render_frame import TickerFrame
-from ticker.serve_command import night_info
+from ticker.commands.serve import night_info
+from ticker.terminal.render_frame import TickerFrame
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

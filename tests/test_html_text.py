@@ -1,4 +1,4 @@
-"""Tests for ingest.html_text: HTML to plain text with paragraphs, and safe decoding."""
+"""Tests for ingest.sources.html_text: HTML to plain text with paragraphs, and safe decoding."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.html_text import NOT_CHARSETS, charset_codec, decode_html, fragment_text, node_text
-from ingest.update import clean_text
+from ingest.model.update import clean_text
+from ingest.sources.html_text import (
+    NOT_CHARSETS,
+    charset_codec,
+    decode_html,
+    fragment_text,
+    node_text,
+)
 
 
 def test_paragraphs_joined_by_blank_line() -> None:

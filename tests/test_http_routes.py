@@ -1,4 +1,5 @@
-"""Tests for ticker.http_routes (and ticker.metrics): the page, /healthz and /metrics, for real."""
+"""Tests for ticker.broadcast.http_routes (and ticker.broadcast.metrics): the page, /healthz and
+/metrics, for real."""
 
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
-from ingest.health import SourceHealth, record_poll
-from ingest.stream_store import StreamStore
+from ingest.store.health import SourceHealth, record_poll
+from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_until
-from ticker.http_routes import (
+from ticker.broadcast.http_routes import (
     PAGE_CSP,
     WEB_DIR,
     load_static_files,
@@ -23,7 +24,7 @@ from ticker.http_routes import (
     request_token,
     token_matches,
 )
-from ticker.metrics import BroadcasterMetrics
+from ticker.broadcast.metrics import BroadcasterMetrics
 
 # -- pure parts ---------------------------------------------------------------------------------
 

@@ -18,11 +18,11 @@ import pytest
 from redis.asyncio import Redis
 
 from ingest.cli import main
-from ingest.embedded_redis import connect
-from ingest.health import SourceHealth, read_all_health, record_poll
-from ingest.source_config import load_ingest_config
-from ingest.stream_store import StreamStore
-from ingest.update import Op, Update
+from ingest.model.update import Op, Update
+from ingest.sources.config import load_ingest_config
+from ingest.store.embedded_redis import connect
+from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
 from tests.plugins.ingest import (

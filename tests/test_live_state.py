@@ -1,4 +1,4 @@
-"""Tests for ticker.live_state: the snapshot state and the in-memory backlog. No I/O."""
+"""Tests for ticker.board.live_state: the snapshot state and the in-memory backlog. No I/O."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from ingest.update import Figures, Kind, Op, Update
-from ticker.live_state import LiveState, RecentUpdates
-from ticker.protocol import EncodedUpdate
+from ingest.model.update import Figures, Kind, Op, Update
+from ticker.board.live_state import LiveState, RecentUpdates
+from ticker.wire.protocol import EncodedUpdate
 
 PARIS = timezone(timedelta(hours=1))
 SHARES = {"Benoît Hamon": 58.65, "Manuel Valls": 41.35}

@@ -1,4 +1,4 @@
-"""Tests for ingest.liveblog_parser: pages to updates, times, identity and order."""
+"""Tests for ingest.sources.liveblog_parser: pages to updates, times, identity and order."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from ingest.liveblog_parser import RawEntry, derive_keys, parse_liveblog, parse_time_text
-from ingest.night import Night
-from ingest.source_config import LiveblogOrder
-from ingest.update import Kind
+from ingest.model.night import Night
+from ingest.model.update import Kind
+from ingest.sources.config import LiveblogOrder
+from ingest.sources.liveblog_parser import RawEntry, derive_keys, parse_liveblog, parse_time_text
+from replay.emulated.documents import liveblog_html
 from replay.fixtures import NightFixture
-from replay.source_documents import liveblog_html
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 EMULATED_SELECTORS: dict[str, Any] = {

@@ -1,4 +1,5 @@
-"""Tests for ingest.page_order (which way a page runs, which entries are pinned) and the floor."""
+"""Tests for ingest.sources.page_order (which way a page runs, which entries are pinned) and the
+floor."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.entry_diff import SeenEntry, diff_entries
-from ingest.page_order import PageTop, pinned_entries, runs_newest_first
-from ingest.update import Kind, Update
+from ingest.model.update import Kind, Update
+from ingest.sources.entry_diff import SeenEntry, diff_entries
+from ingest.sources.page_order import PageTop, pinned_entries, runs_newest_first
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

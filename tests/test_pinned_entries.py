@@ -14,11 +14,11 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from ingest.fetch import Fetcher
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.model.update import Op
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import FaultServer
 

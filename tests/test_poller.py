@@ -1,4 +1,5 @@
-"""Tests for ingest.poller and ingest.health: polls against real servers into real Redis."""
+"""Tests for ingest.polling.poller and ingest.store.health: polls against real servers into real
+Redis."""
 
 from __future__ import annotations
 
@@ -12,13 +13,13 @@ import pytest
 import pytest_asyncio
 from redis.asyncio import Redis
 
-from ingest.fetch import Fetcher
-from ingest.health import SourceHealth, read_all_health
-from ingest.night import Night
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType, load_ingest_config
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.model.night import Night
+from ingest.model.update import Op
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
+from ingest.store.health import SourceHealth, read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import FAULT_PATHS, FaultServer, ingest_until, sources_toml
 

@@ -8,7 +8,7 @@
 - The update model: any valid update survives its JSON text unchanged (digest included);
   ``Update.from_json`` of any JSON raises nothing but ``UpdateError``; cleaning text is
   idempotent.
-- Entry diffing (:func:`ingest.entry_diff.diff_entries`): applying the diff to the previous
+- Entry diffing (:func:`ingest.sources.entry_diff.diff_entries`): applying the diff to the previous
   state gives what the poll shows; nothing older than the oldest entry shown is deleted; a
   second diff against the new state is empty.
 
@@ -27,14 +27,14 @@ from typing import Any, Final
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from ingest.entries import update_from_text
-from ingest.entry_diff import SeenEntry, diff_entries
-from ingest.feed_parser import FeedParseError, parse_feed
-from ingest.html_text import decode_html
-from ingest.liveblog_parser import parse_liveblog
-from ingest.night import Night
-from ingest.results_parser import ResultsParseError, parse_results
-from ingest.update import Figures, Kind, Op, Previous, Update, UpdateError, clean_text
+from ingest.extraction.entries import update_from_text
+from ingest.model.night import Night
+from ingest.model.update import Figures, Kind, Op, Previous, Update, UpdateError, clean_text
+from ingest.sources.entry_diff import SeenEntry, diff_entries
+from ingest.sources.feed_parser import FeedParseError, parse_feed
+from ingest.sources.html_text import decode_html
+from ingest.sources.liveblog_parser import parse_liveblog
+from ingest.sources.results_parser import ResultsParseError, parse_results
 from replay.fixtures import find_night
 
 NIGHT: Final[Night] = find_night("2017-01-29").night

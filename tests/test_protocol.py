@@ -1,4 +1,5 @@
-"""Tests for ticker.protocol: parsing what clients send, building what the server sends. No I/O."""
+"""Tests for ticker.wire.protocol: parsing what clients send, building what the server sends. No
+I/O."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from referencing import Registry, Resource
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from ingest.update import Figures, Kind, Op, Update
-from ticker.protocol import (
+from ingest.model.update import Figures, Kind, Op, Update
+from ticker.wire.protocol import (
     Close,
     ConnectRequest,
     EncodedUpdate,

@@ -1,4 +1,5 @@
-"""Tests for ticker.relay_messages: the websocket URL the ticker opens, the messages it reads."""
+"""Tests for ticker.wire.relay_messages: the websocket URL the ticker opens, the messages it
+reads."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import json
 
 import pytest
 
-from ingest.update import Kind
-from ticker.protocol import Filter
-from ticker.relay_messages import (
+from ingest.model.update import Kind
+from ticker.wire.protocol import Filter
+from ticker.wire.relay_messages import (
     Gap,
     Health,
     Hello,

@@ -6,9 +6,9 @@ import asyncio
 import math
 from datetime import UTC, datetime, timedelta
 
-from ingest.keys import replay_clock_key, replay_control_key
-from ingest.stream_store import StreamStore
-from ingest.update import Update
+from ingest.model.update import Update
+from ingest.store.keys import replay_clock_key, replay_control_key
+from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayPlan, ReplayWindow, plan_replay
 from replay.fixtures import find_night
 from replay.runner import replay_into_stream

@@ -1,4 +1,4 @@
-"""Tests for ingest.results_parser: the results JSON to one update per checkpoint."""
+"""Tests for ingest.sources.results_parser: the results JSON to one update per checkpoint."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingest.night import Night
-from ingest.results_parser import ResultsParseError, parse_results
-from ingest.update import Kind
+from ingest.model.night import Night
+from ingest.model.update import Kind
+from ingest.sources.results_parser import ResultsParseError, parse_results
+from replay.emulated.documents import results_json
 from replay.fixtures import NightFixture
-from replay.source_documents import results_json
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.night import Night
-from ingest.results_parser import ResultsParseError, parse_results
+from ingest.model.night import Night
+from ingest.sources.results_parser import ResultsParseError, parse_results
 from replay.fixtures import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""Tests for ticker.serve_command: the options, and ``soiree serve`` run for real."""
+"""Tests for ticker.commands.serve: the options, and ``soiree serve`` run for real."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from ingest.errors import CommandError
-from ingest.stream_store import StreamStore
+from ingest.model.errors import CommandError
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
-from ticker.serve_command import (
+from ticker.commands.serve import (
     DEFAULT_PORT,
     EVENT_LOOP_ENV,
     event_loop_runner,

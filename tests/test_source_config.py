@@ -1,4 +1,4 @@
-"""Tests for ingest.source_config: sources.toml to typed configuration, with clear errors."""
+"""Tests for ingest.sources.config: sources.toml to typed configuration, with clear errors."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ingest.source_config import (
+from ingest.sources.config import (
     DEFAULT_MAX_BYTES,
     LiveblogOrder,
     SourceConfigError,

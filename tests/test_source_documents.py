@@ -1,4 +1,4 @@
-"""Tests for replay.source_documents: the emulated sources' documents at a virtual instant."""
+"""Tests for replay.emulated.documents: the emulated sources' documents at a virtual instant."""
 
 from __future__ import annotations
 
@@ -12,12 +12,11 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser as HTMLParser
 from selectolax.lexbor import LexborNode as Node
 
-from ingest.feed_parser import parse_feed as read_feed
-from ingest.liveblog_parser import parse_liveblog
-from ingest.results_parser import parse_results
-from replay.fixtures import Article, LiveblogEntry, NightFixture, find_night
-from replay.options import parse_night_time
-from replay.source_documents import (
+from ingest.sources.feed_parser import parse_feed as read_feed
+from ingest.sources.liveblog_parser import parse_liveblog
+from ingest.sources.results_parser import parse_results
+from replay.commands.clock_options import parse_night_time
+from replay.emulated.documents import (
     DEFAULT_PAGE_SIZE,
     Document,
     etag_of,
@@ -27,6 +26,7 @@ from replay.source_documents import (
     published_instants,
     results_json,
 )
+from replay.fixtures import Article, LiveblogEntry, NightFixture, find_night
 from replay.timeline import night_updates
 
 HOSTILE = "<img src=x onerror=alert(1)> & </p><script>alert(2)</script>"

@@ -1,4 +1,5 @@
-"""Tests for ingest.source_state: the shared diff state, its version and its lock, in Redis."""
+"""Tests for ingest.store.source_state: the shared diff state, its version and its lock, in
+Redis."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from redis.asyncio import Redis
 
-from ingest import keys
-from ingest.entry_diff import diff_entries
-from ingest.source_state import VERSION_FIELD, SourceBusyError, SourceState
-from ingest.update import Kind, Update
+from ingest.model.update import Kind, Update
+from ingest.sources.entry_diff import diff_entries
+from ingest.store import keys
+from ingest.store.source_state import VERSION_FIELD, SourceBusyError, SourceState
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

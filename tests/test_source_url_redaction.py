@@ -18,10 +18,10 @@ import pytest
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest import keys
-from ingest.health import SourceHealth, read_all_health
-from ingest.log_redaction import is_secret_parameter, redact_url
-from ingest.source_config import SourceConfigError, load_ingest_config
+from ingest.runtime.log_redaction import is_secret_parameter, redact_url
+from ingest.sources.config import SourceConfigError, load_ingest_config
+from ingest.store import keys
+from ingest.store.health import SourceHealth, read_all_health
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until

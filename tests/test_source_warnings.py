@@ -18,14 +18,14 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.fetch import Fetcher
-from ingest.health import SourceHealth, read_all_health
-from ingest.poller import SourcePoller
-from ingest.source_config import SourceConfig, SourceType
-from ingest.stream_store import StreamStore
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
+from ingest.store.health import SourceHealth, read_all_health
+from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import serve_test_app
-from ticker.metrics import BroadcasterMetrics
+from ticker.broadcast.metrics import BroadcasterMetrics
 
 
 def item(guid: str, title: str, date: str | None, body: str = "Texte") -> str:

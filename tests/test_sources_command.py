@@ -1,4 +1,4 @@
-"""Tests for replay.sources_command: ``soiree sources`` run as a real process."""
+"""Tests for replay.commands.sources: ``soiree sources`` run as a real process."""
 
 from __future__ import annotations
 

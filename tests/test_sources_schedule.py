@@ -1,4 +1,4 @@
-"""Tests for replay.sources_schedule: which version of each document shows when."""
+"""Tests for replay.emulated.schedule: which version of each document shows when."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from replay.clock import ClockError, ReplayWindow
+from replay.commands.clock_options import parse_night_time
+from replay.emulated.documents import Document
+from replay.emulated.schedule import SourcesSchedule
 from replay.fixtures import NightFixture, find_night
-from replay.options import parse_night_time
-from replay.source_documents import Document
-from replay.sources_schedule import SourcesSchedule
 
 
 @pytest.fixture(scope="module")

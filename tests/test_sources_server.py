@@ -1,4 +1,4 @@
-"""Tests for replay.sources_server: the emulated sources over real HTTP on loopback."""
+"""Tests for replay.emulated.server: the emulated sources over real HTTP on loopback."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from aiohttp import web
 
 from replay.clock import AnchoredClock, ReplayWindow
+from replay.emulated.server import build_sources_app, is_not_modified, start_sources_server
 from replay.fixtures import NightFixture
-from replay.sources_server import build_sources_app, is_not_modified, start_sources_server
 from tests.conftest import TIMEOUT_FACTOR
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts

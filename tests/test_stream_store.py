@@ -1,4 +1,4 @@
-"""Tests for ingest.stream_store, against a real redis-server (see conftest.py)."""
+"""Tests for ingest.store.stream_store, against a real redis-server (see conftest.py)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
-from ingest import keys
-from ingest.embedded_redis import connect
-from ingest.stream_store import StreamStore, check_since, parse_stream_id
-from ingest.update import Figures, Kind, Op, Update
+from ingest.model.update import Figures, Kind, Op, Update
+from ingest.store import keys
+from ingest.store.embedded_redis import connect
+from ingest.store.stream_store import StreamStore, check_since, parse_stream_id
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 NIGHT = datetime(2017, 1, 29, 19, 0, tzinfo=PARIS_WINTER)
@@ -262,8 +262,8 @@ async def test_concurrent_connections_write_each_uid_once(redis_url: str, stream
 
 WORKER = """
 import asyncio, sys
-from ingest.embedded_redis import connect
-from ingest.stream_store import StreamStore
+from ingest.store.embedded_redis import connect
+from ingest.store.stream_store import StreamStore
 from tests.test_stream_store import edited, make_updates
 
 async def main(url, stream, barrier):
@@ -464,7 +464,7 @@ async def test_malformed_entries_are_skipped(
     await redis_client.xadd(stream_key, {"uid": "x", "op": "add", "data": "[1, 2]"})
     await redis_client.xadd(stream_key, {"uid": "x", "op": "add", "data": json.dumps({"kind": 1})})
     await redis_client.xadd(stream_key, {"uid": "x", "op": "boom", "data": json.dumps(data)})
-    with caplog.at_level(logging.WARNING, logger="ingest.stream_store"):
+    with caplog.at_level(logging.WARNING, logger="ingest.store.stream_store"):
         skipped_only = await store.read_after("0", block_ms=50, count=10)
         assert skipped_only == []
         assert skipped_only.last_id == await store.last_id()  # moved past them

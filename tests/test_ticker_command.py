@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
-from ingest import keys
-from ingest.health import SourceHealth, record_poll
-from ingest.stream_store import StreamStore
+from ingest.store import keys
+from ingest.store.health import SourceHealth, record_poll
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
-from ticker.board_state import BoardState
-from ticker.redis_feed import RedisFeed
-from ticker.ticker_view import ConnectionState, TickerView
+from ticker.board.board_state import BoardState
+from ticker.terminal.redis_feed import RedisFeed
+from ticker.terminal.ticker_view import ConnectionState, TickerView
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
-from ingest import keys
-from ingest.stream_store import StreamStore
-from ingest.update import Op
+from ingest.model.update import Op
+from ingest.store import keys
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.test_ticker_command import SOIREE, PtyOutput, append_until
-from ticker.render_feed import FeedPanel
-from ticker.render_header import Header
-from ticker.render_scoreboard import ScoreboardPanel
-from ticker.replay_clock import ReplayClock
+from ticker.terminal.render_feed import FeedPanel
+from ticker.terminal.render_header import Header
+from ticker.terminal.render_scoreboard import ScoreboardPanel
+from ticker.terminal.replay_clock import ReplayClock
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ingest.update import Figures, Kind, Op, Update
-from ticker.render_feed import FeedPanel
-from ticker.render_frame import TickerFrame
-from ticker.render_header import Header
-from ticker.render_health import HealthPanel
-from ticker.render_scoreboard import ScoreboardPanel
-from ticker.replay_clock import ReplayClock
-from ticker.ticker_view import Connection, ConnectionState, TickerView
+from ingest.model.update import Figures, Kind, Op, Update
+from ticker.terminal.render_feed import FeedPanel
+from ticker.terminal.render_frame import TickerFrame
+from ticker.terminal.render_header import Header
+from ticker.terminal.render_health import HealthPanel
+from ticker.terminal.render_scoreboard import ScoreboardPanel
+from ticker.terminal.replay_clock import ReplayClock
+from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

@@ -1,4 +1,4 @@
-"""Tests for ingest.update: the update model, its JSON form and its validation."""
+"""Tests for ingest.model.update: the update model, its JSON form and its validation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.update import (
+from ingest.model.update import (
     MAX_TEXT_LENGTH,
     Figures,
     Kind,

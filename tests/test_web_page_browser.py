@@ -16,15 +16,15 @@ import pytest
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 
-from ingest.stream_store import StreamStore
-from ingest.update import Kind, Update
+from ingest.model.update import Kind, Update
+from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow, plan_replay
 from replay.fixtures import find_night
 from replay.runner import replay_into_stream
 from replay.timeline import night_updates
 from tests.plugins.broadcaster import BroadcasterStarter, make_update
 from tests.plugins.browser import run_js, wait_js
-from ticker.serve_command import night_info
+from ticker.commands.serve import night_info
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

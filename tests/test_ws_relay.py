@@ -1,4 +1,5 @@
-"""Tests for ticker.ws_relay: the ticker relaying a real broadcaster, and a scripted server."""
+"""Tests for ticker.terminal.ws_relay: the ticker relaying a real broadcaster, and a scripted
+server."""
 
 from __future__ import annotations
 
@@ -14,15 +15,15 @@ from typing import TYPE_CHECKING
 import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
-from ingest.backoff import Backoff
-from ingest.errors import CommandError
-from ingest.stream_store import StreamStore
-from ticker.board_state import BoardState
-from ticker.broadcaster import Broadcaster
-from ticker.protocol import Filter
-from ticker.serve_command import night_info
-from ticker.ticker_view import ConnectionState, TickerView
-from ticker.ws_relay import WsRelay
+from ingest.model.errors import CommandError
+from ingest.runtime.backoff import Backoff
+from ingest.store.stream_store import StreamStore
+from ticker.board.board_state import BoardState
+from ticker.broadcast.broadcaster import Broadcaster
+from ticker.commands.serve import night_info
+from ticker.terminal.ticker_view import ConnectionState, TickerView
+from ticker.terminal.ws_relay import WsRelay
+from ticker.wire.protocol import Filter
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import BroadcasterForTicker, TickerKit

@@ -6,12 +6,12 @@ Register with ``pytest_plugins = ["tests.plugins.broadcaster"]`` (or
 
 ``start_broadcaster`` (function)
     An async factory: ``running = await start_broadcaster(recent=10, max_pending_bytes=...)``
-    starts a :class:`~ticker.broadcaster.Broadcaster` on the test's stream (or ``stream=``),
-    127.0.0.1, port 0 (or ``port=``, to restart one on the port a page knows), with a Redis
-    client of its own (on the session's server, or ``redis_url=``), as a separate process
+    starts a :class:`~ticker.broadcast.broadcaster.Broadcaster` on the test's stream (or
+    ``stream=``), 127.0.0.1, port 0 (or ``port=``, to restart one on the port a page knows), with a
+    Redis client of its own (on the session's server, or ``redis_url=``), as a separate process
     would have. Keyword arguments are
-    :class:`~ticker.broadcaster.BroadcasterOptions` fields. Every broadcaster started is closed
-    when the test ends; ``await running.stop()`` closes one earlier.
+    :class:`~ticker.broadcast.broadcaster.BroadcasterOptions` fields. Every broadcaster started is
+    closed when the test ends; ``await running.stop()`` closes one earlier.
 ``make_update(n, kind=..., text=..., source=..., figures=...)``
     A valid update numbered ``n`` (uid ``test:<n>``), at 20:00 + n minutes on the night.
 ``recv_json(ws)``, ``recv_until(ws, type)``, ``recv_updates(ws, count)``
@@ -32,10 +32,10 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 
-from ingest.embedded_redis import connect
-from ingest.update import Figures, Kind, Update
+from ingest.model.update import Figures, Kind, Update
+from ingest.store.embedded_redis import connect
 from tests.conftest import TIMEOUT_FACTOR
-from ticker.broadcaster import Broadcaster, BroadcasterOptions
+from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 
 __all__ = [
     "RECV_TIMEOUT",

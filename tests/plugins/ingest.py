@@ -31,10 +31,10 @@ import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
 
-from ingest.ingest_runner import IngestReport, run_ingest
-from ingest.night import Night
-from ingest.source_config import IngestConfig
-from ingest.update import Update
+from ingest.model.night import Night
+from ingest.model.update import Update
+from ingest.polling.runner import IngestReport, run_ingest
+from ingest.sources.config import IngestConfig
 
 __all__ = [
     "FAULT_PATHS",

@@ -27,14 +27,14 @@ import pytest_asyncio
 from aiohttp import web
 
 from replay.clock import AnchoredClock
-from replay.fixtures import NightFixture, find_night
-from replay.options import window_from_options
-from replay.sources_server import (
+from replay.commands.clock_options import window_from_options
+from replay.emulated.server import (
     SOURCES_KEY,
     SourcesState,
     build_sources_app,
     start_sources_server,
 )
+from replay.fixtures import NightFixture, find_night
 from replay.timeline import with_default_start
 
 __all__ = ["ManualTime", "RunningSources", "SourcesStarter"]

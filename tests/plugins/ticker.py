@@ -6,8 +6,8 @@ Register with ``pytest_plugins = ["tests.plugins.ticker"]`` (or ``-p tests.plugi
     ``ticker.updates_until("20:45", day=29)``: the night's updates with ``at`` up to that
     Paris time, in the night's order, each with a stream id (``"1-0"``, ``"2-0"``...) as if
     read back from the stream. ``ticker.board_at("20:45")`` / ``ticker.view_at("20:45")``: a
-    :class:`~ticker.board_state.BoardState` / :class:`~ticker.ticker_view.TickerView` with
-    those updates applied as backlog (nothing highlighted). ``ticker.render(renderable,
+    :class:`~ticker.board.board_state.BoardState` / :class:`~ticker.terminal.ticker_view.TickerView`
+    with those updates applied as backlog (nothing highlighted). ``ticker.render(renderable,
     width=80, color=False)``: what a ``Console(file=io.StringIO(), width=width)`` prints, plain
     or (``color``) with ANSI styles. ``ticker.now``: the wall time frames are rendered at,
     29 January 2017 at 21:00 Paris. ``changes = ticker.changes()``: a :class:`Changes`, the
@@ -35,14 +35,14 @@ import pytest_asyncio
 from redis.asyncio import Redis
 from rich.console import Console, RenderableType
 
-from ingest.embedded_redis import connect
-from ingest.update import Op, Update
+from ingest.model.update import Op, Update
+from ingest.store.embedded_redis import connect
 from replay.fixtures import NightFixture, find_night
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
-from ticker.board_state import BoardState
-from ticker.broadcaster import Broadcaster, BroadcasterOptions
-from ticker.ticker_view import Connection, ConnectionState, TickerView
+from ticker.board.board_state import BoardState
+from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
+from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 
 __all__ = ["NOW", "WAIT_SECONDS", "BroadcasterForTicker", "Changes", "TickerKit"]
 
@@ -132,7 +132,8 @@ class TickerKit:
 
 
 class BroadcasterForTicker:
-    """Real broadcasters (:class:`ticker.broadcaster.Broadcaster`) on 127.0.0.1 for a ticker.
+    """Real broadcasters (:class:`ticker.broadcast.broadcaster.Broadcaster`) on 127.0.0.1 for a
+    ticker.
 
     ``running = await broadcasters.start(stream, night=..., port=0)`` starts one with a Redis
     client of its own, as ``soiree serve`` would; ``running.port``; ``await

@@ -9,7 +9,7 @@
  * removes it.
  *
  * What is current (the result, the turnout, the state of the night) is never decided here: the
- * server computes the board (ticker/board.py) and sends it in `snapshot` and `board` messages;
+ * server computes the board (ticker/board/night_board.py) and sends it in `snapshot` and `board` messages;
  * this page draws it, charts included, and groups the feed as the board's `groups` say.
  *
  * Everything that came from a source is put in the page as text (textContent), never as

@@ -1,0 +1,88 @@
+"""``soiree dump``: the stream as JSON Lines, one update a line with its ``id``.
+
+Prints every retained update after ``--since`` (oldest first) and, with ``--follow``, every new
+one as it is appended, until SIGINT or SIGTERM stop it cleanly (within a second or so, whole
+lines only: :func:`ingest.runtime.cancellation.run_until_signalled`). If ``--since`` is older than
+what the stream retains, a warning says so on stderr and the exit status is 3, so that a script
+never mistakes a gap for the whole story.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TextIO
+
+from ingest.commands.stream_options import night_of, open_store, redis_url_of
+from ingest.model.errors import CommandError
+from ingest.model.json_lines import json_line
+from ingest.runtime.cancellation import run_until_signalled
+from ingest.store.stream_store import StreamStore
+
+__all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
+
+EXIT_GAP = 3
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree dump``; return the exit status."""
+    stream = args.stream or night_of(args).stream
+    url = redis_url_of(args)
+    try:
+        return asyncio.run(_dump(url, stream, since=args.since, follow=args.follow))
+    except BrokenPipeError:
+        # `soiree dump | head`: the reader left; that is not an error.
+        sys.stderr.close()
+        return 0
+
+
+async def _dump(url: str, stream: str, *, since: str, follow: bool) -> int:
+    client, store = await open_store(url, stream)
+    try:
+        status, last = await dump_history(store, since=since, out=sys.stdout)
+        if follow:
+            # Ctrl-C and SIGTERM end the follow cleanly, with the status the history gave.
+            await run_until_signalled(follow_stream(store, since=last, out=sys.stdout))
+        return status
+    finally:
+        await client.aclose()
+
+
+async def dump(store: StreamStore, *, since: str, follow: bool, out: TextIO) -> int:
+    """Write the updates after ``since`` to ``out`` (and new ones, with ``follow``, until
+    cancelled); return the exit status."""
+    status, last = await dump_history(store, since=since, out=out)
+    if follow:
+        await follow_stream(store, since=last, out=out)
+    return status
+
+
+async def dump_history(store: StreamStore, *, since: str, out: TextIO) -> tuple[int, str]:
+    """Write the retained updates after ``since``; return the exit status and the last id."""
+    try:
+        history = await store.history(since=since)
+    except ValueError as error:
+        raise CommandError(str(error)) from error
+    status = 0
+    if history.gap:
+        print(
+            f"soiree dump: warning: updates after {since} are no longer retained"
+            f" (retention trimmed up to {history.last_trimmed_id}); printing from"
+            f" {history.first_retained_id}",
+            file=sys.stderr,
+        )
+        status = EXIT_GAP
+    last = since
+    for update in history.updates:
+        out.write(json_line(update.to_json()) + "\n")
+        last = update.id or last
+    out.flush()
+    return status, last
+
+
+async def follow_stream(store: StreamStore, *, since: str, out: TextIO) -> None:
+    """Write every update appended after ``since``, one whole line each, until cancelled."""
+    async for update in store.tail(since):
+        out.write(json_line(update.to_json()) + "\n")
+        out.flush()

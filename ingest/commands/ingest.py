@@ -1,0 +1,200 @@
+"""``soiree ingest``: poll the configured sources into the stream; ``--status`` shows their health.
+
+The sources file is ``--config``, else ``$SOIREE_SOURCES_CONFIG``, else the ``sources.toml``
+of the night's fixtures (the emulated sources of ``soiree sources``). ``--base-url`` (or
+``$SOIREE_SOURCES_URL``) replaces its ``base_url``. Runs until Ctrl-C or SIGTERM (stopping
+cleanly between two polls), or with ``--burst`` polls each source until nothing changes and
+exits: 0 when every source's last poll went well, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from ingest.commands.stream_options import connect_client, night_of, redis_url_of, stream_maxlen
+from ingest.model.errors import CommandError
+from ingest.model.night import Night
+from ingest.model.update import clean_text
+from ingest.polling.runner import IngestReport, run_ingest
+from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
+from ingest.store.health import read_all_health
+
+__all__ = ["CONFIG_ENV", "SOURCES_URL_ENV", "config_path_of", "health_table", "run"]
+
+CONFIG_ENV: Final = "SOIREE_SOURCES_CONFIG"
+SOURCES_URL_ENV: Final = "SOIREE_SOURCES_URL"
+SOURCES_FILE: Final = "sources.toml"
+MAX_CELL: Final = 300
+
+
+def config_path_of(args: argparse.Namespace) -> Path:
+    """The sources file: ``--config``, else ``$SOIREE_SOURCES_CONFIG``, else the night's."""
+    explicit = getattr(args, "config", None) or os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    from replay.fixtures import find_night  # noqa: PLC0415 - only for the default file
+
+    fixtures_dir = Path(args.fixtures) if getattr(args, "fixtures", None) else None
+    return find_night(getattr(args, "night", None), fixtures_dir=fixtures_dir).directory / (
+        SOURCES_FILE
+    )
+
+
+def _load(args: argparse.Namespace) -> tuple[IngestConfig, Night]:
+    path = config_path_of(args)
+    base_url = getattr(args, "base_url", None) or os.environ.get(SOURCES_URL_ENV) or None
+    try:
+        config = load_ingest_config(path, base_url=base_url)
+    except SourceConfigError as error:
+        raise CommandError(str(error)) from None
+    return config, config.night or night_of(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree ingest``; return the exit status."""
+    config, night = _load(args)
+    stream = args.stream or night.stream
+    url = redis_url_of(args)
+    if args.status:
+        names = [source.name for source in config.sources]
+        return asyncio.run(_status(url, stream, configured=names, as_json=args.json))
+    return asyncio.run(_ingest(config, night, url=url, stream=stream, burst=args.burst))
+
+
+async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, burst: bool) -> int:
+    client = await connect_client(url)
+    err = Console(stderr=True, highlight=False)
+    stop = asyncio.Event()
+    handled = _on_signals(stop.set)
+    try:
+        if not burst:
+            names = ", ".join(source.name for source in config.sources)
+            err.print(
+                Text(f"ingesting {names} into stream {stream} (Ctrl-C to stop)"), soft_wrap=True
+            )
+        report = await run_ingest(
+            config, client, night=night, stream=stream, stop=stop, burst=burst,
+            maxlen=stream_maxlen(),
+        )  # fmt: skip
+    finally:
+        loop = asyncio.get_running_loop()
+        for signum in handled:
+            loop.remove_signal_handler(signum)
+        await client.aclose()
+    if burst:
+        _print_burst(report)
+        return 1 if report.failed else 0
+    return 0
+
+
+def _on_signals(callback: Callable[[], None]) -> list[signal.Signals]:
+    """Call ``callback`` on SIGINT and SIGTERM; return the signals handled.
+
+    Outside the main thread (soiree embedded in another program) no handler can be set: the
+    caller stops the pollers its own way.
+    """
+    loop = asyncio.get_running_loop()
+    handled: list[signal.Signals] = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, callback)
+        except (ValueError, RuntimeError, NotImplementedError):
+            continue
+        handled.append(signum)
+    return handled
+
+
+def _print_burst(report: IngestReport) -> None:
+    out = Console(highlight=False, soft_wrap=True)
+    for name, result in report.last.items():
+        if result is None:
+            out.print(Text(f"{name}: never polled"))
+        elif result.ok:
+            entries = "" if result.entries is None else f", {result.entries} entries"
+            out.print(
+                Text(
+                    f"{name}: ok ({result.outcome}{entries}), +{result.added} added,"
+                    f" {result.edited} edited, {result.deleted} deleted"
+                )
+            )
+        else:
+            out.print(Text(f"{name}: failed ({result.outcome}): {result.error}"))
+
+
+async def _status(url: str, stream: str, *, configured: list[str], as_json: bool) -> int:
+    client = await connect_client(url)
+    try:
+        health = await read_all_health(client, stream)
+    finally:
+        await client.aclose()
+    # Configured sources no poller has recorded yet are shown too, as never polled.
+    for name in configured:
+        health.setdefault(name, {"source": name, "state": "never polled"})
+    if as_json:
+        print(json.dumps(health, ensure_ascii=False, indent=2))
+        return 0
+    console = Console(highlight=False)
+    console.print(health_table(health, stream=stream, now=datetime.now(UTC)))
+    return 0
+
+
+def _age(value: object, now: datetime) -> str:
+    if not isinstance(value, str):
+        return "-"
+    try:
+        seconds = (now - datetime.fromisoformat(value)).total_seconds()
+    except (ValueError, TypeError):
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.0f} s ago"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def _number(value: object, unit: str = "") -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:g}{unit}" if isinstance(value, int) else f"{value:.1f}{unit}"
+    return "-"
+
+
+def health_table(health: dict[str, dict[str, object]], *, stream: str, now: datetime) -> Table:
+    """The ``--status`` table; every cell is :class:`rich.text.Text`, never markup."""
+    table = Table(title=Text(f"sources of {stream}"), title_justify="left")
+    for column in ("source", "state", "HTTP", "last success", "errors", "entries",
+                   "poll", "latency", "last error"):  # fmt: skip
+        table.add_column(column, overflow="fold")
+    styles = {"ok": "green", "error": "red", "starting": "yellow"}
+
+    def cell(value: object, style: str = "") -> Text:
+        # Redis may hold anything: plain text only, no escape sequence reaches the terminal.
+        return Text(clean_text(str(value), max_length=MAX_CELL), style=style)
+
+    for name, record in health.items():
+        state = str(record.get("state", "?"))
+        error = record.get("last_error") if record.get("consecutive_errors") else None
+        warning = record.get("last_warning")
+        table.add_row(
+            cell(name),
+            cell(state, styles.get(state, "")),
+            cell(_number(record.get("last_status"))),
+            cell(_age(record.get("last_success"), now)),
+            cell(_number(record.get("consecutive_errors"))),
+            cell(_number(record.get("entries_seen"))),
+            cell(_number(record.get("last_poll_ms"), " ms")),
+            cell(_number(record.get("detection_latency_ms"), " ms")),
+            cell(error or warning or ""),
+        )
+    return table

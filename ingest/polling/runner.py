@@ -1,0 +1,121 @@
+"""Every configured source polled at once, in one process: what ``soiree ingest`` runs.
+
+:func:`run_ingest` opens one aiohttp session (one per-host request cap shared by every source),
+starts one :class:`~ingest.polling.poller.SourcePoller` per source, and runs them until ``stop`` is
+set (or, with ``burst``, until each has polled until nothing changed). Pollers never raise for their
+source's faults; should one raise anyway, the others carry on. ``soiree demo`` and the tests call
+it in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import aiohttp
+from redis.asyncio import Redis
+
+from ingest.model.night import Night
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
+from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
+from ingest.store.stream_store import StreamStore
+
+__all__ = ["STOP_GRACE", "IngestReport", "run_ingest"]
+
+logger = logging.getLogger(__name__)
+
+#: Seconds the pollers get to finish the poll under way once told to stop, before they are
+#: cancelled (a source hanging until its total timeout must not hold up a shutdown).
+STOP_GRACE: Final = 2.0
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """The last poll of each source (None if it never polled), by source name."""
+
+    last: dict[str, PollResult | None] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[str]:
+        """Sources whose last poll failed (or that never polled)."""
+        return [name for name, result in self.last.items() if result is None or not result.ok]
+
+
+async def run_ingest(
+    config: IngestConfig,
+    redis: Redis,
+    *,
+    night: Night,
+    stream: str,
+    stop: asyncio.Event | None = None,
+    burst: bool = False,
+    burst_polls: int = DEFAULT_BURST_POLLS,
+    maxlen: int = 100_000,
+    on_poller: Callable[[SourcePoller], None] | None = None,
+) -> IngestReport:
+    """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
+
+    ``on_poller`` sees each poller once created (tests read their health from it).
+    """
+    stop = stop or asyncio.Event()
+    store = StreamStore(redis, stream, maxlen=maxlen)
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
+    report = IngestReport()
+    async with aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
+    ) as session:
+        fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
+        pollers = [
+            SourcePoller(source, night=night, redis=redis, store=store, fetcher=fetcher)
+            for source in config.sources
+        ]
+        for poller in pollers:
+            report.last[poller.source.name] = None
+            if on_poller is not None:
+                on_poller(poller)
+        tasks = [
+            asyncio.create_task(poller.run(stop, burst=burst, burst_polls=burst_polls))
+            for poller in pollers
+        ]
+        try:
+            await _until_done_or_stopped(tasks, stop)
+        except BaseException:
+            # Cancelled from outside (or worse): never leave pollers running on a closed session.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+    for poller, task in zip(pollers, tasks, strict=True):
+        report.last[poller.source.name] = poller.last_result
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            logger.error("%s: poller stopped: %r", poller.source.name, error, exc_info=error)
+    return report
+
+
+async def _until_done_or_stopped(tasks: Sequence[asyncio.Task[Any]], stop: asyncio.Event) -> None:
+    """Wait for every task; once ``stop`` is set, give them STOP_GRACE, then cancel the rest.
+
+    Cancelling a poll is safe at any point: what it appended is deduped when offered again, and
+    its lock is released on the way out (or expires).
+    """
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        pending: set[asyncio.Task[Any]] = set(tasks)
+        while pending and not stop.is_set():
+            _, pending = await asyncio.wait(
+                {*pending, stopped}, return_when=asyncio.FIRST_COMPLETED
+            )
+            pending.discard(stopped)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=STOP_GRACE)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+    finally:
+        stopped.cancel()

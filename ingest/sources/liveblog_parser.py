@@ -1,0 +1,326 @@
+"""A liveblog page to raw entries: found by CSS selectors, or by their ``HHhMM:`` start. Pure.
+
+With an ``entry`` selector (``docs/sources.md``, "Liveblog"), each match is an entry: its time
+is the ``time`` element's ``datetime`` attribute, else its text (``20h41``, ``12H05``,
+``29/01 21:16``), else (no ``time`` selector) the ``HHhMM:`` that starts the entry's text, cut
+from it; its text is the ``body`` element's (else the entry's own, less the time element).
+
+Without an ``entry`` selector (the default format), the page's innermost blocks (``p``, ``li``,
+headings...) are read in order: a block whose text starts with a time (``21h15:``, ``12H05:``)
+starts an entry, and the blocks after it in the same parent element continue it (one paragraph
+each) until the next time; blocks before the first time are not entries.
+
+A bare time is on the night's date, or the next day before the night's ``early_hour`` (a night
+runs late); a date (``29/01``) fixes the day. Times are in the night's time zone (zoneinfo).
+
+Identity (``docs/sources.md``, "Identity of entries"): the entry element's ``id`` when it has
+one, else ``HHMM`` of its time with ``-2``, ``-3``... for the 2nd, 3rd entry at the same
+minute counted from the oldest. The page's order (newest or oldest first) is the source's
+``order``, or, by default, read from the times: newest first unless most of them increase down
+the page (so one old entry pinned on top does not turn a page around).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Final
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from ingest.extraction.entries import TextEntry, build_update
+from ingest.extraction.extract import split_time_prefix
+from ingest.model.night import Night
+from ingest.model.update import Update, UpdateError
+from ingest.sources.config import LiveblogOrder
+from ingest.sources.html_text import node_text
+from ingest.sources.page_order import runs_newest_first
+from ingest.sources.skipped_items import SkippedItems, SkipReason
+
+__all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_time_text"]
+
+#: The blocks the default format reads entries from.
+DEFAULT_BLOCKS: Final = "p, li, h1, h2, h3, h4, h5, h6, blockquote, dd, dt, pre"
+# Blocks that continue the entry above them (a heading or a caption ends it instead).
+_CONTINUING: Final = frozenset({"p", "li", "blockquote", "pre", "dd"})
+_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
+# "29/01 21:16", "29/01/2017 à 21h16", "21h16", "12H05", "21:16".
+_TIME_TEXT: Final = re.compile(
+    r"(?:(?P<day>[0-3]?\d)/(?P<month>[01]?\d)(?:/(?P<year>\d{4}|\d{2}))?\s*(?:à\s*)?)?"
+    r"(?P<hour>[01]?\d|2[0-3])\s*[hH:]\s*(?P<minute>[0-5]\d)"
+)
+_DATE_ONLY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A date more than this after the night is taken to be in the year before (a "31/12" entry
+# on a night of 1 January).
+_YEAR_WRAP: Final = timedelta(days=183)
+
+
+@dataclass(frozen=True, slots=True)
+class RawEntry:
+    """One entry as found on the page, before identity: its element id, instant and text."""
+
+    element_id: str | None
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class LiveblogPage:
+    """The entries of one page (oldest first, not extracted yet), and what the parser skipped.
+
+    ``newest_first``: the page runs newest first (``entries`` is then its order reversed).
+    ``night`` and ``seen`` are the parse's, for :attr:`updates`.
+    """
+
+    entries: list[TextEntry]
+    night: Night
+    seen: datetime
+    problems: list[str] = field(default_factory=list)
+    newest_first: bool = False
+    #: Items left out, by :class:`ingest.sources.skipped_items.SkipReason`.
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def updates(self) -> list[Update]:
+        """Every entry as an update, extracted (what a first poll of the page appends)."""
+        return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
+
+
+def parse_time_text(text: str, night: Night) -> datetime | None:
+    """The instant a liveblog time as written designates (None if there is no time in it)."""
+    match = _TIME_TEXT.search(text)
+    if match is None:
+        return None
+    clock = time(int(match["hour"]), int(match["minute"]))
+    if match["day"] is None:
+        return night.instant(clock)
+    year = night.date.year
+    if match["year"]:
+        year = int(match["year"])
+        if year < 100:
+            year += 2000
+    try:
+        day = date(year, int(match["month"]), int(match["day"]))
+    except ValueError:
+        return None
+    if match["year"] is None and day - night.date > _YEAR_WRAP:
+        day = day.replace(year=year - 1)
+    return night.instant(clock, on=day)
+
+
+def _time_of(node: LexborNode, night: Night) -> datetime | None:
+    """A time element's instant: its ``datetime`` attribute, else its text."""
+    attribute = (node.attributes.get("datetime") or "").strip()
+    if _DATE_ONLY.fullmatch(attribute):
+        # A date without its time: the day comes from it, the time from the text.
+        written = parse_time_text(node_text(node), night)
+        if written is None:
+            return None
+        return night.instant(written.time(), on=date.fromisoformat(attribute))
+    if attribute:
+        try:
+            instant = datetime.fromisoformat(attribute)
+        except ValueError:
+            instant = None
+        if instant is not None:
+            if instant.tzinfo is None:
+                return instant.replace(tzinfo=night.timezone)
+            return instant.astimezone(night.timezone)
+        found = parse_time_text(attribute, night)
+        if found is not None:
+            return found
+    return parse_time_text(node_text(node), night)
+
+
+def _prefixed(text: str, night: Night) -> tuple[datetime, str] | None:
+    """``"21h15: text"`` -> (its instant, ``"text"``); None if the text starts with no time."""
+    split = split_time_prefix(text)
+    if split is None:
+        return None
+    clock, rest = split
+    return night.instant(clock), rest
+
+
+def _element_id(node: LexborNode) -> str | None:
+    value = node.attributes.get("id")
+    if value is None:
+        return None
+    value = value.strip()
+    return value if _ID.fullmatch(value) else None
+
+
+def _inside(node: LexborNode, selector: str) -> LexborNode | None:
+    """The first element inside ``node`` (not ``node`` itself) that ``selector`` matches."""
+    for found in node.css(selector):
+        if found.mem_id != node.mem_id:
+            return found
+    return None
+
+
+def _selected_entries(
+    tree: LexborHTMLParser,
+    night: Night,
+    *,
+    entry: str,
+    time_selector: str | None,
+    body: str | None,
+    skipped: SkippedItems,
+) -> list[RawEntry]:
+    entries: list[RawEntry] = []
+    for number, node in enumerate(tree.css(entry), start=1):
+        label = _element_id(node) or f"#{number}"
+        time_node = _inside(node, time_selector) if time_selector else None
+        body_node = _inside(node, body) if body else None
+        if body and body_node is None:
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no {body!r} element in it")
+            continue
+        if body_node is not None:
+            text = node_text(body_node)
+        else:
+            text = node_text(node, skip=[time_node] if time_node is not None else [])
+        at: datetime | None
+        if time_selector:
+            if time_node is None:
+                skipped.skip(
+                    SkipReason.NO_DATE, f"entry {label}: no {time_selector!r} element in it"
+                )
+                continue
+            at = _time_of(time_node, night)
+        else:
+            found = _prefixed(text if body_node is None else node_text(node), night)
+            at = None if found is None else found[0]
+            if found is not None and body_node is None:
+                text = found[1]
+        if at is None:
+            skipped.skip(SkipReason.NO_DATE, f"entry {label}: no time it could read")
+            continue
+        if not text:
+            skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no text")
+            continue
+        entries.append(RawEntry(_element_id(node), at, text))
+    return entries
+
+
+def _innermost_blocks(tree: LexborHTMLParser) -> list[LexborNode]:
+    """The blocks holding no other block, in document order."""
+    blocks = tree.css(DEFAULT_BLOCKS)
+    matched = {block.mem_id for block in blocks}
+    containers: set[int] = set()
+    for block in blocks:
+        parent = block.parent
+        while parent is not None and parent.mem_id not in containers:
+            if parent.mem_id in matched:
+                containers.add(parent.mem_id)
+            parent = parent.parent
+    return [block for block in blocks if block.mem_id not in containers]
+
+
+@dataclass(slots=True)
+class _Open:
+    """The entry being read in the default format: where it started and its paragraphs."""
+
+    element_id: str | None
+    at: datetime
+    paragraphs: list[str]
+    parent: int | None
+
+
+def _default_entries(tree: LexborHTMLParser, night: Night) -> list[RawEntry]:
+    entries: list[RawEntry] = []
+    current: _Open | None = None
+
+    def close() -> None:
+        if current is not None:
+            text = "\n\n".join(paragraph for paragraph in current.paragraphs if paragraph)
+            if text:
+                entries.append(RawEntry(current.element_id, current.at, text))
+
+    for block in _innermost_blocks(tree):
+        text = node_text(block)
+        if not text:
+            continue
+        parent = None if block.parent is None else block.parent.mem_id
+        found = _prefixed(text, night)
+        if found is not None:
+            close()
+            current = _Open(_element_id(block), found[0], [found[1]], parent)
+        elif current is not None and current.parent == parent and block.tag in _CONTINUING:
+            current.paragraphs.append(text)
+        else:
+            close()
+            current = None
+    close()
+    return entries
+
+
+def _runs_newest_first(entries: list[RawEntry], order: LiveblogOrder) -> bool:
+    """The page's order: the source's, else read from the times (most neighbours going down
+    or up: an old intro pinned on top of a newest-first page does not turn it around)."""
+    if order is not LiveblogOrder.AUTO:
+        return order is LiveblogOrder.NEWEST_FIRST
+    return runs_newest_first([entry.at for entry in entries]) is not False
+
+
+def derive_keys(entries: Sequence[RawEntry], night: Night) -> list[str]:
+    """Each entry's key (entries oldest first): its element id, else ``HHMM[-n]``."""
+    per_minute: dict[str, int] = {}
+    keys: list[str] = []
+    for entry in entries:
+        base = f"{entry.at.astimezone(night.timezone):%H%M}"
+        per_minute[base] = per_minute.get(base, 0) + 1
+        if entry.element_id is not None:
+            keys.append(entry.element_id)
+        else:
+            count = per_minute[base]
+            keys.append(base if count == 1 else f"{base}-{count}")
+    return keys
+
+
+def parse_liveblog(
+    page: str,
+    *,
+    source: str,
+    night: Night,
+    seen: datetime,
+    entry: str | None = None,
+    time_selector: str | None = None,
+    body: str | None = None,
+    order: LiveblogOrder = LiveblogOrder.AUTO,
+) -> LiveblogPage:
+    """Parse a liveblog page into its entries, oldest first (see the module docstring)."""
+    tree = LexborHTMLParser(page)
+    skipped = SkippedItems()
+    if entry is None:
+        raw = _default_entries(tree, night)
+    else:
+        raw = _selected_entries(
+            tree, night, entry=entry, time_selector=time_selector, body=body, skipped=skipped
+        )
+    newest_first = _runs_newest_first(raw, order)
+    ordered = raw[::-1] if newest_first else raw
+    entries: list[TextEntry] = []
+    used: set[str] = set()
+    for found, key in zip(ordered, derive_keys(ordered, night), strict=True):
+        if key in used:
+            skipped.skip(
+                SkipReason.DUPLICATE_KEY,
+                f"entry {key!r} appears twice on the page; the oldest is kept",
+            )
+            continue
+        try:
+            shown = TextEntry.of(source=source, key=key, at=found.at, text=found.text)
+        except UpdateError as error:
+            skipped.skip(SkipReason.INVALID, f"entry {key!r}: {error}")
+            continue
+        used.add(key)
+        entries.append(shown)
+    return LiveblogPage(
+        entries=entries,
+        night=night,
+        seen=seen,
+        problems=skipped.problems,
+        newest_first=newest_first,
+        skipped=skipped.counts,
+    )

@@ -1,0 +1,138 @@
+"""One source's diff state in Redis, shared by every poller replica of that source.
+
+The hash :func:`ingest.store.keys.entries_key` holds, for each entry uid, the JSON of its last known
+update (:class:`~ingest.sources.entry_diff.SeenEntry`), and under the field :data:`VERSION_FIELD`
+the version of the document that state comes from: the wall time (microseconds) at which that
+document was requested. Uids always hold a ``:`` (``source:key``), so no uid can be that field.
+
+Why a version, and a lock: two replicas polling one source may fetch two versions of a page and
+apply them in the wrong order. Applying the older one last would delete the entries only the
+newer one shows, or revert an edit. So a poller applies a document (read state, diff, append,
+write state) only while holding the source's lock (:func:`ingest.store.keys.entries_lock_key`,
+``SET NX PX``, released only by its holder), and drops its document if the state already comes
+from a document requested later (:meth:`SourceState.is_stale`). A document requested earlier
+shows the source as it was no later than one requested after it.
+
+A poller killed while holding the lock leaves it to expire (``lock_ttl``); meanwhile the others
+skip their apply and try again at their next poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, Final
+
+from redis.asyncio import Redis
+
+from ingest.model.update import Update, UpdateError
+from ingest.sources.entry_diff import Diff, SeenEntry
+from ingest.store import keys
+
+__all__ = ["VERSION_FIELD", "SourceBusyError", "SourceState"]
+
+logger = logging.getLogger(__name__)
+
+#: The hash field holding the version of the document the state comes from.
+VERSION_FIELD: Final = "@version"
+
+_RELEASE: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_LOCK_RETRY: Final = 0.005
+
+
+class SourceBusyError(Exception):
+    """Another poller held the source's lock for longer than we would wait."""
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class SourceState:
+    """The diff state of ``source`` on ``stream``: read, compared, and written under a lock."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        stream: str,
+        source: str,
+        *,
+        lock_ttl: float = 2.0,
+        lock_wait: float = 2.5,
+    ) -> None:
+        self._redis = redis
+        self.source = source
+        self.key = keys.entries_key(stream, source)
+        self._lock_key = keys.entries_lock_key(stream, source)
+        self._lock_ttl_ms = max(1, round(lock_ttl * 1000))
+        self._lock_wait = lock_wait
+        self._release = redis.register_script(_RELEASE)
+
+    @staticmethod
+    def now_version() -> int:
+        """The version of a document requested now: the wall time in microseconds."""
+        return time.time_ns() // 1000
+
+    @asynccontextmanager
+    async def locked(self) -> AsyncIterator[None]:
+        """Hold the source's lock; raise :class:`SourceBusyError` if it stays taken too long."""
+        token = uuid.uuid4().hex
+        deadline = time.monotonic() + self._lock_wait
+        while not await self._redis.set(self._lock_key, token, nx=True, px=self._lock_ttl_ms):
+            if time.monotonic() > deadline:
+                raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
+            await asyncio.sleep(_LOCK_RETRY)
+        try:
+            yield
+        finally:
+            await self._release(keys=[self._lock_key], args=[token])
+
+    async def load(self) -> tuple[dict[str, SeenEntry], int | None]:
+        """The entries last seen (uid -> state) and the version they come from."""
+        raw: Mapping[Any, Any] = await self._redis.hgetall(self.key)
+        previous: dict[str, SeenEntry] = {}
+        version: int | None = None
+        for field, data in raw.items():
+            name = _text(field)
+            if name == VERSION_FIELD:
+                try:
+                    version = int(_text(data))
+                except ValueError:
+                    version = None
+                continue
+            try:
+                previous[name] = SeenEntry.from_json_text(data)
+            except UpdateError:
+                # Written by something else: forget it (at worst the entry is offered to the
+                # store again, which dedupes it).
+                logger.warning("%s: unreadable state for %s; ignored", self.source, name)
+        return previous, version
+
+    @staticmethod
+    def is_stale(version: int, stored: int | None, *, window: float) -> bool:
+        """Whether a document of ``version`` is older than the state's (``stored``).
+
+        A stored version more than ``window`` seconds ahead is not taken as newer: no fetch
+        lasts that long, so it is a clock that jumped back, and refusing would freeze the
+        source until the clock caught up.
+        """
+        if stored is None or stored < version:
+            return False
+        return stored - version <= window * 1_000_000
+
+    async def save(self, diff: Diff[Update], *, seen: datetime, version: int) -> None:
+        """Keep what the source now shows (whoever appended it) and the document's version."""
+        mapping: dict[str, str] = {VERSION_FIELD: str(version)}
+        for update in diff.new_or_changed:
+            mapping[update.uid] = SeenEntry.of(update).to_json_text()
+        for update in diff.deleted:
+            mapping[update.uid] = SeenEntry.of(update.as_delete(seen=seen)).to_json_text()
+        await self._redis.hset(self.key, mapping=mapping)  # type: ignore[arg-type]

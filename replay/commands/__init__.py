@@ -1,0 +1,1 @@
+"""The commands of the top layer: ``soiree replay``, ``soiree sources`` and ``soiree demo``."""

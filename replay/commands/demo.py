@@ -1,0 +1,170 @@
+"""``soiree demo``: the whole chain on one machine, the first thing a new user runs.
+
+In one process, on the embedded Redis by default: the emulated sources replaying the night
+(:mod:`replay.emulated.server`), the real pollers reading them (:mod:`ingest.polling.runner`), the
+websocket broadcaster and its web page (:mod:`ticker.broadcast.broadcaster`, address printed), and
+the terminal ticker in the foreground. Each run writes a stream of its own, like ``soiree replay``.
+``q``, Ctrl-C or SIGTERM stop every part cleanly; if the demo started the embedded Redis server
+itself, it stops it too, so nothing is left running.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import math
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+from rich.console import Console
+
+from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.polling.runner import run_ingest
+from ingest.runtime.cancellation import cancel_until_done
+from ingest.sources.config import load_ingest_config
+from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
+from ingest.store.keys import (
+    replay_clock_key,
+    replay_control_key,
+    replay_run_stream,
+    replay_runs_key,
+)
+from ingest.store.stream_store import StreamStore
+from replay.clock import ReplayWindow
+from replay.commands.clock_options import window_of
+from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
+from replay.fixtures import NightFixture, find_night
+from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
+from ticker.commands.serve import night_info
+from ticker.commands.ticker import TickerOptions, show_store, view_of_night
+from ticker.wire.protocol import Filter
+
+__all__ = ["poll_interval", "run"]
+
+# Poll every source about once a virtual minute, but never faster than this nor slower than
+# two seconds: the demo should feel live at any speed without hammering its own server.
+_FASTEST_POLL: Final = 0.1
+_SLOWEST_POLL: Final = 2.0
+_CLOCK_EVERY: Final = 0.25
+
+
+def poll_interval(speed: float) -> float:
+    """Seconds between two polls of a source at replay ``speed``."""
+    if math.isinf(speed):
+        return _FASTEST_POLL
+    return min(_SLOWEST_POLL, max(_FASTEST_POLL, 60.0 / speed))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree demo``; return the exit status."""
+    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
+    window = window_of(args, fixture)
+    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
+    uses_embedded = not (args.redis_url or _env_redis_url())
+    started_here = uses_embedded and not embedded_running(data_dir)
+    url = redis_url_of(args)
+    try:
+        return asyncio.run(_demo(fixture, window, url=url, args=args))
+    finally:
+        if started_here:
+            stop_embedded(data_dir)
+
+
+def _env_redis_url() -> str | None:
+    return os.environ.get("REDIS_URL") or None
+
+
+async def _demo(
+    fixture: NightFixture, window: ReplayWindow, *, url: str, args: argparse.Namespace
+) -> int:
+    night = fixture.night
+    client = await connect_client(url)
+    console = Console()
+    try:
+        run_number = int(await client.incr(replay_runs_key(night.stream)))
+        stream = args.stream or replay_run_stream(night.stream, run_number)
+        store = StreamStore(client, stream, maxlen=stream_maxlen())
+        interval = poll_interval(window.speed)
+        app = build_sources_app(fixture, window, interval=interval, loop=args.loop)
+        sources, base_url = await start_sources_server(app, "127.0.0.1", 0)
+        config = load_ingest_config(fixture.directory / "sources.toml", base_url=base_url)
+        config = dataclasses.replace(
+            config,
+            sources=tuple(
+                dataclasses.replace(source, interval=interval) for source in config.sources
+            ),
+        )
+        broadcaster = Broadcaster(
+            client, BroadcasterOptions(stream=stream, night=night_info(night))
+        )
+        try:
+            await broadcaster.start(args.host, args.port)
+        except OSError:
+            if args.port == 0:
+                raise
+            await broadcaster.start(args.host, 0)  # the usual port is taken: any free one
+        stop = asyncio.Event()
+        tasks = [
+            asyncio.create_task(
+                run_ingest(config, client, night=night, stream=stream, stop=stop), name="ingest"
+            ),
+            asyncio.create_task(_publish_clock(app, store, window.speed), name="clock"),
+        ]
+        page = f"http://{args.host}:{broadcaster.port}/"
+        print(
+            f"soiree demo: web page {page} · stream {stream} · sources {base_url}",
+            file=sys.stderr,
+            flush=True,
+        )
+        view = view_of_night(night)
+        view.info = f"page web : {page}"
+        try:
+            # The demo runs the replay: its ticker is the one that may pause it.
+            options = TickerOptions(
+                filter=Filter(), once=False, feed_items=40, ws_url=None, control=True
+            )
+            return await show_store(store, view, options, console)
+        finally:
+            stop.set()
+            # The clock task reads Redis, whose client can lose a first cancellation.
+            await cancel_until_done(tasks[1:])
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(tasks[0], 5.0)
+            await cancel_until_done(tasks)
+            await broadcaster.close()
+            await sources.cleanup()
+            print(f"soiree demo: stopped; the night stays in stream {stream}", file=sys.stderr)
+    finally:
+        await client.aclose()
+
+
+async def _publish_clock(app: web.Application, store: StreamStore, speed: float) -> None:
+    """Show the sources' virtual time in the ticker's header, and obey its pause key."""
+    state = app[SOURCES_KEY]
+    control = replay_control_key(store.stream)
+    await store.redis.delete(control)
+    while True:
+        wanted = await store.redis.get(control)
+        if wanted == "pause" and not state.clock.paused:
+            state.clock.pause()
+        elif wanted == "resume" and state.clock.paused:
+            state.clock.resume()
+        moment = state.schedule.moment(state.clock.elapsed())
+        if moment.virtual_time is not None:
+            await store.redis.hset(
+                replay_clock_key(store.stream),
+                mapping={
+                    "virtual": moment.virtual_time.isoformat(),
+                    "wall": f"{time.time():.6f}",
+                    "speed": "max" if math.isinf(speed) else f"{speed:g}",
+                    "paused": "1" if state.clock.paused else "0",
+                    "finished": "1" if moment.finished else "0",
+                },
+            )
+        await asyncio.sleep(_CLOCK_EVERY)

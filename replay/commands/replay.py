@@ -1,0 +1,181 @@
+"""``soiree replay``: the night's fixtures straight into the stream, on the virtual clock.
+
+Shows a progress bar with the virtual time while it runs (on a terminal), stops cleanly on
+Ctrl-C or SIGTERM between two appends, and prints what it appended and how late the appends
+went out (p50 / p99 / max) at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.model.errors import CommandError
+from ingest.model.update import Update
+from ingest.store.keys import replay_run_stream, replay_runs_key
+from ingest.store.stream_store import StreamStore
+from replay.clock import AnchoredClock, ReplayPlan, plan_replay
+from replay.commands.clock_options import window_of
+from replay.fixtures import NightFixture, find_night
+from replay.runner import ReplayReport, replay_into_stream
+from replay.timeline import night_updates
+
+__all__ = ["run"]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree replay``; return the exit status."""
+    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
+    window = window_of(args, fixture)
+    updates = night_updates(fixture, seen=datetime.now(UTC))
+    plan = plan_replay([update.at for update in updates], window)
+    if not plan.order:
+        raise CommandError("nothing to replay: --to is before the first update of the night")
+    if args.loop and args.stream == fixture.night.stream:
+        raise CommandError(
+            f"--loop would append the night again and again to its live stream {args.stream};"
+            " leave --stream out (a new stream for the replay) or name another one"
+        )
+    url = redis_url_of(args)
+    err = Console(stderr=True)
+    show_progress = not args.no_progress and err.is_terminal
+    report = asyncio.run(
+        _replay(
+            fixture,
+            updates,
+            plan,
+            url=url,
+            stream=args.stream,
+            speed=window.speed,
+            loop=args.loop,
+            show_progress=show_progress,
+            console=err,
+        )
+    )
+    _print_report(report, err)
+    return 130 if report.stopped else 0
+
+
+async def _replay(
+    fixture: NightFixture,
+    updates: list[Update],
+    plan: ReplayPlan,
+    *,
+    url: str,
+    stream: str | None,
+    speed: float,
+    loop: bool,
+    show_progress: bool,
+    console: Console,
+) -> ReplayReport:
+    client = await connect_client(url)
+    try:
+        if stream is None:
+            run_number = await client.incr(replay_runs_key(fixture.night.stream))
+            stream = replay_run_stream(fixture.night.stream, int(run_number))
+        store = StreamStore(client, stream, maxlen=stream_maxlen())
+        pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+        console.print(
+            f"replaying {fixture.night.title} into stream {stream} {pace}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        console.print(f"follow it with: soiree dump --follow --stream {stream}", highlight=False)
+        stop = asyncio.Event()
+        event_loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            event_loop.add_signal_handler(signum, stop.set)
+        try:
+            return await _run_replay(
+                store,
+                updates,
+                plan,
+                stop=stop,
+                loop=loop,
+                speed=speed,
+                console=console if show_progress else None,
+            )
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                event_loop.remove_signal_handler(signum)
+    finally:
+        await client.aclose()
+
+
+async def _run_replay(
+    store: StreamStore,
+    updates: list[Update],
+    plan: ReplayPlan,
+    *,
+    stop: asyncio.Event,
+    loop: bool,
+    speed: float,
+    console: Console | None,
+) -> ReplayReport:
+    """The replay, under a progress bar showing the virtual time when ``console`` is given."""
+    clock = AnchoredClock()
+    if console is None:
+        return await replay_into_stream(
+            store, updates, plan, clock=clock, stop=stop, loop=loop, speed=speed
+        )
+    progress = Progress(
+        TextColumn("[bold]{task.fields[virtual]}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    total = len(plan.order)
+    task = progress.add_task("replay", total=total, virtual="--:--", last="")
+    zone = updates[0].at.tzinfo if updates else None
+
+    def advance(done: int, update: Update) -> None:
+        progress.update(task, completed=(done - 1) % total + 1, last=update.kind.value)
+
+    async def show_virtual_time() -> None:
+        while True:
+            virtual = plan.virtual_time(clock.elapsed())
+            if virtual is not None:
+                label = virtual.astimezone(zone).strftime("%d/%m %H:%M:%S")
+                progress.update(task, virtual=label + (" (paused)" if clock.paused else ""))
+            await asyncio.sleep(0.1)
+
+    with progress:
+        shower = asyncio.create_task(show_virtual_time())
+        try:
+            return await replay_into_stream(
+                store,
+                updates,
+                plan,
+                clock=clock,
+                stop=stop,
+                progress=advance,
+                loop=loop,
+                speed=speed,
+            )
+        finally:
+            shower.cancel()
+
+
+def _print_report(report: ReplayReport, console: Console) -> None:
+    late = report.lateness
+    status = "stopped" if report.stopped else "done"
+    console.print(
+        f"{status}: {report.appended} appended, {report.duplicates} already in the stream"
+        + (f", {report.passes} passes" if report.passes > 1 else ""),
+        highlight=False,
+    )
+    console.print(
+        f"lateness: p50 {late.p50 * 1000:.2f} ms, p99 {late.p99 * 1000:.2f} ms,"
+        f" max {late.worst * 1000:.2f} ms over {len(late.samples)} updates",
+        highlight=False,
+    )

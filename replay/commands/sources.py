@@ -1,0 +1,155 @@
+"""``soiree sources``: serve a night's fixtures as its emulated sources, on the virtual clock.
+
+Prints the base URL and the documents' addresses, then one line on stderr each time a document
+changes (with the virtual time), and on a terminal a status line with the running virtual clock.
+Stops cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import math
+import signal
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+from rich.console import Console
+from rich.status import Status
+
+from ingest.model.errors import CommandError
+from replay.commands.clock_options import window_of
+from replay.emulated.documents import Document, published_instants
+from replay.emulated.server import (
+    PATHS,
+    SOURCES_KEY,
+    SourcesState,
+    build_sources_app,
+    start_sources_server,
+)
+from replay.fixtures import NightFixture, find_night
+
+__all__ = ["run"]
+
+# How often the command looks at the clock to report changes (wall seconds).
+WATCH_EVERY: Final = 0.2
+
+_UNITS: Final = {
+    Document.LIVEBLOG: "entries",
+    Document.FEED: "articles",
+    Document.RESULTS: "checkpoints",
+}
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree sources``; return the exit status."""
+    if args.page_size < 1:
+        raise CommandError(f"--page-size must be at least 1, got {args.page_size}")
+    if not (math.isfinite(args.interval) and args.interval >= 0):
+        raise CommandError(f"--interval must be a number of seconds >= 0, got {args.interval}")
+    if not 0 <= args.port <= 65535:
+        raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
+    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
+    window = window_of(args, fixture)
+    app = build_sources_app(
+        fixture, window, page_size=args.page_size, interval=args.interval, loop=args.loop
+    )
+    console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    return asyncio.run(_serve(app, host=args.host, port=args.port, console=console))
+
+
+async def _serve(app: web.Application, *, host: str, port: int, console: Console) -> int:
+    state = app[SOURCES_KEY]
+    try:
+        runner, base_url = await start_sources_server(app, host, port)
+    except OSError as error:
+        raise CommandError(
+            f"cannot listen on {host}:{port}: {error.strerror or error}"
+            " (is another `soiree sources` running? try another --port)"
+        ) from error
+    try:
+        speed = state.window.speed
+        pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+        console.print(f"serving {state.fixture.night.title} at {base_url} {pace}")
+        for document, path in PATHS.items():
+            console.print(f"  {document.value:<9} {base_url}{path}")
+        console.print(f"  {'health':<9} {base_url}/healthz")
+        await _until_stopped(state, console)
+    finally:
+        await runner.cleanup()
+    console.print("stopped")
+    return 0
+
+
+async def _until_stopped(state: SourcesState, console: Console) -> None:
+    """Report changes until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        with _status(console) as status:
+            watcher = asyncio.create_task(_watch(state, console, status))
+            try:
+                await stop.wait()
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+@contextlib.contextmanager
+def _status(console: Console) -> Iterator[Status | None]:
+    """A live status line on a terminal; nothing otherwise (logs stay plain lines)."""
+    if not console.is_terminal:
+        yield None
+        return
+    with console.status("starting") as status:
+        yield status
+
+
+async def _watch(state: SourcesState, console: Console, status: Status | None) -> None:
+    """Print a line whenever a document changes or a pass ends; keep the status line fresh."""
+    zone = state.fixture.night.timezone
+    seen: dict[Document, tuple[int, int]] = {}
+    finished_pass: int | None = None
+    while True:
+        elapsed = state.clock.elapsed()
+        moment = state.schedule.moment(elapsed)
+        virtual = (
+            "--"
+            if moment.virtual_time is None
+            else f"{moment.virtual_time.astimezone(zone):%d/%m %H:%M:%S}"
+        )
+        changed: list[str] = []
+        for document in Document:
+            version = state.schedule.version(document, elapsed)
+            key = (moment.pass_index, version.index)
+            if seen.get(document) != key:
+                seen[document] = key
+                count = _shown(state.fixture, document, version.shows)
+                newest = f" (newest {version.shows.astimezone(zone):%d/%m %H:%M})" if count else ""
+                changed.append(f"{document.value} {count} {_UNITS[document]}{newest}")
+        if changed:
+            console.print(f"[virtual {virtual}] " + ", ".join(changed))
+        if moment.finished and finished_pass != moment.pass_index:
+            finished_pass = moment.pass_index
+            again = " (starting again shortly: --loop)" if state.schedule.loop else ""
+            console.print(
+                f"[virtual {virtual}] the night is over; the sources stay as they are{again}"
+            )
+        if status is not None:
+            status.update(f"virtual time {virtual}")
+        await asyncio.sleep(WATCH_EVERY)
+
+
+def _shown(fixture: NightFixture, document: Document, now: datetime) -> int:
+    """How many items of ``document`` are shown at ``now``."""
+    return sum(1 for at in published_instants(fixture, document) if at <= now)

@@ -1,0 +1,201 @@
+"""When each version of the emulated sources' documents appears, in wall seconds. Pure.
+
+One :class:`~replay.clock.ReplayPlan` covers every item of the night (liveblog entries, articles,
+checkpoints, by publication instant) with the window's ``--speed`` / ``--from`` / ``--to`` /
+``--max-gap``, so the emulated sources follow the very timeline ``soiree replay`` appends on.
+With ``--to``, the plan also holds a phantom event at that instant, so the virtual clock runs on
+to ``--to`` and stops there, even when the last item is earlier.
+
+A document changes only when an item of its own becomes due, so its versions are *steps*: the
+distinct due offsets of its items (items before ``--from`` are all due at offset 0, so they make
+one step). At ``elapsed`` wall seconds after the anchor, a document shows the last step due, and
+that version first appeared at the step's offset: that is its ``Last-Modified``, whoever asked.
+The start of the version before it is kept too, so that the server can tell when two versions
+fall in the same second (HTTP dates have no fractions) and ``If-Modified-Since`` cannot choose
+between them.
+
+With ``loop``, the night starts again ``loop_pause`` wall seconds after its end (the final state
+stays up that long), pass after pass, all measured from the same anchor.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
+from replay.emulated.documents import Document, published_instants
+from replay.fixtures import NightFixture
+
+__all__ = ["DocumentVersion", "SourcesMoment", "SourcesSchedule", "Step"]
+
+_JUST_BEFORE: Final = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One version of a document in a pass: due ``offset`` wall seconds after the pass starts.
+
+    ``shows`` is the newest publication instant among the items that become due then: the
+    document rendered at ``shows`` is that version.
+    """
+
+    offset: float
+    shows: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentVersion:
+    """The version of a document shown at some moment.
+
+    ``index`` is the step shown (``-1``: none of the document's items is due yet); render the
+    document at the virtual instant ``shows``. ``started`` is when the version first appeared and
+    ``previous_started`` when the one before it did (``None``: there was none), both in wall
+    seconds since the anchor.
+    """
+
+    index: int
+    shows: datetime
+    started: float
+    previous_started: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SourcesMoment:
+    """Where the night stands ``elapsed`` wall seconds after the anchor.
+
+    ``pass_index`` counts the passes of a ``--loop`` from 0; ``finished`` is true once the pass
+    has reached its end (the documents stay as they are, until the next pass if looping).
+    """
+
+    elapsed: float
+    pass_index: int
+    virtual_time: datetime | None
+    finished: bool
+
+
+class SourcesSchedule:
+    """The timeline of a night's emulated sources: see the module's docstring."""
+
+    def __init__(
+        self,
+        plan: ReplayPlan,
+        steps: Mapping[Document, tuple[Step, ...]],
+        *,
+        nothing_before: datetime,
+        loop: bool = False,
+        loop_pause: float = 1.0,
+    ) -> None:
+        if loop and not (math.isfinite(loop_pause) and loop_pause > 0):
+            raise ClockError("the pause between two passes of a loop must be positive")
+        self.plan = plan
+        self.loop = loop
+        self.loop_pause = loop_pause
+        self._steps = {document: steps.get(document, ()) for document in Document}
+        self._offsets = {
+            document: [step.offset for step in self._steps[document]] for document in Document
+        }
+        self._nothing_before = nothing_before
+
+    @classmethod
+    def of_night(
+        cls,
+        fixture: NightFixture,
+        window: ReplayWindow,
+        *,
+        loop: bool = False,
+        loop_pause: float = 1.0,
+    ) -> SourcesSchedule:
+        """The schedule of ``fixture``'s items under ``window``."""
+        ats: list[datetime] = []
+        owners: list[Document | None] = []
+        for document in Document:
+            for at in published_instants(fixture, document):
+                ats.append(at)
+                owners.append(document)
+        if not ats:
+            raise ClockError("the night has nothing to serve")
+        nothing_before = min(ats) - _JUST_BEFORE
+        if window.end is not None:
+            ats.append(window.end)  # the phantom event: the clock runs on to --to
+            owners.append(None)
+        plan = plan_replay(ats, window)
+        grouped: dict[Document, list[Step]] = {document: [] for document in Document}
+        for index, offset in zip(plan.order, plan.offsets, strict=True):
+            owner = owners[index]
+            if owner is None:
+                continue
+            steps = grouped[owner]
+            if steps and steps[-1].offset == offset:
+                steps[-1] = Step(offset, max(steps[-1].shows, ats[index]))
+            else:
+                steps.append(Step(offset, ats[index]))
+        return cls(
+            plan,
+            {document: tuple(steps) for document, steps in grouped.items()},
+            nothing_before=nothing_before,
+            loop=loop,
+            loop_pause=loop_pause,
+        )
+
+    @property
+    def duration(self) -> float:
+        """Wall seconds of one pass, from the anchor to the end of the night (or ``--to``)."""
+        return self.plan.duration
+
+    @property
+    def period(self) -> float:
+        """Wall seconds between the starts of two passes of a loop."""
+        return self.duration + self.loop_pause
+
+    def steps(self, document: Document) -> tuple[Step, ...]:
+        """The versions of ``document`` in one pass, in order."""
+        return self._steps[document]
+
+    def _locate(self, elapsed: float) -> tuple[int, float]:
+        """The pass and the wall seconds into it, ``elapsed`` seconds after the anchor."""
+        elapsed = max(0.0, elapsed)
+        if not self.loop:
+            return 0, elapsed
+        pass_index = int(elapsed // self.period)
+        return pass_index, elapsed - pass_index * self.period
+
+    def moment(self, elapsed: float) -> SourcesMoment:
+        """Where the night stands ``elapsed`` wall seconds after the anchor."""
+        pass_index, local = self._locate(elapsed)
+        return SourcesMoment(
+            elapsed=elapsed,
+            pass_index=pass_index,
+            virtual_time=self.plan.virtual_time(local),
+            finished=local >= self.duration,
+        )
+
+    def version(self, document: Document, elapsed: float) -> DocumentVersion:
+        """The version of ``document`` shown ``elapsed`` wall seconds after the anchor."""
+        steps = self._steps[document]
+        if not steps:
+            return DocumentVersion(-1, self._nothing_before, 0.0, None)
+        if len(steps) == 1 and steps[0].offset == 0:
+            # Everything is there from the start: one version, the same in every pass.
+            return DocumentVersion(0, steps[0].shows, 0.0, None)
+        pass_index, local = self._locate(elapsed)
+        base = pass_index * self.period
+        index = bisect.bisect_right(self._offsets[document], local) - 1
+        if index >= 0:
+            shows, started = steps[index].shows, base + steps[index].offset
+        else:
+            shows, started = self._nothing_before, base
+        previous: float | None
+        if index >= 1:
+            previous = base + steps[index - 1].offset
+        elif index == 0 and steps[0].offset > 0:
+            previous = base  # the empty version, shown from the start of the pass
+        elif pass_index > 0:
+            previous = base - self.period + steps[-1].offset  # the end of the previous pass
+        else:
+            previous = None
+        return DocumentVersion(index, shows, started, previous)

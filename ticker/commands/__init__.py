@@ -1,0 +1,1 @@
+"""The commands of the middle layer: ``soiree serve`` and ``soiree ticker``."""

@@ -1,0 +1,190 @@
+"""``soiree serve``: the broadcaster and the web page on one port, until interrupted.
+
+Options become a :class:`~ticker.broadcast.broadcaster.BroadcasterOptions`; the Redis client comes
+from ``--redis-url`` (else ``$REDIS_URL``, else the embedded server). SIGINT and SIGTERM close every
+client with 1001 and stop cleanly, so clients reconnect elsewhere (or here, once restarted) and
+resume from the last id they saw.
+
+The event loop is asyncio's own unless ``SOIREE_EVENT_LOOP`` says otherwise: ``uvloop`` (the
+``speed`` extra, ``pip install 'soiree[speed]'``; an error if it is missing) or ``auto`` (uvloop
+if installed). On the benchmark machine uvloop changed no fan-out figure beyond noise: the
+kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from ingest.commands.stream_options import connect_client, night_of, redis_url_of
+from ingest.model.errors import CommandError
+from ingest.model.night import Night
+from ingest.store.embedded_redis import redact_url
+from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
+
+__all__ = [
+    "DEFAULT_PORT",
+    "EVENT_LOOP_ENV",
+    "event_loop_runner",
+    "night_info",
+    "parse_size",
+    "read_token",
+    "resolve_port",
+    "run",
+]
+
+_T = TypeVar("_T")
+
+DEFAULT_PORT: Final = 8765
+TOKEN_ENV: Final = "SOIREE_READ_TOKEN"  # noqa: S105 - the variable's name, not a token
+#: ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop if installed).
+EVENT_LOOP_ENV: Final = "SOIREE_EVENT_LOOP"
+_SIZE: Final = re.compile(r"(\d+)\s*([kmg]?)i?b?", re.IGNORECASE)
+_UNITS: Final = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(raw: str) -> int:
+    """``"1048576"``, ``"512k"``, ``"1M"``, ``"1MiB"`` -> bytes (binary units)."""
+    match = _SIZE.fullmatch(raw.strip())
+    if match is None or int(match[1]) < 1:
+        raise CommandError(
+            f"--max-pending-bytes: expected a size such as 1M or 262144, got {raw!r}"
+        )
+    return int(match[1]) * _UNITS[match[2].lower()]
+
+
+def resolve_port(cli_port: int | None) -> int:
+    """``--port``, else ``$PORT`` (as platforms set it), else 8765."""
+    if cli_port is not None:
+        port = cli_port
+    else:
+        raw = os.environ.get("PORT", "").strip()
+        if not raw:
+            return DEFAULT_PORT
+        try:
+            port = int(raw)
+        except ValueError:
+            raise CommandError(f"PORT must be a port number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise CommandError(f"the port must be within 0-65535, got {port}")
+    return port
+
+
+def read_token(token_file: str | None) -> str | None:
+    """The read token: first line of ``--token-file``, else ``$SOIREE_READ_TOKEN``, else None."""
+    if token_file is not None:
+        try:
+            lines = Path(token_file).read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise CommandError(
+                f"--token-file: cannot read {token_file}: {error.strerror}"
+            ) from None
+        token = lines[0].strip() if lines else ""
+        if not token:
+            raise CommandError(f"--token-file: {token_file} holds no token")
+        return token
+    return os.environ.get(TOKEN_ENV, "").strip() or None
+
+
+def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
+    """The event loop to serve on (``$SOIREE_EVENT_LOOP``): its name and its ``run`` function."""
+    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "asyncio"
+    if wanted not in ("auto", "uvloop", "asyncio"):
+        raise CommandError(f"{EVENT_LOOP_ENV} must be auto, uvloop or asyncio, got {wanted!r}")
+    if wanted != "asyncio":
+        try:
+            import uvloop  # noqa: PLC0415 - optional (the speed extra)
+        except ImportError:
+            if wanted == "uvloop":
+                raise CommandError(
+                    f"{EVENT_LOOP_ENV}=uvloop but uvloop is not installed"
+                    " (pip install 'soiree[speed]')"
+                ) from None
+        else:
+            return "uvloop", uvloop.run
+    return "asyncio", asyncio.run
+
+
+def night_info(night: Night) -> dict[str, Any]:
+    """What ``hello`` says about the night (the page titles itself with it)."""
+    return {
+        "slug": night.slug,
+        "title": night.title,
+        "date": night.date.isoformat(),
+        "round": night.round,
+        "timezone": night.timezone.key,
+        "candidates": [candidate.name for candidate in night.candidates],
+    }
+
+
+def _night_and_stream(args: argparse.Namespace) -> tuple[Night | None, str]:
+    if args.stream:
+        try:
+            return night_of(args), args.stream
+        except ValueError:
+            # A stream of its own needs no fixtures; the night is then simply not announced.
+            if args.night:
+                raise
+            return None, args.stream
+    night = night_of(args)
+    return night, night.stream
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``soiree serve``; return the exit status."""
+    night, stream = _night_and_stream(args)
+    port = resolve_port(args.port)
+    if args.recent < 0:
+        raise CommandError(f"--recent must not be negative, got {args.recent}")
+    options = BroadcasterOptions(
+        stream=stream,
+        night=None if night is None else night_info(night),
+        token=read_token(args.token_file),
+        allowed_origins=tuple(args.allowed_origin or ()),
+        max_pending_bytes=parse_size(args.max_pending_bytes),
+        recent=args.recent,
+    )
+    url = redis_url_of(args)
+    loop_name, run_loop = event_loop_runner()
+    run_loop(_serve(url, options, host=args.host, port=port, loop_name=loop_name))
+    return 0
+
+
+async def _serve(
+    url: str, options: BroadcasterOptions, *, host: str, port: int, loop_name: str = "asyncio"
+) -> None:
+    client = await connect_client(url)
+    broadcaster = Broadcaster(client, options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        try:
+            await broadcaster.start(host, port)
+        except OSError as error:
+            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        shown = f"[{host}]" if ":" in host else host
+        print(
+            f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
+            f" {options.stream} from {redact_url(url)}"
+            + (" - read token required" if options.token else "")
+            + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
+            file=sys.stderr,
+            flush=True,
+        )
+        await stop.wait()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(signum)
+        await broadcaster.close()
+        await client.aclose()

@@ -1,0 +1,97 @@
+"""Results and turnout of départements (count and turnout updates with a local scope).
+
+::
+
+    ╭─ Départements ───────────────────────────────────────────────────────────╮
+    │ Aveyron   Hamon 54,7 %                   plus de 10 000 votants   09:05  │
+    │ Loire     Hamon 60,8 % · Valls 39,2 %    18 501 votants (+25,9 %)  23:30 │
+    ╰──────────────────────────────────────────────────────────────────────────╯
+
+Shown only once there is one; candidates by surname, in their scoreboard colours.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from ticker.board.board_state import BoardState
+from ticker.board.night_board import ScopeResult
+from ticker.terminal import theme
+from ticker.terminal.french_format import change_label, percent, time_label, voters_label
+from ticker.terminal.render_turnout import turnout_change
+from ticker.terminal.safe_text import untrusted, untrusted_text
+from ticker.terminal.ticker_view import TickerView
+
+__all__ = ["DepartmentsPanel", "short_name"]
+
+
+def short_name(name: str) -> str:
+    """A candidate's surname as a scoreboard line has room for: ``"Benoît Hamon"`` -> ``"Hamon"``.
+
+    Everything after the first given name: ``"François de Rugy"`` -> ``"de Rugy"``.
+    """
+    parts = name.split(" ", 1)
+    return parts[1] if len(parts) == 2 else name
+
+
+def _shares(board: BoardState, result: ScopeResult) -> Text:
+    text = Text()
+    if result.count is None:
+        return text
+    shares = sorted(result.count.figures.shares.items(), key=lambda item: -item[1])
+    for index, (name, pct) in enumerate(shares):
+        if index:
+            text.append(" · ", style=theme.MUTED)
+        style = theme.candidate_style(board.candidate_color(name))
+        text.append(untrusted(short_name(name), max_length=60), style=style)
+        text.append(f" {percent(pct)}")
+    return text
+
+
+def _turnout(result: ScopeResult) -> Text:
+    if result.turnout is None:
+        return Text("")
+    figures = result.turnout.figures
+    voters = voters_label(figures.voters, low=figures.voters_low, high=figures.voters_high)
+    change = turnout_change(figures)
+    text = Text(f"{voters} votants" if voters else "")
+    if change is not None:
+        text.append(f" ({change_label(change)})" if voters else change_label(change))
+    return text
+
+
+class DepartmentsPanel:
+    """The départements of one frame; renders nothing when there are none."""
+
+    def __init__(self, view: TickerView, *, now: float) -> None:
+        self.view = view
+        self.now = now
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        view = self.view
+        results = view.board.board().scopes
+        if not results:
+            return
+        table = Table.grid(expand=True, padding=(0, 1))
+        table.add_column(no_wrap=True, style="bold")
+        table.add_column(ratio=1)
+        table.add_column(no_wrap=True, overflow="ellipsis")
+        table.add_column(no_wrap=True, justify="right", style=theme.MUTED)
+        for result in results:
+            points = [point for point in (result.count, result.turnout) if point is not None]
+            arrived = view.board.arrived(uid for point in points for uid in point.uids)
+            fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
+            latest = max(point.at for point in points)
+            table.add_row(
+                untrusted_text(result.scope, theme.FRESH if fresh else "", max_length=60),
+                _shares(view.board, result),
+                _turnout(result),
+                Text(
+                    time_label(latest.astimezone(view.timezone), night_date=view.night_date),
+                ),
+            )
+        title = Text("Départements", style=theme.TITLE)
+        yield Panel(table, title=title, title_align="left", border_style=theme.BORDER)

@@ -1,0 +1,269 @@
+"""The ticker's side of the broadcaster protocol: the URL it connects to, the messages it reads.
+
+Pure, like :mod:`ticker.wire.protocol` (the server's side): :func:`relay_url` builds
+``ws://host:port/ws?since=ID&kinds=a,b&sources=x``, :func:`parse_server_message` turns one
+message's text into a typed value, or :class:`RelayMessageError`. ``docs/protocol.md``
+describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``gap``,
+``update``, ``live``, ``health`` and ``error``, and ignores the others (``subscribed``,
+``pong``, and any a later protocol version adds).
+
+Everything here came over the network: updates are validated (:meth:`Update.from_json`) and
+every string is shown through :mod:`ticker.terminal.safe_text`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ingest.model.update import Update, UpdateError
+from ingest.store.stream_store import check_since
+from ticker.board.board_json import BoardError, board_from_json
+from ticker.board.night_board import Board
+from ticker.wire.protocol import Filter
+
+__all__ = [
+    "BoardMessage",
+    "Gap",
+    "Health",
+    "Hello",
+    "Ignored",
+    "Live",
+    "RelayMessageError",
+    "ServerError",
+    "ServerMessage",
+    "Snapshot",
+    "UpdateMessage",
+    "describe_url",
+    "parse_server_message",
+    "relay_url",
+]
+
+
+class RelayMessageError(ValueError):
+    """A message from the server that the ticker cannot read (not JSON, wrong shape)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hello:
+    """The first message: the night the server relays, if it says."""
+
+    stream: str | None = None
+    title: str | None = None
+    night_date: date | None = None
+    round: int | None = None
+    timezone: ZoneInfo | None = None
+    candidates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The state at connection time: latest count and turnout, per-source health."""
+
+    count: Update | None = None
+    turnout: Update | None = None
+    health: dict[str, dict[str, object]] = field(default_factory=dict)
+    last_id: str | None = None
+    #: The night's board (None from a server older than the ``board`` message).
+    board: Board | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BoardMessage:
+    """The night's board changed: show this one."""
+
+    board: Board
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Updates after ``since`` were trimmed by retention before they could be sent."""
+
+    since: str | None
+    first_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateMessage:
+    """One update (from the backlog or live)."""
+
+    update: Update
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """The backlog is over; resume from ``last_id`` at the latest."""
+
+    last_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Per-source health changed."""
+
+    sources: dict[str, dict[str, object]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerError:
+    """The server objects to something the ticker asked for."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A message the ticker has no use for (``pong``, ``subscribed``, a newer type)."""
+
+    type: str
+
+
+ServerMessage = (
+    Hello | Snapshot | BoardMessage | Gap | UpdateMessage | Live | Health | ServerError | Ignored
+)
+
+
+_EVERYTHING: Final = Filter()
+
+
+# -- the URL ----------------------------------------------------------------------------------
+
+
+def relay_url(base: str, *, since: str | None, filter: Filter = _EVERYTHING) -> str:
+    """``base`` (``ws://host:port`` or ``.../ws``) with ``since``, ``kinds``, ``sources`` set.
+
+    Other query parameters of ``base`` (a ``token``) are kept. Raises ValueError for a URL
+    that is not ``ws://`` or ``wss://``, or a bad ``since``.
+    """
+    parts = urlsplit(base)
+    if parts.scheme not in ("ws", "wss") or not parts.hostname:
+        raise ValueError(f"not a websocket URL (ws://host:port/ws): {base!r}")
+    cursor = check_since(since)
+    path = parts.path if parts.path not in ("", "/") else "/ws"
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if name not in ("since", "kinds", "sources")
+    ]
+    query.append(("since", cursor or "0-0"))
+    if filter.kinds is not None:
+        query.append(("kinds", ",".join(sorted(filter.kinds))))
+    if filter.sources is not None:
+        query.append(("sources", ",".join(sorted(filter.sources))))
+    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, safe=",:"), ""))
+
+
+def describe_url(url: str) -> str:
+    """``ws · host:port``: where the ticker connects, without credentials or token."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    shown = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme} · {shown}" + (f":{parts.port}" if parts.port else "")
+
+
+# -- messages ---------------------------------------------------------------------------------
+
+
+def _string(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _health(value: object) -> dict[str, dict[str, object]]:
+    if not isinstance(value, Mapping):
+        return {}
+    return {
+        str(name): dict(fields) for name, fields in value.items() if isinstance(fields, Mapping)
+    }
+
+
+def _update(value: object) -> Update | None:
+    if value is None:
+        return None
+    try:
+        return Update.from_json(value)
+    except UpdateError as error:
+        raise RelayMessageError(f"snapshot: invalid update: {error}") from error
+
+
+def _hello(message: Mapping[str, Any]) -> Hello:
+    night = message.get("night")
+    if not isinstance(night, Mapping):
+        return Hello(stream=_string(message.get("stream")))
+    night_date: date | None = None
+    raw_date = night.get("date")
+    if isinstance(raw_date, str):
+        try:
+            night_date = date.fromisoformat(raw_date)
+        except ValueError:
+            night_date = None
+    timezone: ZoneInfo | None = None
+    raw_zone = night.get("timezone")
+    if isinstance(raw_zone, str) and raw_zone:
+        try:
+            timezone = ZoneInfo(raw_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            timezone = None
+    round_ = night.get("round")
+    candidates = night.get("candidates")
+    return Hello(
+        stream=_string(message.get("stream")),
+        title=_string(night.get("title")),
+        night_date=night_date,
+        round=round_ if round_ in (1, 2) and not isinstance(round_, bool) else None,
+        timezone=timezone,
+        candidates=tuple(name for name in candidates if isinstance(name, str) and name)
+        if isinstance(candidates, list)
+        else (),
+    )
+
+
+def _board(value: object) -> Board:
+    try:
+        return board_from_json(value)
+    except BoardError as error:
+        raise RelayMessageError(f"board: {error}") from error
+
+
+def parse_server_message(raw: str | bytes) -> ServerMessage:
+    """One message from the broadcaster, typed; :class:`RelayMessageError` if unreadable."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RelayMessageError(f"not valid JSON: {error}") from error
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise RelayMessageError('a message must be a JSON object with a "type"')
+    kind: str = message["type"]
+    if kind == "update":
+        try:
+            return UpdateMessage(Update.from_json(message))
+        except UpdateError as error:
+            raise RelayMessageError(f"update: {error}") from error
+    if kind == "hello":
+        return _hello(message)
+    if kind == "snapshot":
+        return Snapshot(
+            count=_update(message.get("count")),
+            turnout=_update(message.get("turnout")),
+            health=_health(message.get("health")),
+            last_id=_string(message.get("last_id")),
+            board=None if message.get("board") is None else _board(message.get("board")),
+        )
+    if kind == "board":
+        return BoardMessage(_board(message.get("board")))
+    if kind == "live":
+        return Live(last_id=_string(message.get("last_id")))
+    if kind == "gap":
+        return Gap(since=_string(message.get("since")), first_id=_string(message.get("first_id")))
+    if kind == "health":
+        return Health(sources=_health(message.get("sources")))
+    if kind == "error":
+        return ServerError(
+            code=str(message.get("code") or "error"), message=str(message.get("message") or "")
+        )
+    return Ignored(kind)
