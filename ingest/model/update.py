@@ -31,6 +31,8 @@ from typing import Any, Final
 
 import orjson
 
+from ingest.model.stream_ids import is_entry_id
+
 __all__ = [
     "KINDS",
     "Figures",
@@ -573,7 +575,7 @@ class Update:
         if not isinstance(uid, str):
             raise UpdateError("uid: expected a string")
         id_ = data.get("id")
-        if id_ is not None and (not isinstance(id_, str) or not _STREAM_ID.fullmatch(id_)):
+        if id_ is not None and (not isinstance(id_, str) or not is_entry_id(id_)):
             raise UpdateError(f"id: not a stream entry id: {id_!r}")
         speaker = data.get("speaker")
         figures = data.get("figures")
@@ -610,11 +612,3 @@ class Update:
     def as_delete(self, *, seen: datetime | None = None) -> Update:
         """A ``delete`` of this update's uid (its last known content, marked deleted)."""
         return replace(self, op=Op.DELETE, id=None, seen=seen or datetime.now(UTC))
-
-
-_STREAM_ID: Final = re.compile(r"\d{1,20}-\d{1,20}")
-
-
-def is_stream_id(value: str) -> bool:
-    """Whether ``value`` has the form of a Redis stream entry id (``ms-seq``)."""
-    return bool(_STREAM_ID.fullmatch(value))

@@ -30,8 +30,8 @@ from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from ingest.model.json_lines import json_line
+from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import KINDS, MAX_NAME_LENGTH, Update
-from ingest.store.stream_store import check_since, parse_stream_id
 
 __all__ = [
     "MAX_FILTER_VALUES",

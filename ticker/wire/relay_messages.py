@@ -21,8 +21,8 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.model.stream_ids import check_since
 from ingest.model.update import Update, UpdateError
-from ingest.store.stream_store import check_since
 from ticker.wire.protocol import Filter
 
 __all__ = [
