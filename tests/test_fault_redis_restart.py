@@ -10,7 +10,6 @@ every update once, in order. Also: every command that starts the embedded server
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -29,6 +28,7 @@ import redis
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
+from ingest.commands.command import RedisOptions
 from ingest.commands.stream_options import redis_url_of
 from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
@@ -290,7 +290,7 @@ def test_commands_start_the_embedded_server_with_soiree_appendfsync(
     monkeypatch.setenv("SOIREE_APPENDFSYNC", policy)
     data_dir = tmp_path / "in-process"
     try:
-        redis_url_of(argparse.Namespace(redis_url=None, data_dir=str(data_dir)))
+        redis_url_of(RedisOptions(redis_url=None, data_dir=data_dir))
         assert _appendfsync_of(data_dir) == policy
     finally:
         stop_embedded(data_dir)

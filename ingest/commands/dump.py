@@ -9,11 +9,11 @@ never mistakes a gap for the whole story.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from typing import TextIO
 
+from ingest.commands.dump_cli import DumpOptions
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
@@ -25,12 +25,12 @@ __all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
 EXIT_GAP = 3
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: DumpOptions) -> int:
     """Run ``soiree dump``; return the exit status."""
-    stream = args.stream or night_of(args).stream
-    url = redis_url_of(args)
+    stream = options.redis.stream or night_of(options.night).stream
+    url = redis_url_of(options.redis)
     try:
-        return asyncio.run(_dump(url, stream, since=args.since, follow=args.follow))
+        return asyncio.run(_dump(url, stream, since=options.since, follow=options.follow))
     except BrokenPipeError:
         # `soiree dump | head`: the reader left; that is not an error.
         sys.stderr.close()

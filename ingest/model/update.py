@@ -31,6 +31,7 @@ from typing import Any, Final
 
 import orjson
 
+from ingest.model.errors import SoireeError
 from ingest.model.stream_ids import is_entry_id
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-class UpdateError(ValueError):
+class UpdateError(SoireeError, ValueError):
     """An update (or its JSON) does not satisfy the contract; the message says which field."""
 
 

@@ -23,6 +23,7 @@ import feedparser
 
 from ingest.extraction.entries import article_text
 from ingest.extraction.update_cache import update_from_text_cached
+from ingest.model.errors import SoireeError
 from ingest.model.night import Night
 from ingest.model.update import Update, UpdateError, clean_text
 from ingest.sources.html_text import fragment_text
@@ -35,7 +36,7 @@ MAX_KEY_LENGTH: Final = 120
 _HTML_TYPES: Final = ("text/html", "application/xhtml+xml")
 
 
-class FeedParseError(ValueError):
+class FeedParseError(SoireeError, ValueError):
     """The bytes are not a feed at all (nothing feedparser can read an item from)."""
 
 

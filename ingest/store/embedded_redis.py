@@ -60,6 +60,8 @@ from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
+from ingest.model.errors import SoireeError
+
 __all__ = [
     "APPENDFSYNC_ENV",
     "APPENDFSYNC_POLICIES",
@@ -87,7 +89,7 @@ __all__ = [
 ]
 
 
-class RedisSetupError(Exception):
+class RedisSetupError(SoireeError):
     """soiree cannot get a usable Redis; the message says what is wrong (URLs redacted)."""
 
 

@@ -10,7 +10,6 @@ itself, it stops it too, so nothing is left running.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import dataclasses
@@ -18,7 +17,6 @@ import math
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -38,6 +36,7 @@ from ingest.store.keys import (
 from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.commands.clock_options import window_of
+from replay.commands.demo_cli import DemoOptions
 from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
@@ -61,14 +60,14 @@ def poll_interval(speed: float) -> float:
     return min(_SLOWEST_POLL, max(_FASTEST_POLL, 60.0 / speed))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: DemoOptions) -> int:
     """Run ``soiree demo``; return the exit status."""
-    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = window_of(args, fixture)
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    uses_embedded = not (args.redis_url or _env_redis_url())
+    fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
+    window = window_of(args.clock, fixture)
+    data_dir = args.redis.data_dir or default_data_dir()
+    uses_embedded = not (args.redis.redis_url or _env_redis_url())
     started_here = uses_embedded and not embedded_running(data_dir)
-    url = redis_url_of(args)
+    url = redis_url_of(args.redis)
     try:
         return asyncio.run(_demo(fixture, window, url=url, args=args))
     finally:
@@ -80,15 +79,13 @@ def _env_redis_url() -> str | None:
     return os.environ.get("REDIS_URL") or None
 
 
-async def _demo(
-    fixture: NightFixture, window: ReplayWindow, *, url: str, args: argparse.Namespace
-) -> int:
+async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: DemoOptions) -> int:
     night = fixture.night
     client = await connect_client(url)
     console = Console()
     try:
         run_number = int(await client.incr(replay_runs_key(night.stream)))
-        stream = args.stream or replay_run_stream(night.stream, run_number)
+        stream = args.redis.stream or replay_run_stream(night.stream, run_number)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         interval = poll_interval(window.speed)
         app = build_sources_app(fixture, window, interval=interval, loop=args.loop)

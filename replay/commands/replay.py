@@ -7,12 +7,10 @@ went out (p50 / p99 / max) at the end.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import signal
 from datetime import UTC, datetime
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -24,6 +22,7 @@ from ingest.store.keys import replay_run_stream, replay_runs_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
 from replay.commands.clock_options import window_of
+from replay.commands.replay_cli import ReplayOptions
 from replay.fixtures import NightFixture, find_night
 from replay.runner import ReplayReport, replay_into_stream
 from replay.timeline import night_updates
@@ -31,31 +30,32 @@ from replay.timeline import night_updates
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: ReplayOptions) -> int:
     """Run ``soiree replay``; return the exit status."""
-    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = window_of(args, fixture)
+    fixture = find_night(options.night.night, fixtures_dir=options.night.fixtures)
+    window = window_of(options.clock, fixture)
     updates = night_updates(fixture, seen=datetime.now(UTC))
     plan = plan_replay([update.at for update in updates], window)
     if not plan.order:
         raise CommandError("nothing to replay: --to is before the first update of the night")
-    if args.loop and args.stream == fixture.night.stream:
+    stream = options.redis.stream
+    if options.loop and stream == fixture.night.stream:
         raise CommandError(
-            f"--loop would append the night again and again to its live stream {args.stream};"
+            f"--loop would append the night again and again to its live stream {stream};"
             " leave --stream out (a new stream for the replay) or name another one"
         )
-    url = redis_url_of(args)
+    url = redis_url_of(options.redis)
     err = Console(stderr=True)
-    show_progress = not args.no_progress and err.is_terminal
+    show_progress = not options.no_progress and err.is_terminal
     report = asyncio.run(
         _replay(
             fixture,
             updates,
             plan,
             url=url,
-            stream=args.stream,
+            stream=stream,
             speed=window.speed,
-            loop=args.loop,
+            loop=options.loop,
             show_progress=show_progress,
             console=err,
         )

@@ -13,7 +13,6 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -29,6 +28,7 @@ from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.store.embedded_redis import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
+from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
 
 __all__ = [
     "DEFAULT_PORT",
@@ -43,7 +43,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-DEFAULT_PORT: Final = 8765
 TOKEN_ENV: Final = "SOIREE_READ_TOKEN"  # noqa: S105 - the variable's name, not a token
 #: ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop if installed).
 EVENT_LOOP_ENV: Final = "SOIREE_EVENT_LOOP"
@@ -125,36 +124,37 @@ def night_info(night: Night) -> dict[str, Any]:
     }
 
 
-def _night_and_stream(args: argparse.Namespace) -> tuple[Night | None, str]:
-    if args.stream:
+def _night_and_stream(options: ServeOptions) -> tuple[Night | None, str]:
+    stream = options.redis.stream
+    if stream:
         try:
-            return night_of(args), args.stream
+            return night_of(options.night), stream
         except ValueError:
             # A stream of its own needs no fixtures; the night is then simply not announced.
-            if args.night:
+            if options.night.night:
                 raise
-            return None, args.stream
-    night = night_of(args)
+            return None, stream
+    night = night_of(options.night)
     return night, night.stream
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: ServeOptions) -> int:
     """Run ``soiree serve``; return the exit status."""
-    night, stream = _night_and_stream(args)
-    port = resolve_port(args.port)
-    if args.recent < 0:
-        raise CommandError(f"--recent must not be negative, got {args.recent}")
-    options = BroadcasterOptions(
+    night, stream = _night_and_stream(options)
+    port = resolve_port(options.port)
+    if options.recent < 0:
+        raise CommandError(f"--recent must not be negative, got {options.recent}")
+    broadcaster_options = BroadcasterOptions(
         stream=stream,
         night=None if night is None else night_info(night),
-        token=read_token(args.token_file),
-        allowed_origins=tuple(args.allowed_origin or ()),
-        max_pending_bytes=parse_size(args.max_pending_bytes),
-        recent=args.recent,
+        token=read_token(options.token_file),
+        allowed_origins=options.allowed_origins,
+        max_pending_bytes=parse_size(options.max_pending_bytes),
+        recent=options.recent,
     )
-    url = redis_url_of(args)
+    url = redis_url_of(options.redis)
     loop_name, run_loop = event_loop_runner()
-    run_loop(_serve(url, options, host=args.host, port=port, loop_name=loop_name))
+    run_loop(_serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name))
     return 0
 
 

@@ -12,7 +12,6 @@ SIGTERM, cleanly.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import math
@@ -32,6 +31,7 @@ from ingest.model.night import Night
 from ingest.runtime.cancellation import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.board_state import BoardState
+from ticker.commands.ticker_cli import TickerCommandOptions
 from ticker.terminal.keyboard import read_keys
 from ticker.terminal.redis_feed import RedisFeed
 from ticker.terminal.render_frame import TickerFrame
@@ -58,7 +58,7 @@ class TickerOptions:
     ws_url: str | None
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> TickerOptions:
+    def from_command(cls, args: TickerCommandOptions) -> TickerOptions:
         """Validate the command line's options."""
         try:
             wanted = Filter(
@@ -73,37 +73,37 @@ class TickerOptions:
             raise CommandError(f"--{error.message}") from None
         if args.items < 1:
             raise CommandError(f"--items must be at least 1, got {args.items}")
-        if args.ws is not None and args.stream is not None:
+        if args.ws is not None and args.redis.stream is not None:
             raise CommandError(
                 "--stream has no effect with --ws: the broadcaster relays its own stream"
             )
         return cls(filter=wanted, once=args.once, feed_items=args.items, ws_url=args.ws)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: TickerCommandOptions) -> int:
     """Run ``soiree ticker``; return the exit status."""
-    options = TickerOptions.from_args(args)
+    options = TickerOptions.from_command(args)
     console = Console()
     if options.ws_url is not None:
         return asyncio.run(_relay(options, console))
     night = _night(args)
-    url = redis_url_of(args)
+    url = redis_url_of(args.redis)
     view = view_of_night(night, options.filter)
-    stream = args.stream or (night.stream if night is not None else None)
+    stream = args.redis.stream or (night.stream if night is not None else None)
     assert stream is not None  # _night only gives up when --stream is given
     return asyncio.run(_from_redis(url, stream, view, options, console))
 
 
-def _night(args: argparse.Namespace) -> Night | None:
+def _night(args: TickerCommandOptions) -> Night | None:
     """The night whose title, round and candidates head the display.
 
     A stream of one's own (``--stream``) needs no fixtures: without them, the display goes
     without the night's title, and the round is the highest the figures name.
     """
     try:
-        return night_of(args)
+        return night_of(args.night)
     except ValueError:
-        if args.night or not args.stream:
+        if args.night.night or not args.redis.stream:
             raise
         return None
 

@@ -29,6 +29,7 @@ from enum import IntEnum, StrEnum
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from ingest.model.errors import SoireeError
 from ingest.model.json_lines import json_line
 from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import KINDS, MAX_NAME_LENGTH, Update
@@ -106,7 +107,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_MESSAGES = "too_many_messages"
 
 
-class ProtocolError(ValueError):
+class ProtocolError(SoireeError, ValueError):
     """A client asked for something invalid: ``code`` and the message are sent back to it."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:

@@ -21,6 +21,7 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.model.errors import SoireeError
 from ingest.model.stream_ids import check_since
 from ingest.model.update import Update, UpdateError
 from ticker.wire.protocol import Filter
@@ -42,7 +43,7 @@ __all__ = [
 ]
 
 
-class RelayMessageError(ValueError):
+class RelayMessageError(SoireeError, ValueError):
     """A message from the server that the ticker cannot read (not JSON, wrong shape)."""
 
 

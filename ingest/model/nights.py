@@ -1,0 +1,74 @@
+"""Finding a night: the nights directory, the nights in it, and one night by name.
+
+Every command needs the night (its stream, time zone, candidates) and some need its directory
+(``sources.toml``, the replay's fixtures). A nights directory holds one directory per night, each
+with a ``night.toml`` (:mod:`ingest.model.night`); it may also be one night's own directory. The
+default is ``$SOIREE_FIXTURES``, else the nights bundled with soiree. Reads files, nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from ingest.model.night import Night, NightError, load_night
+
+__all__ = [
+    "FIXTURES_ENV",
+    "NIGHT_FILE",
+    "SOURCES_FILE",
+    "default_nights_dir",
+    "find_night",
+    "find_night_dir",
+    "list_nights",
+]
+
+NIGHT_FILE: Final = "night.toml"
+SOURCES_FILE: Final = "sources.toml"
+FIXTURES_ENV: Final = "SOIREE_FIXTURES"
+
+
+def default_nights_dir() -> Path:
+    """The nights directory: ``$SOIREE_FIXTURES`` if set, else the bundled nights."""
+    configured = os.environ.get(FIXTURES_ENV)
+    if configured:
+        path = Path(configured)
+        if not path.is_dir():
+            raise NightError(f"{FIXTURES_ENV}={configured}: no such directory")
+        return path
+    bundled = Path(__file__).resolve().parents[2] / "fixtures"
+    if bundled.is_dir():
+        return bundled
+    raise NightError(
+        f"no fixtures directory: {bundled} does not exist; set {FIXTURES_ENV} or pass one"
+    )
+
+
+def list_nights(nights_dir: Path) -> list[Path]:
+    """The night directories (those holding a ``night.toml``) of ``nights_dir``, by name."""
+    if (nights_dir / NIGHT_FILE).is_file():
+        return [nights_dir]
+    if not nights_dir.is_dir():
+        raise NightError(f"{nights_dir}: no such fixtures directory")
+    return sorted(child for child in nights_dir.iterdir() if (child / NIGHT_FILE).is_file())
+
+
+def find_night_dir(name: str | None = None, *, nights_dir: Path | None = None) -> Path:
+    """The directory of the night called ``name`` (without: the only night, or the first)."""
+    base = nights_dir if nights_dir is not None else default_nights_dir()
+    nights = list_nights(base)
+    if not nights:
+        raise NightError(f"{base}: no night here (no */{NIGHT_FILE})")
+    if name is None:
+        return nights[0]
+    for directory in nights:
+        if directory.name == name:
+            return directory
+    known = ", ".join(directory.name for directory in nights)
+    raise NightError(f"{base}: no night {name!r} (nights: {known})")
+
+
+def find_night(name: str | None = None, *, nights_dir: Path | None = None) -> Night:
+    """The configuration of the night called ``name`` (see :func:`find_night_dir`)."""
+    return load_night(find_night_dir(name, nights_dir=nights_dir) / NIGHT_FILE)
