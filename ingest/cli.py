@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from importlib.metadata import entry_points
@@ -20,6 +21,7 @@ from typing import Any, Final
 
 from ingest.commands.command import Command
 from ingest.model.errors import SoireeError
+from ingest.runtime.aio import Stopped, stop_handling
 
 __all__ = ["ENTRY_POINT_GROUP", "build_parser", "find_commands", "main"]
 
@@ -85,13 +87,30 @@ def _outside_errors() -> tuple[type[Exception], ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``soiree`` command line; return the exit status."""
+    """Run the ``soiree`` command line; return the exit status.
+
+    Stop handling comes first, before anything is started: SIGTERM at any moment ends the
+    command cleanly with status 0 (SIGINT: 130), whatever it had started stopped again.
+    """
+    with stop_handling():
+        try:
+            return _run(argv)
+        except Stopped as stopped:
+            if stopped.signum == signal.SIGTERM:
+                return 0
+            print("soiree: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     command: Command[Any] = args.soiree_command
     try:
         return command.execute(args)
+    except Stopped:
+        raise
     except KeyboardInterrupt:
         print("soiree: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -2,7 +2,7 @@
 
 The race is real but rare (about one cancellation in two hundred lands at the wrong moment of a
 loop of blocking reads): the in-process tests make it certain by swallowing one cancellation on
-purpose, as the client does, and check that :mod:`ingest.runtime.cancellation`, the ticker and
+purpose, as the client does, and check that :mod:`ingest.runtime.aio`, the ticker and
 ``soiree dump --follow`` stop anyway. ``soiree dump --follow`` is also stopped for real with
 SIGTERM and SIGINT, several times, as a subprocess.
 """
@@ -23,7 +23,7 @@ import pytest
 from redis.asyncio import Redis
 from rich.console import Console
 
-from ingest.runtime.cancellation import cancel_until_done, run_until_signalled
+from ingest.runtime.aio import cancel_until_done, run_until_signalled
 from ingest.store.stream_store import ReadBatch, StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update

@@ -2,7 +2,7 @@
 
 Prints every retained update after ``--since`` (oldest first) and, with ``--follow``, every new
 one as it is appended, until SIGINT or SIGTERM stop it cleanly (within a second or so, whole
-lines only: :func:`ingest.runtime.cancellation.run_until_signalled`). If ``--since`` is older than
+lines only: :func:`ingest.runtime.aio.run_until_signalled`). If ``--since`` is older than
 what the stream retains, a warning says so on stderr and the exit status is 3, so that a script
 never mistakes a gap for the whole story.
 """
@@ -17,7 +17,7 @@ from ingest.commands.dump_cli import DumpOptions
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
-from ingest.runtime.cancellation import run_until_signalled
+from ingest.runtime.aio import run_until_signalled
 from ingest.store.stream_store import StreamStore
 
 __all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -29,6 +27,7 @@ from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
 from ingest.model.update import clean_text
 from ingest.polling.runner import IngestReport, run_ingest
+from ingest.runtime.aio import stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
 from ingest.store.health import read_all_health
 
@@ -74,44 +73,24 @@ def run(options: IngestOptions) -> int:
 async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, burst: bool) -> int:
     client = await connect_client(url)
     err = Console(stderr=True, highlight=False)
-    stop = asyncio.Event()
-    handled = _on_signals(stop.set)
     try:
-        if not burst:
-            names = ", ".join(source.name for source in config.sources)
-            err.print(
-                Text(f"ingesting {names} into stream {stream} (Ctrl-C to stop)"), soft_wrap=True
-            )
-        report = await run_ingest(
-            config, client, night=night, stream=stream, stop=stop, burst=burst,
-            maxlen=stream_maxlen(),
-        )  # fmt: skip
+        async with stop_on_signals() as stop:
+            if not burst:
+                names = ", ".join(source.name for source in config.sources)
+                err.print(
+                    Text(f"ingesting {names} into stream {stream} (Ctrl-C to stop)"),
+                    soft_wrap=True,
+                )
+            report = await run_ingest(
+                config, client, night=night, stream=stream, stop=stop, burst=burst,
+                maxlen=stream_maxlen(),
+            )  # fmt: skip
     finally:
-        loop = asyncio.get_running_loop()
-        for signum in handled:
-            loop.remove_signal_handler(signum)
         await client.aclose()
     if burst:
         _print_burst(report)
         return 1 if report.failed else 0
     return 0
-
-
-def _on_signals(callback: Callable[[], None]) -> list[signal.Signals]:
-    """Call ``callback`` on SIGINT and SIGTERM; return the signals handled.
-
-    Outside the main thread (soiree embedded in another program) no handler can be set: the
-    caller stops the pollers its own way.
-    """
-    loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, callback)
-        except (ValueError, RuntimeError, NotImplementedError):
-            continue
-        handled.append(signum)
-    return handled
 
 
 def _print_burst(report: IngestReport) -> None:

@@ -61,6 +61,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from ingest.model.errors import SoireeError
+from ingest.runtime.aio import deferred_stop
 
 __all__ = [
     "APPENDFSYNC_ENV",
@@ -452,13 +453,17 @@ def ensure_embedded(
             _wait_ready(paths, timeout=timeout, pid=running)
             return paths.url
         _clear_stale(paths)
-        child = _spawn(paths, policy, foreground=False)
-        _STARTED[child.pid] = child
+        child: subprocess.Popen[bytes] | None = None
         try:
+            with deferred_stop():  # a SIGTERM now is raised once the child is known
+                child = _spawn(paths, policy, foreground=False)
+                _STARTED[child.pid] = child
             _wait_ready(paths, timeout=timeout, child=child)
-        except EmbeddedRedisError:
-            _terminate(child)
-            _STARTED.pop(child.pid, None)
+        except BaseException:
+            # Also when interrupted (SIGTERM while it starts): never leave a server behind.
+            if child is not None:
+                _terminate(child)
+                _STARTED.pop(child.pid, None)
             raise
     return paths.url
 

@@ -24,7 +24,7 @@ from rich.console import Console
 
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
 from ingest.polling.runner import run_ingest
-from ingest.runtime.cancellation import cancel_until_done
+from ingest.runtime.aio import cancel_until_done, deferred_stop
 from ingest.sources.config import load_ingest_config
 from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
 from ingest.store.keys import (
@@ -67,12 +67,14 @@ def run(args: DemoOptions) -> int:
     data_dir = args.redis.data_dir or default_data_dir()
     uses_embedded = not (args.redis.redis_url or _env_redis_url())
     started_here = uses_embedded and not embedded_running(data_dir)
-    url = redis_url_of(args.redis)
     try:
+        url = redis_url_of(args.redis)
         return asyncio.run(_demo(fixture, window, url=url, args=args))
     finally:
         if started_here:
-            stop_embedded(data_dir)
+            # A second SIGTERM must not tear the shutdown: the server would be left running.
+            with deferred_stop():
+                stop_embedded(data_dir)
 
 
 def _env_redis_url() -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import signal
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -18,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
 from ingest.model.errors import CommandError
 from ingest.model.update import Update
+from ingest.runtime.aio import stop_on_signals
 from ingest.store.keys import replay_run_stream, replay_runs_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
@@ -89,11 +89,7 @@ async def _replay(
             soft_wrap=True,
         )
         console.print(f"follow it with: soiree dump --follow --stream {stream}", highlight=False)
-        stop = asyncio.Event()
-        event_loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            event_loop.add_signal_handler(signum, stop.set)
-        try:
+        async with stop_on_signals() as stop:
             return await _run_replay(
                 store,
                 updates,
@@ -103,9 +99,6 @@ async def _replay(
                 speed=speed,
                 console=console if show_progress else None,
             )
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                event_loop.remove_signal_handler(signum)
     finally:
         await client.aclose()
 

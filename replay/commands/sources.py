@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-import signal
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Final
@@ -20,6 +19,7 @@ from rich.console import Console
 from rich.status import Status
 
 from ingest.model.errors import CommandError
+from ingest.runtime.aio import stop_on_signals
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
 from replay.emulated.documents import Document, published_instants
@@ -86,11 +86,7 @@ async def _serve(app: web.Application, *, host: str, port: int, console: Console
 
 async def _until_stopped(state: SourcesState, console: Console) -> None:
     """Report changes until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    async with stop_on_signals() as stop:
         with _status(console) as status:
             watcher = asyncio.create_task(_watch(state, console, status))
             try:
@@ -99,9 +95,6 @@ async def _until_stopped(state: SourcesState, console: Console) -> None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
 
 
 @contextlib.contextmanager

@@ -14,10 +14,8 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -26,6 +24,7 @@ from typing import Any, Final, TypeVar
 from ingest.commands.stream_options import connect_client, night_of, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.runtime.aio import stop_on_signals
 from ingest.store.embedded_redis import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
@@ -163,28 +162,22 @@ async def _serve(
 ) -> None:
     client = await connect_client(url)
     broadcaster = Broadcaster(client, options)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        try:
-            await broadcaster.start(host, port)
-        except OSError as error:
-            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-        shown = f"[{host}]" if ":" in host else host
-        print(
-            f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
-            f" {options.stream} from {redact_url(url)}"
-            + (" - read token required" if options.token else "")
-            + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
-            file=sys.stderr,
-            flush=True,
-        )
-        await stop.wait()
+        async with stop_on_signals() as stop:
+            try:
+                await broadcaster.start(host, port)
+            except OSError as error:
+                raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            shown = f"[{host}]" if ":" in host else host
+            print(
+                f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
+                f" {options.stream} from {redact_url(url)}"
+                + (" - read token required" if options.token else "")
+                + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
         await broadcaster.close()
         await client.aclose()

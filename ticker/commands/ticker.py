@@ -13,9 +13,7 @@ SIGTERM, cleanly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -28,7 +26,7 @@ from rich.live import Live
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.runtime.cancellation import cancel_until_done
+from ingest.runtime.aio import cancel_until_done, stop_on_signals
 from ingest.store.stream_store import StreamStore
 from ticker.board.board_state import BoardState
 from ticker.commands.ticker_cli import TickerCommandOptions
@@ -231,37 +229,10 @@ class _LiveDisplay:
             )
         loop = asyncio.get_running_loop()
         feeding: asyncio.Task[None] = asyncio.ensure_future(feed)
-        signals = (signal.SIGINT, signal.SIGTERM)
-        for signum in signals:
-            loop.add_signal_handler(signum, self._stop.set)
         try:
-            with (
-                read_keys(loop, self._key) as keys_ok,
-                Live(
-                    self._frame(),
-                    console=self.console,
-                    auto_refresh=False,
-                    screen=self.console.is_terminal,
-                    redirect_stdout=False,
-                    redirect_stderr=False,
-                    vertical_overflow="crop",
-                ) as live,
-            ):
-                while not self._stop.is_set():
-                    if keys_ok:
-                        can_pause = self.on_pause is not None and self.view.clock is not None
-                        self.view.keys_hint = _KEYS_REPLAY if can_pause else _KEYS
-                    live.update(self._frame(), refresh=True)
-                    refreshed = time.monotonic()
-                    await self._wait(feeding)
-                    pause = _MIN_REFRESH_INTERVAL - (time.monotonic() - refreshed)
-                    if pause > 0 and not self._stop.is_set():
-                        await asyncio.sleep(pause)
-            return 0
+            async with stop_on_signals(event=self._stop):
+                return await self._show(loop, feeding)
         finally:
-            for signum in signals:
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(signum)
             # The feed may read Redis, whose client can lose a first cancellation.
             await cancel_until_done([feeding])
             if not feeding.cancelled():
@@ -271,6 +242,32 @@ class _LiveDisplay:
                 await asyncio.wait(set(self._tasks), timeout=1.0)
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _show(self, loop: asyncio.AbstractEventLoop, feeding: asyncio.Task[None]) -> int:
+        """The display loop: a frame per change, at most ten a second, until stopped."""
+        with (
+            read_keys(loop, self._key) as keys_ok,
+            Live(
+                self._frame(),
+                console=self.console,
+                auto_refresh=False,
+                screen=self.console.is_terminal,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                vertical_overflow="crop",
+            ) as live,
+        ):
+            while not self._stop.is_set():
+                if keys_ok:
+                    can_pause = self.on_pause is not None and self.view.clock is not None
+                    self.view.keys_hint = _KEYS_REPLAY if can_pause else _KEYS
+                live.update(self._frame(), refresh=True)
+                refreshed = time.monotonic()
+                await self._wait(feeding)
+                pause = _MIN_REFRESH_INTERVAL - (time.monotonic() - refreshed)
+                if pause > 0 and not self._stop.is_set():
+                    await asyncio.sleep(pause)
+        return 0
 
     async def _wait(self, feeding: asyncio.Task[None]) -> None:
         """Until news, a stop, the feed's end, or the next whole second (for the clock)."""

@@ -14,7 +14,7 @@ and raises :class:`~ingest.model.errors.CommandError` if the server cannot be re
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import os
 import time
@@ -25,7 +25,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
 from ingest.model.errors import CommandError
-from ingest.runtime.backoff import Backoff, backoff_delay
+from ingest.runtime.aio import Attempt, retrying
+from ingest.runtime.backoff import Backoff
 from ticker.terminal.safe_text import untrusted
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.wire.protocol import id_key
@@ -60,6 +61,13 @@ def _later(first: str | None, second: str | None) -> str | None:
     if first is None or second is None:
         return first or second
     return first if id_key(first) >= id_key(second) else second
+
+
+_RETRIED: Final = (OSError, TimeoutError, InvalidHandshake, WebSocketException)
+
+
+class _ServerClosedError(Exception):
+    """The server closed the connection (a restart, 1001, 4008): reconnect."""
 
 
 def _describe(error: BaseException) -> str:
@@ -100,41 +108,50 @@ class WsRelay:
 
     async def run(self, *, until_live: bool = False) -> None:
         """Relay until cancelled (or, with ``until_live``, until the backlog is over)."""
-        failures = 0
-        while True:
-            url = relay_url(self.url, since=self.cursor, filter=self.view.board.filter)
-            try:
-                async with connect(
-                    url,
-                    open_timeout=self.open_timeout,
-                    max_size=_MAX_MESSAGE,
-                    close_timeout=2.0,
-                    additional_headers=(
-                        {"Authorization": f"Bearer {self.token}"} if self.token else None
-                    ),
-                ) as ws:
-                    if await self._read(ws, until_live=until_live):
-                        return
-                    failures = 0 if self._went_live else failures
-                    detail = f"le serveur a fermé la connexion ({ws.close_code or '—'})"
-                    reason = ws.close_reason
-                    if reason:
-                        detail += f" : {untrusted(reason, max_length=120)}"
-            except InvalidURI as error:
-                raise CommandError(f"--ws: {error}") from error
-            except (OSError, TimeoutError, InvalidHandshake, WebSocketException) as error:
-                detail = _describe(error)
+
+        def reconnecting(error: BaseException, delay: float) -> None:
+            detail = str(error) if isinstance(error, _ServerClosedError) else _describe(error)
             if until_live:
                 raise CommandError(f"cannot relay {describe_url(self.url)}: {detail}")
-            failures += 1
-            delay = backoff_delay(failures, self.backoff)
             logger.info("ticker relay: %s; reconnecting in %.1f s", detail, delay)
             self._set_connection(
                 Connection(
                     ConnectionState.RECONNECTING, detail=detail, retry_at=time.time() + delay
                 )
             )
-            await asyncio.sleep(delay)
+
+        attempts = retrying(self.backoff, retry_on=_RETRIED, on_failure=reconnecting)
+        async with contextlib.aclosing(attempts):
+            async for attempt in attempts:
+                with attempt:
+                    if await self._connect_and_read(attempt, until_live=until_live):
+                        return
+
+    async def _connect_and_read(self, attempt: Attempt, *, until_live: bool) -> bool:
+        """One connection: read it until it closes; return True when ``until_live`` is met."""
+        url = relay_url(self.url, since=self.cursor, filter=self.view.board.filter)
+        try:
+            async with connect(
+                url,
+                open_timeout=self.open_timeout,
+                max_size=_MAX_MESSAGE,
+                close_timeout=2.0,
+                additional_headers=(
+                    {"Authorization": f"Bearer {self.token}"} if self.token else None
+                ),
+            ) as ws:
+                if await self._read(ws, until_live=until_live):
+                    return True
+                if self._went_live:
+                    attempt.succeeded()
+                detail = f"le serveur a fermé la connexion ({ws.close_code or '—'})"
+                reason = ws.close_reason
+                if reason:
+                    detail += f" : {untrusted(reason, max_length=120)}"
+                attempt.fail(_ServerClosedError(detail))
+                return False
+        except InvalidURI as error:
+            raise CommandError(f"--ws: {error}") from error
 
     async def _read(self, ws: ClientConnection, *, until_live: bool) -> bool:
         """Read one connection's messages; return True when ``until_live`` is satisfied."""
