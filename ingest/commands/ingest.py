@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -25,6 +24,7 @@ from ingest.commands.stream_options import connect_client, night_of, redis_url_o
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
+from ingest.model.settings import settings
 from ingest.model.update import clean_text
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import stop_on_signals
@@ -42,16 +42,16 @@ def config_path_of(options: IngestOptions) -> Path:
     """The sources file: ``--config``, else ``$SOIREE_SOURCES_CONFIG``, else the night's."""
     if options.config is not None:
         return options.config
-    explicit = os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit)
+    explicit = settings().sources_config
+    if explicit is not None:
+        return explicit
     night = options.night
     return find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
 
 
 def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
     path = config_path_of(options)
-    base_url = options.base_url or os.environ.get(SOURCES_URL_ENV) or None
+    base_url = options.base_url or settings().sources_url
     try:
         config = load_ingest_config(path, base_url=base_url)
     except SourceConfigError as error:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
 from ingest.commands.command import Command
+from ingest.model.settings import settings
 
 __all__ = ["APPENDFSYNC_ENV", "COMMAND", "RedisServerOptions"]
 
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--appendfsync",
         choices=APPENDFSYNC_CHOICES,
-        default=os.environ.get(APPENDFSYNC_ENV, "everysec"),
+        default=settings().appendfsync,
         help=f"AOF fsync policy (default: ${APPENDFSYNC_ENV}, else everysec)",
     )
     parser.add_argument(

@@ -7,14 +7,13 @@
 
 from __future__ import annotations
 
-import os
-
 from redis.asyncio import Redis
 
 from ingest.commands.command import NightOptions, RedisOptions
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.nights import find_night
+from ingest.model.settings import DEFAULT_STREAM_MAXLEN, settings
 from ingest.store import keys
 from ingest.store.embedded_redis import RedisSetupError, connect, redact_url, resolve_redis_url
 from ingest.store.stream_store import StreamStore
@@ -29,7 +28,7 @@ __all__ = [
     "stream_maxlen",
 ]
 
-DEFAULT_MAXLEN = 100_000
+DEFAULT_MAXLEN = DEFAULT_STREAM_MAXLEN
 
 
 def night_of(options: NightOptions) -> Night:
@@ -44,7 +43,7 @@ def redis_url_of(options: RedisOptions) -> str:
 
 def stream_maxlen() -> int:
     """Retention: the most entries a stream keeps (``$SOIREE_STREAM_MAXLEN``, default 100,000)."""
-    raw = os.environ.get("SOIREE_STREAM_MAXLEN", str(DEFAULT_MAXLEN))
+    raw = settings().stream_maxlen or str(DEFAULT_MAXLEN)
     try:
         maxlen = int(raw)
     except ValueError:

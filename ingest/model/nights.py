@@ -8,11 +8,11 @@ default is ``$SOIREE_FIXTURES``, else the nights bundled with soiree. Reads file
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
 from ingest.model.night import Night, NightError, load_night
+from ingest.model.settings import settings
 
 __all__ = [
     "FIXTURES_ENV",
@@ -31,12 +31,11 @@ FIXTURES_ENV: Final = "SOIREE_FIXTURES"
 
 def default_nights_dir() -> Path:
     """The nights directory: ``$SOIREE_FIXTURES`` if set, else the bundled nights."""
-    configured = os.environ.get(FIXTURES_ENV)
-    if configured:
-        path = Path(configured)
-        if not path.is_dir():
+    configured = settings().fixtures
+    if configured is not None:
+        if not configured.is_dir():
             raise NightError(f"{FIXTURES_ENV}={configured}: no such directory")
-        return path
+        return configured
     bundled = Path(__file__).resolve().parents[2] / "fixtures"
     if bundled.is_dir():
         return bundled

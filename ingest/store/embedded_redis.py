@@ -61,6 +61,7 @@ from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from ingest.model.errors import SoireeError
+from ingest.model.settings import settings
 from ingest.runtime.aio import deferred_stop
 
 __all__ = [
@@ -133,13 +134,7 @@ _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 def default_data_dir() -> Path:
     """``$SOIREE_DATA_DIR``, else ``$XDG_DATA_HOME/soiree``, else ``~/.local/share/soiree``."""
-    explicit = os.environ.get("SOIREE_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "soiree"
-    return Path.home() / ".local" / "share" / "soiree"
+    return settings().data_dir
 
 
 def find_redis_server() -> Path:
@@ -722,7 +717,7 @@ def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:
 
 def default_appendfsync() -> str:
     """The embedded server's fsync policy: ``$SOIREE_APPENDFSYNC``, else ``everysec``."""
-    return os.environ.get(APPENDFSYNC_ENV, "").strip() or "everysec"
+    return settings().appendfsync
 
 
 def resolve_redis_url(
@@ -736,8 +731,8 @@ def resolve_redis_url(
     """
     if cli_url is not None:
         return validate_redis_url(cli_url, origin="--redis-url")
-    from_env = os.environ.get("REDIS_URL", "").strip()
-    if from_env:
+    from_env = settings().redis_url
+    if from_env is not None:
         return validate_redis_url(from_env, origin="REDIS_URL")
     return ensure_embedded(
         data_dir or default_data_dir(), appendfsync=appendfsync or default_appendfsync()

@@ -34,6 +34,7 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
+from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import Op, Update
 from ingest.store import keys
@@ -168,7 +169,7 @@ class StreamStore:
     ``maxlen`` bounds the stream: older entries are trimmed, and readers told so.
     """
 
-    def __init__(self, redis: Redis, stream: str, *, maxlen: int = 100_000) -> None:
+    def __init__(self, redis: Redis, stream: str, *, maxlen: int = DEFAULT_STREAM_MAXLEN) -> None:
         if maxlen < 1:
             raise ValueError(f"maxlen must be at least 1, got {maxlen}")
         if not redis.connection_pool.connection_kwargs.get("decode_responses"):

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import dataclasses
 import math
-import os
 import sys
 import time
 from typing import Final
@@ -23,6 +22,7 @@ from aiohttp import web
 from rich.console import Console
 
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop
 from ingest.sources.config import load_ingest_config
@@ -65,7 +65,7 @@ def run(args: DemoOptions) -> int:
     fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
     window = window_of(args.clock, fixture)
     data_dir = args.redis.data_dir or default_data_dir()
-    uses_embedded = not (args.redis.redis_url or _env_redis_url())
+    uses_embedded = not (args.redis.redis_url or settings().redis_url)
     started_here = uses_embedded and not embedded_running(data_dir)
     try:
         url = redis_url_of(args.redis)
@@ -75,10 +75,6 @@ def run(args: DemoOptions) -> int:
             # A second SIGTERM must not tear the shutdown: the server would be left running.
             with deferred_stop():
                 stop_embedded(data_dir)
-
-
-def _env_redis_url() -> str | None:
-    return os.environ.get("REDIS_URL") or None
 
 
 async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: DemoOptions) -> int:

@@ -14,7 +14,6 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 from collections.abc import Callable, Coroutine
@@ -24,6 +23,7 @@ from typing import Any, Final, TypeVar
 from ingest.commands.stream_options import connect_client, night_of, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.model.settings import settings
 from ingest.runtime.aio import stop_on_signals
 from ingest.store.embedded_redis import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
@@ -64,8 +64,8 @@ def resolve_port(cli_port: int | None) -> int:
     if cli_port is not None:
         port = cli_port
     else:
-        raw = os.environ.get("PORT", "").strip()
-        if not raw:
+        raw = settings().port
+        if raw is None:
             return DEFAULT_PORT
         try:
             port = int(raw)
@@ -89,12 +89,12 @@ def read_token(token_file: str | None) -> str | None:
         if not token:
             raise CommandError(f"--token-file: {token_file} holds no token")
         return token
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    return settings().read_token
 
 
 def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
     """The event loop to serve on (``$SOIREE_EVENT_LOOP``): its name and its ``run`` function."""
-    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "asyncio"
+    wanted = settings().event_loop
     if wanted not in ("auto", "uvloop", "asyncio"):
         raise CommandError(f"{EVENT_LOOP_ENV} must be auto, uvloop or asyncio, got {wanted!r}")
     if wanted != "asyncio":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Final
@@ -25,6 +24,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
 from ingest.model.errors import CommandError
+from ingest.model.settings import settings
 from ingest.runtime.aio import Attempt, retrying
 from ingest.runtime.backoff import Backoff
 from ticker.terminal.safe_text import untrusted
@@ -94,7 +94,7 @@ class WsRelay:
         self.notify = notify
         self.backoff = backoff
         self.open_timeout = open_timeout
-        self.token = token if token is not None else (os.environ.get(TOKEN_ENV, "").strip() or None)
+        self.token = token if token is not None else settings().read_token
         #: Where to resume: the last id seen (None: from the start).
         self.cursor: str | None = None
         #: Connections made (that got a ``hello``).
