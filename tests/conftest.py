@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -37,6 +38,11 @@ pytest_plugins = [
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
 TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The nights bundled with soiree (package data of ingest), and the night of 29 January 2017.
+BUNDLED_NIGHTS = ROOT / "ingest" / "nights"
+BUNDLED_NIGHT_DIR = BUNDLED_NIGHTS / "2017-01-29"
 
 # -- Hypothesis profiles ----------------------------------------------------------------------
 # "derandomized" (the default): the same examples on every run, from a seed derived from each

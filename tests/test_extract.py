@@ -26,10 +26,11 @@ from ingest.extraction.extract import (
 )
 from ingest.model.night import load_night
 from ingest.model.update import Figures, Kind, clean_text
+from tests.conftest import BUNDLED_NIGHT_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = Path(__file__).resolve().parent / "data" / "seeds"
-NIGHT = load_night(ROOT / "fixtures" / "2017-01-29" / "night.toml")
+NIGHT = load_night(BUNDLED_NIGHT_DIR / "night.toml")
 
 
 def seed(prefix: str) -> str:

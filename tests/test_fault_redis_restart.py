@@ -44,12 +44,12 @@ from ingest.store.embedded_redis import (
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json
 from tests.plugins.ingest import FaultServer, eventually, identity, soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
 
-BUNDLED_NIGHT = Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
+BUNDLED_NIGHT = BUNDLED_NIGHT_DIR / "night.toml"
 
 
 # -- a restartable embedded server -------------------------------------------------------------

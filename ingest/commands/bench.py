@@ -10,6 +10,7 @@ Everything runs on this machine: servers on 127.0.0.1 and unix sockets, nothing 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Final
 from rich.console import Console
 
 from ingest.commands.bench_cli import BenchOptions
+from ingest.model.errors import CommandError
 
 if TYPE_CHECKING:
     from tests.benchmarks.table import BenchRow
@@ -30,6 +32,7 @@ QUICK_SIZES: Final = (1_000,)
 
 def run(options: BenchOptions) -> int:
     """Run ``soiree bench``; return the exit status (0 even when a target is missed)."""
+    _check_checkout()
     from tests.benchmarks.table import machine_info, render_table, rows_to_json  # noqa: PLC0415
 
     rows = asyncio.run(_bench(options.groups, quick=options.quick))
@@ -43,6 +46,20 @@ def run(options: BenchOptions) -> int:
     )
     print(f"soiree bench: table written to {json_path}", file=sys.stderr)
     return 0
+
+
+def _check_checkout() -> None:
+    """The benchmarks live in the repository (tests/benchmarks), not in the installed wheel."""
+    try:
+        found = importlib.util.find_spec("tests.benchmarks") is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise CommandError(
+            "the benchmarks live in a checkout of soiree's repository (tests/benchmarks), not in"
+            " the installed package: run `soiree bench` from the checkout's .venv (bash .ci/setup)"
+            " or `python -m tests.benchmarks` there"
+        )
 
 
 async def _bench(groups: tuple[str, ...], *, quick: bool) -> list[BenchRow]:

@@ -3,11 +3,14 @@
 Every command needs the night (its stream, time zone, candidates) and some need its directory
 (``sources.toml``, the replay's fixtures). A nights directory holds one directory per night, each
 with a ``night.toml`` (:mod:`ingest.model.night`); it may also be one night's own directory. The
-default is ``$SOIREE_FIXTURES``, else the nights bundled with soiree. Reads files, nothing else.
+default is ``$SOIREE_FIXTURES``, else the nights bundled with soiree as package data of
+:mod:`ingest` (``ingest/nights/``, read through :mod:`importlib.resources`). Reads files, nothing
+else.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Final
 
@@ -15,6 +18,7 @@ from ingest.model.night import Night, NightError, load_night
 from ingest.model.settings import settings
 
 __all__ = [
+    "BUNDLED_NIGHTS",
     "FIXTURES_ENV",
     "NIGHT_FILE",
     "SOURCES_FILE",
@@ -27,6 +31,8 @@ __all__ = [
 NIGHT_FILE: Final = "night.toml"
 SOURCES_FILE: Final = "sources.toml"
 FIXTURES_ENV: Final = "SOIREE_FIXTURES"
+#: The nights shipped with soiree: package data of :mod:`ingest`, ``ingest/nights/<slug>/``.
+BUNDLED_NIGHTS: Final = "nights"
 
 
 def default_nights_dir() -> Path:
@@ -36,11 +42,11 @@ def default_nights_dir() -> Path:
         if not configured.is_dir():
             raise NightError(f"{FIXTURES_ENV}={configured}: no such directory")
         return configured
-    bundled = Path(__file__).resolve().parents[2] / "fixtures"
-    if bundled.is_dir():
+    bundled = resources.files("ingest").joinpath(BUNDLED_NIGHTS)
+    if isinstance(bundled, Path) and bundled.is_dir():
         return bundled
     raise NightError(
-        f"no fixtures directory: {bundled} does not exist; set {FIXTURES_ENV} or pass one"
+        f"no bundled nights in this install ({bundled}); set {FIXTURES_ENV} or pass --fixtures"
     )
 
 
