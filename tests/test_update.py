@@ -45,7 +45,7 @@ def count_update(**changes: object) -> Update:
 
 
 def test_json_matches_design_example() -> None:
-    """The JSON form has the fields and shapes of DESIGN.md."""
+    """The JSON form has the fields and shapes of docs/design.md."""
     data = count_update(id="1700000000000-0").to_json()
     assert data["at"] == "2017-01-29T20:41:00+01:00"
     assert data["op"] == "add"

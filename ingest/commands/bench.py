@@ -1,4 +1,4 @@
-"""``soiree bench``: every benchmark of DESIGN.md's targets, as one table of ratios.
+"""``soiree bench``: every benchmark of the targets of docs/design.md, as one table of ratios.
 
 Each figure stands beside a baseline measured in the same run on the same machine (a bare
 ``websockets.broadcast`` loop, raw pipelined XADD, ``redis-benchmark`` where installed, a naive

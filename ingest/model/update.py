@@ -4,7 +4,8 @@ An update is what every part of soiree exchanges: pollers and the replay build t
 store appends them, the broadcaster and the ticker show them. This module is pure: it builds,
 validates, serialises and parses updates, and never does I/O.
 
-The JSON form is the contract of DESIGN.md ("The update") and of ``docs/update.schema.json``::
+The JSON form is the contract of ``docs/design.md`` ("The update") and of
+``docs/update.schema.json``::
 
     {"id": "1706...-0", "uid": "liveblog:2041", "op": "add",
      "at": "2017-01-29T20:41:00+01:00", "seen": "2026-11-22T02:10:00.123456+00:00",
@@ -53,7 +54,7 @@ class UpdateError(SoireeError, ValueError):
 
 
 class Kind(StrEnum):
-    """What an update reports (DESIGN.md "The update")."""
+    """What an update reports (``docs/design.md``, "The update")."""
 
     TURNOUT = "turnout"
     COUNT = "count"
@@ -328,7 +329,7 @@ def _round(value: object, *, field_name: str = "round") -> int:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Structured numbers stated by an update's text (DESIGN.md "Figures").
+    """Structured numbers stated by an update's text (``docs/design.md``, "The update").
 
     ``scope`` is ``"national"`` or the official name of a French département. Counts and
     estimates carry ``shares`` (candidate full name -> percentage) and ``counted_pct``; turnout
@@ -518,7 +519,7 @@ class Update:
         return encoded
 
     def to_json(self) -> dict[str, Any]:
-        """The full JSON object of DESIGN.md, ``id`` included when known."""
+        """The full JSON object of ``docs/design.md``, ``id`` included when known."""
         data: dict[str, Any] = {}
         if self.id is not None:
             data["id"] = self.id

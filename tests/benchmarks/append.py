@@ -1,6 +1,6 @@
 """Idempotent append throughput, beside raw pipelined XADD on the same server.
 
-What is measured (DESIGN.md target: >= 50,000 updates/s):
+What is measured (target in docs/design.md: >= 50,000 updates/s):
 
 - ``StreamStore.append_many`` of N distinct updates (the night's, cycled under new uids: real
   payload sizes, about 500 bytes of JSON each) in batches of :data:`BATCH`, as a replay or a

@@ -1,7 +1,7 @@
 """Detection latency: a new liveblog entry to the stream, and to a websocket client.
 
-DESIGN.md's target: a new liveblog entry is on the stream <= 50 ms after the poll that fetched
-it. The whole real chain runs in this process, everything on 127.0.0.1:
+The target (docs/design.md): a new liveblog entry is on the stream <= 50 ms after the poll that
+fetched it. The whole real chain runs in this process, everything on 127.0.0.1:
 
     a liveblog page (aiohttp, port 0, ETag / 304 like a real CMS) that the benchmark grows by
     one entry at a time

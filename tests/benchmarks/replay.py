@@ -1,7 +1,7 @@
 """Replay timing: lateness at speeds 1, 60 and 600, drift over the whole night, ``--speed max``.
 
-DESIGN.md's target: p99 lateness <= 2 ms at speeds 1 to 600, and no drift over the whole night.
-Everything runs the real :func:`replay.runner.replay_into_stream` (anchored clock, appends,
+The target (docs/design.md): p99 lateness <= 2 ms at speeds 1 to 600, and no drift over the whole
+night. Everything runs the real :func:`replay.runner.replay_into_stream` (anchored clock, appends,
 the control task, the published clock) into a real Redis; lateness is what the runner itself
 records (due time -> the moment the batch goes to the stream), and each row's note adds the
 lateness *on the stream* (due time -> the append acknowledged by Redis).
