@@ -6,7 +6,7 @@ Redis
     directory, no TCP port, no persistence; shut down when the session ends.
     ``stream_key`` (function): a stream key of the test's own (``test:<hex>``), so tests share
     the server without flushing it and without seeing each other's keys.
-    ``redis_client`` (function): an asyncio client from :func:`ingest.store.embedded_redis.connect`.
+    ``redis_client`` (function): an asyncio client from :func:`ingest.store.redis_client.connect`.
     ``store`` (function): a :class:`ingest.store.stream_store.StreamStore` on ``stream_key``.
 
 Add fixtures for other servers (HTTP sources, the broadcaster) in their own section below.
@@ -24,7 +24,8 @@ import redis
 import redis.asyncio
 from hypothesis import settings
 
-from ingest.store.embedded_redis import ScratchServer, connect
+from ingest.store.redis_client import connect
+from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
 
 # Fixtures of each part live in tests/plugins/, one module a part, registered here once.

@@ -18,7 +18,7 @@ import redis.asyncio
 from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import Figures, Kind, Op, Update
 from ingest.store import keys
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 
 PARIS_WINTER = timezone(timedelta(hours=1))
@@ -263,7 +263,7 @@ async def test_concurrent_connections_write_each_uid_once(redis_url: str, stream
 
 WORKER = """
 import asyncio, sys
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.test_stream_store import edited, make_updates
 

@@ -25,7 +25,7 @@ from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
 from ingest.model.settings import settings
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config

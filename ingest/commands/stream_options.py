@@ -15,7 +15,9 @@ from ingest.model.night import Night
 from ingest.model.nights import find_night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN, settings
 from ingest.store import keys
-from ingest.store.embedded_redis import RedisSetupError, connect, redact_url, resolve_redis_url
+from ingest.store.redis_client import connect
+from ingest.store.redis_errors import RedisSetupError
+from ingest.store.redis_url import redact_url, resolve_redis_url
 from ingest.store.stream_store import StreamStore
 
 __all__ = [

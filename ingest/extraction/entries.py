@@ -12,7 +12,8 @@ from datetime import datetime
 
 from ingest.extraction.extract import extract
 from ingest.model.night import Night
-from ingest.model.update import Figures, Kind, Update, clean_text
+from ingest.model.text_cleaning import clean_text
+from ingest.model.update import Figures, Kind, Update
 
 __all__ = ["article_text", "entry_uid", "update_from_checkpoint", "update_from_text"]
 

@@ -12,9 +12,10 @@ The JSON form is the contract of ``docs/design.md`` ("The update") and of
      "source": "liveblog", "kind": "count", "text": "...",
      "figures": {"scope": "national", "shares": {...}, "counted_pct": 60}, "round": 2}
 
-Text is plain: :func:`clean_text` removes control characters and terminal escape sequences, so
-nothing ingested can drive a terminal or smuggle markup past a reader; rendering layers still
-treat it as data (textContent on the web page, ``rich.text.Text`` in the ticker).
+Text is plain: :func:`~ingest.model.text_cleaning.clean_text` removes control characters and
+terminal escape sequences, so nothing ingested can drive a terminal or smuggle markup past a reader;
+rendering layers still treat it as data (textContent on the web page, ``rich.text.Text`` in the
+ticker).
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -32,8 +32,10 @@ from typing import Any, Final
 
 import orjson
 
+from ingest.model.compact_json import dumps_json, fast_json_ok
 from ingest.model.errors import SoireeError
 from ingest.model.stream_ids import is_entry_id
+from ingest.model.text_cleaning import MAX_NAME_LENGTH, clean_text
 
 __all__ = [
     "KINDS",
@@ -43,8 +45,6 @@ __all__ = [
     "Previous",
     "Update",
     "UpdateError",
-    "clean_text",
-    "compact_json",
     "parse_instant",
 ]
 
@@ -74,81 +74,6 @@ class Op(StrEnum):
     ADD = "add"
     EDIT = "edit"
     DELETE = "delete"
-
-
-# Longest text we accept in one update: a whole article fits with room to spare; anything longer
-# is a broken or hostile source and is cut rather than stored.
-MAX_TEXT_LENGTH: Final = 20_000
-MAX_NAME_LENGTH: Final = 200
-
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the C1 forms.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, terminated by BEL or ST (or unterminated)
-    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
-    r"|\x1b[ -~]?"  # any other escape
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x90\x9d\x9e\x9f][^\x9c\x07]*[\x9c\x07]?"  # 8-bit DCS/OSC/PM/APC strings
-)
-_HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-# Whitespace (for str.split) that clean_text removes as control characters, unlike line
-# breaks, tabs and the spaces of French typography (no-break before ":", narrow no-break
-# before "%"), which only need tidying: str.isprintable() counts none of them as printable.
-_CONTROL_WHITESPACE: Final = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
-
-
-def clean_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Return ``raw`` as plain text: no escape sequences, no control characters, tidy spaces.
-
-    Newlines between paragraphs are kept (collapsed to at most one blank line); every other
-    control or format character (bell, carriage return, backspace, bidi overrides, zero-width
-    joiners...) is removed, so the result is safe to print on a terminal as it is.
-    """
-    if raw.isprintable() or (
-        "".join(raw.split()).isprintable() and not _CONTROL_WHITESPACE.search(raw)
-    ):
-        # No control, format or unassigned character but line breaks and tabs (so no escape
-        # sequence either: ESC is a control character): nothing to remove, only spaces and
-        # paragraphs to tidy, without a Python-level loop over every character.
-        return _paragraphs(raw.replace("\r\n", "\n").replace("\r", "\n"), max_length)
-    return _clean_any_text(raw, max_length=max_length)
-
-
-def _paragraphs(text: str, max_length: int) -> str:
-    """Spaces collapsed, lines stripped, at most one blank line between paragraphs, capped."""
-    lines = [_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n")]
-    paragraphs: list[str] = []
-    blank = False
-    for line in lines:
-        if not line:
-            blank = bool(paragraphs)
-            continue
-        if blank:
-            paragraphs.append("")
-            blank = False
-        paragraphs.append(line)
-    cleaned = "\n".join(paragraphs)
-    if len(cleaned) > max_length:
-        return cleaned[: max_length - 1].rstrip() + "…"
-    return cleaned
-
-
-def _clean_any_text(raw: str, *, max_length: int) -> str:
-    """:func:`clean_text` for any text, character by character."""
-    text = _ESCAPE_SEQUENCE.sub("", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept: list[str] = []
-    for char in text:
-        if char in "\n\t":
-            kept.append(char)
-            continue
-        category = unicodedata.category(char)
-        # Cc: control characters; Cf: format characters (bidi overrides, zero-width...);
-        # Cs: lone surrogates (cannot be encoded); Co/Cn: private use and unassigned.
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        kept.append(char)
-    return _paragraphs("".join(kept), max_length)
 
 
 def parse_instant(value: object, *, field_name: str) -> datetime:
@@ -201,63 +126,6 @@ def _short_string(value: object, *, field_name: str) -> str:
     if "\n" in cleaned or not cleaned:
         raise UpdateError(f"{field_name}: must be a single line of text")
     return cleaned
-
-
-# -- JSON text ----------------------------------------------------------------------------------
-#
-# Every JSON text of an update is compact UTF-8 (``ensure_ascii=False``, ``separators=(",", ":")``)
-# and must stay byte for byte what the standard library writes: the content digest is a hash of
-# that text, and the digests already stored in a stream's dedupe hash must keep matching. orjson
-# writes the same bytes for every string, key order and integer of 64 bits, and for every float
-# except two cases where it picks another, equally valid, spelling: floats below 1e-4 in
-# magnitude (``0.00001`` for ``1e-05``) and integers beyond 64 bits (which it refuses). Content
-# holding either goes through the standard library; everything else through orjson, about ten
-# times faster (this is most of an append's client-side cost).
-
-_ORJSON_MIN_FLOAT: Final = 1e-4
-_ORJSON_INT_RANGE: Final = range(-(2**63), 2**64)
-
-
-def _orjson_safe(tree: Mapping[str, Any]) -> bool:
-    """Whether orjson writes ``tree`` (figures' JSON: numbers, strings, objects of those)
-    exactly as :mod:`json` does."""
-    for value in tree.values():
-        kind = type(value)
-        if kind is float:
-            if value != 0 and abs(value) < _ORJSON_MIN_FLOAT:
-                return False
-        elif kind is int:
-            if value not in _ORJSON_INT_RANGE:
-                return False
-        elif kind is dict:
-            if not _orjson_safe(value):
-                return False
-        elif kind is not str:
-            return False
-    return True
-
-
-def _fast_json_ok(data: Mapping[str, Any]) -> bool:
-    """Whether orjson may write ``data``, an update's JSON (only ``figures`` holds numbers
-    orjson could spell differently; the rest are strings and small integers)."""
-    figures = data.get("figures")
-    return figures is None or (isinstance(figures, dict) and _orjson_safe(figures))
-
-
-def _dumps(data: Mapping[str, Any], *, sort_keys: bool, fast: bool) -> bytes:
-    if fast:
-        try:
-            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-        except TypeError:
-            pass  # a lone surrogate or a huge integer: let the standard library decide
-    text = json.dumps(data, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
-    return text.encode("utf-8")
-
-
-def compact_json(data: Mapping[str, Any], *, sort_keys: bool = False) -> bytes:
-    """An update's JSON ``data`` as compact UTF-8, exactly as ``json.dumps(data,
-    ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` writes it."""
-    return _dumps(data, sort_keys=sort_keys, fast=_fast_json_ok(data))
 
 
 # The last ``seen`` written, and its text: a poll or a replay batch stamps every update with
@@ -509,10 +377,12 @@ class Update:
         encoded = self._encoded
         if encoded is None:
             content = self.content_json()
-            fast = _fast_json_ok(content)
-            canonical = _dumps(content, sort_keys=True, fast=fast)
+            fast = fast_json_ok(content)
+            canonical = dumps_json(content, sort_keys=True, fast=fast)
             digest = hashlib.blake2b(canonical, digest_size=16).hexdigest()
-            data = _dumps({"seen": _seen_text(self.seen), **content}, sort_keys=False, fast=fast)
+            data = dumps_json(
+                {"seen": _seen_text(self.seen), **content}, sort_keys=False, fast=fast
+            )
             encoded = (digest, data)
             # Frozen, but this is a cache of what the fields determine, not a field's value.
             object.__setattr__(self, "_encoded", encoded)
@@ -532,7 +402,7 @@ class Update:
     def to_json_text(self) -> str:
         """The JSON object as compact text (UTF-8 characters kept as they are)."""
         data = self.to_json()
-        if _fast_json_ok(data):
+        if fast_json_ok(data):
             try:
                 return orjson.dumps(data).decode("utf-8")
             except TypeError:

@@ -11,7 +11,7 @@ before it is written (its message, its traceback and its stack):
 - the value of a ``token``, ``access_token`` or ``password`` query parameter becomes ``***``;
 - the password of a URL (``rediss://:pw@host``, ``redis://user:pw@host``) becomes ``***``.
 
-What soiree prints itself goes through :func:`ingest.store.embedded_redis.redact_url`; this filter
+What soiree prints itself goes through :func:`ingest.store.redis_url.redact_url`; this filter
 is the net under everything else.
 """
 

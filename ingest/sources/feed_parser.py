@@ -25,7 +25,8 @@ from ingest.extraction.entries import article_text
 from ingest.extraction.update_cache import update_from_text_cached
 from ingest.model.errors import SoireeError
 from ingest.model.night import Night
-from ingest.model.update import Update, UpdateError, clean_text
+from ingest.model.text_cleaning import clean_text
+from ingest.model.update import Update, UpdateError
 from ingest.sources.html_text import fragment_text
 
 __all__ = ["FeedPage", "FeedParseError", "entry_key", "parse_feed"]

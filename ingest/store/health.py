@@ -35,7 +35,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 from ingest.store import keys
 
 __all__ = ["HEALTH_STATES", "SourceHealth", "read_all_health", "read_health", "record_poll"]

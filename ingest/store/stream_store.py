@@ -165,7 +165,7 @@ class ReadBatch(list[Update]):
 class StreamStore:
     """Append updates to, and read them from, one Redis stream.
 
-    ``redis`` must decode responses (as :func:`ingest.store.embedded_redis.connect` clients do).
+    ``redis`` must decode responses (as :func:`ingest.store.redis_client.connect` clients do).
     ``maxlen`` bounds the stream: older entries are trimmed, and readers told so.
     """
 
@@ -175,7 +175,7 @@ class StreamStore:
         if not redis.connection_pool.connection_kwargs.get("decode_responses"):
             raise ValueError(
                 "StreamStore needs a client made with decode_responses=True "
-                "(ingest.store.embedded_redis.connect makes one)"
+                "(ingest.store.redis_client.connect makes one)"
             )
         self._redis = redis
         self.stream = stream

@@ -15,7 +15,6 @@ import contextlib
 import dataclasses
 import math
 import sys
-import time
 from typing import Final
 
 from aiohttp import web
@@ -28,7 +27,6 @@ from ingest.runtime.aio import cancel_until_done, deferred_stop
 from ingest.sources.config import load_ingest_config
 from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
 from ingest.store.keys import (
-    replay_clock_key,
     replay_control_key,
     replay_run_stream,
     replay_runs_key,
@@ -39,6 +37,7 @@ from replay.commands.clock_options import window_of
 from replay.commands.demo_cli import DemoOptions
 from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
+from replay.runner import publish_clock
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve import night_info
 from ticker.commands.ticker import TickerOptions, show_store, view_of_night
@@ -109,7 +108,7 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
             asyncio.create_task(
                 run_ingest(config, client, night=night, stream=stream, stop=stop), name="ingest"
             ),
-            asyncio.create_task(_publish_clock(app, store, window.speed), name="clock"),
+            asyncio.create_task(_follow_sources_clock(app, store, window.speed), name="clock"),
         ]
         page = f"http://{args.host}:{broadcaster.port}/"
         print(
@@ -136,7 +135,7 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
         await client.aclose()
 
 
-async def _publish_clock(app: web.Application, store: StreamStore, speed: float) -> None:
+async def _follow_sources_clock(app: web.Application, store: StreamStore, speed: float) -> None:
     """Show the sources' virtual time in the ticker's header, and obey its pause key."""
     state = app[SOURCES_KEY]
     control = replay_control_key(store.stream)
@@ -149,14 +148,11 @@ async def _publish_clock(app: web.Application, store: StreamStore, speed: float)
             state.clock.resume()
         moment = state.schedule.moment(state.clock.elapsed())
         if moment.virtual_time is not None:
-            await store.redis.hset(
-                replay_clock_key(store.stream),
-                mapping={
-                    "virtual": moment.virtual_time.isoformat(),
-                    "wall": f"{time.time():.6f}",
-                    "speed": "max" if math.isinf(speed) else f"{speed:g}",
-                    "paused": "1" if state.clock.paused else "0",
-                    "finished": "1" if moment.finished else "0",
-                },
+            await publish_clock(
+                store,
+                moment.virtual_time,
+                speed=speed,
+                paused=state.clock.paused,
+                finished=moment.finished,
             )
         await asyncio.sleep(_CLOCK_EVERY)

@@ -37,7 +37,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from ingest.model.update import Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.benchmarks.corpus import cycled_updates
 from tests.benchmarks.redis_server import BenchRedis, bench_redis, server_cpu_seconds

@@ -45,7 +45,7 @@ from websockets.asyncio.client import connect as ws_connect
 from ingest.polling.poller import PollResult, SourcePoller
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import ingest_config_from_mapping
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from replay.clock import Lateness
 from tests.benchmarks.corpus import night_fixture
 from tests.benchmarks.redis_server import bench_redis

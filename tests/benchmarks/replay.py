@@ -41,7 +41,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from ingest.model.update import Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, Lateness, ReplayPlan, ReplayWindow, plan_replay
 from replay.runner import replay_into_stream

@@ -25,7 +25,8 @@ from typing import Any, Final
 from rich.table import Table
 from rich.text import Text
 
-from ingest.store.embedded_redis import RedisSetupError, find_redis_server
+from ingest.store.embedded_redis import find_redis_server
+from ingest.store.redis_errors import RedisSetupError
 
 __all__ = [
     "GROUPS",

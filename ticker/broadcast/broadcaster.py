@@ -222,7 +222,7 @@ class Broadcaster:
 
     Use as ``async with Broadcaster(redis, options) as broadcaster: ...`` (started on
     127.0.0.1, port 0), or :meth:`start` then :meth:`close`. ``redis`` must decode responses
-    (:func:`ingest.store.embedded_redis.connect`); the broadcaster does not close it.
+    (:func:`ingest.store.redis_client.connect`); the broadcaster does not close it.
     """
 
     def __init__(self, redis: Redis, options: BroadcasterOptions) -> None:

@@ -25,7 +25,7 @@ from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.settings import settings
 from ingest.runtime.aio import stop_on_signals
-from ingest.store.embedded_redis import redact_url
+from ingest.store.redis_url import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
 

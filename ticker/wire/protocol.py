@@ -32,7 +32,8 @@ from urllib.parse import parse_qsl
 from ingest.model.errors import SoireeError
 from ingest.model.json_lines import json_line
 from ingest.model.stream_ids import check_since, parse_stream_id
-from ingest.model.update import KINDS, MAX_NAME_LENGTH, Update
+from ingest.model.text_cleaning import MAX_NAME_LENGTH
+from ingest.model.update import KINDS, Update
 
 __all__ = [
     "MAX_FILTER_VALUES",
