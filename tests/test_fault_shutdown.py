@@ -79,7 +79,7 @@ async def test_cancel_until_done_ends_a_task_that_swallows_its_first_cancellatio
     started = time.monotonic()
     async with asyncio.timeout(PROMPT):
         errors = await cancel_until_done([task, broken])
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.0 * TIMEOUT_FACTOR
     assert task.cancelled()
     assert swallower.swallowed == 1
     assert rounds >= 2  # it did carry on after the first cancellation
