@@ -71,14 +71,16 @@ def _configure_logging(verbosity: int) -> None:
     install()
 
 
-def _outside_errors() -> tuple[type[Exception], ...]:
-    """The outside world's errors a user can cause: an OS error, an unreachable Redis.
+def _user_errors() -> tuple[type[Exception], ...]:
+    """The errors a user can cause: soiree's own (:class:`SoireeError`, the whole tree), and the
+    outside world's (an OS error, an unreachable Redis). Anything else is a bug: a traceback.
 
-    Imported here, late, so that ``soiree --help`` stays fast.
+    redis is imported here, late, so that ``soiree --help`` stays fast.
     """
     import redis.exceptions  # noqa: PLC0415
 
     return (
+        SoireeError,
         redis.exceptions.ConnectionError,
         redis.exceptions.TimeoutError,
         redis.exceptions.AuthenticationError,
@@ -114,9 +116,6 @@ def _run(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("soiree: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except SoireeError as error:
-        print(f"soiree {args.command}: error: {error}", file=sys.stderr)
-        return EXIT_FAILURE
-    except _outside_errors() as error:
+    except _user_errors() as error:
         print(f"soiree {args.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE

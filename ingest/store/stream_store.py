@@ -45,8 +45,6 @@ __all__ = [
     "History",
     "ReadBatch",
     "StreamStore",
-    "check_since",
-    "parse_stream_id",
 ]
 
 logger = logging.getLogger(__name__)
