@@ -1,8 +1,10 @@
 """Rule-based extraction of kinds, speakers, figures and rounds from French election text.
 
 Pure functions over strings; the only data read is the list of départements
-(:mod:`ingest.extraction.departements`). Every rule below is exercised by ``tests/test_extract.py``
-on every entry of the liveblog seed and on the four articles.
+(:mod:`ingest.extraction.departements`). A text is first read into paragraphs, sentences,
+candidate mentions and places (:mod:`ingest.extraction.document`); the rules below work on that.
+Every rule below is exercised by ``tests/test_extract.py`` on every entry of the liveblog seed and
+on the four articles.
 
 Kind (:func:`extract`), first rule that fits:
 
@@ -79,41 +81,35 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from datetime import time
-from functools import cache
 from typing import Final, TypeVar
 
-from ingest.extraction.departements import find_departements, fold_text
+from ingest.extraction.departements import fold_text
+from ingest.extraction.document import (
+    NATIONAL,
+    Document,
+    Mention,
+    Span,
+    first_sentence,
+    is_heading,
+    read_document,
+    split_sentences,
+)
 from ingest.extraction.french_numbers import NumberMatch, RangeMatch, find_numbers, find_ranges
-from ingest.model.night import Candidate, Night
+from ingest.model.night import Night
 from ingest.model.update import Figures, Kind, Previous
 
 __all__ = [
-    "MAX_INPUT_LENGTH",
     "Extraction",
     "ScopedFigures",
     "extract",
     "extract_figures",
     "extract_scoped_figures",
-    "split_time_prefix",
 ]
 
-# Longest text looked at: twice the longest update text (update.MAX_TEXT_LENGTH); the rest of a
-# longer (broken or hostile) text is ignored, which keeps extraction linear and fast.
-MAX_INPUT_LENGTH: Final = 40_000
-NATIONAL: Final = "national"
 MAX_VOTERS: Final = 100_000_000  # more than every registered voter in France: not a count
 
 # -- patterns ---------------------------------------------------------------------------------
 
-_TIME_PREFIX: Final = re.compile(
-    r"^\s*(?P<hour>[0-9]{1,2})[^\S\n]*[hH][^\S\n]*(?P<minute>[0-5][0-9])(?![0-9])"
-    r"(?:[^\S\n]*[:\-\u2013\u2014][^\S\n]*|(?=\s)|$)"
-)
-_SENTENCE_BREAK: Final = re.compile(r"(?:\.{2,}|…)\s*|[.!?]+[\"»”)]*(?:\s+|(?=[A-ZÀ-ÖØ-Þ«\"“]))")
-_ABBREVIATION: Final = re.compile(r"(?:^|[\s(])(?:[A-Z]|Mme|Mlle|MM|Dr|St|Ste|Me)$")
-_HEADING_END: Final = tuple('.!?…:;,»"”')
-MAX_HEADING_LENGTH: Final = 120
 
 _NAME_WORD: Final = r"[A-ZÀ-ÖØ-Þ][^\W\d_]{0,30}(?:[-'\u2019][A-Za-zÀ-ÖØ-öø-ÿ][^\W\d_]{0,30}){0,3}"
 _NAME: Final = (
@@ -134,9 +130,6 @@ _ESTIMATE_CUE: Final = re.compile(
     re.IGNORECASE,
 )
 _TURNOUT_CUE: Final = re.compile(r"\b(?:participation|votants|affluence|abstention)\b", re.I)
-_PARTICIPATION_CONTEXT: Final = re.compile(
-    r"\b(?:participation|votants|électeurs|électrices|se\s+sont\s+déplacé|affluence)", re.I
-)
 _MILESTONE_CUE: Final = re.compile(
     r"\b(?:ouverture|fermeture|clôture)\s+des\s+bureaux\s+de\s+vote"
     r"|\bbureaux\s+de\s+vote\s+(?:ferment|ouvrent|ont\s+(?:fermé|ouvert)|vont\s+(?:fermer|ouvrir)"
@@ -238,14 +231,6 @@ _PLACE_GAP: Final = re.compile(
     r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?",
     re.IGNORECASE,
 )
-_NATIONAL_MARKER: Final = re.compile(
-    r"\b(?:au\s+niveau\s+national|sur\s+le\s+plan\s+national|à\s+l['\u2019]échelle\s+nationale"
-    r"|dans\s+toute\s+la\s+France|France\s+entière)\b",
-    re.IGNORECASE,
-)
-_ABROAD_MARKER: Final = re.compile(
-    r"\b(?:de|à)\s+l['\u2019]étranger\b|\bhors\s+de\s+France\b|\bexpatriés\b", re.IGNORECASE
-)
 _LOCAL_MARKERS: Final = (
     re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
     re.compile(r"\bsur\s+(?:St|Ste|Saint|Sainte)\b"),
@@ -298,31 +283,6 @@ class ScopedFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class _Span:
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Mention:
-    """A candidate named in the text, with the full name it designates."""
-
-    name: str
-    start: int
-    end: int
-
-
-@dataclass(frozen=True, slots=True)
-class _Place:
-    """Where a text places what follows: a département, national (or None: abroad)."""
-
-    scope: str | None
-    start: int
-    end: int
-    departement: bool
-
-
-@dataclass(frozen=True, slots=True)
 class _Item:
     """One figure found in a sentence, before it is given a scope."""
 
@@ -333,49 +293,6 @@ class _Item:
     approx: bool = False
     candidate: str | None = None
     estimated: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Document:
-    """A text cut into paragraphs, with the names and places it mentions (sorted by start).
-
-    ``turnout_paragraphs`` holds the start of every paragraph that speaks of participation.
-    """
-
-    text: str
-    paragraphs: tuple[_Span, ...]
-    mentions: tuple[_Mention, ...]
-    places: tuple[_Place, ...]
-    turnout_paragraphs: frozenset[int]
-    mention_starts: tuple[int, ...] = ()
-    place_starts: tuple[int, ...] = ()
-    departements: tuple[_Place, ...] = ()
-    departement_starts: tuple[int, ...] = ()
-
-    def mentions_in(self, start: int, end: int) -> list[_Mention]:
-        """The candidate mentions lying within ``[start, end)``."""
-        low = bisect_left(self.mention_starts, start)
-        high = bisect_left(self.mention_starts, end)
-        return [mention for mention in self.mentions[low:high] if mention.end <= end]
-
-    def places_in(self, start: int, end: int) -> tuple[_Place, ...]:
-        """The places starting within ``[start, end)``."""
-        low = bisect_left(self.place_starts, start)
-        return self.places[low : bisect_left(self.place_starts, end)]
-
-    def last_place_before(self, position: int) -> _Place | None:
-        """The last place that starts before ``position``."""
-        index = bisect_left(self.place_starts, position) - 1
-        return self.places[index] if index >= 0 else None
-
-    def next_departement(self, position: int) -> _Place | None:
-        """The first département mention that starts at or after ``position``."""
-        index = bisect_left(self.departement_starts, position)
-        return self.departements[index] if index < len(self.departements) else None
-
-    def speaks_of_turnout(self, paragraph: _Span) -> bool:
-        """Whether the paragraph speaks of participation (voters, turnout)."""
-        return paragraph.start in self.turnout_paragraphs
 
 
 @dataclass(slots=True)
@@ -407,148 +324,13 @@ def _keep(store: dict[str, tuple[_V, bool]], key: str, offered: tuple[_V, bool])
 # -- time prefix ------------------------------------------------------------------------------
 
 
-def split_time_prefix(line: str) -> tuple[time, str] | None:
-    """Split a liveblog line such as ``21h15: ...`` into its clock time and its text.
-
-    Accepts ``21h15:``, ``12H05:``, ``21h15 :``, ``9h05:``, ``21h15 -`` and ``19h00 Les ...``;
-    returns None when the line does not start with a valid ``HHhMM``.
-    """
-    match = _TIME_PREFIX.match(line)
-    if match is None:
-        return None
-    hour, minute = int(match["hour"]), int(match["minute"])
-    if hour > 23:
-        return None
-    return time(hour, minute), line[match.end() :].strip()
-
-
 # -- structure --------------------------------------------------------------------------------
-
-
-def _paragraphs(text: str) -> tuple[_Span, ...]:
-    """Every non-blank line, trimmed."""
-    spans: list[_Span] = []
-    for match in re.finditer(r"[^\n]+", text):
-        line = match.group()
-        if not line.strip():
-            continue
-        start = match.start() + len(line) - len(line.lstrip())
-        end = match.end() - (len(line) - len(line.rstrip()))
-        spans.append(_Span(start, end))
-    return tuple(spans)
-
-
-def _is_heading(text: str, paragraph: _Span) -> bool:
-    """A short line without final punctuation ("Vienne : Benoit Hamon devance Manuel Valls")."""
-    line = text[paragraph.start : paragraph.end]
-    return len(line) <= MAX_HEADING_LENGTH and not line.endswith(_HEADING_END)
-
-
-def _sentences(text: str, paragraph: _Span) -> list[_Span]:
-    """The sentences of a paragraph, including those glued without a space ("17,03%.Benoit")."""
-    spans: list[_Span] = []
-    start = paragraph.start
-    for match in _SENTENCE_BREAK.finditer(text, paragraph.start, paragraph.end):
-        single_dot = match.group().startswith(".") and not match.group().startswith("..")
-        window = max(paragraph.start, match.start() - 5)
-        if single_dot and _ABBREVIATION.search(text, window, match.start()):
-            continue
-        end = match.start() + len(match.group().rstrip())
-        if text[start:end].strip():
-            spans.append(_Span(start, end))
-        start = match.end()
-    if text[start : paragraph.end].strip():
-        spans.append(_Span(start, paragraph.end))
-    return spans
-
-
-def _first_sentence(document: _Document) -> str:
-    if not document.paragraphs:
-        return ""
-    sentences = _sentences(document.text, document.paragraphs[0])
-    first = sentences[0] if sentences else document.paragraphs[0]
-    return document.text[first.start : first.end]
 
 
 # -- names and places -------------------------------------------------------------------------
 
 
-def _name_key(name: str) -> str:
-    return " ".join(re.split(r"[\s\-\u2010\u2011'\u2019]+", fold_text(name)[0].strip()))
-
-
-@cache
-def _candidate_pattern(candidates: tuple[Candidate, ...]) -> tuple[re.Pattern[str], dict[str, str]]:
-    """One alternation of every spelling of every candidate (folded, longest first)."""
-    names: dict[str, str] = {}
-    for candidate in candidates:
-        for spelling in candidate.spellings:
-            key = _name_key(spelling)
-            if key:
-                names.setdefault(key, candidate.name)
-    alternatives = [
-        r"[\s\-\u2010\u2011'\u2019]+".join(re.escape(part) for part in key.split(" "))
-        for key in sorted(names, key=len, reverse=True)
-    ]
-    if not alternatives:
-        return re.compile(r"(?!x)x"), names
-    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)"), names
-
-
-def _candidate_mentions(text: str, night: Night) -> tuple[_Mention, ...]:
-    pattern, names = _candidate_pattern(night.candidates)
-    folded, offsets = fold_text(text)
-    mentions: list[_Mention] = []
-    for match in pattern.finditer(folded):
-        name = names.get(_name_key(match.group()))
-        if name is not None:
-            start, end = offsets[match.start()], offsets[match.end() - 1] + 1
-            mentions.append(_Mention(name, start, end))
-    return tuple(mentions)
-
-
-def _places(text: str) -> tuple[_Place, ...]:
-    """Locative département mentions, national markers and mentions of the French abroad."""
-    places = [
-        _Place(mention.departement.name, mention.start, mention.end, departement=True)
-        for mention in find_departements(text)
-        if mention.locative
-    ]
-    places += [
-        _Place(NATIONAL, match.start(), match.end(), departement=False)
-        for match in _NATIONAL_MARKER.finditer(text)
-    ]
-    places += [
-        _Place(None, match.start(), match.end(), departement=False)
-        for match in _ABROAD_MARKER.finditer(text)
-    ]
-    return tuple(sorted(places, key=lambda place: place.start))
-
-
-def _document(text: str, night: Night) -> _Document:
-    text = text[:MAX_INPUT_LENGTH]
-    paragraphs = _paragraphs(text)
-    mentions = _candidate_mentions(text, night)
-    places = _places(text)
-    departements = tuple(place for place in places if place.departement)
-    return _Document(
-        text=text,
-        paragraphs=paragraphs,
-        mentions=mentions,
-        places=places,
-        turnout_paragraphs=frozenset(
-            paragraph.start
-            for paragraph in paragraphs
-            if _PARTICIPATION_CONTEXT.search(text, paragraph.start, paragraph.end)
-        ),
-        mention_starts=tuple(mention.start for mention in mentions),
-        place_starts=tuple(place.start for place in places),
-        departements=departements,
-        departement_starts=tuple(place.start for place in departements),
-    )
-
-
-def _is_local(document: _Document, sentence: _Span) -> bool:
+def _is_local(document: Document, sentence: Span) -> bool:
     """Whether the sentence is about a place below the département (a commune, some bureaux)."""
     text = document.text[sentence.start : sentence.end]
     if any(marker.search(text) for marker in _LOCAL_MARKERS):
@@ -569,13 +351,13 @@ def _is_local(document: _Document, sentence: _Span) -> bool:
 # -- percentages ------------------------------------------------------------------------------
 
 
-def _before(text: str, sentence: _Span, number: NumberMatch | RangeMatch) -> str:
+def _before(text: str, sentence: Span, number: NumberMatch | RangeMatch) -> str:
     return text[
         max(sentence.start, sentence.start + number.start - 80) : sentence.start + number.start
     ]
 
 
-def _after(text: str, sentence: _Span, number: NumberMatch | RangeMatch) -> str:
+def _after(text: str, sentence: Span, number: NumberMatch | RangeMatch) -> str:
     return text[sentence.start + number.end : min(sentence.end, sentence.start + number.end + 80)]
 
 
@@ -620,12 +402,12 @@ def _has_share_cue(before: str, after: str) -> bool:
 class _Names:
     """The candidate mentions of one sentence, with their starts and ends for bisection."""
 
-    mentions: list[_Mention]
+    mentions: list[Mention]
     starts: list[int]
     ends: list[int]
 
     @classmethod
-    def of(cls, mentions: list[_Mention]) -> _Names:
+    def of(cls, mentions: list[Mention]) -> _Names:
         """Index a sentence's mentions (sorted, never overlapping)."""
         return cls(mentions, [m.start for m in mentions], [m.end for m in mentions])
 
@@ -658,7 +440,7 @@ MAX_SUBJECT_LOOKBACK: Final = 50
 
 
 def _recent_name(
-    document: _Document, paragraph: _Span, sentence: _Span, taken: set[str]
+    document: Document, paragraph: Span, sentence: Span, taken: set[str]
 ) -> str | None:
     """The candidate last named in the paragraph before this sentence, not yet given a share."""
     index = bisect_left(document.mention_starts, sentence.start) - 1
@@ -671,7 +453,7 @@ def _recent_name(
 
 
 def _pair_shares(
-    document: _Document, paragraph: _Span, sentence: _Span, shares: list[NumberMatch]
+    document: Document, paragraph: Span, sentence: Span, shares: list[NumberMatch]
 ) -> dict[int, str]:
     """Which candidate each share (by index) belongs to; unattributed shares are left out."""
     text, base = document.text, sentence.start
@@ -720,7 +502,7 @@ def _first_share_per_candidate(attributed: dict[int, str]) -> dict[int, str]:
 
 
 def _percent_items(
-    document: _Document, paragraph: _Span, sentence: _Span, numbers: list[NumberMatch]
+    document: Document, paragraph: Span, sentence: Span, numbers: list[NumberMatch]
 ) -> list[_Item]:
     """Shares, counted share, station shares and changes stated by a sentence's percentages."""
     text, base = document.text, sentence.start
@@ -770,7 +552,7 @@ def _in_range(number: NumberMatch, ranges: list[RangeMatch]) -> bool:
     return any(found.start <= number.start and number.end <= found.end for found in ranges)
 
 
-def _range_items(document: _Document, sentence: _Span, ranges: list[RangeMatch]) -> list[_Item]:
+def _range_items(document: Document, sentence: Span, ranges: list[RangeMatch]) -> list[_Item]:
     """``Entre 1,7 et 2 millions de votants``: voters_low and voters_high."""
     items: list[_Item] = []
     for found in ranges:
@@ -791,7 +573,7 @@ def _is_year(number: NumberMatch) -> bool:
 
 
 def _count_field(
-    document: _Document, paragraph: _Span, sentence: _Span, number: NumberMatch, has_voters: bool
+    document: Document, paragraph: Span, sentence: Span, number: NumberMatch, has_voters: bool
 ) -> str | None:
     """What a whole number counts: voters (now or before), stations, or nothing we know."""
     text = document.text
@@ -813,14 +595,14 @@ def _count_field(
     return None
 
 
-def _follows_first_round(document: _Document, sentence: _Span, number: NumberMatch) -> bool:
+def _follows_first_round(document: Document, sentence: Span, number: NumberMatch) -> bool:
     """``12.000 Français avaient participé au premier tour``: a first-round comparison point."""
     match = _EARLIER_ROUND_AFTER.match(_after(document.text, sentence, number))
     return match is not None and match["first"] is not None
 
 
 def _count_items(
-    document: _Document, paragraph: _Span, sentence: _Span, numbers: list[NumberMatch]
+    document: Document, paragraph: Span, sentence: Span, numbers: list[NumberMatch]
 ) -> list[_Item]:
     """Voters, stations and comparison points stated by a sentence's whole numbers."""
     ranges = find_ranges(document.text[sentence.start : sentence.end])
@@ -845,7 +627,7 @@ def _count_items(
     return items
 
 
-def _as_of_item(document: _Document, sentence: _Span, items: list[_Item]) -> _Item | None:
+def _as_of_item(document: Document, sentence: Span, items: list[_Item]) -> _Item | None:
     """``à 17h`` / ``à midi`` in a sentence that states turnout: the time the figures are for."""
     turnout = [item for item in items if item.field in _TURNOUT_FIELDS]
     if not turnout:
@@ -871,7 +653,7 @@ _TURNOUT_FIELDS: Final = frozenset(
 )
 
 
-def _sentence_items(document: _Document, paragraph: _Span, sentence: _Span) -> list[_Item]:
+def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list[_Item]:
     """Every figure one sentence states, in text order (none for a commune or some bureaux)."""
     if _is_local(document, sentence):
         return []
@@ -889,9 +671,7 @@ def _sentence_items(document: _Document, paragraph: _Span, sentence: _Span) -> l
 # -- scopes -----------------------------------------------------------------------------------
 
 
-def _scope_of(
-    document: _Document, paragraph: _Span, opening: str | None, item: _Item
-) -> str | None:
+def _scope_of(document: Document, paragraph: Span, opening: str | None, item: _Item) -> str | None:
     """The place an item belongs to (see the module docstring); None means drop it."""
     following = document.next_departement(item.end)
     if following is not None and _PLACE_GAP.fullmatch(document.text, item.end, following.start):
@@ -900,23 +680,23 @@ def _scope_of(
     return place.scope if place is not None and place.start >= paragraph.start else opening
 
 
-def _opening_scope(document: _Document, index: int) -> str | None:
+def _opening_scope(document: Document, index: int) -> str | None:
     """National, unless the paragraph just above is a heading that names a place."""
     if index == 0:
         return NATIONAL
     above = document.paragraphs[index - 1]
-    if not _is_heading(document.text, above):
+    if not is_heading(document.text, above):
         return NATIONAL
     named = document.places_in(above.start, above.end)
     return named[-1].scope if named else NATIONAL
 
 
-def _accumulate(document: _Document) -> list[_Accumulator]:
+def _accumulate(document: Document) -> list[_Accumulator]:
     """Every scope's merged figures, in order of first appearance."""
     scopes: dict[str, _Accumulator] = {}
     for index, paragraph in enumerate(document.paragraphs):
         opening = _opening_scope(document, index)
-        for sentence in _sentences(document.text, paragraph):
+        for sentence in split_sentences(document.text, paragraph):
             for item in _sentence_items(document, paragraph, sentence):
                 scope = _scope_of(document, paragraph, opening, item)
                 if scope is None:
@@ -994,7 +774,7 @@ def _figures_round(figures: Figures, stated: int | None, night: Night) -> int:
 
 def extract_scoped_figures(text: str, night: Night) -> list[ScopedFigures]:
     """Every scope's figures with the round they belong to, in text order."""
-    document = _document(text, night)
+    document = read_document(text, night)
     stated = _stated_round(document.text)
     scoped: list[ScopedFigures] = []
     for accumulator in _accumulate(document):
@@ -1044,7 +824,7 @@ def _has_turnout(figures: Figures) -> bool:
     )
 
 
-def _is_milestone(document: _Document, headline: str) -> bool:
+def _is_milestone(document: Document, headline: str) -> bool:
     """Polls open or close, counting starts, or the text opens with a candidate voting."""
     if _MILESTONE_CUE.search(headline):
         return True
@@ -1056,8 +836,8 @@ def _is_milestone(document: _Document, headline: str) -> bool:
     )
 
 
-def _kind(document: _Document, primary: _Accumulator | None, figures: Figures | None) -> Kind:
-    headline = _first_sentence(document)
+def _kind(document: Document, primary: _Accumulator | None, figures: Figures | None) -> Kind:
+    headline = first_sentence(document)
     if figures is not None and figures.shares:
         assert primary is not None
         estimated = primary.estimated or bool(_ESTIMATE_CUE.search(headline))
@@ -1079,7 +859,7 @@ def extract(text: str, night: Night) -> Extraction:
     ``text`` comes without its ``HHhMM:`` prefix (see :func:`split_time_prefix`). The primary
     figures are the national ones if the text states any, else the first scope's. Never raises.
     """
-    document = _document(text, night)
+    document = read_document(text, night)
     stated = _stated_round(document.text)
     speaker = _speaker(document.text, night)
     if speaker is not None:

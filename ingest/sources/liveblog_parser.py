@@ -29,7 +29,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.extraction.extract import split_time_prefix
+from ingest.extraction.document import split_time_prefix
 from ingest.extraction.update_cache import update_from_text_cached
 from ingest.model.night import Night
 from ingest.model.update import Update, UpdateError
