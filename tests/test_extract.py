@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.extraction.document import split_time_prefix
-from ingest.extraction.extract import Extraction, extract, extract_figures, extract_scoped_figures
+from ingest.extraction.extract import Extraction, extract
+from ingest.extraction.figures import extract_figures, extract_scoped_figures
 from ingest.model.night import load_night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Figures, Kind
