@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from ingest.model.errors import SoireeError
+
 __all__ = [
     "AnchoredClock",
     "ClockError",
@@ -37,7 +39,7 @@ __all__ = [
 SPIN_MARGIN_SECONDS = 0.0015
 
 
-class ClockError(ValueError):
+class ClockError(SoireeError, ValueError):
     """A clock option is out of range (speed, window, gap)."""
 
 

@@ -1,6 +1,6 @@
 """A night's fixtures: the liveblog, the articles and the results checkpoints, as data.
 
-A night lives in ``fixtures/<slug>/`` (see ``fixtures/2017-01-29/README.md``)::
+A night lives in ``fixtures/<slug>/`` (see ``ingest/nights/2017-01-29/README.md``)::
 
     night.toml         the night's configuration (ingest.model.night)
     liveblog.json      the liveblog's entries, oldest first, with their times
@@ -16,7 +16,6 @@ apart from reading those files.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +23,10 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Final
 
+from ingest.model import nights
+from ingest.model.errors import SoireeError
 from ingest.model.night import Night, NightError, load_night
+from ingest.model.nights import FIXTURES_ENV, NIGHT_FILE, default_nights_dir, find_night_dir
 from ingest.model.update import Figures, Kind, UpdateError
 
 __all__ = [
@@ -46,7 +48,6 @@ __all__ = [
     "load_fixture_night",
 ]
 
-NIGHT_FILE: Final = "night.toml"
 LIVEBLOG_FILE: Final = "liveblog.json"
 ARTICLES_FILE: Final = "articles.json"
 CHECKPOINTS_FILE: Final = "checkpoints.json"
@@ -55,7 +56,6 @@ CHECKPOINTS_FILE: Final = "checkpoints.json"
 CHECKPOINT_KINDS: Final = (Kind.TURNOUT, Kind.COUNT)
 
 #: The environment variable naming the fixtures directory.
-FIXTURES_ENV: Final = "SOIREE_FIXTURES"
 
 INTRO_KEY: Final = "intro"
 
@@ -69,7 +69,7 @@ _CHECKPOINT_ID: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _SHARES_TOLERANCE: Final = 0.1
 
 
-class FixtureError(ValueError):
+class FixtureError(SoireeError, ValueError):
     """A night's fixtures are missing, unreadable or inconsistent; the message says where."""
 
 
@@ -143,28 +143,19 @@ class NightFixture:
 
 
 def default_fixtures_dir() -> Path:
-    """The fixtures directory: ``$SOIREE_FIXTURES`` if set, else the bundled ``fixtures/``."""
-    configured = os.environ.get(FIXTURES_ENV)
-    if configured:
-        path = Path(configured)
-        if not path.is_dir():
-            raise FixtureError(f"{FIXTURES_ENV}={configured}: no such directory")
-        return path
-    bundled = Path(__file__).resolve().parent.parent / "fixtures"
-    if bundled.is_dir():
-        return bundled
-    raise FixtureError(
-        f"no fixtures directory: {bundled} does not exist; set {FIXTURES_ENV} or pass one"
-    )
+    """The fixtures directory: ``$SOIREE_FIXTURES`` if set, else the bundled nights."""
+    try:
+        return default_nights_dir()
+    except NightError as error:
+        raise FixtureError(str(error)) from None
 
 
 def list_nights(fixtures_dir: Path) -> list[Path]:
     """The night directories (those holding a ``night.toml``) of ``fixtures_dir``, by name."""
-    if (fixtures_dir / NIGHT_FILE).is_file():
-        return [fixtures_dir]
-    if not fixtures_dir.is_dir():
-        raise FixtureError(f"{fixtures_dir}: no such fixtures directory")
-    return sorted(child for child in fixtures_dir.iterdir() if (child / NIGHT_FILE).is_file())
+    try:
+        return nights.list_nights(fixtures_dir)
+    except NightError as error:
+        raise FixtureError(str(error)) from None
 
 
 def find_night(
@@ -176,19 +167,14 @@ def find_night(
     """Load the night called ``name`` (its directory's name) from ``fixtures_dir``.
 
     Without ``name``, the only night (or the first by name). ``fixtures_dir`` defaults to
-    :func:`default_fixtures_dir`; it may also be one night's own directory.
+    :func:`default_fixtures_dir`; it may also be one night's own directory. Finding the night is
+    :func:`ingest.model.nights.find_night_dir`'s.
     """
-    base = fixtures_dir if fixtures_dir is not None else default_fixtures_dir()
-    nights = list_nights(base)
-    if not nights:
-        raise FixtureError(f"{base}: no night here (no */{NIGHT_FILE})")
-    if name is None:
-        return load_fixture_night(nights[0], seeds_dir=seeds_dir)
-    for directory in nights:
-        if directory.name == name:
-            return load_fixture_night(directory, seeds_dir=seeds_dir)
-    known = ", ".join(directory.name for directory in nights)
-    raise FixtureError(f"{base}: no night {name!r} (nights: {known})")
+    try:
+        directory = find_night_dir(name, nights_dir=fixtures_dir)
+    except NightError as error:
+        raise FixtureError(str(error)) from None
+    return load_fixture_night(directory, seeds_dir=seeds_dir)
 
 
 # -- loading a night ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from ingest.store.keys import replay_clock_key, replay_control_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, Lateness, ReplayPlan
 
-__all__ = ["ReplayReport", "replay_into_stream"]
+__all__ = ["ReplayReport", "publish_clock", "replay_into_stream"]
 
 ProgressCallback = Callable[[int, Update], None]
 
@@ -113,10 +113,10 @@ async def _replay(
                 done += 1
                 if progress is not None:
                     progress(done, update)
-            await _publish_clock(store, batch[-1].at, speed=speed, paused=clock.paused)
+            await publish_clock(store, batch[-1].at, speed=speed, paused=clock.paused)
         if not loop or stop.is_set():
             if not stop.is_set() and batches:
-                await _publish_clock(
+                await publish_clock(
                     store, updates[batches[-1][1][-1]].at, speed=speed, paused=False, finished=True
                 )
             return report
@@ -150,7 +150,7 @@ async def obey_control(
             changed = False
         virtual = plan.virtual_time(clock.elapsed())
         if virtual is not None and (changed or time.monotonic() - published >= 1.0):
-            await _publish_clock(store, virtual, speed=speed, paused=clock.paused)
+            await publish_clock(store, virtual, speed=speed, paused=clock.paused)
             published = time.monotonic()
         await asyncio.sleep(every)
 
@@ -169,10 +169,14 @@ async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event
     return stop.is_set()
 
 
-async def _publish_clock(
+async def publish_clock(
     store: StreamStore, virtual: datetime, *, speed: float, paused: bool, finished: bool = False
 ) -> None:
-    """Leave the replay's virtual time where the ticker can show it."""
+    """Leave the replay's virtual time where the ticker can show it (the hash
+    :func:`ingest.store.keys.replay_clock_key`, read by :mod:`ticker.terminal.replay_clock`).
+
+    The one writer of that hash: the replay and the demo's emulated sources both call it.
+    """
     await store.redis.hset(
         replay_clock_key(store.stream),
         mapping={

@@ -6,7 +6,7 @@ Redis
     directory, no TCP port, no persistence; shut down when the session ends.
     ``stream_key`` (function): a stream key of the test's own (``test:<hex>``), so tests share
     the server without flushing it and without seeing each other's keys.
-    ``redis_client`` (function): an asyncio client from :func:`ingest.store.embedded_redis.connect`.
+    ``redis_client`` (function): an asyncio client from :func:`ingest.store.redis_client.connect`.
     ``store`` (function): a :class:`ingest.store.stream_store.StreamStore` on ``stream_key``.
 
 Add fixtures for other servers (HTTP sources, the broadcaster) in their own section below.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -23,7 +24,8 @@ import redis
 import redis.asyncio
 from hypothesis import settings
 
-from ingest.store.embedded_redis import ScratchServer, connect
+from ingest.store.redis_client import connect
+from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
 
 # Fixtures of each part live in tests/plugins/, one module a part, registered here once.
@@ -37,6 +39,11 @@ pytest_plugins = [
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
 TIMEOUT_FACTOR = float(os.environ.get("SOIREE_TEST_TIMEOUT_FACTOR", "1"))
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The nights bundled with soiree (package data of ingest), and the night of 29 January 2017.
+BUNDLED_NIGHTS = ROOT / "ingest" / "nights"
+BUNDLED_NIGHT_DIR = BUNDLED_NIGHTS / "2017-01-29"
 
 # -- Hypothesis profiles ----------------------------------------------------------------------
 # "derandomized" (the default): the same examples on every run, from a seed derived from each

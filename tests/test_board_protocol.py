@@ -12,8 +12,8 @@ from ticker.board.board_json import board_to_json
 from ticker.board.board_state import BoardState
 from ticker.board.live_state import LiveState
 from ticker.board.night_board import NightBoard
+from ticker.terminal.relay_messages import BoardMessage, Snapshot, parse_server_message
 from ticker.wire.protocol import board_message, snapshot_message
-from ticker.wire.relay_messages import BoardMessage, Snapshot, parse_server_message
 
 _SEEN = datetime(2017, 1, 29, 18, 0, tzinfo=UTC)
 

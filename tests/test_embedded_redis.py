@@ -21,19 +21,16 @@ import redis
 from ingest.model.update import Kind, Update
 from ingest.store.embedded_redis import (
     EmbeddedPaths,
-    EmbeddedRedisError,
-    RedisConfigError,
-    RedisUnavailableError,
-    connect,
     default_data_dir,
     embedded_paths,
     ensure_embedded,
     find_redis_server,
-    redact_url,
     render_config,
-    resolve_redis_url,
     stop_embedded,
 )
+from ingest.store.redis_client import connect
+from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError, RedisUnavailableError
+from ingest.store.redis_url import redact_url, resolve_redis_url
 from ingest.store.stream_store import StreamStore
 
 ROOT = Path(__file__).resolve().parent.parent

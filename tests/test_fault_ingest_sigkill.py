@@ -22,12 +22,10 @@ from redis.asyncio import Redis
 from ingest.model.update import Op
 from ingest.store import keys
 from ingest.store.stream_store import StreamStore
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import FaultServer, soiree_command, sources_toml
 
-BUNDLED_NIGHT: Final = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
-)
+BUNDLED_NIGHT: Final = BUNDLED_NIGHT_DIR / "night.toml"
 #: Entries on the page: about twenty script calls in one poll's append.
 ENTRIES: Final = 5000
 

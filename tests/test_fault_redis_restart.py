@@ -10,7 +10,6 @@ every update once, in order. Also: every command that starts the embedded server
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 import signal
@@ -29,27 +28,24 @@ import redis
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
+from ingest.commands.command import RedisOptions
 from ingest.commands.stream_options import redis_url_of
 from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
-from ingest.store.embedded_redis import (
-    connect,
-    embedded_paths,
-    ensure_embedded,
-    stop_embedded,
-)
+from ingest.store.embedded_redis import embedded_paths, ensure_embedded, stop_embedded
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json
 from tests.plugins.ingest import FaultServer, eventually, identity, soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
 
-BUNDLED_NIGHT = Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
+BUNDLED_NIGHT = BUNDLED_NIGHT_DIR / "night.toml"
 
 
 # -- a restartable embedded server -------------------------------------------------------------
@@ -290,7 +286,7 @@ def test_commands_start_the_embedded_server_with_soiree_appendfsync(
     monkeypatch.setenv("SOIREE_APPENDFSYNC", policy)
     data_dir = tmp_path / "in-process"
     try:
-        redis_url_of(argparse.Namespace(redis_url=None, data_dir=str(data_dir)))
+        redis_url_of(RedisOptions(redis_url=None, data_dir=data_dir))
         assert _appendfsync_of(data_dir) == policy
     finally:
         stop_embedded(data_dir)

@@ -2,7 +2,7 @@
 
 The race is real but rare (about one cancellation in two hundred lands at the wrong moment of a
 loop of blocking reads): the in-process tests make it certain by swallowing one cancellation on
-purpose, as the client does, and check that :mod:`ingest.runtime.cancellation`, the ticker and
+purpose, as the client does, and check that :mod:`ingest.runtime.aio`, the ticker and
 ``soiree dump --follow`` stop anyway. ``soiree dump --follow`` is also stopped for real with
 SIGTERM and SIGINT, several times, as a subprocess.
 """
@@ -23,7 +23,7 @@ import pytest
 from redis.asyncio import Redis
 from rich.console import Console
 
-from ingest.runtime.cancellation import cancel_until_done, run_until_signalled
+from ingest.runtime.aio import cancel_until_done, run_until_signalled
 from ingest.store.stream_store import ReadBatch, StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
@@ -79,7 +79,7 @@ async def test_cancel_until_done_ends_a_task_that_swallows_its_first_cancellatio
     started = time.monotonic()
     async with asyncio.timeout(PROMPT):
         errors = await cancel_until_done([task, broken])
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.0 * TIMEOUT_FACTOR
     assert task.cancelled()
     assert swallower.swallowed == 1
     assert rounds >= 2  # it did carry on after the first cancellation

@@ -21,9 +21,10 @@ from replay.fixtures import (
     find_night,
     load_fixture_night,
 )
+from tests.conftest import BUNDLED_NIGHT_DIR, BUNDLED_NIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent
-NIGHT_DIR = ROOT / "fixtures" / "2017-01-29"
+NIGHT_DIR = BUNDLED_NIGHT_DIR
 SEEDS_DIR = Path(__file__).resolve().parent / "data" / "seeds"
 LIVEBLOG_SEED = "004_4ff9f6c209b17da5.txt"
 HAMON, VALLS = "Benoît Hamon", "Manuel Valls"
@@ -358,9 +359,9 @@ def test_no_first_round_figure_is_a_checkpoint(fixture: NightFixture) -> None:
 def test_find_night_by_name_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
     """find_night finds the bundled night by name, or as the only one."""
     monkeypatch.delenv("SOIREE_FIXTURES", raising=False)
-    assert default_fixtures_dir() == ROOT / "fixtures"
+    assert default_fixtures_dir() == BUNDLED_NIGHTS
     assert find_night().night.slug == "2017-01-29"
-    assert find_night("2017-01-29", fixtures_dir=ROOT / "fixtures").directory == NIGHT_DIR
+    assert find_night("2017-01-29", fixtures_dir=BUNDLED_NIGHTS).directory == NIGHT_DIR
     assert find_night(fixtures_dir=NIGHT_DIR).directory == NIGHT_DIR
     with pytest.raises(FixtureError, match=r"no night '2017-01-22' \(nights: 2017-01-29\)"):
         find_night("2017-01-22")

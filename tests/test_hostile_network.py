@@ -42,7 +42,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest.model.night import Night
-from ingest.model.update import MAX_TEXT_LENGTH
+from ingest.model.text_cleaning import MAX_TEXT_LENGTH
 from ingest.polling.runner import IngestReport
 from ingest.sources.config import load_ingest_config
 from ingest.store.health import read_all_health

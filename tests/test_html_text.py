@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser
 
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 from ingest.sources.html_text import (
     NOT_CHARSETS,
     charset_codec,

@@ -20,11 +20,12 @@ from redis.asyncio import Redis
 from ingest.cli import main
 from ingest.model.update import Op, Update
 from ingest.sources.config import load_ingest_config
-from ingest.store.embedded_redis import connect
 from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
+from tests.conftest import BUNDLED_NIGHT_DIR
 from tests.plugins.ingest import (
     FAULT_PATHS,
     FaultServer,
@@ -36,7 +37,7 @@ from tests.plugins.ingest import (
 )
 from tests.plugins.sources import RunningSources, SourcesStarter
 
-BUNDLED = Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "sources.toml"
+BUNDLED = BUNDLED_NIGHT_DIR / "sources.toml"
 
 
 def night_config(path: Path, base_url: str, *, interval: float) -> Path:

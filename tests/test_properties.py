@@ -29,7 +29,8 @@ from hypothesis import strategies as st
 
 from ingest.extraction.entries import update_from_text
 from ingest.model.night import Night
-from ingest.model.update import Figures, Kind, Op, Previous, Update, UpdateError, clean_text
+from ingest.model.text_cleaning import clean_text
+from ingest.model.update import Figures, Kind, Op, Previous, Update, UpdateError
 from ingest.sources.entry_diff import SeenEntry, diff_entries
 from ingest.sources.feed_parser import FeedParseError, parse_feed
 from ingest.sources.html_text import decode_html

@@ -1,4 +1,4 @@
-"""Tests for ticker.wire.relay_messages: the websocket URL the ticker opens, the messages it
+"""Tests for ticker.terminal.relay_messages: the websocket URL the ticker opens, the messages it
 reads."""
 
 from __future__ import annotations
@@ -8,8 +8,7 @@ import json
 import pytest
 
 from ingest.model.update import Kind
-from ticker.wire.protocol import Filter
-from ticker.wire.relay_messages import (
+from ticker.terminal.relay_messages import (
     Gap,
     Health,
     Hello,
@@ -23,6 +22,7 @@ from ticker.wire.relay_messages import (
     parse_server_message,
     relay_url,
 )
+from ticker.wire.protocol import Filter
 
 UPDATE = {
     "id": "1485718860000-0",

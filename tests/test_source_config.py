@@ -15,8 +15,9 @@ from ingest.sources.config import (
     ingest_config_from_mapping,
     load_ingest_config,
 )
+from tests.conftest import BUNDLED_NIGHT_DIR
 
-BUNDLED = Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "sources.toml"
+BUNDLED = BUNDLED_NIGHT_DIR / "sources.toml"
 
 
 def config(*sources: dict[str, Any], **top: Any) -> dict[str, Any]:

@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
+from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import Figures, Kind, Op, Update
 from ingest.store import keys
-from ingest.store.embedded_redis import connect
-from ingest.store.stream_store import StreamStore, check_since, parse_stream_id
+from ingest.store.redis_client import connect
+from ingest.store.stream_store import StreamStore
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 NIGHT = datetime(2017, 1, 29, 19, 0, tzinfo=PARIS_WINTER)
@@ -262,7 +263,7 @@ async def test_concurrent_connections_write_each_uid_once(redis_url: str, stream
 
 WORKER = """
 import asyncio, sys
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.test_stream_store import edited, make_updates
 

@@ -10,18 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ingest.model.update import (
-    MAX_TEXT_LENGTH,
-    Figures,
-    Kind,
-    Op,
-    Previous,
-    Update,
-    UpdateError,
-    _clean_any_text,
-    clean_text,
-    compact_json,
-)
+from ingest.model.compact_json import compact_json
+from ingest.model.text_cleaning import MAX_TEXT_LENGTH, _clean_any_text, clean_text
+from ingest.model.update import Figures, Kind, Op, Previous, Update, UpdateError
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 AT = datetime(2017, 1, 29, 20, 41, tzinfo=PARIS_WINTER)
@@ -45,7 +36,7 @@ def count_update(**changes: object) -> Update:
 
 
 def test_json_matches_design_example() -> None:
-    """The JSON form has the fields and shapes of DESIGN.md."""
+    """The JSON form has the fields and shapes of docs/design.md."""
     data = count_update(id="1700000000000-0").to_json()
     assert data["at"] == "2017-01-29T20:41:00+01:00"
     assert data["op"] == "add"

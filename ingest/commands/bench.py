@@ -1,4 +1,4 @@
-"""``soiree bench``: every benchmark of DESIGN.md's targets, as one table of ratios.
+"""``soiree bench``: every benchmark of the targets of docs/design.md, as one table of ratios.
 
 Each figure stands beside a baseline measured in the same run on the same machine (a bare
 ``websockets.broadcast`` loop, raw pipelined XADD, ``redis-benchmark`` where installed, a naive
@@ -9,50 +9,36 @@ Everything runs on this machine: servers on 127.0.0.1 and unix sockets, nothing 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import importlib.util
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from rich.console import Console
 
+from ingest.commands.bench_cli import BenchOptions
 from ingest.model.errors import CommandError
 
 if TYPE_CHECKING:
     from tests.benchmarks.table import BenchRow
 
-__all__ = ["GROUPS", "run"]
+__all__ = ["run"]
 
-#: What ``--only`` accepts, in the order the benchmarks run.
-GROUPS: Final = ("append", "replay", "detection", "fanout")
 FULL_SIZES: Final = (1_000, 5_000, 10_000)
 QUICK_SIZES: Final = (1_000,)
 
 
-def _selected(raw: str | None) -> tuple[str, ...]:
-    if raw is None:
-        return GROUPS
-    wanted = tuple(part.strip() for part in raw.split(",") if part.strip())
-    unknown = [group for group in wanted if group not in GROUPS]
-    if unknown or not wanted:
-        raise CommandError(
-            f"--only takes a comma-separated list of {', '.join(GROUPS)}; got {raw!r}"
-        )
-    return wanted
-
-
-def run(args: argparse.Namespace) -> int:
+def run(options: BenchOptions) -> int:
     """Run ``soiree bench``; return the exit status (0 even when a target is missed)."""
+    _check_checkout()
     from tests.benchmarks.table import machine_info, render_table, rows_to_json  # noqa: PLC0415
 
-    groups = _selected(args.only)
-    rows = asyncio.run(_bench(groups, quick=args.quick))
+    rows = asyncio.run(_bench(options.groups, quick=options.quick))
     # Wide enough for the notes even when the table goes to a file or a pipe.
     Console(width=max(160, Console().width)).print(render_table(rows))
-    json_path = Path(args.json)
+    json_path = options.json
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(
         json.dumps(rows_to_json(rows, machine=machine_info()), indent=2, ensure_ascii=False) + "\n",
@@ -60,6 +46,20 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"soiree bench: table written to {json_path}", file=sys.stderr)
     return 0
+
+
+def _check_checkout() -> None:
+    """The benchmarks live in the repository (tests/benchmarks), not in the installed wheel."""
+    try:
+        found = importlib.util.find_spec("tests.benchmarks") is not None
+    except ModuleNotFoundError:
+        found = False
+    if not found:
+        raise CommandError(
+            "the benchmarks live in a checkout of soiree's repository (tests/benchmarks), not in"
+            " the installed package: run `soiree bench` from the checkout's .venv (bash .ci/setup)"
+            " or `python -m tests.benchmarks` there"
+        )
 
 
 async def _bench(groups: tuple[str, ...], *, quick: bool) -> list[BenchRow]:

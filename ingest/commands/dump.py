@@ -2,22 +2,22 @@
 
 Prints every retained update after ``--since`` (oldest first) and, with ``--follow``, every new
 one as it is appended, until SIGINT or SIGTERM stop it cleanly (within a second or so, whole
-lines only: :func:`ingest.runtime.cancellation.run_until_signalled`). If ``--since`` is older than
+lines only: :func:`ingest.runtime.aio.run_until_signalled`). If ``--since`` is older than
 what the stream retains, a warning says so on stderr and the exit status is 3, so that a script
 never mistakes a gap for the whole story.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from typing import TextIO
 
+from ingest.commands.dump_cli import DumpOptions
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
-from ingest.runtime.cancellation import run_until_signalled
+from ingest.runtime.aio import run_until_signalled
 from ingest.store.stream_store import StreamStore
 
 __all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
@@ -25,12 +25,12 @@ __all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
 EXIT_GAP = 3
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: DumpOptions) -> int:
     """Run ``soiree dump``; return the exit status."""
-    stream = args.stream or night_of(args).stream
-    url = redis_url_of(args)
+    stream = options.redis.stream or night_of(options.night).stream
+    url = redis_url_of(options.redis)
     try:
-        return asyncio.run(_dump(url, stream, since=args.since, follow=args.follow))
+        return asyncio.run(_dump(url, stream, since=options.since, follow=options.follow))
     except BrokenPipeError:
         # `soiree dump | head`: the reader left; that is not an error.
         sys.stderr.close()

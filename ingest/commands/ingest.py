@@ -9,12 +9,8 @@ exits: 0 when every source's last poll went well, 1 otherwise.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
-import os
-import signal
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -23,11 +19,15 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ingest.commands.ingest_cli import IngestOptions
 from ingest.commands.stream_options import connect_client, night_of, redis_url_of, stream_maxlen
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.model.update import clean_text
+from ingest.model.nights import SOURCES_FILE, find_night_dir
+from ingest.model.settings import settings
+from ingest.model.text_cleaning import clean_text
 from ingest.polling.runner import IngestReport, run_ingest
+from ingest.runtime.aio import stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
 from ingest.store.health import read_all_health
 
@@ -35,85 +35,62 @@ __all__ = ["CONFIG_ENV", "SOURCES_URL_ENV", "config_path_of", "health_table", "r
 
 CONFIG_ENV: Final = "SOIREE_SOURCES_CONFIG"
 SOURCES_URL_ENV: Final = "SOIREE_SOURCES_URL"
-SOURCES_FILE: Final = "sources.toml"
 MAX_CELL: Final = 300
 
 
-def config_path_of(args: argparse.Namespace) -> Path:
+def config_path_of(options: IngestOptions) -> Path:
     """The sources file: ``--config``, else ``$SOIREE_SOURCES_CONFIG``, else the night's."""
-    explicit = getattr(args, "config", None) or os.environ.get(CONFIG_ENV)
-    if explicit:
-        return Path(explicit)
-    from replay.fixtures import find_night  # noqa: PLC0415 - only for the default file
-
-    fixtures_dir = Path(args.fixtures) if getattr(args, "fixtures", None) else None
-    return find_night(getattr(args, "night", None), fixtures_dir=fixtures_dir).directory / (
-        SOURCES_FILE
-    )
+    if options.config is not None:
+        return options.config
+    explicit = settings().sources_config
+    if explicit is not None:
+        return explicit
+    night = options.night
+    return find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
 
 
-def _load(args: argparse.Namespace) -> tuple[IngestConfig, Night]:
-    path = config_path_of(args)
-    base_url = getattr(args, "base_url", None) or os.environ.get(SOURCES_URL_ENV) or None
+def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
+    path = config_path_of(options)
+    base_url = options.base_url or settings().sources_url
     try:
         config = load_ingest_config(path, base_url=base_url)
     except SourceConfigError as error:
         raise CommandError(str(error)) from None
-    return config, config.night or night_of(args)
+    return config, config.night or night_of(options.night)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: IngestOptions) -> int:
     """Run ``soiree ingest``; return the exit status."""
-    config, night = _load(args)
-    stream = args.stream or night.stream
-    url = redis_url_of(args)
-    if args.status:
+    config, night = _load(options)
+    stream = options.redis.stream or night.stream
+    url = redis_url_of(options.redis)
+    if options.status:
         names = [source.name for source in config.sources]
-        return asyncio.run(_status(url, stream, configured=names, as_json=args.json))
-    return asyncio.run(_ingest(config, night, url=url, stream=stream, burst=args.burst))
+        return asyncio.run(_status(url, stream, configured=names, as_json=options.json))
+    return asyncio.run(_ingest(config, night, url=url, stream=stream, burst=options.burst))
 
 
 async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, burst: bool) -> int:
     client = await connect_client(url)
     err = Console(stderr=True, highlight=False)
-    stop = asyncio.Event()
-    handled = _on_signals(stop.set)
     try:
-        if not burst:
-            names = ", ".join(source.name for source in config.sources)
-            err.print(
-                Text(f"ingesting {names} into stream {stream} (Ctrl-C to stop)"), soft_wrap=True
-            )
-        report = await run_ingest(
-            config, client, night=night, stream=stream, stop=stop, burst=burst,
-            maxlen=stream_maxlen(),
-        )  # fmt: skip
+        async with stop_on_signals() as stop:
+            if not burst:
+                names = ", ".join(source.name for source in config.sources)
+                err.print(
+                    Text(f"ingesting {names} into stream {stream} (Ctrl-C to stop)"),
+                    soft_wrap=True,
+                )
+            report = await run_ingest(
+                config, client, night=night, stream=stream, stop=stop, burst=burst,
+                maxlen=stream_maxlen(),
+            )  # fmt: skip
     finally:
-        loop = asyncio.get_running_loop()
-        for signum in handled:
-            loop.remove_signal_handler(signum)
         await client.aclose()
     if burst:
         _print_burst(report)
         return 1 if report.failed else 0
     return 0
-
-
-def _on_signals(callback: Callable[[], None]) -> list[signal.Signals]:
-    """Call ``callback`` on SIGINT and SIGTERM; return the signals handled.
-
-    Outside the main thread (soiree embedded in another program) no handler can be set: the
-    caller stops the pollers its own way.
-    """
-    loop = asyncio.get_running_loop()
-    handled: list[signal.Signals] = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(signum, callback)
-        except (ValueError, RuntimeError, NotImplementedError):
-            continue
-        handled.append(signum)
-    return handled
 
 
 def _print_burst(report: IngestReport) -> None:

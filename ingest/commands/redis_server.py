@@ -6,9 +6,7 @@ prints its URL; ``--stop`` shuts it down.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
+from ingest.commands.redis_cli import RedisServerOptions
 from ingest.store.embedded_redis import (
     default_data_dir,
     ensure_embedded,
@@ -19,16 +17,16 @@ from ingest.store.embedded_redis import (
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: RedisServerOptions) -> int:
     """Run ``soiree redis``; return the exit status."""
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    if args.stop:
+    data_dir = options.data_dir or default_data_dir()
+    if options.stop:
         stopped = stop_embedded(data_dir)
         print(
             f"stopped the embedded Redis of {data_dir}" if stopped else f"none ran for {data_dir}"
         )
         return 0
-    if args.url:
-        print(ensure_embedded(data_dir, appendfsync=args.appendfsync))
+    if options.url:
+        print(ensure_embedded(data_dir, appendfsync=options.appendfsync))
         return 0
-    return run_foreground(data_dir, appendfsync=args.appendfsync)
+    return run_foreground(data_dir, appendfsync=options.appendfsync)

@@ -7,16 +7,17 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-from pathlib import Path
-
 from redis.asyncio import Redis
 
+from ingest.commands.command import NightOptions, RedisOptions
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.model.nights import find_night
+from ingest.model.settings import DEFAULT_STREAM_MAXLEN, settings
 from ingest.store import keys
-from ingest.store.embedded_redis import RedisSetupError, connect, redact_url, resolve_redis_url
+from ingest.store.redis_client import connect
+from ingest.store.redis_errors import RedisSetupError
+from ingest.store.redis_url import redact_url, resolve_redis_url
 from ingest.store.stream_store import StreamStore
 
 __all__ = [
@@ -29,26 +30,22 @@ __all__ = [
     "stream_maxlen",
 ]
 
-DEFAULT_MAXLEN = 100_000
+DEFAULT_MAXLEN = DEFAULT_STREAM_MAXLEN
 
 
-def night_of(args: argparse.Namespace) -> Night:
+def night_of(options: NightOptions) -> Night:
     """The night named by ``--night`` / ``--fixtures`` (default: the bundled night)."""
-    from replay.fixtures import find_night  # noqa: PLC0415 - replay is optional for some commands
-
-    fixtures_dir = Path(args.fixtures) if getattr(args, "fixtures", None) else None
-    return find_night(getattr(args, "night", None), fixtures_dir=fixtures_dir).night
+    return find_night(options.night, nights_dir=options.fixtures)
 
 
-def redis_url_of(args: argparse.Namespace) -> str:
+def redis_url_of(options: RedisOptions) -> str:
     """The Redis URL the options designate, starting the embedded server if it is the one."""
-    data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else None
-    return resolve_redis_url(getattr(args, "redis_url", None), data_dir)
+    return resolve_redis_url(options.redis_url, options.data_dir)
 
 
 def stream_maxlen() -> int:
     """Retention: the most entries a stream keeps (``$SOIREE_STREAM_MAXLEN``, default 100,000)."""
-    raw = os.environ.get("SOIREE_STREAM_MAXLEN", str(DEFAULT_MAXLEN))
+    raw = settings().stream_maxlen or str(DEFAULT_MAXLEN)
     try:
         maxlen = int(raw)
     except ValueError:

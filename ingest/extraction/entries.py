@@ -22,7 +22,8 @@ from datetime import datetime
 
 from ingest.extraction.extract import extract
 from ingest.model.night import Night
-from ingest.model.update import MAX_NAME_LENGTH, Figures, Kind, Update, UpdateError, clean_text
+from ingest.model.text_cleaning import MAX_NAME_LENGTH, clean_text
+from ingest.model.update import Figures, Kind, Update, UpdateError
 
 __all__ = [
     "SourceEntry",
@@ -57,9 +58,9 @@ def article_text(title: str | None, body: str) -> str:
 class TextEntry:
     """An entry of free text as a source shows it, before extraction: what the diff compares.
 
-    ``text`` is cleaned (:func:`ingest.model.update.clean_text`): it is the update's text as it will
-    be. Raises :class:`ingest.model.update.UpdateError` for what no update could hold (a uid over
-    200 characters, a time without a zone), as :class:`Update` would.
+    ``text`` is cleaned (:func:`ingest.model.text_cleaning.clean_text`): it is the update's text as
+    it will be. Raises :class:`ingest.model.update.UpdateError` for what no update could hold (a uid
+    over 200 characters, a time without a zone), as :class:`Update` would.
     """
 
     uid: str

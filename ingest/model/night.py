@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.model.errors import SoireeError
+
 __all__ = ["Candidate", "Night", "NightError", "fold", "load_night", "night_from_mapping"]
 
 
-class NightError(ValueError):
+class NightError(SoireeError, ValueError):
     """A night's configuration is missing something or holds a bad value."""
 
 

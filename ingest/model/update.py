@@ -4,16 +4,18 @@ An update is what every part of soiree exchanges: pollers and the replay build t
 store appends them, the broadcaster and the ticker show them. This module is pure: it builds,
 validates, serialises and parses updates, and never does I/O.
 
-The JSON form is the contract of DESIGN.md ("The update") and of ``docs/update.schema.json``::
+The JSON form is the contract of ``docs/design.md`` ("The update") and of
+``docs/update.schema.json``::
 
     {"id": "1706...-0", "uid": "liveblog:2041", "op": "add",
      "at": "2017-01-29T20:41:00+01:00", "seen": "2026-11-22T02:10:00.123456+00:00",
      "source": "liveblog", "kind": "count", "text": "...",
      "figures": {"scope": "national", "shares": {...}, "counted_pct": 60}, "round": 2}
 
-Text is plain: :func:`clean_text` removes control characters and terminal escape sequences, so
-nothing ingested can drive a terminal or smuggle markup past a reader; rendering layers still
-treat it as data (textContent on the web page, ``rich.text.Text`` in the ticker).
+Text is plain: :func:`~ingest.model.text_cleaning.clean_text` removes control characters and
+terminal escape sequences, so nothing ingested can drive a terminal or smuggle markup past a reader;
+rendering layers still treat it as data (textContent on the web page, ``rich.text.Text`` in the
+ticker).
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -30,6 +31,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 import orjson
+
+from ingest.model.compact_json import dumps_json, fast_json_ok
+from ingest.model.errors import SoireeError
+from ingest.model.stream_ids import is_entry_id
+from ingest.model.text_cleaning import MAX_NAME_LENGTH, clean_text
 
 __all__ = [
     "KINDS",
@@ -39,19 +45,17 @@ __all__ = [
     "Previous",
     "Update",
     "UpdateError",
-    "clean_text",
-    "compact_json",
     "parse_instant",
     "parse_round",
 ]
 
 
-class UpdateError(ValueError):
+class UpdateError(SoireeError, ValueError):
     """An update (or its JSON) does not satisfy the contract; the message says which field."""
 
 
 class Kind(StrEnum):
-    """What an update reports (DESIGN.md "The update")."""
+    """What an update reports (``docs/design.md``, "The update")."""
 
     TURNOUT = "turnout"
     COUNT = "count"
@@ -71,81 +75,6 @@ class Op(StrEnum):
     ADD = "add"
     EDIT = "edit"
     DELETE = "delete"
-
-
-# Longest text we accept in one update: a whole article fits with room to spare; anything longer
-# is a broken or hostile source and is cut rather than stored.
-MAX_TEXT_LENGTH: Final = 20_000
-MAX_NAME_LENGTH: Final = 200
-
-# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other two-byte ESC sequences, and the C1 forms.
-_ESCAPE_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC, terminated by BEL or ST (or unterminated)
-    r"|\x1b[P^_X][^\x1b]*(?:\x1b\\)?"  # DCS, PM, APC, SOS strings
-    r"|\x1b[ -~]?"  # any other escape
-    r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
-    r"|[\x90\x9d\x9e\x9f][^\x9c\x07]*[\x9c\x07]?"  # 8-bit DCS/OSC/PM/APC strings
-)
-_HORIZONTAL_SPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
-# Whitespace (for str.split) that clean_text removes as control characters, unlike line
-# breaks, tabs and the spaces of French typography (no-break before ":", narrow no-break
-# before "%"), which only need tidying: str.isprintable() counts none of them as printable.
-_CONTROL_WHITESPACE: Final = re.compile(r"[\x0b\x0c\x1c-\x1f\x85]")
-
-
-def clean_text(raw: str, *, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Return ``raw`` as plain text: no escape sequences, no control characters, tidy spaces.
-
-    Newlines between paragraphs are kept (collapsed to at most one blank line); every other
-    control or format character (bell, carriage return, backspace, bidi overrides, zero-width
-    joiners...) is removed, so the result is safe to print on a terminal as it is.
-    """
-    if raw.isprintable() or (
-        "".join(raw.split()).isprintable() and not _CONTROL_WHITESPACE.search(raw)
-    ):
-        # No control, format or unassigned character but line breaks and tabs (so no escape
-        # sequence either: ESC is a control character): nothing to remove, only spaces and
-        # paragraphs to tidy, without a Python-level loop over every character.
-        return _paragraphs(raw.replace("\r\n", "\n").replace("\r", "\n"), max_length)
-    return _clean_any_text(raw, max_length=max_length)
-
-
-def _paragraphs(text: str, max_length: int) -> str:
-    """Spaces collapsed, lines stripped, at most one blank line between paragraphs, capped."""
-    lines = [_HORIZONTAL_SPACE.sub(" ", line).strip() for line in text.split("\n")]
-    paragraphs: list[str] = []
-    blank = False
-    for line in lines:
-        if not line:
-            blank = bool(paragraphs)
-            continue
-        if blank:
-            paragraphs.append("")
-            blank = False
-        paragraphs.append(line)
-    cleaned = "\n".join(paragraphs)
-    if len(cleaned) > max_length:
-        return cleaned[: max_length - 1].rstrip() + "…"
-    return cleaned
-
-
-def _clean_any_text(raw: str, *, max_length: int) -> str:
-    """:func:`clean_text` for any text, character by character."""
-    text = _ESCAPE_SEQUENCE.sub("", raw)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept: list[str] = []
-    for char in text:
-        if char in "\n\t":
-            kept.append(char)
-            continue
-        category = unicodedata.category(char)
-        # Cc: control characters; Cf: format characters (bidi overrides, zero-width...);
-        # Cs: lone surrogates (cannot be encoded); Co/Cn: private use and unassigned.
-        if category in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        kept.append(char)
-    return _paragraphs("".join(kept), max_length)
 
 
 def parse_instant(value: object, *, field_name: str) -> datetime:
@@ -198,63 +127,6 @@ def _short_string(value: object, *, field_name: str) -> str:
     if "\n" in cleaned or not cleaned:
         raise UpdateError(f"{field_name}: must be a single line of text")
     return cleaned
-
-
-# -- JSON text ----------------------------------------------------------------------------------
-#
-# Every JSON text of an update is compact UTF-8 (``ensure_ascii=False``, ``separators=(",", ":")``)
-# and must stay byte for byte what the standard library writes: the content digest is a hash of
-# that text, and the digests already stored in a stream's dedupe hash must keep matching. orjson
-# writes the same bytes for every string, key order and integer of 64 bits, and for every float
-# except two cases where it picks another, equally valid, spelling: floats below 1e-4 in
-# magnitude (``0.00001`` for ``1e-05``) and integers beyond 64 bits (which it refuses). Content
-# holding either goes through the standard library; everything else through orjson, about ten
-# times faster (this is most of an append's client-side cost).
-
-_ORJSON_MIN_FLOAT: Final = 1e-4
-_ORJSON_INT_RANGE: Final = range(-(2**63), 2**64)
-
-
-def _orjson_safe(tree: Mapping[str, Any]) -> bool:
-    """Whether orjson writes ``tree`` (figures' JSON: numbers, strings, objects of those)
-    exactly as :mod:`json` does."""
-    for value in tree.values():
-        kind = type(value)
-        if kind is float:
-            if value != 0 and abs(value) < _ORJSON_MIN_FLOAT:
-                return False
-        elif kind is int:
-            if value not in _ORJSON_INT_RANGE:
-                return False
-        elif kind is dict:
-            if not _orjson_safe(value):
-                return False
-        elif kind is not str:
-            return False
-    return True
-
-
-def _fast_json_ok(data: Mapping[str, Any]) -> bool:
-    """Whether orjson may write ``data``, an update's JSON (only ``figures`` holds numbers
-    orjson could spell differently; the rest are strings and small integers)."""
-    figures = data.get("figures")
-    return figures is None or (isinstance(figures, dict) and _orjson_safe(figures))
-
-
-def _dumps(data: Mapping[str, Any], *, sort_keys: bool, fast: bool) -> bytes:
-    if fast:
-        try:
-            return orjson.dumps(data, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-        except TypeError:
-            pass  # a lone surrogate or a huge integer: let the standard library decide
-    text = json.dumps(data, ensure_ascii=False, sort_keys=sort_keys, separators=(",", ":"))
-    return text.encode("utf-8")
-
-
-def compact_json(data: Mapping[str, Any], *, sort_keys: bool = False) -> bytes:
-    """An update's JSON ``data`` as compact UTF-8, exactly as ``json.dumps(data,
-    ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` writes it."""
-    return _dumps(data, sort_keys=sort_keys, fast=_fast_json_ok(data))
 
 
 # The last ``seen`` written, and its text: a poll or a replay batch stamps every update with
@@ -335,7 +207,7 @@ def _shown(value: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Structured numbers stated by an update's text (DESIGN.md "Figures").
+    """Structured numbers stated by an update's text (``docs/design.md``, "The update").
 
     ``scope`` is ``"national"`` or the official name of a French département. Counts and
     estimates carry ``shares`` (candidate full name -> percentage) and ``counted_pct``; turnout
@@ -520,17 +392,19 @@ class Update:
         encoded = self._encoded
         if encoded is None:
             content = self.content_json()
-            fast = _fast_json_ok(content)
-            canonical = _dumps(content, sort_keys=True, fast=fast)
+            fast = fast_json_ok(content)
+            canonical = dumps_json(content, sort_keys=True, fast=fast)
             digest = hashlib.blake2b(canonical, digest_size=16).hexdigest()
-            data = _dumps({"seen": _seen_text(self.seen), **content}, sort_keys=False, fast=fast)
+            data = dumps_json(
+                {"seen": _seen_text(self.seen), **content}, sort_keys=False, fast=fast
+            )
             encoded = (digest, data)
             # Frozen, but this is a cache of what the fields determine, not a field's value.
             object.__setattr__(self, "_encoded", encoded)
         return encoded
 
     def to_json(self) -> dict[str, Any]:
-        """The full JSON object of DESIGN.md, ``id`` included when known."""
+        """The full JSON object of ``docs/design.md``, ``id`` included when known."""
         data: dict[str, Any] = {}
         if self.id is not None:
             data["id"] = self.id
@@ -543,7 +417,7 @@ class Update:
     def to_json_text(self) -> str:
         """The JSON object as compact text (UTF-8 characters kept as they are)."""
         data = self.to_json()
-        if _fast_json_ok(data):
+        if fast_json_ok(data):
             try:
                 return orjson.dumps(data).decode("utf-8")
             except TypeError:
@@ -588,7 +462,7 @@ class Update:
         if not isinstance(uid, str):
             raise UpdateError("uid: expected a string")
         id_ = data.get("id")
-        if id_ is not None and (not isinstance(id_, str) or not _STREAM_ID.fullmatch(id_)):
+        if id_ is not None and (not isinstance(id_, str) or not is_entry_id(id_)):
             raise UpdateError(f"id: not a stream entry id: {id_!r}")
         speaker = data.get("speaker")
         figures = data.get("figures")
@@ -625,11 +499,3 @@ class Update:
     def as_delete(self, *, seen: datetime | None = None) -> Update:
         """A ``delete`` of this update's uid (its last known content, marked deleted)."""
         return replace(self, op=Op.DELETE, id=None, seen=seen or datetime.now(UTC))
-
-
-_STREAM_ID: Final = re.compile(r"\d{1,20}-\d{1,20}")
-
-
-def is_stream_id(value: str) -> bool:
-    """Whether ``value`` has the form of a Redis stream entry id (``ms-seq``)."""
-    return bool(_STREAM_ID.fullmatch(value))

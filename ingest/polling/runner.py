@@ -19,6 +19,7 @@ import aiohttp
 from redis.asyncio import Redis
 
 from ingest.model.night import Night
+from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
@@ -54,7 +55,7 @@ async def run_ingest(
     stop: asyncio.Event | None = None,
     burst: bool = False,
     burst_polls: int = DEFAULT_BURST_POLLS,
-    maxlen: int = 100_000,
+    maxlen: int = DEFAULT_STREAM_MAXLEN,
     on_poller: Callable[[SourcePoller], None] | None = None,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.

@@ -34,6 +34,7 @@ from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
+from ingest.model.errors import SoireeError
 from ingest.model.night import Night, NightError, load_night
 from ingest.runtime.log_redaction import redact_url
 
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 
-class SourceConfigError(ValueError):
+class SourceConfigError(SoireeError, ValueError):
     """The sources file is unreadable or holds a bad value; the message names file and source."""
 
 

@@ -29,8 +29,10 @@ from typing import Any, Final
 import feedparser
 
 from ingest.extraction.entries import SourceEntry, TextEntry, article_text, build_update
+from ingest.model.errors import SoireeError
 from ingest.model.night import Night
-from ingest.model.update import Update, UpdateError, clean_text
+from ingest.model.text_cleaning import clean_text
+from ingest.model.update import Update, UpdateError
 from ingest.sources.html_text import fragment_text
 from ingest.sources.skipped_items import SkippedItems, SkipReason
 
@@ -58,7 +60,7 @@ _ZONED: Final = re.compile(
 )
 
 
-class FeedParseError(ValueError):
+class FeedParseError(SoireeError, ValueError):
     """The bytes are not a feed at all (nothing feedparser can read an item from)."""
 
 

@@ -2,8 +2,8 @@
 
 Block elements (``p``, ``div``, ``li``, headings...) become paragraphs separated by ``"\\n\\n"``,
 ``<br>`` a line break, runs of whitespace one space; scripts, styles, templates and comments
-vanish. The result goes through :func:`ingest.model.update.clean_text`, so no control character or
-escape sequence survives. Pure: :func:`fragment_text` for an HTML string (a feed item's
+vanish. The result goes through :func:`ingest.model.text_cleaning.clean_text`, so no control
+character or escape sequence survives. Pure: :func:`fragment_text` for an HTML string (a feed item's
 description), :func:`node_text` for an element of a page already parsed (a liveblog entry).
 The walk is iterative, so a hostile page nested thousands deep cannot exhaust the stack.
 """
@@ -17,7 +17,7 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 
 __all__ = [
     "BLOCK_TAGS",

@@ -30,8 +30,8 @@ from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from ingest.extraction.document import split_time_prefix
 from ingest.extraction.entries import TextEntry, build_update
-from ingest.extraction.extract import split_time_prefix
 from ingest.model.night import Night
 from ingest.model.update import Update, UpdateError
 from ingest.sources.config import LiveblogOrder

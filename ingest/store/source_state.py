@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from redis.asyncio import Redis
 
+from ingest.model.errors import SoireeError
 from ingest.model.update import Update, UpdateError
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
@@ -48,7 +49,7 @@ return 0
 _LOCK_RETRY: Final = 0.005
 
 
-class SourceBusyError(Exception):
+class SourceBusyError(SoireeError):
     """Another poller held the source's lock for longer than we would wait."""
 
 

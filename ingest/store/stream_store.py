@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -35,6 +34,8 @@ from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 from redis.exceptions import NoScriptError, ResponseError
 
+from ingest.model.settings import DEFAULT_STREAM_MAXLEN
+from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.update import Op, Update
 from ingest.store import keys
 
@@ -44,8 +45,6 @@ __all__ = [
     "History",
     "ReadBatch",
     "StreamStore",
-    "check_since",
-    "parse_stream_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -110,38 +109,6 @@ return replies
 _APPEND_CHUNK: Final = 128
 _OP_OF_INITIAL: Final = {op.value[0]: op for op in Op}
 _HISTORY_CHUNK: Final = 1000
-_STREAM_ID: Final = re.compile(r"(\d{1,20})(?:-(\d{1,20}))?")
-_MAX_ID_PART: Final = 2**64 - 1
-
-
-def parse_stream_id(value: str) -> tuple[int, int]:
-    """``"1485716460000-3"`` -> ``(1485716460000, 3)`` (``"ms"`` alone is ``ms-0``)."""
-    match = _STREAM_ID.fullmatch(value)
-    if match is None:
-        raise ValueError(f"not a stream entry id (ms-seq): {value!r}")
-    ms, seq = int(match[1]), int(match[2] or 0)
-    if ms > _MAX_ID_PART or seq > _MAX_ID_PART:
-        raise ValueError(f"stream entry id out of range: {value!r}")
-    return ms, seq
-
-
-def check_since(since: str | None) -> str | None:
-    """Validate a resume cursor: None for "from the start", ``"$"``, or a normalised ``ms-seq``.
-
-    Accepts None, ``"0"``, ``"0-0"`` (from the start), ``"$"`` (only what comes next), an entry
-    id ``ms-seq`` or a bare ``ms`` (``ms-0``). Raises ValueError for anything else.
-    """
-    if since is None or since in ("0", "0-0"):
-        return None
-    if since == "$":
-        return since
-    try:
-        ms, seq = parse_stream_id(since)
-    except ValueError:
-        raise ValueError(
-            f"since must be a stream entry id such as 1485716460000-0, '0' or '$', got {since!r}"
-        ) from None
-    return f"{ms}-{seq}"
 
 
 def _newer(candidate: str | None, than: str) -> bool:
@@ -196,17 +163,17 @@ class ReadBatch(list[Update]):
 class StreamStore:
     """Append updates to, and read them from, one Redis stream.
 
-    ``redis`` must decode responses (as :func:`ingest.store.embedded_redis.connect` clients do).
+    ``redis`` must decode responses (as :func:`ingest.store.redis_client.connect` clients do).
     ``maxlen`` bounds the stream: older entries are trimmed, and readers told so.
     """
 
-    def __init__(self, redis: Redis, stream: str, *, maxlen: int = 100_000) -> None:
+    def __init__(self, redis: Redis, stream: str, *, maxlen: int = DEFAULT_STREAM_MAXLEN) -> None:
         if maxlen < 1:
             raise ValueError(f"maxlen must be at least 1, got {maxlen}")
         if not redis.connection_pool.connection_kwargs.get("decode_responses"):
             raise ValueError(
                 "StreamStore needs a client made with decode_responses=True "
-                "(ingest.store.embedded_redis.connect makes one)"
+                "(ingest.store.redis_client.connect makes one)"
             )
         self._redis = redis
         self.stream = stream

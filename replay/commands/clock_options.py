@@ -8,12 +8,12 @@ next day, as on the liveblog. ``--max-gap`` is a duration (``300``, ``90s``, ``5
 
 from __future__ import annotations
 
-import argparse
 import re
 from datetime import datetime, time, timedelta
 
 from ingest.model.night import Night
 from replay.clock import ClockError, ReplayWindow, parse_speed
+from replay.commands.clock_cli import ClockOptions
 from replay.fixtures import NightFixture
 from replay.timeline import with_default_start
 
@@ -80,9 +80,9 @@ def window_from_options(
     )
 
 
-def window_of(args: argparse.Namespace, fixture: NightFixture) -> ReplayWindow:
-    """The window of ``args``' clock options (``add_clock_options``), ``--from`` defaulted."""
+def window_of(clock: ClockOptions, fixture: NightFixture) -> ReplayWindow:
+    """The window of the clock options, ``--from`` defaulted to the first entry of the day."""
     window = window_from_options(
-        fixture.night, speed=args.speed, start=args.start, end=args.end, max_gap=args.max_gap
+        fixture.night, speed=clock.speed, start=clock.start, end=clock.end, max_gap=clock.max_gap
     )
     return with_default_start(window, fixture)

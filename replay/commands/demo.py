@@ -10,27 +10,23 @@ itself, it stops it too, so nothing is left running.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import dataclasses
 import math
-import os
 import sys
-import time
-from pathlib import Path
 from typing import Final
 
 from aiohttp import web
 from rich.console import Console
 
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
-from ingest.runtime.cancellation import cancel_until_done
+from ingest.runtime.aio import cancel_until_done, deferred_stop
 from ingest.sources.config import load_ingest_config
 from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
 from ingest.store.keys import (
-    replay_clock_key,
     replay_control_key,
     replay_run_stream,
     replay_runs_key,
@@ -38,8 +34,10 @@ from ingest.store.keys import (
 from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.commands.clock_options import window_of
+from replay.commands.demo_cli import DemoOptions
 from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
+from replay.runner import publish_clock
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve import night_info
 from ticker.commands.ticker import TickerOptions, show_store, view_of_night
@@ -61,34 +59,30 @@ def poll_interval(speed: float) -> float:
     return min(_SLOWEST_POLL, max(_FASTEST_POLL, 60.0 / speed))
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: DemoOptions) -> int:
     """Run ``soiree demo``; return the exit status."""
-    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = window_of(args, fixture)
-    data_dir = Path(args.data_dir) if args.data_dir else default_data_dir()
-    uses_embedded = not (args.redis_url or _env_redis_url())
+    fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
+    window = window_of(args.clock, fixture)
+    data_dir = args.redis.data_dir or default_data_dir()
+    uses_embedded = not (args.redis.redis_url or settings().redis_url)
     started_here = uses_embedded and not embedded_running(data_dir)
-    url = redis_url_of(args)
     try:
+        url = redis_url_of(args.redis)
         return asyncio.run(_demo(fixture, window, url=url, args=args))
     finally:
         if started_here:
-            stop_embedded(data_dir)
+            # A second SIGTERM must not tear the shutdown: the server would be left running.
+            with deferred_stop():
+                stop_embedded(data_dir)
 
 
-def _env_redis_url() -> str | None:
-    return os.environ.get("REDIS_URL") or None
-
-
-async def _demo(
-    fixture: NightFixture, window: ReplayWindow, *, url: str, args: argparse.Namespace
-) -> int:
+async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: DemoOptions) -> int:
     night = fixture.night
     client = await connect_client(url)
     console = Console()
     try:
         run_number = int(await client.incr(replay_runs_key(night.stream)))
-        stream = args.stream or replay_run_stream(night.stream, run_number)
+        stream = args.redis.stream or replay_run_stream(night.stream, run_number)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         interval = poll_interval(window.speed)
         app = build_sources_app(fixture, window, interval=interval, loop=args.loop)
@@ -114,7 +108,7 @@ async def _demo(
             asyncio.create_task(
                 run_ingest(config, client, night=night, stream=stream, stop=stop), name="ingest"
             ),
-            asyncio.create_task(_publish_clock(app, store, window.speed), name="clock"),
+            asyncio.create_task(_follow_sources_clock(app, store, window.speed), name="clock"),
         ]
         page = f"http://{args.host}:{broadcaster.port}/"
         print(
@@ -144,7 +138,7 @@ async def _demo(
         await client.aclose()
 
 
-async def _publish_clock(app: web.Application, store: StreamStore, speed: float) -> None:
+async def _follow_sources_clock(app: web.Application, store: StreamStore, speed: float) -> None:
     """Show the sources' virtual time in the ticker's header, and obey its pause key."""
     state = app[SOURCES_KEY]
     control = replay_control_key(store.stream)
@@ -157,14 +151,11 @@ async def _publish_clock(app: web.Application, store: StreamStore, speed: float)
             state.clock.resume()
         moment = state.schedule.moment(state.clock.elapsed())
         if moment.virtual_time is not None:
-            await store.redis.hset(
-                replay_clock_key(store.stream),
-                mapping={
-                    "virtual": moment.virtual_time.isoformat(),
-                    "wall": f"{time.time():.6f}",
-                    "speed": "max" if math.isinf(speed) else f"{speed:g}",
-                    "paused": "1" if state.clock.paused else "0",
-                    "finished": "1" if moment.finished else "0",
-                },
+            await publish_clock(
+                store,
+                moment.virtual_time,
+                speed=speed,
+                paused=state.clock.paused,
+                finished=moment.finished,
             )
         await asyncio.sleep(_CLOCK_EVERY)

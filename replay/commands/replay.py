@@ -7,12 +7,9 @@ went out (p50 / p99 / max) at the end.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
-import signal
 from datetime import UTC, datetime
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,10 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
 from ingest.model.errors import CommandError
 from ingest.model.update import Update
+from ingest.runtime.aio import stop_on_signals
 from ingest.store.keys import replay_run_stream, replay_runs_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
 from replay.commands.clock_options import window_of
+from replay.commands.replay_cli import ReplayOptions
 from replay.fixtures import NightFixture, find_night
 from replay.runner import ReplayReport, replay_into_stream
 from replay.timeline import night_updates
@@ -31,31 +30,32 @@ from replay.timeline import night_updates
 __all__ = ["run"]
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: ReplayOptions) -> int:
     """Run ``soiree replay``; return the exit status."""
-    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = window_of(args, fixture)
+    fixture = find_night(options.night.night, fixtures_dir=options.night.fixtures)
+    window = window_of(options.clock, fixture)
     updates = night_updates(fixture, seen=datetime.now(UTC))
     plan = plan_replay([update.at for update in updates], window)
     if not plan.order:
         raise CommandError("nothing to replay: --to is before the first update of the night")
-    if args.loop and args.stream == fixture.night.stream:
+    stream = options.redis.stream
+    if options.loop and stream == fixture.night.stream:
         raise CommandError(
-            f"--loop would append the night again and again to its live stream {args.stream};"
+            f"--loop would append the night again and again to its live stream {stream};"
             " leave --stream out (a new stream for the replay) or name another one"
         )
-    url = redis_url_of(args)
+    url = redis_url_of(options.redis)
     err = Console(stderr=True)
-    show_progress = not args.no_progress and err.is_terminal
+    show_progress = not options.no_progress and err.is_terminal
     report = asyncio.run(
         _replay(
             fixture,
             updates,
             plan,
             url=url,
-            stream=args.stream,
+            stream=stream,
             speed=window.speed,
-            loop=args.loop,
+            loop=options.loop,
             show_progress=show_progress,
             console=err,
         )
@@ -89,11 +89,7 @@ async def _replay(
             soft_wrap=True,
         )
         console.print(f"follow it with: soiree dump --follow --stream {stream}", highlight=False)
-        stop = asyncio.Event()
-        event_loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            event_loop.add_signal_handler(signum, stop.set)
-        try:
+        async with stop_on_signals() as stop:
             return await _run_replay(
                 store,
                 updates,
@@ -103,9 +99,6 @@ async def _replay(
                 speed=speed,
                 console=console if show_progress else None,
             )
-        finally:
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                event_loop.remove_signal_handler(signum)
     finally:
         await client.aclose()
 

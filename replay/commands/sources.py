@@ -7,14 +7,11 @@ Stops cleanly on Ctrl-C or SIGTERM.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import math
-import signal
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -22,7 +19,9 @@ from rich.console import Console
 from rich.status import Status
 
 from ingest.model.errors import CommandError
+from ingest.runtime.aio import stop_on_signals
 from replay.commands.clock_options import window_of
+from replay.commands.sources_cli import SourcesOptions
 from replay.emulated.documents import Document, published_instants
 from replay.emulated.server import (
     PATHS,
@@ -45,7 +44,7 @@ _UNITS: Final = {
 }
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: SourcesOptions) -> int:
     """Run ``soiree sources``; return the exit status."""
     if args.page_size < 1:
         raise CommandError(f"--page-size must be at least 1, got {args.page_size}")
@@ -53,8 +52,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"--interval must be a number of seconds >= 0, got {args.interval}")
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
-    fixture = find_night(args.night, fixtures_dir=Path(args.fixtures) if args.fixtures else None)
-    window = window_of(args, fixture)
+    fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
+    window = window_of(args.clock, fixture)
     app = build_sources_app(
         fixture, window, page_size=args.page_size, interval=args.interval, loop=args.loop
     )
@@ -87,11 +86,7 @@ async def _serve(app: web.Application, *, host: str, port: int, console: Console
 
 async def _until_stopped(state: SourcesState, console: Console) -> None:
     """Report changes until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    try:
+    async with stop_on_signals() as stop:
         with _status(console) as status:
             watcher = asyncio.create_task(_watch(state, console, status))
             try:
@@ -100,9 +95,6 @@ async def _until_stopped(state: SourcesState, console: Console) -> None:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
-    finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
 
 
 @contextlib.contextmanager

@@ -1,4 +1,4 @@
-"""soiree's benchmarks: each figure of DESIGN.md's "Targets" beside a baseline measured in the run.
+"""soiree's benchmarks: each target of docs/design.md beside a baseline measured in the run.
 
 ``soiree bench`` runs them and prints one table (:mod:`tests.benchmarks.table`); each module
 measures one part and returns :class:`~tests.benchmarks.table.BenchRow` s:

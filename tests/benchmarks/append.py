@@ -1,6 +1,6 @@
 """Idempotent append throughput, beside raw pipelined XADD on the same server.
 
-What is measured (DESIGN.md target: >= 50,000 updates/s):
+What is measured (target in docs/design.md: >= 50,000 updates/s):
 
 - ``StreamStore.append_many`` of N distinct updates (the night's, cycled under new uids: real
   payload sizes, about 500 bytes of JSON each) in batches of :data:`BATCH`, as a replay or a
@@ -37,7 +37,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from ingest.model.update import Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.benchmarks.corpus import cycled_updates
 from tests.benchmarks.redis_server import BenchRedis, bench_redis, server_cpu_seconds

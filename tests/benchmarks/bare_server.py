@@ -35,7 +35,7 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, broadcast, serve
 from websockets.protocol import OPEN
 
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from tests.benchmarks.load_client import raise_open_files_limit
 from ticker.wire.protocol import encode_text_frame
 

@@ -1,7 +1,7 @@
 """Detection latency: a new liveblog entry to the stream, and to a websocket client.
 
-DESIGN.md's target: a new liveblog entry is on the stream <= 50 ms after the poll that fetched
-it. The whole real chain runs in this process, everything on 127.0.0.1:
+The target (docs/design.md): a new liveblog entry is on the stream <= 50 ms after the poll that
+fetched it. The whole real chain runs in this process, everything on 127.0.0.1:
 
     a liveblog page (aiohttp, port 0, ETag / 304 like a real CMS) that the benchmark grows by
     one entry at a time
@@ -45,7 +45,7 @@ from websockets.asyncio.client import connect as ws_connect
 from ingest.polling.poller import PollResult, SourcePoller
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import ingest_config_from_mapping
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from replay.clock import Lateness
 from tests.benchmarks.corpus import night_fixture
 from tests.benchmarks.redis_server import bench_redis

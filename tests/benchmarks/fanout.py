@@ -58,7 +58,7 @@ from typing import Final
 from uuid import uuid4
 
 from ingest.model.update import Kind, Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.benchmarks.load_client import raise_open_files_limit
 from tests.benchmarks.processes import (

@@ -1,7 +1,7 @@
 """Replay timing: lateness at speeds 1, 60 and 600, drift over the whole night, ``--speed max``.
 
-DESIGN.md's target: p99 lateness <= 2 ms at speeds 1 to 600, and no drift over the whole night.
-Everything runs the real :func:`replay.runner.replay_into_stream` (anchored clock, appends,
+The target (docs/design.md): p99 lateness <= 2 ms at speeds 1 to 600, and no drift over the whole
+night. Everything runs the real :func:`replay.runner.replay_into_stream` (anchored clock, appends,
 the control task, the published clock) into a real Redis; lateness is what the runner itself
 records (due time -> the moment the batch goes to the stream), and each row's note adds the
 lateness *on the stream* (due time -> the append acknowledged by Redis).
@@ -41,7 +41,7 @@ from typing import Final
 from redis.asyncio import Redis
 
 from ingest.model.update import Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, Lateness, ReplayPlan, ReplayWindow, plan_replay
 from replay.runner import replay_into_stream

@@ -1,7 +1,8 @@
 """The benchmarks' shared result row, the table ``soiree bench`` prints, and its JSON form.
 
 Every benchmark returns :class:`BenchRow` s: one measured figure, the baseline measured beside it
-in the same run (when there is one), and the DESIGN.md target it answers to (when there is one).
+in the same run (when there is one), and the target of docs/design.md it answers to (when there is
+one).
 :func:`render_table` shows them as a rich table; :func:`rows_to_json` writes them with
 :func:`machine_info` (the machine they were measured on) as one JSON document.
 """
@@ -24,7 +25,8 @@ from typing import Any, Final
 from rich.table import Table
 from rich.text import Text
 
-from ingest.store.embedded_redis import RedisSetupError, find_redis_server
+from ingest.store.embedded_redis import find_redis_server
+from ingest.store.redis_errors import RedisSetupError
 
 __all__ = [
     "GROUPS",
@@ -56,7 +58,7 @@ class BenchRow:
     """One measured figure, its same-run baseline and its target.
 
     ``group`` is one of :data:`GROUPS`; ``value`` is in ``unit`` (the baseline too); ``target``
-    is the DESIGN.md target in words (``">= 50,000 updates/s"``) and ``met`` whether this run
+    is the target (docs/design.md) in words (``">= 50,000 updates/s"``) and ``met`` whether this run
     meets it (None when the row has no target). ``note`` says what limits the figure, or how
     it was measured.
     """

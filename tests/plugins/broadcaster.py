@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection
 
 from ingest.model.update import Figures, Kind, Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from tests.conftest import TIMEOUT_FACTOR
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 

@@ -36,7 +36,7 @@ from redis.asyncio import Redis
 from rich.console import Console, RenderableType
 
 from ingest.model.update import Op, Update
-from ingest.store.embedded_redis import connect
+from ingest.store.redis_client import connect
 from replay.fixtures import NightFixture, find_night
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR

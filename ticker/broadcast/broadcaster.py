@@ -57,6 +57,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import OPEN
 
+from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff, backoff_delay
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
@@ -108,19 +109,9 @@ _ORIGIN: Final = (0, 0)
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel ``tasks`` and wait for them, insisting.
-
-    redis-py's asyncio client can swallow a cancellation that lands at the wrong moment of a
-    blocking XREAD (redis/redis-py#2028) and carry on reading: cancel again until the task
-    ends (the loops also check ``_closing``, so each ends after one more read at worst).
-    """
-    pending = {task for task in tasks if not task.done()}
-    while pending:
-        for task in pending:
-            task.cancel()
-        # asyncio.wait never raises the tasks' CancelledError, yet a cancellation of the
-        # caller itself goes through.
-        _done, pending = await asyncio.wait(pending, timeout=0.1)
+    """Cancel ``tasks`` until they end (:func:`ingest.runtime.aio.cancel_until_done`: redis-py
+    can swallow a cancellation of a blocking XREAD), then log those that had failed."""
+    await cancel_until_done(tasks)
     for task in tasks:
         if not task.cancelled() and task.exception() is not None:
             logger.error("background task %s failed", task.get_name(), exc_info=task.exception())
@@ -235,7 +226,7 @@ class Broadcaster:
 
     Use as ``async with Broadcaster(redis, options) as broadcaster: ...`` (started on
     127.0.0.1, port 0), or :meth:`start` then :meth:`close`. ``redis`` must decode responses
-    (:func:`ingest.store.embedded_redis.connect`); the broadcaster does not close it.
+    (:func:`ingest.store.redis_client.connect`); the broadcaster does not close it.
     """
 
     def __init__(self, redis: Redis, options: BroadcasterOptions) -> None:

@@ -13,12 +13,8 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
-import os
 import re
-import signal
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -27,8 +23,11 @@ from typing import Any, Final, TypeVar
 from ingest.commands.stream_options import connect_client, night_of, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.store.embedded_redis import redact_url
+from ingest.model.settings import settings
+from ingest.runtime.aio import stop_on_signals
+from ingest.store.redis_url import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
+from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
 
 __all__ = [
     "DEFAULT_PORT",
@@ -43,7 +42,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-DEFAULT_PORT: Final = 8765
 TOKEN_ENV: Final = "SOIREE_READ_TOKEN"  # noqa: S105 - the variable's name, not a token
 #: ``asyncio`` (the default), ``uvloop`` or ``auto`` (uvloop if installed).
 EVENT_LOOP_ENV: Final = "SOIREE_EVENT_LOOP"
@@ -66,8 +64,8 @@ def resolve_port(cli_port: int | None) -> int:
     if cli_port is not None:
         port = cli_port
     else:
-        raw = os.environ.get("PORT", "").strip()
-        if not raw:
+        raw = settings().port
+        if raw is None:
             return DEFAULT_PORT
         try:
             port = int(raw)
@@ -91,12 +89,12 @@ def read_token(token_file: str | None) -> str | None:
         if not token:
             raise CommandError(f"--token-file: {token_file} holds no token")
         return token
-    return os.environ.get(TOKEN_ENV, "").strip() or None
+    return settings().read_token
 
 
 def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
     """The event loop to serve on (``$SOIREE_EVENT_LOOP``): its name and its ``run`` function."""
-    wanted = os.environ.get(EVENT_LOOP_ENV, "").strip().lower() or "asyncio"
+    wanted = settings().event_loop
     if wanted not in ("auto", "uvloop", "asyncio"):
         raise CommandError(f"{EVENT_LOOP_ENV} must be auto, uvloop or asyncio, got {wanted!r}")
     if wanted != "asyncio":
@@ -125,36 +123,37 @@ def night_info(night: Night) -> dict[str, Any]:
     }
 
 
-def _night_and_stream(args: argparse.Namespace) -> tuple[Night | None, str]:
-    if args.stream:
+def _night_and_stream(options: ServeOptions) -> tuple[Night | None, str]:
+    stream = options.redis.stream
+    if stream:
         try:
-            return night_of(args), args.stream
+            return night_of(options.night), stream
         except ValueError:
             # A stream of its own needs no fixtures; the night is then simply not announced.
-            if args.night:
+            if options.night.night:
                 raise
-            return None, args.stream
-    night = night_of(args)
+            return None, stream
+    night = night_of(options.night)
     return night, night.stream
 
 
-def run(args: argparse.Namespace) -> int:
+def run(options: ServeOptions) -> int:
     """Run ``soiree serve``; return the exit status."""
-    night, stream = _night_and_stream(args)
-    port = resolve_port(args.port)
-    if args.recent < 0:
-        raise CommandError(f"--recent must not be negative, got {args.recent}")
-    options = BroadcasterOptions(
+    night, stream = _night_and_stream(options)
+    port = resolve_port(options.port)
+    if options.recent < 0:
+        raise CommandError(f"--recent must not be negative, got {options.recent}")
+    broadcaster_options = BroadcasterOptions(
         stream=stream,
         night=None if night is None else night_info(night),
-        token=read_token(args.token_file),
-        allowed_origins=tuple(args.allowed_origin or ()),
-        max_pending_bytes=parse_size(args.max_pending_bytes),
-        recent=args.recent,
+        token=read_token(options.token_file),
+        allowed_origins=options.allowed_origins,
+        max_pending_bytes=parse_size(options.max_pending_bytes),
+        recent=options.recent,
     )
-    url = redis_url_of(args)
+    url = redis_url_of(options.redis)
     loop_name, run_loop = event_loop_runner()
-    run_loop(_serve(url, options, host=args.host, port=port, loop_name=loop_name))
+    run_loop(_serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name))
     return 0
 
 
@@ -163,28 +162,22 @@ async def _serve(
 ) -> None:
     client = await connect_client(url)
     broadcaster = Broadcaster(client, options)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     try:
-        try:
-            await broadcaster.start(host, port)
-        except OSError as error:
-            raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-        shown = f"[{host}]" if ":" in host else host
-        print(
-            f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
-            f" {options.stream} from {redact_url(url)}"
-            + (" - read token required" if options.token else "")
-            + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
-            file=sys.stderr,
-            flush=True,
-        )
-        await stop.wait()
+        async with stop_on_signals() as stop:
+            try:
+                await broadcaster.start(host, port)
+            except OSError as error:
+                raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            shown = f"[{host}]" if ":" in host else host
+            print(
+                f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
+                f" {options.stream} from {redact_url(url)}"
+                + (" - read token required" if options.token else "")
+                + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+            await stop.wait()
     finally:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(Exception):
-                loop.remove_signal_handler(signum)
         await broadcaster.close()
         await client.aclose()

@@ -13,11 +13,8 @@ cleanly.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
 import math
-import signal
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -30,16 +27,17 @@ from rich.live import Live
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.runtime.cancellation import cancel_until_done
+from ingest.runtime.aio import cancel_until_done, stop_on_signals
 from ingest.store.stream_store import StreamStore
 from ticker.board.board_state import BoardState
+from ticker.commands.ticker_cli import TickerCommandOptions
 from ticker.terminal.keyboard import read_keys
 from ticker.terminal.redis_feed import RedisFeed
+from ticker.terminal.relay_messages import relay_url
 from ticker.terminal.render_frame import TickerFrame
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.terminal.ws_relay import WsRelay
 from ticker.wire.protocol import Filter, ProtocolError, parse_filter_values
-from ticker.wire.relay_messages import relay_url
 
 __all__ = ["TickerOptions", "run", "show_store", "view_of_night"]
 
@@ -61,7 +59,7 @@ class TickerOptions:
     control: bool = False
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> TickerOptions:
+    def from_command(cls, args: TickerCommandOptions) -> TickerOptions:
         """Validate the command line's options."""
         try:
             wanted = Filter(
@@ -76,7 +74,7 @@ class TickerOptions:
             raise CommandError(f"--{error.message}") from None
         if args.items < 1:
             raise CommandError(f"--items must be at least 1, got {args.items}")
-        if args.ws is not None and args.stream is not None:
+        if args.ws is not None and args.redis.stream is not None:
             raise CommandError(
                 "--stream has no effect with --ws: the broadcaster relays its own stream"
             )
@@ -85,34 +83,34 @@ class TickerOptions:
             once=args.once,
             feed_items=args.items,
             ws_url=args.ws,
-            control=bool(getattr(args, "control", False)),
+            control=args.control,
         )
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: TickerCommandOptions) -> int:
     """Run ``soiree ticker``; return the exit status."""
-    options = TickerOptions.from_args(args)
+    options = TickerOptions.from_command(args)
     console = Console()
     if options.ws_url is not None:
         return asyncio.run(_relay(options, console))
     night = _night(args)
-    url = redis_url_of(args)
+    url = redis_url_of(args.redis)
     view = view_of_night(night, options.filter)
-    stream = args.stream or (night.stream if night is not None else None)
+    stream = args.redis.stream or (night.stream if night is not None else None)
     assert stream is not None  # _night only gives up when --stream is given
     return asyncio.run(_from_redis(url, stream, view, options, console))
 
 
-def _night(args: argparse.Namespace) -> Night | None:
+def _night(args: TickerCommandOptions) -> Night | None:
     """The night whose title, round and candidates head the display.
 
     A stream of one's own (``--stream``) needs no fixtures: without them, the display goes
     without the night's title, and the round is the highest the figures name.
     """
     try:
-        return night_of(args)
+        return night_of(args.night)
     except ValueError:
-        if args.night or not args.stream:
+        if args.night.night or not args.redis.stream:
             raise
         return None
 
@@ -241,37 +239,10 @@ class _LiveDisplay:
             )
         loop = asyncio.get_running_loop()
         feeding: asyncio.Task[None] = asyncio.ensure_future(feed)
-        signals = (signal.SIGINT, signal.SIGTERM)
-        for signum in signals:
-            loop.add_signal_handler(signum, self._stop.set)
         try:
-            with (
-                read_keys(loop, self._key) as keys_ok,
-                Live(
-                    self._frame(),
-                    console=self.console,
-                    auto_refresh=False,
-                    screen=self.console.is_terminal,
-                    redirect_stdout=False,
-                    redirect_stderr=False,
-                    vertical_overflow="crop",
-                ) as live,
-            ):
-                while not self._stop.is_set():
-                    if keys_ok:
-                        can_pause = self.on_pause is not None and self.view.clock is not None
-                        self.view.keys_hint = _KEYS_REPLAY if can_pause else _KEYS
-                    live.update(self._frame(), refresh=True)
-                    refreshed = time.monotonic()
-                    await self._wait(feeding)
-                    pause = _MIN_REFRESH_INTERVAL - (time.monotonic() - refreshed)
-                    if pause > 0 and not self._stop.is_set():
-                        await asyncio.sleep(pause)
-            return 0
+            async with stop_on_signals(event=self._stop):
+                return await self._show(loop, feeding)
         finally:
-            for signum in signals:
-                with contextlib.suppress(Exception):
-                    loop.remove_signal_handler(signum)
             # The feed may read Redis, whose client can lose a first cancellation.
             await cancel_until_done([feeding])
             if not feeding.cancelled():
@@ -281,6 +252,32 @@ class _LiveDisplay:
                 await asyncio.wait(set(self._tasks), timeout=1.0)
             for task in list(self._tasks):
                 task.cancel()
+
+    async def _show(self, loop: asyncio.AbstractEventLoop, feeding: asyncio.Task[None]) -> int:
+        """The display loop: a frame per change, at most ten a second, until stopped."""
+        with (
+            read_keys(loop, self._key) as keys_ok,
+            Live(
+                self._frame(),
+                console=self.console,
+                auto_refresh=False,
+                screen=self.console.is_terminal,
+                redirect_stdout=False,
+                redirect_stderr=False,
+                vertical_overflow="crop",
+            ) as live,
+        ):
+            while not self._stop.is_set():
+                if keys_ok:
+                    can_pause = self.on_pause is not None and self.view.clock is not None
+                    self.view.keys_hint = _KEYS_REPLAY if can_pause else _KEYS
+                live.update(self._frame(), refresh=True)
+                refreshed = time.monotonic()
+                await self._wait(feeding)
+                pause = _MIN_REFRESH_INTERVAL - (time.monotonic() - refreshed)
+                if pause > 0 and not self._stop.is_set():
+                    await asyncio.sleep(pause)
+        return 0
 
     async def _wait(self, feeding: asyncio.Task[None]) -> None:
         """Until news, a stop, the feed's end, or the next whole second (for the clock)."""

@@ -17,6 +17,7 @@ Pause / resume of a replay (:meth:`RedisFeed.request_pause`) is a plain string a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -24,8 +25,8 @@ from typing import Final
 
 from redis.exceptions import RedisError
 
-from ingest.runtime.backoff import Backoff, backoff_delay
-from ingest.runtime.cancellation import cancel_until_done
+from ingest.runtime.aio import cancel_until_done, retrying
+from ingest.runtime.backoff import Backoff
 from ingest.store import keys
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
@@ -130,32 +131,31 @@ class RedisFeed:
                 raise failed[0]
 
     async def _read_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                if not self._loaded or failures:
-                    self._set_connection(Connection(ConnectionState.CATCHING_UP))
-                    await self.load()
-                failures = 0
-                self._set_connection(Connection(ConnectionState.LIVE))
-                while True:
-                    batch = await self.store.read_after(
-                        self.cursor or "0-0", block_ms=self.block_ms, count=self.count
-                    )
-                    self.cursor = batch.last_id
-                    if batch and self.view.board.apply_all(batch, now=time.time()):
-                        self.notify()
-            except (RedisError, OSError) as error:
-                failures += 1
-                delay = backoff_delay(failures, self.backoff)
-                detail = f"Redis injoignable : {error}"
-                logger.info("ticker: %s; retrying in %.1f s", detail, delay)
-                self._set_connection(
-                    Connection(
-                        ConnectionState.RECONNECTING, detail=detail, retry_at=time.time() + delay
-                    )
-                )
-                await asyncio.sleep(delay)
+        attempts = retrying(
+            self.backoff, retry_on=(RedisError, OSError), on_failure=self._reconnecting
+        )
+        async with contextlib.aclosing(attempts):
+            async for attempt in attempts:
+                with attempt:
+                    if not self._loaded or attempt.failures:
+                        self._set_connection(Connection(ConnectionState.CATCHING_UP))
+                        await self.load()
+                    attempt.succeeded()
+                    self._set_connection(Connection(ConnectionState.LIVE))
+                    while True:
+                        batch = await self.store.read_after(
+                            self.cursor or "0-0", block_ms=self.block_ms, count=self.count
+                        )
+                        self.cursor = batch.last_id
+                        if batch and self.view.board.apply_all(batch, now=time.time()):
+                            self.notify()
+
+    def _reconnecting(self, error: BaseException, delay: float) -> None:
+        detail = f"Redis injoignable : {error}"
+        logger.info("ticker: %s; retrying in %.1f s", detail, delay)
+        self._set_connection(
+            Connection(ConnectionState.RECONNECTING, detail=detail, retry_at=time.time() + delay)
+        )
 
     async def _poll(self, refresh: Callable[[], Awaitable[bool]], interval: float) -> None:
         """Call ``refresh`` every ``interval`` seconds; errors are the reader's to report."""

@@ -3,9 +3,9 @@
 Everything a source wrote (an update's text, a speaker, a département, a source's error
 message, a night's title sent by a broadcaster) goes through :func:`untrusted` and into a
 ``rich.text.Text``: ``Text`` never parses markup, so ``[bold]`` or ``[link=...]`` is shown as
-written, and :func:`ingest.model.update.clean_text` strips terminal escape sequences (CSI, OSC...),
-bells and carriage returns. Updates read from Redis were cleaned when they were built; this is
-applied again on display, because a broadcaster relay or an untrusted stream may not have been.
+written, and :func:`ingest.model.text_cleaning.clean_text` strips terminal escape sequences (CSI,
+OSC...), bells and carriage returns. Updates read from Redis were cleaned when they were built; this
+is applied again on display, because a broadcaster relay or an untrusted stream may not have been.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Final
 
 from rich.text import Text
 
-from ingest.model.update import clean_text
+from ingest.model.text_cleaning import clean_text
 
 __all__ = ["first_paragraph", "untrusted", "untrusted_text"]
 

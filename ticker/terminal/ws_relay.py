@@ -1,6 +1,6 @@
 """The ticker's websocket feed: relay a broadcaster (``soiree ticker --ws URL``).
 
-A thin shell over :mod:`ticker.wire.relay_messages`: connect to ``/ws?since=...``, read messages,
+A thin shell over :mod:`ticker.terminal.relay_messages`: connect to ``/ws?since=...``, read messages,
 apply them to the :class:`~ticker.terminal.ticker_view.TickerView`, and call ``notify`` whenever the
 view changed. When the connection drops (the server restarts, the network fails, the server
 closes a slow client with 4008), it reconnects with exponential backoff and jitter, resuming
@@ -14,9 +14,8 @@ and raises :class:`~ingest.model.errors.CommandError` if the server cannot be re
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from typing import Final
@@ -25,11 +24,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketException
 
 from ingest.model.errors import CommandError
-from ingest.runtime.backoff import Backoff, backoff_delay
-from ticker.terminal.safe_text import untrusted
-from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
-from ticker.wire.protocol import id_key
-from ticker.wire.relay_messages import (
+from ingest.model.settings import settings
+from ingest.runtime.aio import Attempt, retrying
+from ingest.runtime.backoff import Backoff
+from ticker.terminal.relay_messages import (
     BoardMessage,
     Gap,
     Health,
@@ -44,6 +42,9 @@ from ticker.wire.relay_messages import (
     parse_server_message,
     relay_url,
 )
+from ticker.terminal.safe_text import untrusted
+from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
+from ticker.wire.protocol import id_key
 
 __all__ = ["DEFAULT_BACKOFF", "TOKEN_ENV", "WsRelay"]
 
@@ -61,6 +62,13 @@ def _later(first: str | None, second: str | None) -> str | None:
     if first is None or second is None:
         return first or second
     return first if id_key(first) >= id_key(second) else second
+
+
+_RETRIED: Final = (OSError, TimeoutError, InvalidHandshake, WebSocketException)
+
+
+class _ServerClosedError(Exception):
+    """The server closed the connection (a restart, 1001, 4008): reconnect."""
 
 
 def _describe(error: BaseException) -> str:
@@ -87,7 +95,7 @@ class WsRelay:
         self.notify = notify
         self.backoff = backoff
         self.open_timeout = open_timeout
-        self.token = token if token is not None else (os.environ.get(TOKEN_ENV, "").strip() or None)
+        self.token = token if token is not None else settings().read_token
         #: Where to resume: the last id seen (None: from the start).
         self.cursor: str | None = None
         #: Connections made (that got a ``hello``).
@@ -101,41 +109,50 @@ class WsRelay:
 
     async def run(self, *, until_live: bool = False) -> None:
         """Relay until cancelled (or, with ``until_live``, until the backlog is over)."""
-        failures = 0
-        while True:
-            url = relay_url(self.url, since=self.cursor, filter=self.view.board.filter)
-            try:
-                async with connect(
-                    url,
-                    open_timeout=self.open_timeout,
-                    max_size=_MAX_MESSAGE,
-                    close_timeout=2.0,
-                    additional_headers=(
-                        {"Authorization": f"Bearer {self.token}"} if self.token else None
-                    ),
-                ) as ws:
-                    if await self._read(ws, until_live=until_live):
-                        return
-                    failures = 0 if self._went_live else failures
-                    detail = f"le serveur a fermé la connexion ({ws.close_code or '—'})"
-                    reason = ws.close_reason
-                    if reason:
-                        detail += f" : {untrusted(reason, max_length=120)}"
-            except InvalidURI as error:
-                raise CommandError(f"--ws: {error}") from error
-            except (OSError, TimeoutError, InvalidHandshake, WebSocketException) as error:
-                detail = _describe(error)
+
+        def reconnecting(error: BaseException, delay: float) -> None:
+            detail = str(error) if isinstance(error, _ServerClosedError) else _describe(error)
             if until_live:
                 raise CommandError(f"cannot relay {describe_url(self.url)}: {detail}")
-            failures += 1
-            delay = backoff_delay(failures, self.backoff)
             logger.info("ticker relay: %s; reconnecting in %.1f s", detail, delay)
             self._set_connection(
                 Connection(
                     ConnectionState.RECONNECTING, detail=detail, retry_at=time.time() + delay
                 )
             )
-            await asyncio.sleep(delay)
+
+        attempts = retrying(self.backoff, retry_on=_RETRIED, on_failure=reconnecting)
+        async with contextlib.aclosing(attempts):
+            async for attempt in attempts:
+                with attempt:
+                    if await self._connect_and_read(attempt, until_live=until_live):
+                        return
+
+    async def _connect_and_read(self, attempt: Attempt, *, until_live: bool) -> bool:
+        """One connection: read it until it closes; return True when ``until_live`` is met."""
+        url = relay_url(self.url, since=self.cursor, filter=self.view.board.filter)
+        try:
+            async with connect(
+                url,
+                open_timeout=self.open_timeout,
+                max_size=_MAX_MESSAGE,
+                close_timeout=2.0,
+                additional_headers=(
+                    {"Authorization": f"Bearer {self.token}"} if self.token else None
+                ),
+            ) as ws:
+                if await self._read(ws, until_live=until_live):
+                    return True
+                if self._went_live:
+                    attempt.succeeded()
+                detail = f"le serveur a fermé la connexion ({ws.close_code or '—'})"
+                reason = ws.close_reason
+                if reason:
+                    detail += f" : {untrusted(reason, max_length=120)}"
+                attempt.fail(_ServerClosedError(detail))
+                return False
+        except InvalidURI as error:
+            raise CommandError(f"--ws: {error}") from error
 
     async def _read(self, ws: ClientConnection, *, until_live: bool) -> bool:
         """Read one connection's messages; return True when ``until_live`` is satisfied."""

@@ -29,9 +29,11 @@ from enum import IntEnum, StrEnum
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from ingest.model.errors import SoireeError
 from ingest.model.json_lines import json_line
-from ingest.model.update import KINDS, MAX_NAME_LENGTH, Update
-from ingest.store.stream_store import check_since, parse_stream_id
+from ingest.model.stream_ids import check_since, parse_stream_id
+from ingest.model.text_cleaning import MAX_NAME_LENGTH
+from ingest.model.update import KINDS, Update
 
 __all__ = [
     "MAX_FILTER_VALUES",
@@ -107,7 +109,7 @@ class ErrorCode(StrEnum):
     TOO_MANY_MESSAGES = "too_many_messages"
 
 
-class ProtocolError(ValueError):
+class ProtocolError(SoireeError, ValueError):
     """A client asked for something invalid: ``code`` and the message are sent back to it."""
 
     def __init__(self, code: ErrorCode, message: str) -> None:

@@ -21,8 +21,9 @@ from typing import Any, Final
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ingest.model.errors import SoireeError
+from ingest.model.stream_ids import check_since
 from ingest.model.update import Update, UpdateError
-from ingest.store.stream_store import check_since
 from ticker.board.board_json import BoardError, board_from_json
 from ticker.board.night_board import Board
 from ticker.wire.protocol import Filter
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class RelayMessageError(ValueError):
+class RelayMessageError(SoireeError, ValueError):
     """A message from the server that the ticker cannot read (not JSON, wrong shape)."""
 
 

@@ -1,0 +1,123 @@
+"""What a ``soiree`` command is, and the option groups several commands share.
+
+A command is a :class:`Command`: its name and help, ``add_arguments`` (its options on its
+sub-parser), ``options`` (the parsed arguments turned into the command's typed, checked options
+object) and ``run``, the ``module:function`` that does the work with that object. Commands are
+found through the ``soiree.commands`` entry-point group (``pyproject.toml``), so that the
+dispatcher (:mod:`ingest.cli`), in the bottom layer, never imports the layers above it. ``run``
+is imported only when its command runs: ``soiree --help`` stays fast.
+
+This module and every ``*_cli`` module import nothing heavier than the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "Command",
+    "NightOptions",
+    "RedisOptions",
+    "add_night_options",
+    "add_redis_options",
+]
+
+OptionsT = TypeVar("OptionsT")
+
+
+@dataclass(frozen=True, slots=True)
+class Command(Generic[OptionsT]):
+    """One subcommand of ``soiree``."""
+
+    name: str
+    help: str
+    description: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    options: Callable[[argparse.Namespace], OptionsT]
+    run: str
+    """``module:function``: the function taking the options object and returning the status."""
+    order: int = 100
+    """Where the command stands in ``soiree --help`` (smallest first)."""
+
+    def execute(self, args: argparse.Namespace) -> int:
+        """Check the options, then import and call :attr:`run`; return the exit status."""
+        options = self.options(args)
+        module_name, _, function_name = self.run.partition(":")
+        function: Callable[[Any], int] = getattr(
+            importlib.import_module(module_name), function_name
+        )
+        return function(options)
+
+
+@dataclass(frozen=True, slots=True)
+class NightOptions:
+    """``--night`` and ``--fixtures``: which night, from which nights directory."""
+
+    night: str | None = None
+    fixtures: Path | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> NightOptions:
+        """The night options of a parsed command line."""
+        return cls(night=args.night, fixtures=Path(args.fixtures) if args.fixtures else None)
+
+
+@dataclass(frozen=True, slots=True)
+class RedisOptions:
+    """``--redis-url``, ``--data-dir`` and ``--stream``: which server, which stream."""
+
+    redis_url: str | None = None
+    data_dir: Path | None = None
+    stream: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RedisOptions:
+        """The Redis options of a parsed command line."""
+        return cls(
+            redis_url=args.redis_url,
+            data_dir=Path(args.data_dir) if args.data_dir else None,
+            stream=getattr(args, "stream", None),
+        )
+
+
+def add_redis_options(parser: argparse.ArgumentParser, *, stream: bool = True) -> None:
+    """``--redis-url``, ``--data-dir`` and (with ``stream``) ``--stream``."""
+    group = parser.add_argument_group("redis")
+    group.add_argument(
+        "--redis-url",
+        metavar="URL",
+        help="redis://, rediss:// or unix:// URL of a Redis 6.2+ or Valkey server"
+        " (default: $REDIS_URL, else soiree's embedded server)",
+    )
+    group.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="data directory of the embedded server"
+        " (default: $SOIREE_DATA_DIR, else ~/.local/share/soiree)",
+    )
+    if stream:
+        group.add_argument(
+            "--stream",
+            metavar="KEY",
+            help="the stream's key (default: the night's stream, e.g. soiree:night:2017-01-29)",
+        )
+
+
+def add_night_options(parser: argparse.ArgumentParser) -> None:
+    """``--night`` and ``--fixtures``."""
+    group = parser.add_argument_group("night")
+    group.add_argument(
+        "--night",
+        metavar="SLUG",
+        help="which night of the fixtures (default: the only one, 2017-01-29)",
+    )
+    group.add_argument(
+        "--fixtures",
+        metavar="DIR",
+        help="the fixtures directory (default: $SOIREE_FIXTURES, else the bundled fixtures/)",
+    )

@@ -1,0 +1,100 @@
+"""Tests for ingest.runtime.aio: stop handling, deferred stops, and the retrying iterator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+
+from ingest.runtime.aio import (
+    Attempt,
+    Stopped,
+    deferred_stop,
+    retrying,
+    stop_handling,
+    stop_on_signals,
+)
+from ingest.runtime.backoff import Backoff
+
+
+def _terminate_self() -> None:
+    os.kill(os.getpid(), signal.SIGTERM)
+    signal.sigtimedwait([], 0)  # the handler runs before this returns
+
+
+def _stopped_under_stop_handling(work: Callable[[], None]) -> Stopped | None:
+    with stop_handling():
+        try:
+            work()
+        except Stopped as stopped:
+            return stopped
+    return None
+
+
+def test_sigterm_raises_stopped_and_handlers_come_back() -> None:
+    """Inside stop_handling SIGTERM raises Stopped; afterwards the previous handler is back."""
+    before = signal.getsignal(signal.SIGTERM)
+    stopped = _stopped_under_stop_handling(_terminate_self)
+    assert stopped is not None
+    assert stopped.signum == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_a_deferred_stop_is_raised_after_the_block() -> None:
+    """A SIGTERM inside deferred_stop lets the block finish, then raises Stopped once."""
+    finished: list[bool] = []
+
+    def deferred_work() -> None:
+        with deferred_stop():
+            _terminate_self()
+            finished.append(True)
+
+    assert _stopped_under_stop_handling(deferred_work) is not None
+    assert finished == [True]
+
+
+async def test_an_event_loop_takes_the_signal_as_an_event() -> None:
+    """Under stop_on_signals, SIGTERM sets the event instead of raising."""
+    with stop_handling():
+        async with stop_on_signals() as stop:
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(stop.wait(), 5)
+        assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
+
+
+async def test_retrying_backs_off_and_starts_over_after_a_success() -> None:
+    """Failures count up between attempts; succeeded() makes the next failure the first."""
+    policy = Backoff(interval=0.001, max_backoff=0.004, jitter=0.0)
+    delays: list[float] = []
+    seen: list[int] = []
+    outcomes = iter(["fail", "fail", "recover-then-fail", "fail", "ok"])
+    async for attempt in retrying(
+        policy, retry_on=(OSError,), on_failure=lambda _error, delay: delays.append(delay)
+    ):
+        seen.append(attempt.failures)
+        with attempt:
+            outcome = next(outcomes)
+            if outcome == "recover-then-fail":
+                attempt.succeeded()
+            if outcome != "ok":
+                raise OSError(outcome)
+    assert seen == [0, 1, 2, 1, 2]
+    assert delays == [0.002, 0.004, 0.002, 0.004]
+
+
+async def test_retrying_lets_other_errors_through() -> None:
+    """An error not in retry_on ends the loop at once."""
+    attempts: list[Attempt] = []
+
+    async def loop() -> None:
+        async for attempt in retrying(Backoff(interval=0.001), retry_on=(OSError,)):
+            attempts.append(attempt)
+            with attempt:
+                raise ValueError("bug")
+
+    with pytest.raises(ValueError, match="bug"):
+        await loop()
+    assert len(attempts) == 1

@@ -1,0 +1,105 @@
+"""``soiree serve``'s command line: its options, checked into :class:`ServeOptions`."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Final
+
+from ingest.commands.command import (
+    Command,
+    NightOptions,
+    RedisOptions,
+    add_night_options,
+    add_redis_options,
+)
+
+__all__ = ["COMMAND", "DEFAULT_PORT", "ServeOptions"]
+
+DEFAULT_PORT: Final = 8765
+DEFAULT_MAX_PENDING: Final = "1M"
+DEFAULT_RECENT: Final = 1000
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """What ``soiree serve`` was asked for (sizes and the port are checked when it runs)."""
+
+    night: NightOptions
+    redis: RedisOptions
+    host: str = "127.0.0.1"
+    port: int | None = None
+    allowed_origins: tuple[str, ...] = ()
+    token_file: str | None = None
+    max_pending_bytes: str = DEFAULT_MAX_PENDING
+    recent: int = DEFAULT_RECENT
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ServeOptions:
+        """The options of a parsed command line."""
+        return cls(
+            night=NightOptions.from_args(args),
+            redis=RedisOptions.from_args(args),
+            host=args.host,
+            port=args.port,
+            allowed_origins=tuple(args.allowed_origin or ()),
+            token_file=args.token_file,
+            max_pending_bytes=args.max_pending_bytes,
+            recent=args.recent,
+        )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``soiree serve``'s options."""
+    add_night_options(parser)
+    add_redis_options(parser)
+    group = parser.add_argument_group("server")
+    group.add_argument(
+        "--host", default=ServeOptions.host, help="address to listen on (default: %(default)s)"
+    )
+    group.add_argument(
+        "--port",
+        type=int,
+        metavar="N",
+        help=f"port to listen on (default: $PORT, else {DEFAULT_PORT})",
+    )
+    group.add_argument(
+        "--allowed-origin",
+        action="append",
+        metavar="ORIGIN",
+        help="a web origin (https://newsroom.example) whose pages may open the websocket,"
+        " besides the page served here; repeatable; '*' allows any",
+    )
+    group.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="require this read token (first line of FILE) from clients, as ?token= or"
+        " Authorization: Bearer (default: $SOIREE_READ_TOKEN; none: open)",
+    )
+    group.add_argument(
+        "--max-pending-bytes",
+        default=DEFAULT_MAX_PENDING,
+        metavar="SIZE",
+        help="close a client (code 4008) when this much is still unsent to it"
+        " (default: %(default)s)",
+    )
+    group.add_argument(
+        "--recent",
+        type=int,
+        default=DEFAULT_RECENT,
+        metavar="N",
+        help="updates kept in memory; a client without ?since= gets these (default: %(default)s)",
+    )
+
+
+COMMAND = Command(
+    name="serve",
+    help="relay the stream to websocket clients and serve the web page",
+    description="Serve one port: /ws for websocket clients (hello, snapshot, backlog"
+    " after ?since=ID, then live updates; see docs/protocol.md), / for the web page,"
+    " /healthz and /metrics. One Redis reader fans out to every client.",
+    add_arguments=add_arguments,
+    options=ServeOptions.from_args,
+    run="ticker.commands.serve:run",
+    order=70,
+)
