@@ -1,9 +1,9 @@
 """The ticker's websocket feed: relay a broadcaster (``soiree ticker --ws URL``).
 
-A thin shell over :mod:`ticker.terminal.relay_messages`: connect to ``/ws?since=...``, read messages,
-apply them to the :class:`~ticker.terminal.ticker_view.TickerView`, and call ``notify`` whenever the
-view changed. When the connection drops (the server restarts, the network fails, the server
-closes a slow client with 4008), it reconnects with exponential backoff and jitter, resuming
+A thin shell over :mod:`ticker.terminal.relay_messages`: connect to ``/ws?since=...``, read
+messages, apply them to the :class:`~ticker.terminal.ticker_view.TickerView`, and call ``notify``
+whenever the view changed. When the connection drops (the server restarts, the network fails, the
+server closes a slow client with 4008), it reconnects with exponential backoff and jitter, resuming
 after the last id it saw (the last update's, or ``live``'s ``last_id`` if later), so no update
 is missed or shown twice. The first connection asks for ``since=0-0``: the whole retained
 night, so the scoreboard, the turnout and the feed start complete.
