@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import redis
 import redis.asyncio
+import redis.exceptions
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialWithJitterBackoff, NoBackoff
 from redis.exceptions import RedisError
@@ -74,6 +75,7 @@ __all__ = [
     "connect",
     "default_appendfsync",
     "default_data_dir",
+    "describe_refusal",
     "embedded_paths",
     "embedded_running",
     "ensure_embedded",
@@ -738,6 +740,27 @@ def resolve_redis_url(
 
 
 # -- the client ---------------------------------------------------------------------------------
+
+
+def describe_refusal(error: BaseException) -> str | None:
+    """What a server's refusal to write means, in one line; None if ``error`` is not one.
+
+    Redis refuses writes (and PING) with ``MISCONF`` once it cannot write its AOF or snapshot
+    (a full or failing disk), and refuses commands that may grow memory with ``OOM`` over
+    ``maxmemory``; reads still work in both cases.
+    """
+    if not isinstance(error, redis.exceptions.ResponseError):
+        return None
+    text = str(error)
+    if "MISCONF" in text:
+        detail = text.split("MISCONF", 1)[1].strip()
+        return f"Redis refuses writes: disk full or failing ({detail}); reads still work"
+    if isinstance(error, redis.exceptions.OutOfMemoryError) or "OOM command not allowed" in text:
+        return (
+            "Redis refuses writes: out of memory (over its maxmemory); free memory, raise"
+            " maxmemory or lower SOIREE_STREAM_MAXLEN; reads still work"
+        )
+    return None
 
 
 def _server_version(info: dict[str, object]) -> tuple[int, ...]:

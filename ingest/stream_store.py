@@ -109,6 +109,8 @@ return replies
 _APPEND_CHUNK: Final = 128
 _OP_OF_INITIAL: Final = {op.value[0]: op for op in Op}
 _HISTORY_CHUNK: Final = 1000
+# Reads of a history chunk before giving up on one that no trim raced (see _range_after).
+_CONSISTENT_READ_ATTEMPTS: Final = 3
 _STREAM_ID: Final = re.compile(r"(\d{1,20})(?:-(\d{1,20}))?")
 _MAX_ID_PART: Final = 2**64 - 1
 
@@ -368,18 +370,30 @@ class StreamStore:
     async def _range_after(
         self, cursor: str | None, count: int, *, with_head: bool
     ) -> tuple[str | None, str | None, list[Any]]:
-        """In one MULTI: the trimmed id, the first retained id, and entries after ``cursor``."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(keys.trimmed_key(self.stream))
-            if with_head:
-                pipe.xrange(self.stream, "-", "+", count=1)
-            pipe.xrange(self.stream, "-" if cursor is None else f"({cursor}", "+", count=count)
-            results = await pipe.execute()
+        """The trimmed id, the first retained id, and entries after ``cursor``, consistent.
+
+        Read in one pipeline without MULTI (a Redis over ``maxmemory`` refuses MULTI, and reads
+        must work then): the trimmed id is read before and after the entries; retention moves
+        it in the same script that trims, so when both reads agree no trim ran in between. If
+        they differ, the read is made again; the last one counts, which can at worst report a
+        gap that a trim made just after the entries were read.
+        """
+        for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(keys.trimmed_key(self.stream))
+                if with_head:
+                    pipe.xrange(self.stream, "-", "+", count=1)
+                pipe.xrange(self.stream, "-" if cursor is None else f"({cursor}", "+", count=count)
+                pipe.get(keys.trimmed_key(self.stream))
+                results = await pipe.execute()
+            if results[0] == results[-1]:
+                break
         head = results[1][0][0] if with_head and results[1] else None
-        return results[0], head, results[-1] or []
+        return results[-1], head, results[-2] or []
 
     async def _present(self) -> History:
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # No MULTI either (see _range_after): each figure is read once, in this order.
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(keys.trimmed_key(self.stream))
             pipe.xrange(self.stream, "-", "+", count=1)
             pipe.xrevrange(self.stream, "+", "-", count=1)
