@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import importlib.util
 import os
 import shutil
@@ -87,6 +88,8 @@ __all__ = [
     "stop_embedded",
     "validate_redis_url",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 class RedisSetupError(Exception):
@@ -275,6 +278,9 @@ def _answers(socket_path: Path, *, timeout: float = 1.0) -> bool:
     client = _direct_client(socket_path, timeout=timeout)
     try:
         return bool(client.ping())
+    except redis.exceptions.ResponseError as error:
+        # MISCONF (a full disk) refuses PING, yet the server runs and serves reads.
+        return describe_refusal(error) is not None
     except (RedisError, OSError):
         return False
     finally:
@@ -775,7 +781,7 @@ async def connect(
     url: str,
     *,
     socket_timeout: float = 30.0,
-    health_check_interval: int = 15,
+    health_check_interval: int = 0,
     client_name: str | None = "soiree",
 ) -> redis.asyncio.Redis:
     """An asyncio client on ``url`` (text replies), once the server has answered.
@@ -784,6 +790,11 @@ async def connect(
     store's append is idempotent, so a retried append is never written twice). Blocking reads
     must block for less than ``socket_timeout``. Raises :class:`RedisUnavailableError` if the
     server does not answer, :class:`RedisVersionError` if it is older than Redis 6.2.
+
+    A server that refuses writes (``MISCONF``: its disk is full or failing) answers: readers
+    use it, and a warning says why writers will fail. No health-check PING by default: Redis
+    refuses PING too in that state, which would fail every read on a connection idle for the
+    interval; a dead connection is found by the command itself, and retried.
     """
     validate_redis_url(url)
     client = redis.asyncio.Redis.from_url(
@@ -796,7 +807,13 @@ async def connect(
         client_name=client_name,
     )
     try:
-        await client.ping()
+        try:
+            await client.ping()
+        except redis.exceptions.ResponseError as error:
+            refusal = describe_refusal(error)
+            if refusal is None:
+                raise
+            logger.warning("%s: %s", redact_url(url), refusal)
         info = await client.info("server")
     except (RedisError, OSError) as error:
         await client.aclose()

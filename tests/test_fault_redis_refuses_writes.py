@@ -74,9 +74,11 @@ def assert_serve_reads(*redis_args: str) -> None:
     )
     assert process.stderr is not None
     try:
-        line = process.stderr.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
-        assert match, line + process.stderr.read()
+        said = ""
+        while not (match := re.search(r"http://127\.0\.0\.1:(\d+)/", said)):
+            line = process.stderr.readline()
+            assert line, said  # it exited without serving
+            said += line
         updates = 0
         with ws_connect(f"ws://127.0.0.1:{match[1]}/ws?since=0", open_timeout=10) as client:
             while (message := json.loads(client.recv(timeout=10 * TIMEOUT_FACTOR)))["type"] != "live":
@@ -119,3 +121,99 @@ def test_readers_work_and_writers_say_so_when_redis_is_over_maxmemory(tmp_path: 
         assert refused.returncode == 1
         assert "Traceback" not in refused.stderr
         assert "error: Redis refuses writes: out of memory" in refused.stderr.splitlines()[-1]
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+
+def _start_on_a_small_disk(data_dir: Path, disk: Path) -> subprocess.Popen[bytes]:
+    """The embedded server of ``data_dir``, its AOF on a tmpfs of 1 MiB of its own.
+
+    soiree's own redis.conf for that data directory, but ``dir`` on a tmpfs mounted in a mount
+    namespace of the server's own (``unshare``: as root, or as a user mapped to root in a user
+    namespace), so that nothing else sees the mount and it goes away with the server.
+    """
+    paths = paths_of(data_dir)
+    data_dir.mkdir(mode=0o700)
+    disk.mkdir()
+    paths.socket.parent.mkdir(mode=0o700, exist_ok=True)
+    paths.config.write_text(render_config(paths) + f'dir "{disk}"\n')
+    unshare = shutil.which("unshare")
+    assert unshare, "unshare (util-linux) is needed to give redis-server a small disk"
+    with paths.log.open("wb") as log:
+        server = subprocess.Popen(
+            [
+                unshare, "--mount", "--map-root-user", "sh", "-c",
+                'mount -t tmpfs -o size=1m soiree-test "$1" && exec "$2" "$3"',
+                "sh", str(disk), str(find_redis_server()), str(paths.config),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=5)
+    try:
+        deadline = time.monotonic() + 15 * TIMEOUT_FACTOR
+        while True:
+            assert server.poll() is None, paths.log.read_text()
+            try:
+                if client.ping() and paths.pidfile.exists():
+                    break
+            except (redis.RedisError, OSError):
+                assert time.monotonic() < deadline, paths.log.read_text()
+                time.sleep(0.05)
+    finally:
+        client.close()
+    return server
+
+
+def _fill_the_disk(socket: Path) -> str:
+    """Write until the server's AOF no longer fits; return the MISCONF it then answers."""
+    client = redis.Redis(unix_socket_path=str(socket), socket_timeout=5)
+    try:
+        deadline = time.monotonic() + 15 * TIMEOUT_FACTOR
+        for number in range(10_000):
+            try:
+                client.set(f"filler:{number}", b"x" * 100_000)
+            except redis.exceptions.ResponseError as error:
+                assert "MISCONF" in str(error), error
+                with pytest.raises(redis.exceptions.ResponseError, match="MISCONF"):
+                    client.ping()
+                return str(error)
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        raise AssertionError("the disk never filled")
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def full_disk_server(tmp_path: Path) -> Iterator[Path]:
+    """A data directory whose embedded server holds the night and has a full disk."""
+    data_dir = tmp_path / "data"
+    server = _start_on_a_small_disk(data_dir, tmp_path / "disk")
+    try:
+        assert replay_night("--data-dir", str(data_dir)).returncode == 0
+        misconf = _fill_the_disk(paths_of(data_dir).socket)
+        assert "No space left on device" in misconf
+        yield data_dir
+    finally:
+        server.kill()
+        server.wait()
+
+
+@pytest.mark.slow
+def test_readers_work_and_writers_say_disk_full_when_redis_cannot_write(
+    full_disk_server: Path,
+) -> None:
+    """AOF disk full (MISCONF): every reader reads, at once; a replay says "disk full" in one line."""
+    data_dir = str(full_disk_server)
+    assert_readers_work("--data-dir", data_dir)
+    by_url = soiree("dump", "--redis-url", paths_of(full_disk_server).url, "--stream", STREAM)
+    assert by_url.returncode == 0, by_url.stderr
+    assert len(by_url.stdout.splitlines()) == 60
+    refused = replay_night("--data-dir", data_dir)
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    last = refused.stderr.splitlines()[-1]
+    assert "error: Redis refuses writes: disk full" in last
+    assert "No space left on device" in last
