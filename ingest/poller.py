@@ -51,7 +51,7 @@ from ingest.night import Night
 from ingest.results_parser import ResultsParseError, parse_results
 from ingest.source_config import SourceConfig, SourceType
 from ingest.source_state import SourceBusyError, SourceState
-from ingest.stream_store import AppendOutcome, StreamStore
+from ingest.stream_store import AppendOutcome, FencedError, StreamStore
 from ingest.update import Op, Update
 
 __all__ = [
@@ -376,9 +376,10 @@ class SourcePoller:
                 last = await self._apply(
                     document.parsed, version=document.version, seen=document.seen
                 )
-            except SourceBusyError as error:
-                # Another replica is applying this source: ours waits for the next poll (and
-                # is dropped then if the state has moved past it).
+            except (SourceBusyError, FencedError) as error:
+                # Another replica is applying this source, or took it over while this one was
+                # held up (its writes were refused): ours waits for the next poll (and is
+                # dropped then if the state has moved past it).
                 logger.debug("%s", error)
                 return _Applied(outcomes=outcomes)
             except (RedisError, OSError):
@@ -396,7 +397,7 @@ class SourcePoller:
 
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
         """Under the source's lock: diff the document against the state, append, keep it."""
-        async with self._state.locked():
+        async with self._state.locked() as fence:
             previous, stored = await self._state.load()
             # A document kept while Redis was away is older than a fetch: widen the window
             # that tells a newer state from a clock that jumped back by how long it was kept.
@@ -413,9 +414,9 @@ class SourcePoller:
                 )
             diff = diff_entries(previous, parsed.updates)
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
-            outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
+            outcomes = await self.store.append_many([*diff.new_or_changed, *deletes], fence=fence)
             on_stream = time.monotonic()
-            await self._state.save(diff, seen=seen, version=version)
+            await self._state.save(diff, seen=seen, version=version, fence=fence)
         return _Applied(diff=diff, outcomes=outcomes, on_stream=on_stream)
 
     async def _succeed(
