@@ -64,6 +64,8 @@ from redis.retry import Retry
 
 __all__ = [
     "APPENDFSYNC_ENV",
+    "StoreLimits",
+    "bounded_client",
     "APPENDFSYNC_POLICIES",
     "MIN_SERVER_VERSION",
     "EmbeddedPaths",
@@ -828,3 +830,43 @@ async def connect(
             f"{info.get('redis_version', 'unknown')}; soiree needs Redis 6.2 or later (or Valkey)"
         )
     return client
+
+
+@dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """How long a writer's Redis calls may take, and how many run at once.
+
+    ``socket_timeout``: seconds for each reply (a hung server costs at most this, times
+    ``retries + 1``); ``max_connections``: connections open at once, callers beyond waiting
+    for a free one at most ``pool_timeout`` seconds (instead of failing with "Too many
+    connections", redis-py's default pool past 100).
+    """
+
+    socket_timeout: float = 5.0
+    retries: int = 1
+    max_connections: int = 64
+    pool_timeout: float = 5.0
+
+
+def bounded_client(client: redis.asyncio.Redis, limits: StoreLimits) -> redis.asyncio.Redis:
+    """A new client of ``client``'s server (same address, credentials, TLS) within ``limits``.
+
+    Its own blocking pool: the caller closes it (``aclose``) when done.
+    """
+    pool = client.connection_pool
+    kwargs = {
+        **pool.connection_kwargs,
+        "socket_timeout": limits.socket_timeout,
+        "socket_connect_timeout": min(limits.socket_timeout, 5.0),
+        "retry": AsyncRetry(
+            ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=limits.retries
+        ),
+    }
+    kwargs.pop("himport_registry", None)
+    bounded = redis.asyncio.BlockingConnectionPool(
+        connection_class=pool.connection_class,
+        max_connections=limits.max_connections,
+        timeout=limits.pool_timeout,
+        **kwargs,
+    )
+    return redis.asyncio.Redis.from_pool(bounded)

@@ -18,6 +18,7 @@ from typing import Any, Final
 import aiohttp
 from redis.asyncio import Redis
 
+from ingest.embedded_redis import StoreLimits, bounded_client
 from ingest.fetch import Fetcher
 from ingest.night import Night
 from ingest.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
@@ -56,12 +57,39 @@ async def run_ingest(
     burst_polls: int = DEFAULT_BURST_POLLS,
     maxlen: int = 100_000,
     on_poller: Callable[[SourcePoller], None] | None = None,
+    store_limits: StoreLimits = StoreLimits(),
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
-    ``on_poller`` sees each poller once created (tests read their health from it).
+    The pollers write through a client of their own on ``redis``'s server
+    (:func:`~ingest.embedded_redis.bounded_client`, within ``store_limits``). ``on_poller``
+    sees each poller once created (tests read their health from it).
     """
     stop = stop or asyncio.Event()
+    # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
+    # a pool that makes a thousand pollers wait their turn instead of failing past 100.
+    writer = bounded_client(redis, store_limits)
+    try:
+        return await _run_pollers(
+            config, writer, night=night, stream=stream, stop=stop, burst=burst,
+            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller,
+        )  # fmt: skip
+    finally:
+        await writer.aclose()
+
+
+async def _run_pollers(
+    config: IngestConfig,
+    redis: Redis,
+    *,
+    night: Night,
+    stream: str,
+    stop: asyncio.Event,
+    burst: bool,
+    burst_polls: int,
+    maxlen: int,
+    on_poller: Callable[[SourcePoller], None] | None,
+) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
     report = IngestReport()
