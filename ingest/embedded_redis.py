@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import logging
 import importlib.util
+import logging
 import os
 import shutil
 import signal
@@ -64,8 +64,6 @@ from redis.retry import Retry
 
 __all__ = [
     "APPENDFSYNC_ENV",
-    "StoreLimits",
-    "bounded_client",
     "APPENDFSYNC_POLICIES",
     "MIN_SERVER_VERSION",
     "EmbeddedPaths",
@@ -75,6 +73,8 @@ __all__ = [
     "RedisUnavailableError",
     "RedisVersionError",
     "ScratchServer",
+    "StoreLimits",
+    "bounded_client",
     "connect",
     "default_appendfsync",
     "default_data_dir",

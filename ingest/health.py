@@ -23,6 +23,8 @@ dicts. Fields (``docs/ingest.md``, "Health"):
 ``detection_latency_ms``   fetch finished -> on the stream, for the last poll that appended;
                            ``detection_latency_max_ms`` the worst this poller has seen
 ``polls``, ``appended``    counters, summed over every poller replica (HINCRBY)
+``dropped_documents``      documents this poller fetched but dropped unwritten: Redis was away
+                           longer than its queue holds (absent: none)
 =========================  =====================================================================
 """
 
@@ -77,6 +79,7 @@ class SourceHealth:
     detection_latency_max_ms: float | None = None
     polls: int = 0
     appended: int = 0
+    dropped_documents: int | None = None
 
     # -- pure transitions -------------------------------------------------------------------
 
@@ -135,6 +138,10 @@ class SourceHealth:
             last_poll_ms=round(poll_seconds * 1000, 3),
         )
 
+    def dropping(self, dropped: int) -> SourceHealth:
+        """The health once ``dropped`` documents in all were dropped unwritten."""
+        return replace(self, dropped_documents=dropped)
+
     def scheduled(self, next_poll: datetime) -> SourceHealth:
         """The health with the next poll's time."""
         return replace(self, next_poll=next_poll)
@@ -183,7 +190,9 @@ class SourceHealth:
 
 
 _DATETIMES: Final = frozenset({"last_poll", "next_poll", "last_success", "last_error_at"})
-_INTS: Final = frozenset({"consecutive_errors", "last_status", "entries_seen", *_COUNTERS})
+_INTS: Final = frozenset(
+    {"consecutive_errors", "last_status", "entries_seen", "dropped_documents", *_COUNTERS}
+)
 _FLOATS: Final = frozenset(
     {"interval", "last_poll_ms", "detection_latency_ms", "detection_latency_max_ms"}
 )

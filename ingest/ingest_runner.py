@@ -25,10 +25,12 @@ from ingest.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
 from ingest.source_config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.stream_store import StreamStore
 
-__all__ = ["STOP_GRACE", "IngestReport", "run_ingest"]
+__all__ = ["DEFAULT_STORE_LIMITS", "STOP_GRACE", "IngestReport", "run_ingest"]
 
 logger = logging.getLogger(__name__)
 
+#: The pollers' Redis calls: replies within 5 s, 64 connections at most (the rest wait).
+DEFAULT_STORE_LIMITS: Final = StoreLimits()
 #: Seconds the pollers get to finish the poll under way once told to stop, before they are
 #: cancelled (a source hanging until its total timeout must not hold up a shutdown).
 STOP_GRACE: Final = 2.0
@@ -57,7 +59,7 @@ async def run_ingest(
     burst_polls: int = DEFAULT_BURST_POLLS,
     maxlen: int = 100_000,
     on_poller: Callable[[SourcePoller], None] | None = None,
-    store_limits: StoreLimits = StoreLimits(),
+    store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 

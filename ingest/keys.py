@@ -46,8 +46,8 @@ from typing import Final
 
 __all__ = [
     "TOMBSTONE",
-    "entries_key",
     "entries_fence_key",
+    "entries_key",
     "entries_lock_key",
     "health_key",
     "replay_clock_key",

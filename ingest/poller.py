@@ -16,7 +16,17 @@ Redis unavailable: a document fetched while the append (or the state) cannot be 
 in memory, and applied, oldest first, before anything fetched later, as soon as Redis answers
 again. So an entry a page showed only while Redis was down (a page of the latest N entries moves
 on) is still appended, once. The source keeps being polled at its interval meanwhile (it is not
-at fault: no backoff); at most :data:`MAX_KEPT_DOCUMENTS` documents are kept per source.
+at fault: no backoff); at most :data:`MAX_KEPT_DOCUMENTS` documents are kept per source (the
+oldest dropped beyond, counted in the health's ``dropped_documents``).
+
+Redis hung (it accepts connections but never answers: SIGSTOP, a stuck disk): the kept
+documents are applied by a task of their own, and a poll waits for it at most
+:data:`STORE_PATIENCE` seconds, then asks Redis for a PING (:data:`PROBE_TIMEOUT`); if Redis
+does not answer that either, the poll is a ``store_error`` and the poller goes on fetching at
+its interval, waiting only :data:`DOWN_PATIENCE` at each poll while Redis stays silent. The
+writing task carries on by itself, each reply bounded by the client's socket timeout
+(:class:`~ingest.embedded_redis.StoreLimits`), and is started again at the next poll if it
+failed. So a hung Redis never stops the fetching, and nothing fetched meanwhile is lost.
 
 :meth:`SourcePoller.poll_once` never raises for anything a source, the network or Redis can do:
 one source failing never stops another.
@@ -41,6 +51,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.backoff import Backoff, next_poll_delay
+from ingest.cancellation import cancel_until_done
 from ingest.entry_diff import Diff, diff_entries
 from ingest.feed_parser import FeedParseError, parse_feed
 from ingest.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
@@ -60,6 +71,7 @@ __all__ = [
     "ParsedDocument",
     "PollResult",
     "SourcePoller",
+    "StoreSilentError",
     "parse_document",
 ]
 
@@ -75,12 +87,26 @@ DEFAULT_BURST_POLLS: Final = 20
 #: Documents kept per source while Redis cannot take them (beyond, the oldest is dropped): at
 #: one poll every 5 s, over 20 minutes of outage, and only documents that differ count.
 MAX_KEPT_DOCUMENTS: Final = 256
+#: Seconds a poll waits for its documents to be written before it asks Redis whether it is
+#: there at all (a big document's append can take longer on a live server: it is waited for).
+STORE_PATIENCE: Final = 1.0
+#: Seconds Redis has to answer that PING, or the poll gives up waiting (``store_error``).
+PROBE_TIMEOUT: Final = 1.0
+#: Seconds a poll waits for the writing while Redis is known silent: barely a round trip, so
+#: that the poller keeps fetching at its interval.
+DOWN_PATIENCE: Final = 0.1
+#: Seconds the health record of a poll may take to write (skipped while Redis is silent).
+HEALTH_TIMEOUT: Final = 2.0
 # How many of a poll's problems make it into the health's warning.
 _WARNINGS_SHOWN: Final = 3
 
 
 class _ParseError(Exception):
     """The document is not what its source type expects (the poll failed)."""
+
+
+class StoreSilentError(Exception):
+    """Redis did not answer the writing of documents, nor a PING, within the patience."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,14 +252,28 @@ class SourcePoller:
         #: The result of the last poll that finished (None before the first).
         self.last_result: PollResult | None = None
         self._loaded = False
+        #: The task applying the kept documents, while one runs (see the module docstring).
+        self._writing: asyncio.Task[_Applied] | None = None
+        #: Since when (monotonic) Redis has been silent, if it is.
+        self._silent_since: float | None = None
+        self._dropped = 0
 
     # -- state in Redis ---------------------------------------------------------------------
 
     async def _load_health(self) -> None:
-        """Carry on from the health a previous poller of this source left (last success...)."""
-        if self._loaded:
+        """Carry on from the health a previous poller of this source left (last success...).
+
+        Never holds up the poll: while Redis is silent (or if it does not answer in time) the
+        poll goes on, and the next one tries again.
+        """
+        if self._loaded or self._silent_since is not None:
             return
-        previous = await read_health(self._redis, self.store.stream, self.source.name)
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                previous = await read_health(self._redis, self.store.stream, self.source.name)
+        except (RedisError, OSError) as error:
+            logger.debug("%s: cannot read the previous health: %s", self.source.name, error)
+            return
         if previous is not None:
             self.health = SourceHealth(
                 source=self.source.name,
@@ -258,12 +298,14 @@ class SourcePoller:
             result = await self._poll()
         except asyncio.CancelledError:
             raise
-        except (RedisError, OSError) as error:
+        except (RedisError, OSError, StoreSilentError) as error:
             # The source is not at fault: keep polling it at its interval (what it shows is kept
             # until Redis is back), rather than backing off and missing what goes by. Nor is
             # the health written to a Redis that just proved unreachable (each try costs the
             # client's retries, and that would space the polls out all the same).
-            unreachable = isinstance(error, RedisConnectionError | RedisTimeoutError | OSError)
+            unreachable = isinstance(
+                error, RedisConnectionError | RedisTimeoutError | OSError | StoreSilentError
+            )
             result = await self._fail(
                 "store_error",
                 f"Redis: {error}",
@@ -308,7 +350,7 @@ class SourcePoller:
                 self._keep(_Fetched(parsed, version, seen, validators))
         # What earlier polls could not write goes first, whatever this fetch gave. A Redis
         # error propagates (poll_once reports it) and leaves every document kept.
-        applied = await self._apply_kept()
+        applied = await self._write_kept()
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             return await self._succeed(
                 fetched,
@@ -355,12 +397,76 @@ class SourcePoller:
         self._kept.append(document)
         if len(self._kept) > MAX_KEPT_DOCUMENTS:
             dropped = self._kept.popleft()
+            self._dropped += 1
+            self.health = self.health.dropping(self._dropped)
             logger.warning(
                 "%s: Redis has been unavailable for too long: dropping the document fetched at"
-                " %s (entries only it showed are lost)",
+                " %s (entries only it showed are lost; %d dropped so far)",
                 self.source.name,
                 dropped.seen.isoformat(),
+                self._dropped,
             )
+
+    async def _write_kept(self) -> _Applied:
+        """Apply the kept documents in a task of their own; wait for it only while Redis answers.
+
+        Raises :class:`StoreSilentError` when the writing has not finished within the patience
+        and Redis does not answer a PING either: the task carries on, and the next poll picks up
+        what it did. Raises what the writing raised (a Redis error...) once it has ended so.
+        """
+        task = self._writing
+        if task is None:
+            if not self._kept:
+                return _Applied()
+            task = self._writing = asyncio.create_task(
+                self._apply_kept(), name=f"write {self.source.name}"
+            )
+        while True:
+            silent = self._silent_since is not None
+            done, _ = await asyncio.wait(
+                {task}, timeout=DOWN_PATIENCE if silent else STORE_PATIENCE
+            )
+            if done:
+                break
+            if await self._answers(within=DOWN_PATIENCE if silent else PROBE_TIMEOUT):
+                self._answering()
+                continue  # a long append on a live server: wait for it
+            if not silent:
+                self._silent_since = time.monotonic()
+            raise StoreSilentError(
+                "does not answer (not even a PING); fetching goes on, the documents are kept"
+                f" (up to {MAX_KEPT_DOCUMENTS}) until it does"
+            )
+        self._writing = None
+        applied = task.result()
+        self._answering()
+        return applied
+
+    async def _answers(self, *, within: float) -> bool:
+        """Whether Redis answers a PING within ``within`` seconds."""
+        try:
+            async with asyncio.timeout(within):
+                await self._redis.ping()
+        except (RedisError, OSError):
+            return False
+        return True
+
+    def _answering(self) -> None:
+        """Redis answered: if it had been silent, say for how long."""
+        if self._silent_since is not None:
+            logger.warning(
+                "%s: Redis answers again after %.1f s; the documents kept meanwhile are written",
+                self.source.name,
+                time.monotonic() - self._silent_since,
+            )
+            self._silent_since = None
+
+    async def stop_writing(self) -> None:
+        """Stop the task writing kept documents, if one runs (what it wrote stays written)."""
+        task, self._writing = self._writing, None
+        if task is not None:
+            for error in await cancel_until_done([task]):
+                logger.debug("%s: the writing ended with %r", self.source.name, error)
 
     async def _apply_kept(self) -> _Applied:
         """Apply the kept documents, oldest first; what the last one applied did, all outcomes.
@@ -386,14 +492,19 @@ class SourcePoller:
                 raise
             except Exception:
                 # Never retry a document that breaks the poller: the next fetch gets a new one.
-                self._kept.popleft()
+                self._done_with(document)
                 raise
-            self._kept.popleft()
+            self._done_with(document)
             outcomes.extend(last.outcomes)
             if last.diff is not None:
                 # Only now is the content safely ingested: later polls may ask conditionally.
                 self._validators = document.validators
         return replace(last, outcomes=outcomes)
+
+    def _done_with(self, document: _Fetched) -> None:
+        """Take ``document`` off the queue (unless a full queue dropped it meanwhile)."""
+        if self._kept and self._kept[0] is document:
+            self._kept.popleft()
 
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
         """Under the source's lock: diff the document against the state, append, keep it."""
@@ -434,7 +545,8 @@ class SourcePoller:
         deleted = sum(1 for o in outcomes if o.appended and o.op is Op.DELETE)
         appended = added + edited + deleted
         latency = None
-        if appended and on_stream is not None:
+        if appended and on_stream is not None and on_stream >= fetched.finished:
+            # (Written before this fetch ended: documents kept from earlier polls.)
             latency = on_stream - fetched.finished
         now = datetime.now(UTC)
         self.health = self.health.succeeded(
@@ -454,7 +566,8 @@ class SourcePoller:
             draw=self._draw,
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
-        await record_poll(self._redis, self.store.stream, self.health, appended=appended)
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            await record_poll(self._redis, self.store.stream, self.health, appended=appended)
         self._last_logged_error = None
         result = PollResult(
             source=self.source.name,
@@ -496,8 +609,9 @@ class SourcePoller:
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
         try:
-            if record:
-                await record_poll(self._redis, self.store.stream, self.health)
+            if record and self._silent_since is None:
+                async with asyncio.timeout(HEALTH_TIMEOUT):
+                    await record_poll(self._redis, self.store.stream, self.health)
         except (RedisError, OSError) as redis_error:
             logger.warning("%s: cannot record health: %s", self.source.name, redis_error)
         if error != self._last_logged_error:
@@ -557,15 +671,18 @@ class SourcePoller:
         """
         last: PollResult | None = None
         polls = 0
-        while not stop.is_set():
-            last = await self.poll_once()
-            polls += 1
-            if burst:
-                if not last.ok or not last.changed or polls >= burst_polls:
-                    return last
-                continue
-            await _sleep_or_stop(stop, last.next_delay)
-        return last
+        try:
+            while not stop.is_set():
+                last = await self.poll_once()
+                polls += 1
+                if burst:
+                    if not last.ok or not last.changed or polls >= burst_polls:
+                        return last
+                    continue
+                await _sleep_or_stop(stop, last.next_delay)
+            return last
+        finally:
+            await self.stop_writing()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

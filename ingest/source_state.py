@@ -58,11 +58,13 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 # KEYS: lock, fence. ARGV: holder, ttl ms. The new fencing token, or 0 if the lock is taken.
+# Already held by this holder counts as taken now: a retry of this very call (its reply lost
+# to a timeout) must not wait for its own first try to expire.
 _ACQUIRE: Final = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  return redis.call('INCR', KEYS[2])
-end
-return 0
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('INCR', KEYS[2])
 """
 # KEYS: state, and optionally the fence. ARGV: token ("" without), then field, value...
 _SAVE: Final = """

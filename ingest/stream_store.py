@@ -255,9 +255,12 @@ class StreamStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _chunk_args(self, updates: Sequence[Update], fence: Fence | None) -> list[bytes | int]:
+    def _chunk_args(
+        self, updates: Sequence[Update], fence: Fence | None
+    ) -> list[bytes | str | int]:
+        """EVALSHA's arguments after the script's sha: its keys, then ARGV for ``updates``."""
         keys_count = len(self._keys) + (fence is not None)
-        args: list[bytes | int] = [keys_count, *self._keys]
+        args: list[bytes | str | int] = [keys_count, *self._keys]
         if fence is not None:
             args.append(fence.key)
         args.extend((self.maxlen, b"" if fence is None else fence.token))

@@ -15,8 +15,10 @@ import shutil
 import signal
 import subprocess
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -43,8 +45,8 @@ def soiree(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-def assert_readers_work(*redis_args: str) -> None:
-    """dump, ingest --status, ticker --once and serve start and read the night's 60 updates."""
+def assert_readers_work(*redis_args: str) -> dict[str, Any]:
+    """dump, ingest --status, ticker --once and serve read the night; serve's /healthz."""
     started = time.monotonic()
     dumped = soiree("dump", *redis_args, "--stream", STREAM)
     assert dumped.returncode == 0, dumped.stderr
@@ -61,11 +63,11 @@ def assert_readers_work(*redis_args: str) -> None:
     assert "Traceback" not in dumped.stderr + status.stderr + frame.stderr
     # No reader waited for a server it took for dead (the bug: 15 s each).
     assert time.monotonic() - started < 30 * TIMEOUT_FACTOR
-    assert_serve_reads(*redis_args)
+    return assert_serve_reads(*redis_args)
 
 
-def assert_serve_reads(*redis_args: str) -> None:
-    """`soiree serve` starts, and its first websocket client would get the night's updates."""
+def assert_serve_reads(*redis_args: str) -> dict[str, Any]:
+    """`soiree serve` starts, says ok in /healthz, and a client gets the night's updates."""
     process = subprocess.Popen(
         soiree_command("serve", "--port", "0", *redis_args, "--stream", STREAM),
         stderr=subprocess.PIPE,
@@ -79,11 +81,19 @@ def assert_serve_reads(*redis_args: str) -> None:
             line = process.stderr.readline()
             assert line, said  # it exited without serving
             said += line
+        port = match[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as answer:
+            healthz: dict[str, Any] = json.loads(answer.read())
+        assert healthz["status"] == "ok"
+        assert healthz["last_id"] is not None
         updates = 0
-        with ws_connect(f"ws://127.0.0.1:{match[1]}/ws?since=0", open_timeout=10) as client:
-            while (message := json.loads(client.recv(timeout=10 * TIMEOUT_FACTOR)))["type"] != "live":
+        with ws_connect(f"ws://127.0.0.1:{port}/ws?since=0", open_timeout=10) as client:
+            while (message := json.loads(client.recv(timeout=10 * TIMEOUT_FACTOR)))["type"] != (
+                "live"
+            ):
                 updates += message["type"] == "update"
         assert updates == 60
+        return healthz
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -175,13 +185,17 @@ def _fill_the_disk(socket: Path) -> str:
             try:
                 client.set(f"filler:{number}", b"x" * 100_000)
             except redis.exceptions.ResponseError as error:
-                assert "MISCONF" in str(error), error
-                with pytest.raises(redis.exceptions.ResponseError, match="MISCONF"):
-                    client.ping()
-                return str(error)
+                refusal = str(error)
+                break
+
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        raise AssertionError("the disk never filled")
+        else:
+            raise AssertionError("the disk never filled")
+        assert "MISCONF" in refusal
+        with pytest.raises(redis.exceptions.ResponseError, match="MISCONF"):
+            client.ping()
+        return refusal
     finally:
         client.close()
 
@@ -205,9 +219,10 @@ def full_disk_server(tmp_path: Path) -> Iterator[Path]:
 def test_readers_work_and_writers_say_disk_full_when_redis_cannot_write(
     full_disk_server: Path,
 ) -> None:
-    """AOF disk full (MISCONF): every reader reads, at once; a replay says "disk full" in one line."""
+    """AOF disk full (MISCONF): every reader reads at once; a replay says "disk full" in a line."""
     data_dir = str(full_disk_server)
-    assert_readers_work("--data-dir", data_dir)
+    healthz = assert_readers_work("--data-dir", data_dir)
+    assert "disk full" in healthz["redis"]["writes"]
     by_url = soiree("dump", "--redis-url", paths_of(full_disk_server).url, "--stream", STREAM)
     assert by_url.returncode == 0, by_url.stderr
     assert len(by_url.stdout.splitlines()) == 60

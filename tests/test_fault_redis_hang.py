@@ -1,0 +1,142 @@
+"""Faults: Redis hung (SIGSTOP: connections accepted, nothing answered), then back (SIGCONT).
+
+A liveblog page shows its latest 20 entries and gains 4 a second, so an entry stays on it 5 s;
+Redis is frozen for 8 s. The pollers must keep fetching at their interval meanwhile (every
+entry the page showed is kept), say so in their log, and append everything once Redis is back,
+each entry once and in order. A websocket client joining meanwhile with a ``since`` the
+broadcaster must read from Redis is told to come back (1013) while Redis is still frozen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Final
+
+import pytest
+from aiohttp import web
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from ingest.embedded_redis import ScratchServer, connect
+from ingest.ingest_runner import run_ingest
+from ingest.poller import SourcePoller
+from ingest.source_config import load_ingest_config
+from ingest.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
+from tests.plugins.broadcaster import BroadcasterStarter, recv_until
+from tests.plugins.ingest import eventually, serve_test_app, sources_toml
+
+BUNDLED_NIGHT: Final = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
+)
+SHOWN: Final = 20
+PER_SECOND: Final = 4.0
+HANG: Final = 8.0
+INTERVAL: Final = 0.25
+STREAM: Final = "hang:night"
+
+
+@pytest.mark.slow
+async def test_a_hung_redis_neither_stops_the_pollers_nor_loses_an_entry(
+    tmp_path: Path, start_broadcaster: BroadcasterStarter, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis frozen 8 s: polls go on, each entry shown is appended once; a joiner gets 1013."""
+    caplog.set_level(logging.WARNING, logger="ingest.poller")
+    started = time.monotonic()
+    hits: list[float] = []
+
+    def published() -> int:
+        return int((time.monotonic() - started) * PER_SECOND) + 1
+
+    async def liveblog(_: web.Request) -> web.Response:
+        hits.append(time.monotonic())
+        newest = published()
+        paragraphs = "".join(
+            f'<p id="e{k}"><strong>{18 + k // 60}h{k % 60:02d}:</strong> Entrée {k}</p>\n'
+            for k in reversed(range(max(0, newest - SHOWN), newest))
+        )
+        return web.Response(text=f"<div>{paragraphs}</div>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/liveblog", liveblog)
+    runner, base_url = await serve_test_app(app)
+    config = load_ingest_config(
+        sources_toml(
+            tmp_path / "sources.toml",
+            base_url,
+            [{"name": "live", "type": "liveblog", "url": "/liveblog", "interval": INTERVAL}],
+            night=str(BUNDLED_NIGHT),
+        )
+    )
+    assert config.night is not None
+    (tmp_path / "redis").mkdir()
+    with ScratchServer(tmp_path / "redis") as server:
+        assert server.process is not None
+        redis_pid = server.process.pid
+        client = await connect(server.url)
+        store = StreamStore(client, STREAM)
+        pollers: list[SourcePoller] = []
+        stop = asyncio.Event()
+        ingest = asyncio.create_task(
+            run_ingest(config, client, night=config.night, stream=STREAM, stop=stop,
+                       on_poller=pollers.append)
+        )  # fmt: skip
+        running = await start_broadcaster(redis_url=server.url, stream=STREAM, recent=2)
+        frozen = False
+        try:
+
+            async def grown() -> bool:
+                return await store.length() >= 8
+
+            await eventually(grown, within=20 * TIMEOUT_FACTOR)
+            first_id = (await store.history(count=1)).updates[0].id
+            os.kill(redis_pid, signal.SIGSTOP)
+            frozen, frozen_at = True, time.monotonic()
+            await asyncio.sleep(1.0)
+            # A client the broadcaster must serve from Redis: told to retry, while it is frozen.
+            async with ws_connect(running.ws_url(f"since={first_id}")) as ws:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await recv_until(ws, "live", within=HANG)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 1013
+            assert time.monotonic() - frozen_at < HANG
+            await asyncio.sleep(HANG - (time.monotonic() - frozen_at))
+            polls_while_frozen = sum(1 for hit in hits if hit > frozen_at)
+            shown_while_frozen = published()
+            os.kill(redis_pid, signal.SIGCONT)
+            frozen = False
+
+            async def caught_up() -> bool:
+                return await store.length() >= shown_while_frozen
+
+            # Everything kept is written at once: well before a lock's life (2 s) goes by (a
+            # retried lock call once waited for its own first try to expire).
+            await eventually(caught_up, within=1.5 * TIMEOUT_FACTOR)
+        finally:
+            if frozen:
+                os.kill(redis_pid, signal.SIGCONT)
+            stop.set()
+            await asyncio.wait_for(ingest, 10 * TIMEOUT_FACTOR)
+            await running.stop()
+            await runner.cleanup()
+        history = await store.history()
+        await client.aclose()
+    # The pollers kept fetching at about their interval (plus a tenth of a second of waiting
+    # for Redis each time), not once in the whole hang.
+    assert polls_while_frozen >= HANG / (INTERVAL + 0.5)
+    uids = [update.uid for update in history.updates]
+    assert len(uids) == len(set(uids))
+    expected = [f"live:e{k}" for k in range(shown_while_frozen)]
+    assert uids[: len(expected)] == expected
+    warnings = [record.getMessage() for record in caplog.records]
+    assert any("Redis: does not answer" in message for message in warnings), warnings
+    assert any("Redis answers again" in message for message in warnings), warnings
+    (poller,) = pollers
+    assert poller.health.state == "ok"
+    assert poller.health.last_error is not None
+    assert "does not answer" in poller.health.last_error
