@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["GROUPS", "run"]
 
 #: What ``--only`` accepts, in the order the benchmarks run.
-GROUPS: Final = ("append", "replay", "detection", "fanout")
+GROUPS: Final = ("append", "replay", "detection", "sources", "fanout")
 FULL_SIZES: Final = (1_000, 5_000, 10_000)
 QUICK_SIZES: Final = (1_000,)
 
@@ -67,6 +67,7 @@ async def _bench(groups: tuple[str, ...], *, quick: bool) -> list[BenchRow]:
     from ingest.benchmarks.append import run_append_benchmarks  # noqa: PLC0415
     from ingest.benchmarks.detection import run_detection_benchmarks  # noqa: PLC0415
     from ingest.benchmarks.replay import run_replay_benchmarks  # noqa: PLC0415
+    from ingest.benchmarks.sources import run_sources_benchmarks  # noqa: PLC0415
     from ticker.benchmarks.fanout import run_fanout_benchmarks  # noqa: PLC0415
 
     sizes = QUICK_SIZES if quick else FULL_SIZES
@@ -74,6 +75,7 @@ async def _bench(groups: tuple[str, ...], *, quick: bool) -> list[BenchRow]:
         "append": lambda: run_append_benchmarks(quick=quick),
         "replay": lambda: run_replay_benchmarks(quick=quick),
         "detection": lambda: run_detection_benchmarks(quick=quick),
+        "sources": lambda: run_sources_benchmarks(quick=quick),
         "fanout": lambda: run_fanout_benchmarks(sizes=sizes, quick=quick),
     }
     console = Console(stderr=True)

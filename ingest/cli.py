@@ -330,7 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--quick", action="store_true", help="small sizes only (about a minute in all)"
     )
     bench.add_argument(
-        "--only", metavar="GROUPS", help="comma-separated: append,replay,detection,fanout"
+        "--only", metavar="GROUPS", help="comma-separated: append,replay,detection,sources,fanout"
     )
     bench.add_argument(
         "--json",

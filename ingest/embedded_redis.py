@@ -844,8 +844,8 @@ class StoreLimits:
 
     socket_timeout: float = 5.0
     retries: int = 1
-    max_connections: int = 64
-    pool_timeout: float = 5.0
+    max_connections: int = 100
+    pool_timeout: float = 30.0
 
 
 def bounded_client(client: redis.asyncio.Redis, limits: StoreLimits) -> redis.asyncio.Redis:

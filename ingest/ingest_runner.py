@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import aiohttp
@@ -23,6 +23,7 @@ from ingest.fetch import Fetcher
 from ingest.night import Night
 from ingest.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
 from ingest.source_config import DEFAULT_USER_AGENT, IngestConfig
+from ingest.store_probe import StoreProbe
 from ingest.stream_store import StreamStore
 
 __all__ = ["DEFAULT_STORE_LIMITS", "STOP_GRACE", "IngestReport", "run_ingest"]
@@ -71,12 +72,17 @@ async def run_ingest(
     # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
     # a pool that makes a thousand pollers wait their turn instead of failing past 100.
     writer = bounded_client(redis, store_limits)
+    # Whether Redis answers, asked on a connection of its own (ingest.store_probe).
+    prober = bounded_client(redis, replace(store_limits, max_connections=1, retries=0))
+    probe = StoreProbe(prober)
     try:
         return await _run_pollers(
             config, writer, night=night, stream=stream, stop=stop, burst=burst,
-            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller,
+            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, probe=probe,
         )  # fmt: skip
     finally:
+        await probe.close()
+        await prober.aclose()
         await writer.aclose()
 
 
@@ -91,6 +97,7 @@ async def _run_pollers(
     burst_polls: int,
     maxlen: int,
     on_poller: Callable[[SourcePoller], None] | None,
+    probe: StoreProbe,
 ) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
@@ -100,7 +107,9 @@ async def _run_pollers(
     ) as session:
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
         pollers = [
-            SourcePoller(source, night=night, redis=redis, store=store, fetcher=fetcher)
+            SourcePoller(
+                source, night=night, redis=redis, store=store, fetcher=fetcher, probe=probe
+            )
             for source in config.sources
         ]
         for poller in pollers:

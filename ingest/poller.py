@@ -62,6 +62,7 @@ from ingest.night import Night
 from ingest.results_parser import ResultsParseError, parse_results
 from ingest.source_config import SourceConfig, SourceType
 from ingest.source_state import SourceBusyError, SourceState
+from ingest.store_probe import StoreProbe
 from ingest.stream_store import AppendOutcome, FencedError, StreamStore
 from ingest.update import Op, Update
 
@@ -89,14 +90,14 @@ DEFAULT_BURST_POLLS: Final = 20
 MAX_KEPT_DOCUMENTS: Final = 256
 #: Seconds a poll waits for its documents to be written before it asks Redis whether it is
 #: there at all (a big document's append can take longer on a live server: it is waited for).
-STORE_PATIENCE: Final = 1.0
+STORE_PATIENCE: Final = 2.0
 #: Seconds Redis has to answer that PING, or the poll gives up waiting (``store_error``).
-PROBE_TIMEOUT: Final = 1.0
+PROBE_TIMEOUT: Final = 2.0
 #: Seconds a poll waits for the writing while Redis is known silent: barely a round trip, so
 #: that the poller keeps fetching at its interval.
 DOWN_PATIENCE: Final = 0.1
 #: Seconds the health record of a poll may take to write (skipped while Redis is silent).
-HEALTH_TIMEOUT: Final = 2.0
+HEALTH_TIMEOUT: Final = 5.0
 # How many of a poll's problems make it into the health's warning.
 _WARNINGS_SHOWN: Final = 3
 
@@ -226,8 +227,11 @@ class SourcePoller:
         store: StreamStore,
         fetcher: Fetcher,
         draw: Callable[[], float] = random.random,
+        probe: StoreProbe | None = None,
     ) -> None:
         self.source = source
+        #: Asked whether Redis answers when writing takes long (best shared by a process).
+        self._probe = probe or StoreProbe(redis)
         self.night = night
         self.store = store
         self._redis = redis
@@ -308,7 +312,7 @@ class SourcePoller:
             )
             result = await self._fail(
                 "store_error",
-                f"Redis: {error}",
+                f"Redis: {_said(error)}",
                 None,
                 0.0,
                 None,
@@ -444,12 +448,7 @@ class SourcePoller:
 
     async def _answers(self, *, within: float) -> bool:
         """Whether Redis answers a PING within ``within`` seconds."""
-        try:
-            async with asyncio.timeout(within):
-                await self._redis.ping()
-        except (RedisError, OSError):
-            return False
-        return True
+        return await self._probe.answers(within=within)
 
     def _answering(self) -> None:
         """Redis answered: if it had been silent, say for how long."""
@@ -566,8 +565,13 @@ class SourcePoller:
             draw=self._draw,
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
-        async with asyncio.timeout(HEALTH_TIMEOUT):
-            await record_poll(self._redis, self.store.stream, self.health, appended=appended)
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await record_poll(self._redis, self.store.stream, self.health, appended=appended)
+        except (RedisError, OSError) as error:
+            # The poll itself went well (what it found is on the stream): its health waits
+            # for the next one.
+            logger.warning("%s: cannot record health: %s", self.source.name, _said(error))
         self._last_logged_error = None
         result = PollResult(
             source=self.source.name,
@@ -613,7 +617,7 @@ class SourcePoller:
                 async with asyncio.timeout(HEALTH_TIMEOUT):
                     await record_poll(self._redis, self.store.stream, self.health)
         except (RedisError, OSError) as redis_error:
-            logger.warning("%s: cannot record health: %s", self.source.name, redis_error)
+            logger.warning("%s: cannot record health: %s", self.source.name, _said(redis_error))
         if error != self._last_logged_error:
             logger.warning(
                 "%s: poll failed (%s): %s; next poll in %.2f s",
@@ -679,10 +683,22 @@ class SourcePoller:
                     if not last.ok or not last.changed or polls >= burst_polls:
                         return last
                     continue
-                await _sleep_or_stop(stop, last.next_delay)
+                delay = last.next_delay
+                if polls == 1:
+                    # Sources started together would poll together at every interval: the
+                    # first wait is drawn between half and all of it, which spreads them out.
+                    delay *= 0.5 + 0.5 * self._draw()
+                await _sleep_or_stop(stop, delay)
             return last
         finally:
             await self.stop_writing()
+
+
+def _said(error: BaseException) -> str:
+    """An error in words (a timeout's own words are empty)."""
+    if isinstance(error, TimeoutError) and not str(error):
+        return "no answer in time"
+    return str(error) or type(error).__name__
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -519,7 +519,7 @@ class Broadcaster:
             pass
         except (RedisError, OSError) as error:
             # Redis failed while the backlog was read: the client should come back later.
-            logger.warning("cannot serve a joining client: %s", error)
+            logger.warning("cannot serve a joining client: %s", error or "Redis did not answer")
             self._close_client(client, Close.TRY_AGAIN_LATER, "redis unavailable; retry")
             with contextlib.suppress(ConnectionClosed):
                 await connection.wait_closed()
