@@ -17,19 +17,24 @@ import time
 from pathlib import Path
 from typing import Final
 
+import aiohttp
 import pytest
 from aiohttp import web
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
-from ingest.embedded_redis import ScratchServer, connect
+from ingest import poller as poller_module
+from ingest.embedded_redis import ScratchServer, StoreLimits, bounded_client, connect
+from ingest.fetch import Fetcher
+from ingest.health import read_health
 from ingest.ingest_runner import run_ingest
 from ingest.poller import PROBE_TIMEOUT, STORE_PATIENCE, SourcePoller
-from ingest.source_config import load_ingest_config
+from ingest.source_config import SourceConfig, SourceType, load_ingest_config
 from ingest.stream_store import StreamStore
+from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_until
-from tests.plugins.ingest import eventually, serve_test_app, sources_toml
+from tests.plugins.ingest import FaultServer, eventually, serve_test_app, sources_toml
 
 BUNDLED_NIGHT: Final = (
     Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
@@ -148,3 +153,56 @@ async def test_a_hung_redis_neither_stops_the_pollers_nor_loses_an_entry(
     assert poller.health.state == "ok"
     assert poller.health.last_error is not None
     assert "does not answer" in poller.health.last_error
+
+
+async def test_documents_dropped_while_redis_is_hung_are_counted_in_health(
+    tmp_path: Path,
+    fault_server: FaultServer,
+    sources_night: NightFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Past the queue's bound the oldest documents go, each counted, and the health says so."""
+    monkeypatch.setattr(poller_module, "MAX_KEPT_DOCUMENTS", 3)
+    caplog.set_level(logging.WARNING, logger="ingest.poller")
+    night = sources_night.night
+    source = SourceConfig(
+        name="live", type=SourceType.LIVEBLOG, url=fault_server.url("/liveblog"), interval=0.05
+    )
+    (tmp_path / "redis").mkdir()
+    with ScratchServer(tmp_path / "redis") as server:
+        assert server.process is not None
+        client = await connect(server.url)
+        writer = bounded_client(client, StoreLimits())
+        poller = None
+        try:
+            async with aiohttp.ClientSession() as session:
+                store = StreamStore(writer, STREAM)
+                poller = SourcePoller(
+                    source, night=night, redis=writer, store=store, fetcher=Fetcher(session)
+                )
+                fault_server.entries = [("21h00", "Entrée 0", "e0")]
+                assert (await poller.poll_once()).added == 1
+                os.kill(server.process.pid, signal.SIGSTOP)
+                try:
+                    for minute in range(1, 6):  # five documents, each different
+                        fault_server.entries = [(f"21h{minute:02d}", f"Entrée {minute}", "e0")]
+                        failed = await poller.poll_once()
+                        assert (failed.ok, failed.outcome) == (False, "store_error")
+                finally:
+                    os.kill(server.process.pid, signal.SIGCONT)
+                assert poller.health.dropped_documents == 2
+                dropping = [r for r in caplog.records if "dropping the document" in r.message]
+                assert len(dropping) == 2
+
+                async def recorded() -> bool:
+                    await poller.poll_once()
+                    health = await read_health(client, STREAM, "live")
+                    return health is not None and health.dropped_documents == 2
+
+                await eventually(recorded, within=10 * TIMEOUT_FACTOR)
+        finally:
+            if poller is not None:
+                await poller.stop_writing()
+            await writer.aclose()
+            await client.aclose()
