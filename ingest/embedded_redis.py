@@ -35,6 +35,7 @@ Exceptions::
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import importlib.util
@@ -65,6 +66,7 @@ from redis.retry import Retry
 __all__ = [
     "APPENDFSYNC_ENV",
     "APPENDFSYNC_POLICIES",
+    "FIRST_ANSWER_TIMEOUT",
     "MIN_SERVER_VERSION",
     "EmbeddedPaths",
     "EmbeddedRedisError",
@@ -118,6 +120,8 @@ APPENDFSYNC_POLICIES: Final = ("always", "everysec", "no")
 #: The environment variable that sets the embedded server's fsync policy.
 APPENDFSYNC_ENV: Final = "SOIREE_APPENDFSYNC"
 MIN_SERVER_VERSION: Final = (6, 2)
+#: Seconds a server has to answer the first PING and INFO of :func:`connect`.
+FIRST_ANSWER_TIMEOUT: Final = 10.0
 URL_SCHEMES: Final = ("redis", "rediss", "unix")
 
 # sun_path is 108 bytes on Linux and 104 on macOS, NUL included: stay clearly below both.
@@ -809,14 +813,23 @@ async def connect(
         client_name=client_name,
     )
     try:
-        try:
-            await client.ping()
-        except redis.exceptions.ResponseError as error:
-            refusal = describe_refusal(error)
-            if refusal is None:
-                raise
-            logger.warning("%s: %s", redact_url(url), refusal)
-        info = await client.info("server")
+        # Bounded as a whole: a hung server (connections accepted, nothing answered) would
+        # otherwise hold the command for the socket timeout times the retries.
+        async with asyncio.timeout(FIRST_ANSWER_TIMEOUT):
+            try:
+                await client.ping()
+            except redis.exceptions.ResponseError as error:
+                refusal = describe_refusal(error)
+                if refusal is None:
+                    raise
+                logger.warning("%s: %s", redact_url(url), refusal)
+            info = await client.info("server")
+    except TimeoutError as error:
+        await client.aclose()
+        raise RedisUnavailableError(
+            f"the Redis server at {redact_url(url)} did not answer within"
+            f" {FIRST_ANSWER_TIMEOUT:g} s (hung, or overloaded)"
+        ) from error
     except (RedisError, OSError) as error:
         await client.aclose()
         raise RedisUnavailableError(

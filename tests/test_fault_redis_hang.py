@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Final
@@ -24,7 +25,13 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
 from ingest import poller as poller_module
-from ingest.embedded_redis import ScratchServer, StoreLimits, bounded_client, connect
+from ingest.embedded_redis import (
+    FIRST_ANSWER_TIMEOUT,
+    ScratchServer,
+    StoreLimits,
+    bounded_client,
+    connect,
+)
 from ingest.fetch import Fetcher
 from ingest.health import read_health
 from ingest.ingest_runner import run_ingest
@@ -34,7 +41,13 @@ from ingest.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_until
-from tests.plugins.ingest import FaultServer, eventually, serve_test_app, sources_toml
+from tests.plugins.ingest import (
+    FaultServer,
+    eventually,
+    serve_test_app,
+    soiree_command,
+    sources_toml,
+)
 
 BUNDLED_NIGHT: Final = (
     Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
@@ -206,3 +219,24 @@ async def test_documents_dropped_while_redis_is_hung_are_counted_in_health(
                 await poller.stop_writing()
             await writer.aclose()
             await client.aclose()
+
+
+@pytest.mark.slow
+def test_a_reader_started_while_redis_is_hung_says_so(tmp_path: Path) -> None:
+    """`soiree dump` on a frozen Redis: one line naming the wait, exit 1, not minutes of it."""
+    with ScratchServer(tmp_path) as server:
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGSTOP)
+        try:
+            done = subprocess.run(
+                soiree_command("dump", "--redis-url", server.url, "--stream", STREAM),
+                capture_output=True,
+                text=True,
+                timeout=60 * TIMEOUT_FACTOR,
+                check=False,
+            )
+        finally:
+            os.kill(server.process.pid, signal.SIGCONT)
+    assert done.returncode == 1
+    (line,) = done.stderr.splitlines()
+    assert f"did not answer within {FIRST_ANSWER_TIMEOUT:g} s" in line
