@@ -686,8 +686,9 @@ class SourcePoller:
                 delay = last.next_delay
                 if polls == 1:
                     # Sources started together would poll together at every interval: the
-                    # first wait is drawn between half and all of it, which spreads them out.
-                    delay *= 0.5 + 0.5 * self._draw()
+                    # first wait is drawn between one and one and a half of it, which spreads
+                    # them out (never sooner than asked).
+                    delay *= 1 + 0.5 * self._draw()
                 await _sleep_or_stop(stop, delay)
             return last
         finally:
