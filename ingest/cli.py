@@ -119,3 +119,12 @@ def _run(argv: Sequence[str] | None) -> int:
     except _user_errors() as error:
         print(f"soiree {args.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE
+    except Exception as error:
+        # Redis refusing writes (a full disk, maxmemory) is the server's state, not a bug.
+        from ingest.store.redis_errors import describe_refusal  # noqa: PLC0415
+
+        refusal = describe_refusal(error)
+        if refusal is None:
+            raise
+        print(f"soiree {args.command}: error: {refusal}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -64,16 +64,18 @@ def _check_checkout() -> None:
 
 async def _bench(groups: tuple[str, ...], *, quick: bool) -> list[BenchRow]:
     # Imported here: the benchmarks pull in servers and clients the other commands never need.
-    from tests.benchmarks.append import run_append_benchmarks  # noqa: PLC0415
-    from tests.benchmarks.detection import run_detection_benchmarks  # noqa: PLC0415
-    from tests.benchmarks.fanout import run_fanout_benchmarks  # noqa: PLC0415
-    from tests.benchmarks.replay import run_replay_benchmarks  # noqa: PLC0415
+    from tests.benchmarks.append import run_append_benchmarks  # noqa: PLC0415  # noqa: PLC0415
+    from tests.benchmarks.detection import run_detection_benchmarks  # noqa: PLC0415  # noqa: PLC0415
+    from tests.benchmarks.fanout import run_fanout_benchmarks  # noqa: PLC0415  # noqa: PLC0415
+    from tests.benchmarks.replay import run_replay_benchmarks  # noqa: PLC0415  # noqa: PLC0415
+    from tests.benchmarks.sources import run_sources_benchmarks  # noqa: PLC0415
 
     sizes = QUICK_SIZES if quick else FULL_SIZES
     runners: dict[str, Callable[[], Awaitable[list[BenchRow]]]] = {
         "append": lambda: run_append_benchmarks(quick=quick),
         "replay": lambda: run_replay_benchmarks(quick=quick),
         "detection": lambda: run_detection_benchmarks(quick=quick),
+        "sources": lambda: run_sources_benchmarks(quick=quick),
         "fanout": lambda: run_fanout_benchmarks(sizes=sizes, quick=quick),
     }
     console = Console(stderr=True)

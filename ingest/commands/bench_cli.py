@@ -13,7 +13,7 @@ from ingest.model.errors import CommandError
 __all__ = ["COMMAND", "GROUPS", "BenchOptions"]
 
 #: What ``--only`` accepts, in the order the benchmarks run.
-GROUPS: Final = ("append", "replay", "detection", "fanout")
+GROUPS: Final = ("append", "replay", "detection", "sources", "fanout")
 DEFAULT_JSON: Final = "bench-results/bench.json"
 
 

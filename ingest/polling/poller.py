@@ -20,7 +20,17 @@ Redis unavailable: a document fetched while the append (or the state) cannot be 
 in memory, and applied, oldest first, before anything fetched later, as soon as Redis answers
 again. So an entry a page showed only while Redis was down (a page of the latest N entries moves
 on) is still appended, once. The source keeps being polled at its interval meanwhile (it is not
-at fault: no backoff); at most :data:`MAX_KEPT_DOCUMENTS` documents are kept per source.
+at fault: no backoff); at most :data:`MAX_KEPT_DOCUMENTS` documents are kept per source (the
+oldest dropped beyond, counted in the health's ``dropped_documents``).
+
+Redis hung (it accepts connections but never answers: SIGSTOP, a stuck disk): the kept
+documents are applied by a task of their own, and a poll waits for it at most
+:data:`STORE_PATIENCE` seconds, then asks Redis for a PING (:data:`PROBE_TIMEOUT`); if Redis
+does not answer that either, the poll is a ``store_error`` and the poller goes on fetching at
+its interval, waiting only :data:`DOWN_PATIENCE` at each poll while Redis stays silent. The
+writing task carries on by itself, each reply bounded by the client's socket timeout
+(:class:`~ingest.store.redis_client.StoreLimits`), and is started again at the next poll if it
+failed. So a hung Redis never stops the fetching, and nothing fetched meanwhile is lost.
 
 :meth:`SourcePoller.poll_once` never raises for anything a source, the network or Redis can do:
 one source failing never stops another.
@@ -49,6 +59,7 @@ from ingest.model.night import Night
 from ingest.model.update import Op, Update
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
 from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, FetchResult, Validators
+from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff, next_poll_delay
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.entry_diff import EVERY_ENTRY, Diff, SeenEntry, changed_updates, diff_entries
@@ -60,7 +71,8 @@ from ingest.sources.page_order import PageTop, pinned_entries
 from ingest.sources.results_parser import ResultsParseError, parse_results
 from ingest.store.health import SourceHealth, read_health, record_poll
 from ingest.store.source_state import SourceBusyError, SourceState
-from ingest.store.stream_store import AppendOutcome, StreamStore
+from ingest.store.store_probe import StoreProbe
+from ingest.store.stream_store import AppendOutcome, FencedError, StreamStore
 
 __all__ = [
     "DEFAULT_BURST_POLLS",
@@ -68,6 +80,7 @@ __all__ = [
     "ParsedDocument",
     "PollResult",
     "SourcePoller",
+    "StoreSilentError",
     "parse_document",
 ]
 
@@ -79,12 +92,26 @@ DEFAULT_BURST_POLLS: Final = 20
 #: Documents kept per source while Redis cannot take them (beyond, the oldest is dropped): at
 #: one poll every 5 s, over 20 minutes of outage, and only documents that differ count.
 MAX_KEPT_DOCUMENTS: Final = 256
+#: Seconds a poll waits for its documents to be written before it asks Redis whether it is
+#: there at all (a big document's append can take longer on a live server: it is waited for).
+STORE_PATIENCE: Final = 2.0
+#: Seconds Redis has to answer that PING, or the poll gives up waiting (``store_error``).
+PROBE_TIMEOUT: Final = 2.0
+#: Seconds a poll waits for the writing while Redis is known silent: barely a round trip, so
+#: that the poller keeps fetching at its interval.
+DOWN_PATIENCE: Final = 0.1
+#: Seconds the health record of a poll may take to write (skipped while Redis is silent).
+HEALTH_TIMEOUT: Final = 5.0
 # How many of a poll's problems make it into the health's warning.
 _WARNINGS_SHOWN: Final = 3
 
 
 class _ParseError(Exception):
     """The document is not what its source type expects (the poll failed)."""
+
+
+class StoreSilentError(Exception):
+    """Redis did not answer the writing of documents, nor a PING, within the patience."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,8 +242,11 @@ class SourcePoller:
         store: StreamStore,
         fetcher: Fetcher,
         draw: Callable[[], float] = random.random,
+        probe: StoreProbe | None = None,
     ) -> None:
         self.source = source
+        #: Asked whether Redis answers when writing takes long (best shared by a process).
+        self._probe = probe or StoreProbe(redis)
         self.night = night
         self.store = store
         self._redis = redis
@@ -252,14 +282,28 @@ class SourcePoller:
         self._applied: dict[str, str] = {}
         #: The warning of the last document read (a 304 keeps it: its condition still holds).
         self._document_warning: str | None = None
+        #: The task applying the kept documents, while one runs (see the module docstring).
+        self._writing: asyncio.Task[_Applied] | None = None
+        #: Since when (monotonic) Redis has been silent, if it is.
+        self._silent_since: float | None = None
+        self._dropped = 0
 
     # -- state in Redis ---------------------------------------------------------------------
 
     async def _load_health(self) -> None:
-        """Carry on from the health a previous poller of this source left (last success...)."""
-        if self._loaded:
+        """Carry on from the health a previous poller of this source left (last success...).
+
+        Never holds up the poll: while Redis is silent (or if it does not answer in time) the
+        poll goes on, and the next one tries again.
+        """
+        if self._loaded or self._silent_since is not None:
             return
-        previous = await read_health(self._redis, self.store.stream, self.source.name)
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                previous = await read_health(self._redis, self.store.stream, self.source.name)
+        except (RedisError, OSError) as error:
+            logger.debug("%s: cannot read the previous health: %s", self.source.name, error)
+            return
         if previous is not None:
             self.health = SourceHealth(
                 source=self.source.name,
@@ -287,15 +331,17 @@ class SourcePoller:
             result = await self._poll()
         except asyncio.CancelledError:
             raise
-        except (RedisError, OSError) as error:
+        except (RedisError, OSError, StoreSilentError) as error:
             # The source is not at fault: keep polling it at its interval (what it shows is kept
             # until Redis is back), rather than backing off and missing what goes by. Nor is
             # the health written to a Redis that just proved unreachable (each try costs the
             # client's retries, and that would space the polls out all the same).
-            unreachable = isinstance(error, RedisConnectionError | RedisTimeoutError | OSError)
+            unreachable = isinstance(
+                error, RedisConnectionError | RedisTimeoutError | OSError | StoreSilentError
+            )
             result = await self._fail(
                 "store_error",
-                f"Redis: {error}",
+                f"Redis: {_said(error)}",
                 None,
                 0.0,
                 None,
@@ -335,7 +381,7 @@ class SourcePoller:
                 self._keep(_Fetched(parsed, version, seen, validators))
         # What earlier polls could not write goes first, whatever this fetch gave. A Redis
         # error propagates (poll_once reports it) and leaves every document kept.
-        applied = await self._apply_kept()
+        applied = await self._write_kept()
         if fetched.outcome is FetchOutcome.NOT_MODIFIED:
             # Nothing was read: the last document's warning stands (its condition holds), with
             # this fetch's own wait for a connection slot, if any.
@@ -389,12 +435,71 @@ class SourcePoller:
         self._kept.append(document)
         if len(self._kept) > MAX_KEPT_DOCUMENTS:
             dropped = self._kept.popleft()
+            self._dropped += 1
+            self.health = self.health.dropping(self._dropped)
             logger.warning(
                 "%s: Redis has been unavailable for too long: dropping the document fetched at"
-                " %s (entries only it showed are lost)",
+                " %s (entries only it showed are lost; %d dropped so far)",
                 self.source.name,
                 dropped.seen.isoformat(),
+                self._dropped,
             )
+
+    async def _write_kept(self) -> _Applied:
+        """Apply the kept documents in a task of their own; wait for it only while Redis answers.
+
+        Raises :class:`StoreSilentError` when the writing has not finished within the patience
+        and Redis does not answer a PING either: the task carries on, and the next poll picks up
+        what it did. Raises what the writing raised (a Redis error...) once it has ended so.
+        """
+        task = self._writing
+        if task is None:
+            if not self._kept:
+                return _Applied()
+            task = self._writing = asyncio.create_task(
+                self._apply_kept(), name=f"write {self.source.name}"
+            )
+        while True:
+            silent = self._silent_since is not None
+            done, _ = await asyncio.wait(
+                {task}, timeout=DOWN_PATIENCE if silent else STORE_PATIENCE
+            )
+            if done:
+                break
+            if await self._answers(within=DOWN_PATIENCE if silent else PROBE_TIMEOUT):
+                self._answering()
+                continue  # a long append on a live server: wait for it
+            if not silent:
+                self._silent_since = time.monotonic()
+            raise StoreSilentError(
+                "does not answer (not even a PING); fetching goes on, the documents are kept"
+                f" (up to {MAX_KEPT_DOCUMENTS}) until it does"
+            )
+        self._writing = None
+        applied = task.result()
+        self._answering()
+        return applied
+
+    async def _answers(self, *, within: float) -> bool:
+        """Whether Redis answers a PING within ``within`` seconds."""
+        return await self._probe.answers(within=within)
+
+    def _answering(self) -> None:
+        """Redis answered: if it had been silent, say for how long."""
+        if self._silent_since is not None:
+            logger.warning(
+                "%s: Redis answers again after %.1f s; the documents kept meanwhile are written",
+                self.source.name,
+                time.monotonic() - self._silent_since,
+            )
+            self._silent_since = None
+
+    async def stop_writing(self) -> None:
+        """Stop the task writing kept documents, if one runs (what it wrote stays written)."""
+        task, self._writing = self._writing, None
+        if task is not None:
+            for error in await cancel_until_done([task]):
+                logger.debug("%s: the writing ended with %r", self.source.name, error)
 
     async def _apply_kept(self) -> _Applied:
         """Apply the kept documents, oldest first; what the last one applied did, all outcomes.
@@ -410,23 +515,29 @@ class SourcePoller:
                 last = await self._apply(
                     document.parsed, version=document.version, seen=document.seen
                 )
-            except SourceBusyError as error:
-                # Another replica is applying this source: ours waits for the next poll (and
-                # is dropped then if the state has moved past it).
+            except (SourceBusyError, FencedError) as error:
+                # Another replica is applying this source, or took it over while this one was
+                # held up (its writes were refused): ours waits for the next poll (and is
+                # dropped then if the state has moved past it).
                 logger.debug("%s", error)
                 return _Applied(outcomes=outcomes)
             except (RedisError, OSError):
                 raise
             except Exception:
                 # Never retry a document that breaks the poller: the next fetch gets a new one.
-                self._kept.popleft()
+                self._done_with(document)
                 raise
-            self._kept.popleft()
+            self._done_with(document)
             outcomes.extend(last.outcomes)
             if last.diff is not None:
                 # Only now is the content safely ingested: later polls may ask conditionally.
                 self._validators = document.validators
         return replace(last, outcomes=outcomes)
+
+    def _done_with(self, document: _Fetched) -> None:
+        """Take ``document`` off the queue (unless a full queue dropped it meanwhile)."""
+        if self._kept and self._kept[0] is document:
+            self._kept.popleft()
 
     async def _apply(self, parsed: ParsedDocument, *, version: int, seen: datetime) -> _Applied:
         """Under the source's lock: diff the document against the state, append, keep it.
@@ -437,7 +548,7 @@ class SourcePoller:
         """
         keys = {entry.uid: content_key(entry) for entry in parsed.entries}
         ready = self._extract_unapplied(parsed.entries, keys, seen=seen)
-        async with self._state.locked():
+        async with self._state.locked() as fence:
             previous, stored = await self._state.load()
             # A document kept while Redis was away is older than a fetch: widen the window
             # that tells a newer state from a clock that jumped back by how long it was kept.
@@ -470,9 +581,9 @@ class SourcePoller:
             updates = self._updates_of(raw.new_or_changed, ready, seen=seen)
             diff = raw.with_changes(changed_updates(previous, updates))
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
-            outcomes = await self.store.append_many([*diff.new_or_changed, *deletes])
+            outcomes = await self.store.append_many([*diff.new_or_changed, *deletes], fence=fence)
             on_stream = time.monotonic()
-            await self._state.save(diff, seen=seen, version=version)
+            await self._state.save(diff, seen=seen, version=version, fence=fence)
         self._damper.commit(admission, now=time.monotonic())
         self._first_apply = False
         self._top = top
@@ -551,7 +662,8 @@ class SourcePoller:
         deleted = sum(1 for o in outcomes if o.appended and o.op is Op.DELETE)
         appended = added + edited + deleted
         latency = None
-        if appended and on_stream is not None:
+        if appended and on_stream is not None and on_stream >= fetched.finished:
+            # (Written before this fetch ended: documents kept from earlier polls.)
             latency = on_stream - fetched.finished
         now = datetime.now(UTC)
         self.health = self.health.succeeded(
@@ -575,7 +687,13 @@ class SourcePoller:
             draw=self._draw,
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
-        await record_poll(self._redis, self.store.stream, self.health, appended=appended)
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await record_poll(self._redis, self.store.stream, self.health, appended=appended)
+        except (RedisError, OSError) as error:
+            # The poll itself went well (what it found is on the stream): its health waits
+            # for the next one.
+            logger.warning("%s: cannot record health: %s", self.source.name, _said(error))
         self._last_logged_error = None
         result = PollResult(
             source=self.source.name,
@@ -617,10 +735,11 @@ class SourcePoller:
         )
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
         try:
-            if record:
-                await record_poll(self._redis, self.store.stream, self.health)
+            if record and self._silent_since is None:
+                async with asyncio.timeout(HEALTH_TIMEOUT):
+                    await record_poll(self._redis, self.store.stream, self.health)
         except (RedisError, OSError) as redis_error:
-            logger.warning("%s: cannot record health: %s", self.source.name, redis_error)
+            logger.warning("%s: cannot record health: %s", self.source.name, _said(redis_error))
         if error != self._last_logged_error:
             logger.warning(
                 "%s: poll failed (%s): %s; next poll in %.2f s",
@@ -678,15 +797,31 @@ class SourcePoller:
         """
         last: PollResult | None = None
         polls = 0
-        while not stop.is_set():
-            last = await self.poll_once()
-            polls += 1
-            if burst:
-                if not last.ok or not last.changed or polls >= burst_polls:
-                    return last
-                continue
-            await _sleep_or_stop(stop, last.next_delay)
-        return last
+        try:
+            while not stop.is_set():
+                last = await self.poll_once()
+                polls += 1
+                if burst:
+                    if not last.ok or not last.changed or polls >= burst_polls:
+                        return last
+                    continue
+                delay = last.next_delay
+                if polls == 1:
+                    # Sources started together would poll together at every interval: the
+                    # first wait is drawn between one and one and a half of it, which spreads
+                    # them out (never sooner than asked).
+                    delay *= 1 + 0.5 * self._draw()
+                await _sleep_or_stop(stop, delay)
+            return last
+        finally:
+            await self.stop_writing()
+
+
+def _said(error: BaseException) -> str:
+    """An error in words (a timeout's own words are empty)."""
+    if isinstance(error, TimeoutError) and not str(error):
+        return "no answer in time"
+    return str(error) or type(error).__name__
 
 
 def _joined(*warnings: str | None) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import aiohttp
@@ -23,12 +23,16 @@ from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
+from ingest.store.redis_client import StoreLimits, bounded_client
+from ingest.store.store_probe import StoreProbe
 from ingest.store.stream_store import StreamStore
 
-__all__ = ["STOP_GRACE", "IngestReport", "run_ingest"]
+__all__ = ["DEFAULT_STORE_LIMITS", "STOP_GRACE", "IngestReport", "run_ingest"]
 
 logger = logging.getLogger(__name__)
 
+#: The pollers' Redis calls: replies within 5 s, 64 connections at most (the rest wait).
+DEFAULT_STORE_LIMITS: Final = StoreLimits()
 #: Seconds the pollers get to finish the poll under way once told to stop, before they are
 #: cancelled (a source hanging until its total timeout must not hold up a shutdown).
 STOP_GRACE: Final = 2.0
@@ -57,12 +61,45 @@ async def run_ingest(
     burst_polls: int = DEFAULT_BURST_POLLS,
     maxlen: int = DEFAULT_STREAM_MAXLEN,
     on_poller: Callable[[SourcePoller], None] | None = None,
+    store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
-    ``on_poller`` sees each poller once created (tests read their health from it).
+    The pollers write through a client of their own on ``redis``'s server
+    (:func:`~ingest.store.redis_client.bounded_client`, within ``store_limits``). ``on_poller``
+    sees each poller once created (tests read their health from it).
     """
     stop = stop or asyncio.Event()
+    # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
+    # a pool that makes a thousand pollers wait their turn instead of failing past 100.
+    writer = bounded_client(redis, store_limits)
+    # Whether Redis answers, asked on a connection of its own (ingest.store.store_probe).
+    prober = bounded_client(redis, replace(store_limits, max_connections=1, retries=0))
+    probe = StoreProbe(prober)
+    try:
+        return await _run_pollers(
+            config, writer, night=night, stream=stream, stop=stop, burst=burst,
+            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, probe=probe,
+        )  # fmt: skip
+    finally:
+        await probe.close()
+        await prober.aclose()
+        await writer.aclose()
+
+
+async def _run_pollers(
+    config: IngestConfig,
+    redis: Redis,
+    *,
+    night: Night,
+    stream: str,
+    stop: asyncio.Event,
+    burst: bool,
+    burst_polls: int,
+    maxlen: int,
+    on_poller: Callable[[SourcePoller], None] | None,
+    probe: StoreProbe,
+) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
     report = IngestReport()
@@ -71,7 +108,9 @@ async def run_ingest(
     ) as session:
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
         pollers = [
-            SourcePoller(source, night=night, redis=redis, store=store, fetcher=fetcher)
+            SourcePoller(
+                source, night=night, redis=redis, store=store, fetcher=fetcher, probe=probe
+            )
             for source in config.sources
         ]
         for poller in pollers:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import importlib.util
+import logging
 import os
 import shutil
 import signal
@@ -44,13 +45,15 @@ from typing import Final
 from urllib.parse import quote
 
 import redis
+import redis.asyncio
+import redis.exceptions
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 from redis.retry import Retry
 
 from ingest.model.settings import settings
 from ingest.runtime.aio import deferred_stop
-from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError
+from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError, describe_refusal
 
 __all__ = [
     "APPENDFSYNC_ENV",
@@ -69,6 +72,8 @@ __all__ = [
     "terminate",
     "wait_ready",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 APPENDFSYNC_POLICIES: Final = ("always", "everysec", "no")
@@ -229,6 +234,9 @@ def _answers(socket_path: Path, *, timeout: float = 1.0) -> bool:
     client = _direct_client(socket_path, timeout=timeout)
     try:
         return bool(client.ping())
+    except redis.exceptions.ResponseError as error:
+        # MISCONF (a full disk) refuses PING, yet the server runs and serves reads.
+        return describe_refusal(error) is not None
     except (RedisError, OSError):
         return False
     finally:

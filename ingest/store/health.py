@@ -29,6 +29,8 @@ damped) ``held``                   changes waiting at the last document read (fl
 ``detection_latency_ms``   fetch finished -> on the stream, for the last poll that appended;
                            ``detection_latency_max_ms`` the worst this poller has seen
 ``polls``, ``appended``    counters, summed over every poller replica (HINCRBY)
+``dropped_documents``      documents this poller fetched but dropped unwritten: Redis was away
+                           longer than its queue holds (absent: none)
 =========================  =====================================================================
 """
 
@@ -90,6 +92,7 @@ class SourceHealth:
     detection_latency_max_ms: float | None = None
     polls: int = 0
     appended: int = 0
+    dropped_documents: int | None = None
 
     def __post_init__(self) -> None:
         # Health is public (/healthz, websocket snapshots, ingest --status): a source URL's
@@ -170,6 +173,10 @@ class SourceHealth:
             last_poll_ms=round(poll_seconds * 1000, 3),
         )
 
+    def dropping(self, dropped: int) -> SourceHealth:
+        """The health once ``dropped`` documents in all were dropped unwritten."""
+        return replace(self, dropped_documents=dropped)
+
     def scheduled(self, next_poll: datetime) -> SourceHealth:
         """The health with the next poll's time."""
         return replace(self, next_poll=next_poll)
@@ -221,7 +228,15 @@ class SourceHealth:
 
 _DATETIMES: Final = frozenset({"last_poll", "next_poll", "last_success", "last_error_at"})
 _INTS: Final = frozenset(
-    {"consecutive_errors", "last_status", "entries_seen", "flapping", "held", *_COUNTERS}
+    {
+        "consecutive_errors",
+        "last_status",
+        "entries_seen",
+        "flapping",
+        "held",
+        "dropped_documents",
+        *_COUNTERS,
+    }
 )
 _COUNT_MAPS: Final = frozenset({"skipped"})
 _FLOATS: Final = frozenset(

@@ -19,6 +19,8 @@ key                                     type    holds
                                                 plus ``@version`` (the document applied)
 ``{stream}:sources``                    set     names of the sources that have health
 ``{stream}:entries:{source}:lock``      string  holder of that state's apply lock (PX)
+``{stream}:entries:{source}:fence``     string  fencing token: counts the lock's takings;
+                                                writes of an older taking are refused
 ``{stream}:replay:control``             (any)   a replay's pause / resume control (its
                                                 type is the replay's to define)
 ``{stream}:replay:clock``               hash    a replay's virtual clock, for the ticker
@@ -44,6 +46,7 @@ from typing import Final
 
 __all__ = [
     "TOMBSTONE",
+    "entries_fence_key",
     "entries_key",
     "entries_lock_key",
     "health_key",
@@ -125,3 +128,8 @@ def replay_run_stream(night_stream: str, run: int | str) -> str:
 def entries_lock_key(stream: str, source: str) -> str:
     """String: a token held by the poller applying a document to the source's diff state."""
     return f"{entries_key(stream, source)}:lock"
+
+
+def entries_fence_key(stream: str, source: str) -> str:
+    """The fencing token of a source's diff state: how many times its lock was taken."""
+    return f"{entries_key(stream, source)}:fence"

@@ -14,6 +14,8 @@ Messages never hold a password: URLs in them go through
 
 from __future__ import annotations
 
+import redis.exceptions
+
 from ingest.model.errors import SoireeError
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "RedisSetupError",
     "RedisUnavailableError",
     "RedisVersionError",
+    "describe_refusal",
 ]
 
 
@@ -43,3 +46,24 @@ class RedisUnavailableError(RedisSetupError, ConnectionError):
 
 class RedisVersionError(RedisSetupError):
     """The Redis server is too old for soiree (XADD MINID, XAUTOCLAIM: Redis 6.2+)."""
+
+
+def describe_refusal(error: BaseException) -> str | None:
+    """What a server's refusal to write means, in one line; None if ``error`` is not one.
+
+    Redis refuses writes (and PING) with ``MISCONF`` once it cannot write its AOF or snapshot
+    (a full or failing disk), and refuses commands that may grow memory with ``OOM`` over
+    ``maxmemory``; reads still work in both cases.
+    """
+    if not isinstance(error, redis.exceptions.ResponseError):
+        return None
+    text = str(error)
+    if "MISCONF" in text:
+        detail = text.split("MISCONF", 1)[1].strip()
+        return f"Redis refuses writes: disk full or failing ({detail}); reads still work"
+    if isinstance(error, redis.exceptions.OutOfMemoryError) or "OOM command not allowed" in text:
+        return (
+            "Redis refuses writes: out of memory (over its maxmemory); free memory, raise"
+            " maxmemory or lower SOIREE_STREAM_MAXLEN; reads still work"
+        )
+    return None

@@ -15,6 +15,16 @@ shows the source as it was no later than one requested after it.
 
 A poller killed while holding the lock leaves it to expire (``lock_ttl``); meanwhile the others
 skip their apply and try again at their next poll.
+
+The lock alone does not protect a poller that is paused (SIGSTOP, a swapped-out VM, a GC pause)
+past the lock's life while holding state it loaded: another replica takes the lock and applies
+a newer document, and the paused one, resumed, would write its older view over it (reverting
+edits). So each taking of the lock also takes a new **fencing token** (the counter
+:func:`ingest.store.keys.entries_fence_key`, incremented atomically with the ``SET NX``), and every
+write made under the lock (the appends, :class:`~ingest.store.stream_store.Fence`, and
+:meth:`SourceState.save`) is checked against it on the server, atomically with the write: a
+write carrying an older token is refused (:class:`~ingest.store.stream_store.FencedError`), whenever
+it arrives.
 """
 
 from __future__ import annotations
@@ -29,11 +39,13 @@ from datetime import datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from ingest.model.errors import SoireeError
 from ingest.model.update import Update, UpdateError
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
+from ingest.store.stream_store import Fence, FencedError
 
 __all__ = ["VERSION_FIELD", "SourceBusyError", "SourceState"]
 
@@ -45,6 +57,25 @@ VERSION_FIELD: Final = "@version"
 _RELEASE: Final = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+"""
+# KEYS: lock, fence. ARGV: holder, ttl ms. The new fencing token, or 0 if the lock is taken.
+# Already held by this holder counts as taken now: a retry of this very call (its reply lost
+# to a timeout) must not wait for its own first try to expire.
+_ACQUIRE: Final = """
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('INCR', KEYS[2])
+"""
+# KEYS: state, and optionally the fence. ARGV: token ("" without), then field, value...
+_SAVE: Final = """
+if KEYS[2] and redis.call('GET', KEYS[2]) ~= ARGV[1] then
+  return redis.error_reply('FENCED a newer writer of this source came in')
+end
+for i = 2, #ARGV, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+return 1
 """
 _LOCK_RETRY: Final = 0.005
 
@@ -73,9 +104,12 @@ class SourceState:
         self.source = source
         self.key = keys.entries_key(stream, source)
         self._lock_key = keys.entries_lock_key(stream, source)
+        self._fence_key = keys.entries_fence_key(stream, source)
         self._lock_ttl_ms = max(1, round(lock_ttl * 1000))
         self._lock_wait = lock_wait
         self._release = redis.register_script(_RELEASE)
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._save = redis.register_script(_SAVE)
 
     @staticmethod
     def now_version() -> int:
@@ -83,18 +117,27 @@ class SourceState:
         return time.time_ns() // 1000
 
     @asynccontextmanager
-    async def locked(self) -> AsyncIterator[None]:
-        """Hold the source's lock; raise :class:`SourceBusyError` if it stays taken too long."""
-        token = uuid.uuid4().hex
+    async def locked(self) -> AsyncIterator[Fence]:
+        """Hold the source's lock; yield the fence every write under it must carry.
+
+        Raise :class:`SourceBusyError` if the lock stays taken too long.
+        """
+        holder = uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_wait
-        while not await self._redis.set(self._lock_key, token, nx=True, px=self._lock_ttl_ms):
+        while not (
+            token := int(
+                await self._acquire(
+                    keys=[self._lock_key, self._fence_key], args=[holder, self._lock_ttl_ms]
+                )
+            )
+        ):
             if time.monotonic() > deadline:
                 raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
             await asyncio.sleep(_LOCK_RETRY)
         try:
-            yield
+            yield Fence(self._fence_key, token)
         finally:
-            await self._release(keys=[self._lock_key], args=[token])
+            await self._release(keys=[self._lock_key], args=[holder])
 
     async def load(self) -> tuple[dict[str, SeenEntry], int | None]:
         """The entries last seen (uid -> state) and the version they come from."""
@@ -129,11 +172,26 @@ class SourceState:
             return False
         return stored - version <= window * 1_000_000
 
-    async def save(self, diff: Diff[Update], *, seen: datetime, version: int) -> None:
-        """Keep what the source now shows (whoever appended it) and the document's version."""
+    async def save(
+        self, diff: Diff[Update], *, seen: datetime, version: int, fence: Fence | None = None
+    ) -> None:
+        """Keep what the source now shows (whoever appended it) and the document's version.
+
+        With a ``fence`` (from :meth:`locked`), written only while it holds
+        (:class:`~ingest.store.stream_store.FencedError` if not).
+        """
         mapping: dict[str, str] = {VERSION_FIELD: str(version)}
         for update in diff.new_or_changed:
             mapping[update.uid] = SeenEntry.of(update).to_json_text()
         for update in diff.deleted:
             mapping[update.uid] = SeenEntry.of(update.as_delete(seen=seen)).to_json_text()
-        await self._redis.hset(self.key, mapping=mapping)  # type: ignore[arg-type]
+        args: list[str | int] = ["" if fence is None else fence.token]
+        for field, value in mapping.items():
+            args.extend((field, value))
+        fenced = [] if fence is None else [fence.key]
+        try:
+            await self._save(keys=[self.key, *fenced], args=args)
+        except ResponseError as error:
+            if "FENCED" not in str(error):
+                raise
+            raise FencedError(f"{self.source}: {error}") from None

@@ -42,6 +42,8 @@ from ingest.store import keys
 __all__ = [
     "APPEND_SCRIPT",
     "AppendOutcome",
+    "Fence",
+    "FencedError",
     "History",
     "ReadBatch",
     "StreamStore",
@@ -49,20 +51,25 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# KEYS: stream, seen hash, trimmed id.
-# ARGV: maxlen, then one record per update, in order (see _record): a hint, "d" for a delete and
-# "u" for an upsert (whose op the script decides from seen[uid]); the content digest (32 hex
-# digits); the uid's length in bytes, ":" and the uid; then the entry's data JSON. One argument
-# per update rather than four: packing arguments is most of redis-py's cost per update.
+# KEYS: stream, seen hash, trimmed id, and optionally a fencing token's key.
+# ARGV: maxlen; the fencing token ("" without one); then one record per update, in order (see
+# _record): a hint, "d" for a delete and "u" for an upsert (whose op the script decides from
+# seen[uid]); the content digest (32 hex digits); the uid's length in bytes, ":" and the uid;
+# then the entry's data JSON. One argument per update rather than four: packing arguments is
+# most of redis-py's cost per update.
 # Returns one string per record: the op's initial and the entry id ("a1485716460000-0") when it
-# appended, "" when it wrote nothing. Retention runs once, after the last record.
+# appended, "" when it wrote nothing. Retention runs once, after the last record. With a fence,
+# nothing is written unless the token's key still holds the token (FENCED error otherwise).
 APPEND_SCRIPT: Final = """
 local stream, seen, trimmed = KEYS[1], KEYS[2], KEYS[3]
+if KEYS[4] and redis.call('GET', KEYS[4]) ~= ARGV[2] then
+  return redis.error_reply('FENCED a newer writer of this source came in')
+end
 local maxlen = tonumber(ARGV[1])
 local tombstone = '@TOMBSTONE@'
 local sub, find = string.sub, string.find
 local replies = {}
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local record = ARGV[i]
   local digest = sub(record, 2, 33)
   local colon = find(record, ':', 34, true)
@@ -82,9 +89,9 @@ for i = 2, #ARGV do
     local data = sub(record, uid_end + 1)
     local id = redis.call('XADD', stream, '*', 'uid', uid, 'op', op, 'data', data)
     redis.call('HSET', seen, uid, digest)
-    replies[i - 1] = sub(op, 1, 1) .. id
+    replies[i - 2] = sub(op, 1, 1) .. id
   else
-    replies[i - 1] = ''
+    replies[i - 2] = ''
   end
 end
 local excess = redis.call('XLEN', stream) - maxlen
@@ -109,10 +116,29 @@ return replies
 _APPEND_CHUNK: Final = 128
 _OP_OF_INITIAL: Final = {op.value[0]: op for op in Op}
 _HISTORY_CHUNK: Final = 1000
+# Reads of a history chunk before giving up on one that no trim raced (see _range_after).
+_CONSISTENT_READ_ATTEMPTS: Final = 3
 
 
 def _newer(candidate: str | None, than: str) -> bool:
     return candidate is not None and parse_stream_id(candidate) > parse_stream_id(than)
+
+
+class FencedError(Exception):
+    """An append carried a fencing token that is no longer current: nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """A fencing token: an append is written only while ``key`` still holds ``token``.
+
+    A poller appends under its source's lock, taking a new token with it
+    (:meth:`ingest.store.source_state.SourceState.locked`); a poller paused past its lock's life
+    carries an old token, and its writes are refused whenever they finally arrive.
+    """
+
+    key: str
+    token: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +223,15 @@ class StreamStore:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _chunk_args(self, updates: Sequence[Update]) -> list[bytes | int]:
-        args: list[bytes | int] = [self.maxlen]
+    def _chunk_args(
+        self, updates: Sequence[Update], fence: Fence | None
+    ) -> list[bytes | str | int]:
+        """EVALSHA's arguments after the script's sha: its keys, then ARGV for ``updates``."""
+        keys_count = len(self._keys) + (fence is not None)
+        args: list[bytes | str | int] = [keys_count, *self._keys]
+        if fence is not None:
+            args.append(fence.key)
+        args.extend((self.maxlen, b"" if fence is None else fence.token))
         args.extend(map(_record, updates))
         return args
 
@@ -210,12 +243,16 @@ class StreamStore:
         (outcome,) = await self.append_many([update])
         return outcome
 
-    async def append_many(self, updates: Sequence[Update]) -> list[AppendOutcome]:
+    async def append_many(
+        self, updates: Sequence[Update], *, fence: Fence | None = None
+    ) -> list[AppendOutcome]:
         """Append several updates, in order: pipelined EVALSHA, each call taking a chunk.
 
         Each update is decided exactly as :meth:`append` would, seeing the ones before it (the
         same uid twice in a batch is an add, then a duplicate or an edit). On an error,
-        re-sending the whole batch is safe: what was written is not written again.
+        re-sending the whole batch is safe: what was written is not written again. With a
+        ``fence``, each chunk is written only if the fence still holds (checked in the script,
+        atomically with the writes); :class:`FencedError` when it did not.
         """
         chunks = [updates[i : i + _APPEND_CHUNK] for i in range(0, len(updates), _APPEND_CHUNK)]
         if not chunks:
@@ -226,7 +263,7 @@ class StreamStore:
         replies: list[Any] = [None] * len(chunks)
         pending = list(range(len(chunks)))
         for _attempt in range(2):
-            pending = await self._evalsha_chunks(chunks, pending, replies)
+            pending = await self._evalsha_chunks(chunks, pending, replies, fence)
             if not pending:
                 flat = [reply for chunk in replies for reply in chunk]
                 return list(map(_outcome, flat, updates))
@@ -235,7 +272,11 @@ class StreamStore:
         raise NoScriptError("the append script keeps disappearing from the server")
 
     async def _evalsha_chunks(
-        self, chunks: Sequence[Sequence[Update]], indexes: list[int], replies: list[Any]
+        self,
+        chunks: Sequence[Sequence[Update]],
+        indexes: list[int],
+        replies: list[Any],
+        fence: Fence | None,
     ) -> list[int]:
         """One EVALSHA per chunk, pipelined; return the indexes of chunks that hit NOSCRIPT.
 
@@ -246,7 +287,7 @@ class StreamStore:
         connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             results = await connection.retry.call_with_retry(
-                lambda: self._send_chunks(connection, chunks, indexes),
+                lambda: self._send_chunks(connection, chunks, indexes, fence),
                 lambda _error: connection.disconnect(),
             )
         finally:
@@ -255,6 +296,8 @@ class StreamStore:
         for index, result in zip(indexes, results, strict=True):
             if isinstance(result, NoScriptError):
                 missing.append(index)
+            elif isinstance(result, ResponseError) and "FENCED" in str(result):
+                raise FencedError(f"{self.stream}: {result}")
             elif isinstance(result, Exception):
                 raise result
             else:
@@ -262,7 +305,11 @@ class StreamStore:
         return missing
 
     async def _send_chunks(
-        self, connection: Connection, chunks: Sequence[Sequence[Update]], indexes: list[int]
+        self,
+        connection: Connection,
+        chunks: Sequence[Sequence[Update]],
+        indexes: list[int],
+        fence: Fence | None,
     ) -> list[Any]:
         """Send each chunk as soon as it is encoded, then read every reply.
 
@@ -274,7 +321,7 @@ class StreamStore:
         try:
             for position, index in enumerate(indexes):
                 command = connection.pack_command(
-                    "EVALSHA", self._script.sha, 3, *self._keys, *self._chunk_args(chunks[index])
+                    "EVALSHA", self._script.sha, *self._chunk_args(chunks[index], fence)
                 )
                 await connection.send_packed_command(command, check_health=position == 0)
             results: list[Any] = []
@@ -336,18 +383,30 @@ class StreamStore:
     async def _range_after(
         self, cursor: str | None, count: int, *, with_head: bool
     ) -> tuple[str | None, str | None, list[Any]]:
-        """In one MULTI: the trimmed id, the first retained id, and entries after ``cursor``."""
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.get(keys.trimmed_key(self.stream))
-            if with_head:
-                pipe.xrange(self.stream, "-", "+", count=1)
-            pipe.xrange(self.stream, "-" if cursor is None else f"({cursor}", "+", count=count)
-            results = await pipe.execute()
+        """The trimmed id, the first retained id, and entries after ``cursor``, consistent.
+
+        Read in one pipeline without MULTI (a Redis over ``maxmemory`` refuses MULTI, and reads
+        must work then): the trimmed id is read before and after the entries; retention moves
+        it in the same script that trims, so when both reads agree no trim ran in between. If
+        they differ, the read is made again; the last one counts, which can at worst report a
+        gap that a trim made just after the entries were read.
+        """
+        for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.get(keys.trimmed_key(self.stream))
+                if with_head:
+                    pipe.xrange(self.stream, "-", "+", count=1)
+                pipe.xrange(self.stream, "-" if cursor is None else f"({cursor}", "+", count=count)
+                pipe.get(keys.trimmed_key(self.stream))
+                results = await pipe.execute()
+            if results[0] == results[-1]:
+                break
         head = results[1][0][0] if with_head and results[1] else None
-        return results[0], head, results[-1] or []
+        return results[-1], head, results[-2] or []
 
     async def _present(self) -> History:
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # No MULTI either (see _range_after): each figure is read once, in this order.
+        async with self._redis.pipeline(transaction=False) as pipe:
             pipe.get(keys.trimmed_key(self.stream))
             pipe.xrange(self.stream, "-", "+", count=1)
             pipe.xrevrange(self.stream, "+", "-", count=1)

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 #: The groups of rows, in the order the table shows them.
-GROUPS: Final = ("fanout", "memory", "cpu", "append", "replay", "detection")
+GROUPS: Final = ("fanout", "memory", "cpu", "append", "replay", "detection", "sources")
 
 #: Packages whose versions matter to the figures.
 _PACKAGES: Final = (

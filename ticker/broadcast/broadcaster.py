@@ -52,7 +52,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisError, ResponseError
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import OPEN
@@ -60,6 +60,7 @@ from websockets.protocol import OPEN
 from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff, backoff_delay
 from ingest.store.health import read_all_health
+from ingest.store.redis_errors import describe_refusal
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.http_routes import WEB_DIR, HttpRoutes, request_token, token_matches
@@ -106,6 +107,9 @@ _BACKLOG_CHUNK: Final = 256 * 1024
 # Redis coming back (docs/reliability.md), not after a 5 s wait.
 _REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 _ORIGIN: Final = (0, 0)
+# Seconds a joining client's read from Redis may take: a hung Redis gets it 1013 (retry), not
+# a wait as long as the client's socket timeout and retries.
+_JOIN_READ_TIMEOUT: Final = 5.0
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -493,7 +497,12 @@ class Broadcaster:
         redis_state: dict[str, Any] = {"reachable": False}
         try:
             async with asyncio.timeout(2.0):
-                await self._redis.ping()
+                try:
+                    await self._redis.ping()
+                except ResponseError as error:  # MISCONF (a full disk): reads still work
+                    if (refusal := describe_refusal(error)) is None:
+                        raise
+                    redis_state["writes"] = refusal
                 body["last_id"] = await self._store.last_id()
                 body["sources"] = await read_all_health(self._redis, self.options.stream)
             redis_state["reachable"] = True
@@ -542,7 +551,7 @@ class Broadcaster:
             pass
         except (RedisError, OSError) as error:
             # Redis failed while the backlog was read: the client should come back later.
-            logger.warning("cannot serve a joining client: %s", error)
+            logger.warning("cannot serve a joining client: %s", error or "Redis did not answer")
             self._close_client(client, Close.TRY_AGAIN_LATER, "redis unavailable; retry")
             with contextlib.suppress(ConnectionClosed):
                 await connection.wait_closed()
@@ -675,7 +684,7 @@ class Broadcaster:
         cursor: str | None = None if since == SINCE_START else since
         first = True
         while True:
-            async with self._history_slots:
+            async with self._history_slots, asyncio.timeout(_JOIN_READ_TIMEOUT):
                 history = await self._store.history(since=cursor, count=self.options.history_page)
             if first:
                 first = False
@@ -702,7 +711,8 @@ class Broadcaster:
 
     async def _check_known(self, client: _Client, since: str) -> None:
         """Refuse a ``since`` past the stream's last id (the stream was reset, or is another)."""
-        last = await self._store.last_id()
+        async with asyncio.timeout(_JOIN_READ_TIMEOUT):
+            last = await self._store.last_id()
         if last is None or id_key(since) > id_key(last):
             message = (
                 f"since {since} is after the last update of the stream ({last or 'none'}):"
