@@ -23,12 +23,10 @@ from redis.asyncio import Redis
 
 from ingest.polling.runner import STOP_GRACE
 from ingest.store.health import read_all_health
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, serve_test_app, soiree_command, sources_toml
 
-BUNDLED_NIGHT: Final = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
-)
+BUNDLED_NIGHT: Final = BUNDLED_NIGHT_DIR / "night.toml"
 PATHS: Final = {"deep_feed": "/deep.xml", "deep_page": "/deep.html", "good": "/good.xml"}
 
 

@@ -34,7 +34,7 @@ from ingest.store.redis_client import FIRST_ANSWER_TIMEOUT, StoreLimits, bounded
 from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_until
 from tests.plugins.ingest import (
     FaultServer,
@@ -44,9 +44,7 @@ from tests.plugins.ingest import (
     sources_toml,
 )
 
-BUNDLED_NIGHT: Final = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
-)
+BUNDLED_NIGHT: Final = BUNDLED_NIGHT_DIR / "night.toml"
 SHOWN: Final = 20
 PER_SECOND: Final = 4.0
 HANG: Final = 12.0

@@ -27,10 +27,10 @@ from websockets.sync.client import connect as ws_connect
 from ingest.store.embedded_redis import embedded_paths as paths_of
 from ingest.store.embedded_redis import find_redis_server, render_config
 from ingest.store.scratch_redis import ScratchServer
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command
 
-BUNDLED = Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29"
+BUNDLED = BUNDLED_NIGHT_DIR
 STREAM = "refusals:night"
 
 

@@ -17,11 +17,10 @@ from ingest.polling.runner import run_ingest
 from ingest.sources.config import load_ingest_config
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
+from tests.conftest import BUNDLED_NIGHT_DIR
 from tests.plugins.ingest import serve_test_app, sources_toml
 
-BUNDLED_NIGHT: Final = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
-)
+BUNDLED_NIGHT: Final = BUNDLED_NIGHT_DIR / "night.toml"
 SOURCES: Final = 1000
 
 

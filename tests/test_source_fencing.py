@@ -28,14 +28,12 @@ from ingest.sources.entry_diff import diff_entries
 from ingest.store import keys
 from ingest.store.source_state import VERSION_FIELD, SourceState
 from ingest.store.stream_store import FencedError, StreamStore
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import serve_test_app, soiree_command, sources_toml
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
-BUNDLED_NIGHT: Final = (
-    Path(__file__).resolve().parent.parent / "fixtures" / "2017-01-29" / "night.toml"
-)
+BUNDLED_NIGHT: Final = BUNDLED_NIGHT_DIR / "night.toml"
 
 
 def entry(text: str) -> Update:
