@@ -20,7 +20,13 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.commands.ingest_cli import IngestOptions
-from ingest.commands.stream_options import connect_client, night_of, redis_url_of, stream_maxlen
+from ingest.commands.stream_options import (
+    connect_client,
+    night_of,
+    redis_url_of,
+    resolve_stream,
+    stream_maxlen,
+)
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
@@ -63,7 +69,7 @@ def run(options: IngestOptions) -> int:
     """Run ``soiree ingest``; return the exit status."""
     config, night = _load(options)
     stream = options.redis.stream or night.stream
-    url = redis_url_of(options.redis)
+    url = redis_url_of(options.redis, command="ingest")
     if options.status:
         names = [source.name for source in config.sources]
         return asyncio.run(_status(url, stream, configured=names, as_json=options.json))
@@ -74,6 +80,7 @@ async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, 
     client = await connect_client(url)
     err = Console(stderr=True, highlight=False)
     try:
+        stream = await resolve_stream(client, stream)
         async with stop_on_signals() as stop:
             if not burst:
                 names = ", ".join(source.name for source in config.sources)
@@ -113,6 +120,7 @@ def _print_burst(report: IngestReport) -> None:
 async def _status(url: str, stream: str, *, configured: list[str], as_json: bool) -> int:
     client = await connect_client(url)
     try:
+        stream = await resolve_stream(client, stream)
         health = await read_all_health(client, stream)
     finally:
         await client.aclose()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from ingest.commands.command import Command
+from ingest.commands.command import DATA_DIR_DEFAULT, Command
 from ingest.model.settings import settings
 
 __all__ = ["APPENDFSYNC_ENV", "COMMAND", "RedisServerOptions"]
@@ -38,7 +38,9 @@ class RedisServerOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``soiree redis``'s options."""
-    parser.add_argument("--data-dir", metavar="DIR", help="data directory (see replay)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help=f"its data directory (default: {DATA_DIR_DEFAULT})"
+    )
     parser.add_argument(
         "--appendfsync",
         choices=APPENDFSYNC_CHOICES,

@@ -13,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
 import math
+import os
 import sys
 import time
 from typing import Final
@@ -22,6 +24,7 @@ from aiohttp import web
 from rich.console import Console
 
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.model.errors import CommandError
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop
@@ -36,7 +39,7 @@ from ingest.store.keys import (
 from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.commands.clock_options import window_of
-from replay.commands.demo_cli import DemoOptions
+from replay.commands.demo_cli import DEFAULT_PORT, DemoOptions
 from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
@@ -98,12 +101,7 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
         broadcaster = Broadcaster(
             client, BroadcasterOptions(stream=stream, night=night_info(night))
         )
-        try:
-            await broadcaster.start(args.host, args.port)
-        except OSError:
-            if args.port == 0:
-                raise
-            await broadcaster.start(args.host, 0)  # the usual port is taken: any free one
+        await _start_web(broadcaster, args.host, args.port)
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(
@@ -134,6 +132,30 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
             print(f"soiree demo: stopped; the night stays in stream {stream}", file=sys.stderr)
     finally:
         await client.aclose()
+
+
+def _reason(error: OSError) -> str:
+    """``Address already in use``, without asyncio's wrapping of the address."""
+    return os.strerror(error.errno) if error.errno else str(error)
+
+
+async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> None:
+    """Listen on ``host``:``port``; without ``--port``, 8765, else any free port (said so)."""
+    wanted = DEFAULT_PORT if port is None else port
+    try:
+        await broadcaster.start(host, wanted)
+    except OSError as error:
+        if port is not None or error.errno != errno.EADDRINUSE:
+            raise CommandError(
+                f"the web page's server cannot listen on {host}:{wanted}: {_reason(error)}"
+                + (" (--port 0: any free port)" if error.errno == errno.EADDRINUSE else "")
+            ) from None
+        await broadcaster.start(host, 0)
+        print(
+            f"soiree demo: port {wanted} is taken; the web page is on port {broadcaster.port}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def _publish_clock(app: web.Application, store: StreamStore, speed: float) -> None:

@@ -91,6 +91,9 @@ _BACKLOG_CHUNK: Final = 256 * 1024
 # Redis coming back (docs/reliability.md), not after a 5 s wait.
 _REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 _ORIGIN: Final = (0, 0)
+# On shutdown, a client that has not answered the server's close (1001) within this long is
+# cut (TCP abort): a stalled client must not hold `soiree serve` for ``close_timeout``.
+_SHUTDOWN_GRACE: Final = 1.0
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -239,7 +242,7 @@ class Broadcaster:
             token=options.token,
             allowed_origins=options.allowed_origins,
             health=self.probe,
-            metrics=self.metrics.render,
+            metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
         )
         self._groups: dict[Filter, set[_Client]] = {}
@@ -301,10 +304,11 @@ class Broadcaster:
             return
         server.close()
         try:
-            async with asyncio.timeout(self.options.close_timeout + 1.0):
+            async with asyncio.timeout(min(self.options.close_timeout, _SHUTDOWN_GRACE)):
                 await server.wait_closed()
         except TimeoutError:
-            for connection in list(server.connections):
+            # Every connection, also those closing (``server.connections`` holds open ones only).
+            for connection in list(server.all_connections):
                 connection.transport.abort()
             await server.wait_closed()
 
@@ -463,6 +467,11 @@ class Broadcaster:
             await asyncio.sleep(self.options.health_interval)
             await self._refresh_health()
 
+    async def _scrape_metrics(self) -> bytes:
+        """``/metrics``: the sources' health read now, as ``/healthz`` reads it, then rendered."""
+        await self._refresh_health()
+        return self.metrics.render()
+
     async def probe(self) -> tuple[bool, dict[str, Any]]:
         """What ``/healthz`` says: whether Redis answers, and the broadcaster's state."""
         body: dict[str, Any] = {"stream": self.options.stream, "clients": len(self._clients)}
@@ -471,6 +480,7 @@ class Broadcaster:
             async with asyncio.timeout(2.0):
                 await self._redis.ping()
                 body["last_id"] = await self._store.last_id()
+                body["stream_exists"] = bool(await self._redis.exists(self.options.stream))
                 body["sources"] = await read_all_health(self._redis, self.options.stream)
             redis_state["reachable"] = True
         except (RedisError, OSError, TimeoutError) as error:
@@ -480,7 +490,10 @@ class Broadcaster:
         body["reader_ok"] = self._redis_ok
         body.setdefault("sources", self._health)
         healthy = bool(redis_state["reachable"])
-        body["status"] = "ok" if healthy else "unavailable"
+        # A stream that does not exist (yet) is served, empty: healthy, but said.
+        body["status"] = (
+            "unavailable" if not healthy else "ok" if body.get("stream_exists") else "no_stream"
+        )
         return healthy, body
 
     # -- one client -------------------------------------------------------------------------
