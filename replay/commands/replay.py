@@ -91,13 +91,16 @@ async def _replay(
             stream = await resolve_stream(client, stream)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
-        console.print(
-            f"replaying {fixture.night.title} into stream {stream} {pace}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(f"follow it with: soiree dump --follow --stream {stream}", highlight=False)
+        # Signals handled before the first line: once it is printed, Ctrl-C is a clean stop.
         async with stop_on_signals() as stop:
+            console.print(
+                f"replaying {fixture.night.title} into stream {stream} {pace}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
+                f"follow it with: soiree dump --follow --stream {stream}", highlight=False
+            )
             return await _run_replay(
                 store,
                 updates,
