@@ -58,9 +58,14 @@ def soiree(
 class SoireeProcess:
     """A long-running ``soiree`` command: its stderr read as it comes, stopped by a signal."""
 
+    @staticmethod
+    def command(*args: str) -> list[str]:
+        """The command line that runs ``soiree args...``."""
+        return [sys.executable, "-c", MAIN, *args]
+
     def __init__(self, *args: str, env: Mapping[str, str] | None = None) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-c", MAIN, *args],
+            self.command(*args),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -59,7 +59,9 @@ COMMAND = Command(
     name="redis",
     help="run the embedded Redis server in the foreground (for the Procfile)",
     description="Run soiree's embedded Redis server for the data directory in the"
-    " foreground. If one already runs for that directory, say so and exit.",
+    " foreground; Ctrl-C or SIGTERM stop it. If another command already started one for that"
+    " directory, follow it instead: stay in the foreground while it runs, and on Ctrl-C leave"
+    " it running (it serves whoever started it); --stop stops it.",
     add_arguments=add_arguments,
     options=RedisServerOptions.from_args,
     run="ingest.commands.redis_server:run",

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import errno
+import logging
 import math
 import os
 import sys
@@ -21,6 +22,7 @@ import time
 from typing import Final
 
 from aiohttp import web
+from redis.exceptions import RedisError
 from rich.console import Console
 
 from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
@@ -40,7 +42,12 @@ from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.commands.clock_options import window_of
 from replay.commands.demo_cli import DEFAULT_PORT, DemoOptions
-from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
+from replay.emulated.server import (
+    SOURCES_KEY,
+    SourcesState,
+    build_sources_app,
+    start_sources_server,
+)
 from replay.fixtures import NightFixture, find_night
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve import night_info
@@ -54,6 +61,8 @@ __all__ = ["poll_interval", "run"]
 _FASTEST_POLL: Final = 0.1
 _SLOWEST_POLL: Final = 2.0
 _CLOCK_EVERY: Final = 0.25
+
+logger = logging.getLogger(__name__)
 
 
 def poll_interval(speed: float) -> float:
@@ -159,26 +168,41 @@ async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> N
 
 
 async def _publish_clock(app: web.Application, store: StreamStore, speed: float) -> None:
-    """Show the sources' virtual time in the ticker's header, and obey its pause key."""
+    """Show the sources' virtual time in the ticker's header, and obey its pause key.
+
+    Redis may go away and come back (a restart): the clock carries on publishing then.
+    """
     state = app[SOURCES_KEY]
     control = replay_control_key(store.stream)
-    await store.redis.delete(control)
+    cleared = False
     while True:
-        wanted = await store.redis.get(control)
-        if wanted == "pause" and not state.clock.paused:
-            state.clock.pause()
-        elif wanted == "resume" and state.clock.paused:
-            state.clock.resume()
-        moment = state.schedule.moment(state.clock.elapsed())
-        if moment.virtual_time is not None:
-            await store.redis.hset(
-                replay_clock_key(store.stream),
-                mapping={
-                    "virtual": moment.virtual_time.isoformat(),
-                    "wall": f"{time.time():.6f}",
-                    "speed": "max" if math.isinf(speed) else f"{speed:g}",
-                    "paused": "1" if state.clock.paused else "0",
-                    "finished": "1" if moment.finished else "0",
-                },
-            )
+        try:
+            if not cleared:
+                await store.redis.delete(control)
+                cleared = True
+            await _publish_clock_once(state, store, control, speed)
+        except (RedisError, OSError) as error:
+            logger.debug("demo: publishing the clock failed (%r); retrying", error)
         await asyncio.sleep(_CLOCK_EVERY)
+
+
+async def _publish_clock_once(
+    state: SourcesState, store: StreamStore, control: str, speed: float
+) -> None:
+    wanted = await store.redis.get(control)
+    if wanted == "pause" and not state.clock.paused:
+        state.clock.pause()
+    elif wanted == "resume" and state.clock.paused:
+        state.clock.resume()
+    moment = state.schedule.moment(state.clock.elapsed())
+    if moment.virtual_time is not None:
+        await store.redis.hset(
+            replay_clock_key(store.stream),
+            mapping={
+                "virtual": moment.virtual_time.isoformat(),
+                "wall": f"{time.time():.6f}",
+                "speed": "max" if math.isinf(speed) else f"{speed:g}",
+                "paused": "1" if state.clock.paused else "0",
+                "finished": "1" if moment.finished else "0",
+            },
+        )
