@@ -31,6 +31,7 @@ from ticker.terminal.ticker_view import TickerView
 
 __all__ = ["HealthPanel", "SourceStatus", "source_status"]
 
+
 def _instant(value: object) -> float | None:
     if not isinstance(value, str) or not value:
         return None
