@@ -18,6 +18,7 @@ import pytest
 from ingest.store.embedded_redis import embedded_running, stop_embedded
 from tests.cli_process import SoireeProcess, soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
+from tests.test_ticker_command import PtyOutput
 
 
 @pytest.fixture
@@ -43,42 +44,16 @@ def test_a_follower_leaves_running_the_server_another_command_started(data_dir: 
     assert embedded_running(data_dir)
 
 
-class Screen:
-    """What a process writes to a pseudo-terminal, read from the event loop."""
+class Screen(PtyOutput):
+    """A pseudo-terminal's output, waited on from a given offset."""
 
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self.data = b""
-        self._changed = asyncio.Event()
-        asyncio.get_running_loop().add_reader(fd, self._read)
-
-    def _read(self) -> None:
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:  # the other side closed
-            chunk = b""
-        if not chunk:
-            asyncio.get_running_loop().remove_reader(self.fd)
-        self.data += chunk
-        self._changed.set()
-
-    @property
-    def text(self) -> str:
-        """Everything written so far, decoded."""
-        return self.data.decode("utf-8", "replace")
-
-    async def until(self, needle: str, *, after: int = 0, within: float = 30.0) -> int:
-        """Wait until ``needle`` is written after offset ``after``; return where it ends."""
+    async def after(self, needle: str, offset: int = 0, *, within: float = 30.0) -> int:
+        """Wait until ``needle`` is written after ``offset``; return where it ends."""
         async with asyncio.timeout(within * TIMEOUT_FACTOR):
-            while (found := self.text.find(needle, after)) < 0:
+            while (found := self.text.find(needle, offset)) < 0:
                 self._changed.clear()
                 await self._changed.wait()
         return found + len(needle)
-
-    def close(self) -> None:
-        """Stop reading and close the pty."""
-        asyncio.get_running_loop().remove_reader(self.fd)
-        os.close(self.fd)
 
 
 async def _run(*args: str, env: dict[str, str]) -> int:
@@ -107,7 +82,7 @@ async def test_the_demo_survives_a_follower_and_comes_back_after_a_redis_restart
     os.close(secondary)
     screen = Screen(main)
     try:
-        await screen.until("EN DIRECT")
+        await screen.after("EN DIRECT")
         follower = SoireeProcess("redis", env=soiree_env(data_dir))
         try:
             await asyncio.to_thread(follower.wait_for_line, r"following it")
@@ -116,14 +91,14 @@ async def test_the_demo_survives_a_follower_and_comes_back_after_a_redis_restart
             follower.close()
         assert embedded_running(data_dir)
         mark = len(screen.text)
-        await screen.until("EN DIRECT", after=mark)
+        await screen.after("EN DIRECT", mark)
         assert "injoignable" not in screen.text[mark:]
 
         assert await _run("redis", "--stop", env=soiree_env(data_dir)) == 0
-        down = await screen.until("Redis injoignable", after=mark)
+        down = await screen.after("Redis injoignable", mark)
         assert await _run("redis", "--url", env=soiree_env(data_dir)) == 0
-        back = await screen.until("EN DIRECT", after=down)
-        await screen.until("EN DIRECT", after=back)  # and it goes on refreshing
+        back = await screen.after("EN DIRECT", down)
+        await screen.after("EN DIRECT", back)  # and it goes on refreshing
         os.write(main, b"q")
         async with asyncio.timeout(20 * TIMEOUT_FACTOR):
             assert await demo.wait() == 0

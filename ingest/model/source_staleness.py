@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
-__all__ = ["SILENT_AFTER", "is_silent", "overdue_seconds"]
+__all__ = ["SILENT_AFTER", "is_silent", "overdue_seconds", "parse_instant", "parse_number"]
 
 #: A poll overdue by this much (or by two intervals, if longer) means the poller is gone.
 SILENT_AFTER: Final = 15.0
 
 
-def _instant(value: object) -> float | None:
+def parse_instant(value: object) -> float | None:
+    """An aware ISO 8601 instant (or datetime) as Unix seconds; None if it is not one."""
     if isinstance(value, datetime):
         return value.timestamp() if value.tzinfo is not None else None
     if not isinstance(value, str) or not value:
@@ -30,7 +31,8 @@ def _instant(value: object) -> float | None:
     return instant.timestamp() if instant.tzinfo is not None else None
 
 
-def _number(value: object) -> float | None:
+def parse_number(value: object) -> float | None:
+    """A number, or a string holding one, as a float; None otherwise (booleans too)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -45,12 +47,12 @@ def _number(value: object) -> float | None:
 
 def overdue_seconds(health: Mapping[str, object], now: float) -> float | None:
     """How late the source's next poll is at ``now`` (Unix seconds); None if it does not say."""
-    next_poll = _instant(health.get("next_poll"))
+    next_poll = parse_instant(health.get("next_poll"))
     return None if next_poll is None else now - next_poll
 
 
 def is_silent(health: Mapping[str, object], now: float) -> bool:
     """Whether the source's poller looks gone at ``now``: its next poll is long overdue."""
     overdue = overdue_seconds(health, now)
-    interval = _number(health.get("interval")) or 0.0
+    interval = parse_number(health.get("interval")) or 0.0
     return overdue is not None and overdue > max(SILENT_AFTER, 2 * interval)

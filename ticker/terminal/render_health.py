@@ -16,7 +16,6 @@ stopped (:mod:`ingest.model.source_staleness`, the rule ``soiree ingest --status
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
@@ -24,35 +23,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.model.source_staleness import is_silent
+from ingest.model.source_staleness import parse_instant as _instant
+from ingest.model.source_staleness import parse_number as _number
 from ticker.terminal import theme
 from ticker.terminal.french_format import ago_label, group_thousands
 from ticker.terminal.safe_text import untrusted, untrusted_text
 from ticker.terminal.ticker_view import TickerView
 
 __all__ = ["HealthPanel", "SourceStatus", "source_status"]
-
-
-def _instant(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return instant.timestamp() if instant.tzinfo is not None else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 class SourceStatus:
