@@ -124,3 +124,17 @@ def test_writers_resolve_replay_latest_too(redis_url: str, command: str) -> None
         assert not client.exists(latest)
     finally:
         client.close()
+
+
+def test_demo_resolves_replay_latest_too(redis_url: str) -> None:
+    """`demo --stream X:replay:latest` runs on X:replay:N, the newest run."""
+    night = _night()
+    _runs(redis_url, night, 2)
+    demo = SoireeProcess(
+        "demo", "--port", "0", "--redis-url", redis_url, "--stream", f"{night}:replay:latest"
+    )
+    try:
+        shown = demo.wait_for_line(r"stream (\S+)")[1]
+    finally:
+        demo.close()
+    assert shown == keys.replay_run_stream(night, 2)

@@ -25,7 +25,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from rich.console import Console
 
-from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.commands.stream_options import (
+    connect_client,
+    redis_url_of,
+    resolve_stream,
+    stream_maxlen,
+)
 from ingest.model.errors import CommandError
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
@@ -94,8 +99,11 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
     client = await connect_client(url)
     console = Console()
     try:
-        run_number = int(await client.incr(replay_runs_key(night.stream)))
-        stream = args.redis.stream or replay_run_stream(night.stream, run_number)
+        if args.redis.stream:
+            stream = await resolve_stream(client, args.redis.stream)
+        else:
+            run_number = int(await client.incr(replay_runs_key(night.stream)))
+            stream = replay_run_stream(night.stream, run_number)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         interval = poll_interval(window.speed)
         app = build_sources_app(fixture, window, interval=interval, loop=args.loop)
