@@ -20,12 +20,10 @@ from tests.plugins.ingest import soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
 from ticker.terminal.render_health import source_status
 
-NOW = datetime.now(UTC)
-
 
 def _healthy(name: str, *, polled_ago: timedelta, interval: float = 5.0) -> SourceHealth:
-    """A source whose last poll, ``polled_ago``, went well, and meant to poll again next."""
-    polled = NOW - polled_ago
+    """A source whose last poll, ``polled_ago`` (from now), went well, and meant to poll again."""
+    polled = datetime.now(UTC) - polled_ago
     health = SourceHealth(source=name, type="liveblog", url="http://h/", interval=interval)
     health = health.succeeded(
         now=polled, outcome="not_modified", status=304, poll_seconds=0.0125, entries=43
@@ -67,7 +65,7 @@ def test_a_stopped_poller_is_silent_in_status_as_in_the_ticker(
     assert re.search(r"liveblog +silent", out), out
     assert re.search(r"articles +ok", out), out
     assert "liveblog: silent" in out  # how late, said below the table
-    now = NOW.timestamp()
+    now = datetime.now(UTC).timestamp()
     assert source_status(stopped.to_json(), now).label == "silencieux"
     assert source_status(alive.to_json(), now).label == "ok"
 
@@ -85,7 +83,7 @@ def test_the_status_table_cuts_no_word_in_80_columns(
     )
     for _ in range(3):
         failing = failing.failed(
-            now=NOW, outcome="http_error", status=503, poll_seconds=1.2345,
+            now=datetime.now(UTC), outcome="http_error", status=503, poll_seconds=1.2345,
             error="HTTP 503 Service Unavailable from https://results.example.org/2017/results.json",
         )  # fmt: skip
     _record(redis_url, stream_key, failing, _healthy("liveblog", polled_ago=timedelta(seconds=3)))
