@@ -16,7 +16,7 @@ import logging
 import signal
 import sys
 from collections.abc import Iterable, Sequence
-from importlib.metadata import entry_points
+from importlib.metadata import PackageNotFoundError, entry_points, version
 from typing import Any, Final
 
 from ingest.commands.command import Command
@@ -50,14 +50,32 @@ def build_parser(commands: Iterable[Command[Any]] | None = None) -> argparse.Arg
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
     )
+    parser.add_argument("--version", action="version", version=f"soiree {_version()}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in find_commands() if commands is None else commands:
         sub = subparsers.add_parser(
             command.name, help=command.help, description=command.description
         )
         command.add_arguments(sub)
+        # -v after the subcommand too (`soiree dump -v`): counted apart, added to the first.
+        sub.add_argument(
+            "-v",
+            "--verbose",
+            dest="verbose_after",
+            action="count",
+            default=0,
+            help="more log output (-vv: debug)",
+        )
         sub.set_defaults(soiree_command=command)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version (``pyproject.toml``)."""
+    try:
+        return version("soiree")
+    except PackageNotFoundError:  # run from a tree that was never installed
+        return "unknown"
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -107,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
+    _configure_logging(args.verbose + args.verbose_after)
     command: Command[Any] = args.soiree_command
     try:
         return command.execute(args)

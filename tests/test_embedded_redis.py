@@ -251,7 +251,7 @@ FOREGROUND += "; sys.exit(run_foreground(Path(sys.argv[1])))"
 def test_run_foreground_serves_until_sigterm(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """soiree redis serves the data dir; a second one follows it and stops it on SIGTERM."""
+    """soiree redis serves the data dir; a second one follows it, leaving it running on SIGTERM."""
     paths = embedded_paths(data_dir)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     foreground = subprocess.Popen(
@@ -287,6 +287,9 @@ def test_run_foreground_serves_until_sigterm(
             follower.wait()
         assert follower.returncode == 0, follower_err
         assert "already runs" in follower_err
+        assert "keeps running" in follower_err
+        assert processes_running(paths) == [pid]  # the follower did not stop it
+        foreground.send_signal(signal.SIGTERM)
         _, stderr = foreground.communicate(timeout=15)
     finally:
         foreground.kill()

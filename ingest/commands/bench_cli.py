@@ -15,6 +15,8 @@ __all__ = ["COMMAND", "GROUPS", "BenchOptions"]
 #: What ``--only`` accepts, in the order the benchmarks run.
 GROUPS: Final = ("append", "replay", "detection", "sources", "fanout")
 DEFAULT_JSON: Final = "bench-results/bench.json"
+#: How long ``--quick`` takes on the 2-core benchmark machine (README.md says the same).
+QUICK_DURATION: Final = "about 30 s"
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,7 @@ def selected_groups(raw: str | None) -> tuple[str, ...]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``soiree bench``'s options."""
     parser.add_argument(
-        "--quick", action="store_true", help="small sizes only (about a minute in all)"
+        "--quick", action="store_true", help=f"small sizes only ({QUICK_DURATION} in all)"
     )
     parser.add_argument("--only", metavar="GROUPS", help=f"comma-separated: {','.join(GROUPS)}")
     parser.add_argument(

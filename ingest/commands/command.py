@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 __all__ = [
+    "DATA_DIR_DEFAULT",
+    "NIGHT_STREAM_DEFAULT",
+    "RUN_STREAM_DEFAULT",
     "Command",
     "NightOptions",
     "RedisOptions",
@@ -85,8 +88,24 @@ class RedisOptions:
         )
 
 
-def add_redis_options(parser: argparse.ArgumentParser, *, stream: bool = True) -> None:
-    """``--redis-url``, ``--data-dir`` and (with ``stream``) ``--stream``."""
+#: Where the embedded server keeps its data, as ``--help`` shows it.
+DATA_DIR_DEFAULT = "$SOIREE_DATA_DIR, else $XDG_DATA_HOME/soiree, else ~/.local/share/soiree"
+#: What ``--stream`` defaults to in most commands, as ``--help`` shows it.
+NIGHT_STREAM_DEFAULT = "the night's stream, e.g. soiree:night:2017-01-29"
+#: What it defaults to in the commands that write a stream per run (``replay``, ``demo``).
+RUN_STREAM_DEFAULT = "a new stream each run, <night's stream>:replay:N"
+
+
+def add_redis_options(
+    parser: argparse.ArgumentParser,
+    *,
+    stream: bool = True,
+    stream_default: str = NIGHT_STREAM_DEFAULT,
+) -> None:
+    """``--redis-url``, ``--data-dir`` and (with ``stream``) ``--stream``.
+
+    ``stream_default`` is what ``--help`` says the command uses without ``--stream``.
+    """
     group = parser.add_argument_group("redis")
     group.add_argument(
         "--redis-url",
@@ -97,14 +116,14 @@ def add_redis_options(parser: argparse.ArgumentParser, *, stream: bool = True) -
     group.add_argument(
         "--data-dir",
         metavar="DIR",
-        help="data directory of the embedded server"
-        " (default: $SOIREE_DATA_DIR, else ~/.local/share/soiree)",
+        help=f"data directory of the embedded server (default: {DATA_DIR_DEFAULT})",
     )
     if stream:
         group.add_argument(
             "--stream",
             metavar="KEY",
-            help="the stream's key (default: the night's stream, e.g. soiree:night:2017-01-29)",
+            help="the stream's key; <night's stream>:replay:latest is the newest replay run"
+            f" (default: {stream_default})",
         )
 
 
@@ -119,5 +138,6 @@ def add_night_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--fixtures",
         metavar="DIR",
-        help="the fixtures directory (default: $SOIREE_FIXTURES, else the bundled fixtures/)",
+        help="the nights directory (default: $SOIREE_FIXTURES, else the nights bundled in"
+        " ingest/nights/)",
     )

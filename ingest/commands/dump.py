@@ -4,7 +4,8 @@ Prints every retained update after ``--since`` (oldest first) and, with ``--foll
 one as it is appended, until SIGINT or SIGTERM stop it cleanly (within a second or so, whole
 lines only: :func:`ingest.runtime.aio.run_until_signalled`). If ``--since`` is older than
 what the stream retains, a warning says so on stderr and the exit status is 3, so that a script
-never mistakes a gap for the whole story.
+never mistakes a gap for the whole story. A stream that does not exist is not an empty one:
+``dump`` says so and exits with status 4 (with ``--follow``, it says so and waits for it).
 """
 
 from __future__ import annotations
@@ -20,15 +21,17 @@ from ingest.model.json_lines import json_line
 from ingest.runtime.aio import run_until_signalled
 from ingest.store.stream_store import StreamStore
 
-__all__ = ["EXIT_GAP", "dump", "dump_history", "follow_stream", "run"]
+__all__ = ["EXIT_GAP", "EXIT_NO_STREAM", "dump", "dump_history", "follow_stream", "run"]
 
 EXIT_GAP = 3
+#: The stream does not exist (without ``--follow``, which waits for it).
+EXIT_NO_STREAM = 4
 
 
 def run(options: DumpOptions) -> int:
     """Run ``soiree dump``; return the exit status."""
     stream = options.redis.stream or night_of(options.night).stream
-    url = redis_url_of(options.redis)
+    url = redis_url_of(options.redis, command="dump")
     try:
         return asyncio.run(_dump(url, stream, since=options.since, follow=options.follow))
     except BrokenPipeError:
@@ -40,6 +43,15 @@ def run(options: DumpOptions) -> int:
 async def _dump(url: str, stream: str, *, since: str, follow: bool) -> int:
     client, store = await open_store(url, stream)
     try:
+        if not await client.exists(store.stream):
+            if not follow:
+                print(f"soiree dump: no stream {store.stream} on this server", file=sys.stderr)
+                return EXIT_NO_STREAM
+            print(
+                f"soiree dump: stream {store.stream} does not exist (yet); waiting for it",
+                file=sys.stderr,
+                flush=True,
+            )
         status, last = await dump_history(store, since=since, out=sys.stdout)
         if follow:
             # Ctrl-C and SIGTERM end the follow cleanly, with the status the history gave.

@@ -41,7 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_night_options(parser)
     add_redis_options(parser)
     parser.add_argument(
-        "--since", metavar="ID", default=DumpOptions.since, help="print updates after this id"
+        "--since",
+        metavar="ID",
+        default=DumpOptions.since,
+        help="print updates after this id (default: %(default)s, from the oldest retained)",
     )
     parser.add_argument(
         "--follow", "-f", action="store_true", help="keep printing new updates as they come"

@@ -11,27 +11,44 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from rich.console import Console
+from rich import box
+from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
 from ingest.commands.ingest_cli import IngestOptions
-from ingest.commands.stream_options import connect_client, night_of, redis_url_of, stream_maxlen
+from ingest.commands.stream_options import (
+    connect_client,
+    night_of,
+    redis_url_of,
+    resolve_stream,
+    stream_maxlen,
+)
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
 from ingest.model.settings import settings
+from ingest.model.source_staleness import is_silent, overdue_seconds
 from ingest.model.text_cleaning import clean_text
+from ingest.polling.poller import PollTotals
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
 from ingest.store.health import read_all_health
 
-__all__ = ["CONFIG_ENV", "SOURCES_URL_ENV", "config_path_of", "health_table", "run"]
+__all__ = [
+    "CONFIG_ENV",
+    "SOURCES_URL_ENV",
+    "burst_summary",
+    "config_path_of",
+    "health_table",
+    "run",
+]
 
 CONFIG_ENV: Final = "SOIREE_SOURCES_CONFIG"
 SOURCES_URL_ENV: Final = "SOIREE_SOURCES_URL"
@@ -63,7 +80,7 @@ def run(options: IngestOptions) -> int:
     """Run ``soiree ingest``; return the exit status."""
     config, night = _load(options)
     stream = options.redis.stream or night.stream
-    url = redis_url_of(options.redis)
+    url = redis_url_of(options.redis, command="ingest")
     if options.status:
         names = [source.name for source in config.sources]
         return asyncio.run(_status(url, stream, configured=names, as_json=options.json))
@@ -74,6 +91,7 @@ async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, 
     client = await connect_client(url)
     err = Console(stderr=True, highlight=False)
     try:
+        stream = await resolve_stream(client, stream)
         async with stop_on_signals() as stop:
             if not burst:
                 names = ", ".join(source.name for source in config.sources)
@@ -93,26 +111,36 @@ async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, 
     return 0
 
 
+def burst_summary(report: IngestReport) -> list[str]:
+    """One line per source: how its last poll ended, and what the whole burst appended."""
+    lines = []
+    for name, result in report.last.items():
+        totals = report.totals.get(name, PollTotals())
+        if result is None:
+            lines.append(f"{name}: never polled")
+            continue
+        polls = f"{totals.polls} poll{'s' if totals.polls != 1 else ''}"
+        appended = (
+            f"+{totals.added} added, {totals.edited} edited, {totals.deleted} deleted in {polls}"
+        )
+        if result.ok:
+            entries = "" if result.entries is None else f", {result.entries} entries"
+            lines.append(f"{name}: ok ({result.outcome}{entries}), {appended}")
+        else:
+            lines.append(f"{name}: failed ({result.outcome}): {result.error}; {appended}")
+    return lines
+
+
 def _print_burst(report: IngestReport) -> None:
     out = Console(highlight=False, soft_wrap=True)
-    for name, result in report.last.items():
-        if result is None:
-            out.print(Text(f"{name}: never polled"))
-        elif result.ok:
-            entries = "" if result.entries is None else f", {result.entries} entries"
-            out.print(
-                Text(
-                    f"{name}: ok ({result.outcome}{entries}), +{result.added} added,"
-                    f" {result.edited} edited, {result.deleted} deleted"
-                )
-            )
-        else:
-            out.print(Text(f"{name}: failed ({result.outcome}): {result.error}"))
+    for line in burst_summary(report):
+        out.print(Text(line))
 
 
 async def _status(url: str, stream: str, *, configured: list[str], as_json: bool) -> int:
     client = await connect_client(url)
     try:
+        stream = await resolve_stream(client, stream)
         health = await read_all_health(client, stream)
     finally:
         await client.aclose()
@@ -134,44 +162,78 @@ def _age(value: object, now: datetime) -> str:
         seconds = (now - datetime.fromisoformat(value)).total_seconds()
     except (ValueError, TypeError):
         return "?"
+    return _duration(seconds) + " ago"
+
+
+def _duration(seconds: float) -> str:
     if seconds < 60:
-        return f"{seconds:.0f} s ago"
+        return f"{seconds:.0f} s"
     if seconds < 3600:
-        return f"{seconds / 60:.0f} min ago"
-    return f"{seconds / 3600:.1f} h ago"
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _number(value: object, unit: str = "") -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:g}{unit}" if isinstance(value, int) else f"{value:.1f}{unit}"
+        whole = isinstance(value, int) or value >= 100
+        return f"{value:.0f}{unit}" if whole else f"{value:.1f}{unit}"
     return "-"
 
 
-def health_table(health: dict[str, dict[str, object]], *, stream: str, now: datetime) -> Table:
-    """The ``--status`` table; every cell is :class:`rich.text.Text`, never markup."""
-    table = Table(title=Text(f"sources of {stream}"), title_justify="left")
-    for column in ("source", "state", "HTTP", "last success", "errors", "entries",
-                   "poll", "latency", "last error"):  # fmt: skip
-        table.add_column(column, overflow="fold")
-    styles = {"ok": "green", "error": "red", "starting": "yellow"}
+def source_state(record: Mapping[str, object], now: datetime) -> str:
+    """``ok``, ``error``, ``starting``, ``never polled``, or ``silent``: the poller looks gone
+    (its next poll long overdue, :func:`ingest.model.source_staleness.is_silent`, the rule the
+    ticker shares), whatever its last poll said."""
+    if is_silent(record, now.timestamp()):
+        return "silent"
+    return str(record.get("state", "?"))
+
+
+def health_table(health: dict[str, dict[str, object]], *, stream: str, now: datetime) -> Group:
+    """The ``--status`` table, then each source's last error or warning on lines of its own.
+
+    Short columns that never wrap (so no word is cut in 80 columns); the messages, long and
+    from outside, wrap at spaces below the table. Every cell is :class:`rich.text.Text`, never
+    markup.
+    """
+    table = Table(
+        title=Text(f"sources of {stream}"),
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    for column in ("source", "state", "HTTP", "success", "entries", "poll", "latency"):
+        table.add_column(column, no_wrap=column != "source", overflow="fold")
+    styles = {"ok": "green", "error": "red", "starting": "yellow", "silent": "yellow"}
 
     def cell(value: object, style: str = "") -> Text:
         # Redis may hold anything: plain text only, no escape sequence reaches the terminal.
         return Text(clean_text(str(value), max_length=MAX_CELL), style=style)
 
+    messages: list[Text] = []
     for name, record in health.items():
-        state = str(record.get("state", "?"))
+        state = source_state(record, now)
         error = record.get("last_error") if record.get("consecutive_errors") else None
         warning = record.get("last_warning")
+        errors = record.get("consecutive_errors")
+        shown_state = (
+            f"{state} x{errors}" if state == "error" and isinstance(errors, int) else state
+        )
         table.add_row(
             cell(name),
-            cell(state, styles.get(state, "")),
+            cell(shown_state, styles.get(state, "")),
             cell(_number(record.get("last_status"))),
             cell(_age(record.get("last_success"), now)),
-            cell(_number(record.get("consecutive_errors"))),
             cell(_number(record.get("entries_seen"))),
             cell(_number(record.get("last_poll_ms"), " ms")),
             cell(_number(record.get("detection_latency_ms"), " ms")),
-            cell(error or warning or ""),
         )
-    return table
+        if state == "silent":
+            overdue = overdue_seconds(record, now.timestamp()) or 0.0
+            messages.append(cell(f"{name}: silent: its next poll is {_duration(overdue)} late"))
+        if error or warning:
+            kind = "last error" if error else "warning"
+            messages.append(cell(f"{name}: {kind}: {error or warning}"))
+    return Group(table, *messages)

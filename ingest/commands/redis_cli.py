@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from ingest.commands.command import Command
+from ingest.commands.command import DATA_DIR_DEFAULT, Command
 from ingest.model.settings import settings
 
 __all__ = ["APPENDFSYNC_ENV", "COMMAND", "RedisServerOptions"]
@@ -38,7 +38,9 @@ class RedisServerOptions:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``soiree redis``'s options."""
-    parser.add_argument("--data-dir", metavar="DIR", help="data directory (see replay)")
+    parser.add_argument(
+        "--data-dir", metavar="DIR", help=f"its data directory (default: {DATA_DIR_DEFAULT})"
+    )
     parser.add_argument(
         "--appendfsync",
         choices=APPENDFSYNC_CHOICES,
@@ -57,7 +59,9 @@ COMMAND = Command(
     name="redis",
     help="run the embedded Redis server in the foreground (for the Procfile)",
     description="Run soiree's embedded Redis server for the data directory in the"
-    " foreground. If one already runs for that directory, say so and exit.",
+    " foreground; Ctrl-C or SIGTERM stop it. If another command already started one for that"
+    " directory, follow it instead: stay in the foreground while it runs, and on Ctrl-C leave"
+    " it running (it serves whoever started it); --stop stops it.",
     add_arguments=add_arguments,
     options=RedisServerOptions.from_args,
     run="ingest.commands.redis_server:run",

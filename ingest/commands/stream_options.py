@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from redis.asyncio import Redis
 
 from ingest.commands.command import NightOptions, RedisOptions
@@ -15,6 +17,7 @@ from ingest.model.night import Night
 from ingest.model.nights import find_night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN, settings
 from ingest.store import keys
+from ingest.store.embedded_redis import default_data_dir, embedded_running
 from ingest.store.redis_client import connect
 from ingest.store.redis_errors import RedisSetupError
 from ingest.store.redis_url import redact_url, resolve_redis_url
@@ -38,9 +41,25 @@ def night_of(options: NightOptions) -> Night:
     return find_night(options.night, nights_dir=options.fixtures)
 
 
-def redis_url_of(options: RedisOptions) -> str:
-    """The Redis URL the options designate, starting the embedded server if it is the one."""
-    return resolve_redis_url(options.redis_url, options.data_dir)
+def redis_url_of(options: RedisOptions, *, command: str | None = None) -> str:
+    """The Redis URL the options designate, starting the embedded server if it is the one.
+
+    A command that starts the embedded server leaves it running for the next ones (which share
+    it); with ``command`` (its name), it says so once on stderr, with how to stop it. The
+    commands that stop what they started (``soiree demo``) pass no ``command``.
+    """
+    embedded = options.redis_url is None and settings().redis_url is None
+    data_dir = options.data_dir or default_data_dir()
+    was_running = not embedded or embedded_running(data_dir)
+    url = resolve_redis_url(options.redis_url, options.data_dir)
+    if command is not None and not was_running:
+        print(
+            f"soiree {command}: started soiree's Redis server for {data_dir}; it keeps running"
+            " for the next commands (`soiree redis --stop` stops it)",
+            file=sys.stderr,
+            flush=True,
+        )
+    return url
 
 
 def stream_maxlen() -> int:

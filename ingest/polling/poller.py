@@ -79,6 +79,7 @@ __all__ = [
     "MAX_KEPT_DOCUMENTS",
     "ParsedDocument",
     "PollResult",
+    "PollTotals",
     "SourcePoller",
     "StoreSilentError",
     "parse_document",
@@ -166,6 +167,25 @@ def parse_document(
         body = decode_html(result.body, result.charset)
     results = parse_results(body, source=source.name, night=night, seen=seen)
     return ParsedDocument(list(results.updates), results.problems, skipped=results.skipped)
+
+
+@dataclass(frozen=True, slots=True)
+class PollTotals:
+    """What a poller's polls did, summed: the whole of a burst, not its last poll."""
+
+    polls: int = 0
+    added: int = 0
+    edited: int = 0
+    deleted: int = 0
+
+    def plus(self, result: PollResult) -> PollTotals:
+        """These totals with one more poll."""
+        return PollTotals(
+            polls=self.polls + 1,
+            added=self.added + result.added,
+            edited=self.edited + result.edited,
+            deleted=self.deleted + result.deleted,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +290,8 @@ class SourcePoller:
         self._last_logged_error: str | None = None
         #: The result of the last poll that finished (None before the first).
         self.last_result: PollResult | None = None
+        #: What every poll of this poller appended, summed (a burst's summary).
+        self.totals = PollTotals()
         self._loaded = False
         #: Whether the next document applied is this poller's first (extracted whole).
         self._first_apply = True
@@ -352,6 +374,7 @@ class SourcePoller:
             logger.exception("%s: poll failed unexpectedly", self.source.name)
             result = await self._fail("internal_error", repr(error), None, 0.0, None)
         self.last_result = result
+        self.totals = self.totals.plus(result)
         return result
 
     async def _poll(self) -> PollResult:

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from ingest.model.night import Night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
-from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, SourcePoller
+from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, PollTotals, SourcePoller
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
@@ -40,9 +40,11 @@ STOP_GRACE: Final = 2.0
 
 @dataclass(slots=True)
 class IngestReport:
-    """The last poll of each source (None if it never polled), by source name."""
+    """The last poll of each source (None if it never polled), and what all its polls
+    appended, by source name."""
 
     last: dict[str, PollResult | None] = field(default_factory=dict)
+    totals: dict[str, PollTotals] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
@@ -131,6 +133,7 @@ async def _run_pollers(
             raise
     for poller, task in zip(pollers, tasks, strict=True):
         report.last[poller.source.name] = poller.last_result
+        report.totals[poller.source.name] = poller.totals
         if not task.cancelled() and task.exception() is not None:
             error = task.exception()
             logger.error("%s: poller stopped: %r", poller.source.name, error, exc_info=error)

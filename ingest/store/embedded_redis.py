@@ -513,14 +513,21 @@ def _say(message: str) -> None:
 
 
 def _follow(paths: EmbeddedPaths, forwarder: _SignalForwarder) -> int:
-    """Stay in the foreground while the already running server answers; stop it on a signal."""
-    _say(f"a server for {paths.data_dir} already runs at {paths.url}; following it")
+    """Stay in the foreground while the already running server answers.
+
+    It was started by another command, which may depend on it (a demo, an ingest): on SIGINT /
+    SIGTERM the follower leaves it running, and says so; ``soiree redis --stop`` stops it.
+    """
+    _say(
+        f"a server for {paths.data_dir} already runs at {paths.url} (another command started"
+        " it); following it: Ctrl-C leaves it running"
+    )
     while forwarder.received is None:
         if not _answers(paths.socket):
             _say("the server stopped")
             return 1
-        time.sleep(0.5)
-    stop_embedded(paths.data_dir)
+        time.sleep(0.1)
+    _say("stopped following; the server keeps running (`soiree redis --stop` stops it)")
     return 0
 
 
@@ -531,9 +538,10 @@ def run_foreground(
 
     Returns redis-server's exit code (0 after SIGINT / SIGTERM, which are forwarded to it).
     If another soiree command already started the server of that data directory, it is not
-    started twice: this command follows it instead, as if it had started it (it stays in the
-    foreground while the server runs, and stops it on SIGINT / SIGTERM), so that a process
-    manager such as honcho sees one long-running ``redis`` process whichever process came first.
+    started twice: this command follows it instead (it stays in the foreground while the
+    server runs), so that a process manager such as honcho sees one long-running ``redis``
+    process whichever process came first. A follower never stops what it did not start: on
+    SIGINT / SIGTERM it exits 0 and leaves the server running, saying so.
     """
     policy = _check_appendfsync(appendfsync)
     paths = _prepare(embedded_paths(data_dir))

@@ -13,14 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import errno
+import logging
 import math
+import os
 import sys
 from typing import Final
 
 from aiohttp import web
+from redis.exceptions import RedisError
 from rich.console import Console
 
-from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.commands.stream_options import (
+    connect_client,
+    redis_url_of,
+    resolve_stream,
+    stream_maxlen,
+)
+from ingest.model.errors import CommandError
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop
@@ -34,8 +44,13 @@ from ingest.store.keys import (
 from ingest.store.stream_store import StreamStore
 from replay.clock import ReplayWindow
 from replay.commands.clock_options import window_of
-from replay.commands.demo_cli import DemoOptions
-from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
+from replay.commands.demo_cli import DEFAULT_PORT, DemoOptions
+from replay.emulated.server import (
+    SOURCES_KEY,
+    SourcesState,
+    build_sources_app,
+    start_sources_server,
+)
 from replay.fixtures import NightFixture, find_night
 from replay.runner import publish_clock
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
@@ -50,6 +65,8 @@ __all__ = ["poll_interval", "run"]
 _FASTEST_POLL: Final = 0.1
 _SLOWEST_POLL: Final = 2.0
 _CLOCK_EVERY: Final = 0.25
+
+logger = logging.getLogger(__name__)
 
 
 def poll_interval(speed: float) -> float:
@@ -81,8 +98,11 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
     client = await connect_client(url)
     console = Console()
     try:
-        run_number = int(await client.incr(replay_runs_key(night.stream)))
-        stream = args.redis.stream or replay_run_stream(night.stream, run_number)
+        if args.redis.stream:
+            stream = await resolve_stream(client, args.redis.stream)
+        else:
+            run_number = int(await client.incr(replay_runs_key(night.stream)))
+            stream = replay_run_stream(night.stream, run_number)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         interval = poll_interval(window.speed)
         app = build_sources_app(fixture, window, interval=interval, loop=args.loop)
@@ -97,12 +117,7 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
         broadcaster = Broadcaster(
             client, BroadcasterOptions(stream=stream, night=night_info(night))
         )
-        try:
-            await broadcaster.start(args.host, args.port)
-        except OSError:
-            if args.port == 0:
-                raise
-            await broadcaster.start(args.host, 0)  # the usual port is taken: any free one
+        await _start_web(broadcaster, args.host, args.port)
         stop = asyncio.Event()
         tasks = [
             asyncio.create_task(
@@ -138,24 +153,64 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
         await client.aclose()
 
 
+def _reason(error: OSError) -> str:
+    """``Address already in use``, without asyncio's wrapping of the address."""
+    return os.strerror(error.errno) if error.errno else str(error)
+
+
+async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> None:
+    """Listen on ``host``:``port``; without ``--port``, 8765, else any free port (said so)."""
+    wanted = DEFAULT_PORT if port is None else port
+    try:
+        await broadcaster.start(host, wanted)
+    except OSError as error:
+        if port is not None or error.errno != errno.EADDRINUSE:
+            raise CommandError(
+                f"the web page's server cannot listen on {host}:{wanted}: {_reason(error)}"
+                + (" (--port 0: any free port)" if error.errno == errno.EADDRINUSE else "")
+            ) from None
+        await broadcaster.start(host, 0)
+        print(
+            f"soiree demo: port {wanted} is taken; the web page is on port {broadcaster.port}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
 async def _follow_sources_clock(app: web.Application, store: StreamStore, speed: float) -> None:
-    """Show the sources' virtual time in the ticker's header, and obey its pause key."""
+    """Show the sources' virtual time in the ticker's header, and obey its pause key.
+
+    Redis may go away and come back (a restart): the clock carries on publishing then.
+    """
     state = app[SOURCES_KEY]
     control = replay_control_key(store.stream)
-    await store.redis.delete(control)
+    cleared = False
     while True:
-        wanted = await store.redis.get(control)
-        if wanted == "pause" and not state.clock.paused:
-            state.clock.pause()
-        elif wanted == "resume" and state.clock.paused:
-            state.clock.resume()
-        moment = state.schedule.moment(state.clock.elapsed())
-        if moment.virtual_time is not None:
-            await publish_clock(
-                store,
-                moment.virtual_time,
-                speed=speed,
-                paused=state.clock.paused,
-                finished=moment.finished,
-            )
+        try:
+            if not cleared:
+                await store.redis.delete(control)
+                cleared = True
+            await _publish_clock_once(state, store, control, speed)
+        except (RedisError, OSError) as error:
+            logger.debug("demo: publishing the clock failed (%r); retrying", error)
         await asyncio.sleep(_CLOCK_EVERY)
+
+
+async def _publish_clock_once(
+    state: SourcesState, store: StreamStore, control: str, speed: float
+) -> None:
+    """Obey the pause key once, and publish the sources' virtual time."""
+    wanted = await store.redis.get(control)
+    if wanted == "pause" and not state.clock.paused:
+        state.clock.pause()
+    elif wanted == "resume" and state.clock.paused:
+        state.clock.resume()
+    moment = state.schedule.moment(state.clock.elapsed())
+    if moment.virtual_time is not None:
+        await publish_clock(
+            store,
+            moment.virtual_time,
+            speed=speed,
+            paused=state.clock.paused,
+            finished=moment.finished,
+        )

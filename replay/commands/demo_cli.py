@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from typing import Final
 
 from ingest.commands.command import (
+    RUN_STREAM_DEFAULT,
     Command,
     NightOptions,
     RedisOptions,
     add_night_options,
     add_redis_options,
 )
+from ingest.model.errors import CommandError
 from replay.commands.clock_cli import ClockOptions, add_clock_options
 
-__all__ = ["COMMAND", "DemoOptions"]
+__all__ = ["COMMAND", "DEFAULT_PORT", "DemoOptions"]
+
+#: The web page's port when ``--port`` is not given (if it is free).
+DEFAULT_PORT: Final = 8765
 
 
 @dataclass(frozen=True)
@@ -25,7 +31,8 @@ class DemoOptions:
     redis: RedisOptions
     clock: ClockOptions
     host: str = "127.0.0.1"
-    port: int = 8765
+    port: int | None = None
+    """None: 8765 if free, else any free port (said so); a port given must be free."""
     loop: bool = False
 
     @classmethod
@@ -36,24 +43,29 @@ class DemoOptions:
             redis=RedisOptions.from_args(args),
             clock=ClockOptions.from_args(args),
             host=args.host,
-            port=args.port,
+            port=_checked_port(args.port),
             loop=args.loop,
         )
+
+
+def _checked_port(port: int | None) -> int | None:
+    if port is not None and not 0 <= port <= 65535:
+        raise CommandError(f"--port must be within 0-65535, got {port}")
+    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``soiree demo``'s options."""
     add_night_options(parser)
-    add_redis_options(parser)
+    add_redis_options(parser, stream_default=RUN_STREAM_DEFAULT)
     add_clock_options(parser, speed="60", max_gap="5m")
     parser.add_argument(
-        "--host", default=DemoOptions.host, help="web page address (default %(default)s)"
+        "--host", default=DemoOptions.host, help="web page address (default: %(default)s)"
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=DemoOptions.port,
-        help="web page port (default %(default)s, else any free one)",
+        help=f"web page port; 0: any free one (default: {DEFAULT_PORT} if free, else any free one)",
     )
     parser.add_argument("--loop", action="store_true", help="start the night again at its end")
 

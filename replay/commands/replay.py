@@ -14,7 +14,12 @@ from datetime import UTC, datetime
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.commands.stream_options import connect_client, redis_url_of, stream_maxlen
+from ingest.commands.stream_options import (
+    connect_client,
+    redis_url_of,
+    resolve_stream,
+    stream_maxlen,
+)
 from ingest.model.errors import CommandError
 from ingest.model.update import Update
 from ingest.runtime.aio import stop_on_signals
@@ -44,7 +49,7 @@ def run(options: ReplayOptions) -> int:
             f"--loop would append the night again and again to its live stream {stream};"
             " leave --stream out (a new stream for the replay) or name another one"
         )
-    url = redis_url_of(options.redis)
+    url = redis_url_of(options.redis, command="replay")
     err = Console(stderr=True)
     show_progress = not options.no_progress and err.is_terminal
     report = asyncio.run(
@@ -61,7 +66,8 @@ def run(options: ReplayOptions) -> int:
         )
     )
     _print_report(report, err)
-    return 130 if report.stopped else 0
+    # Stopped by Ctrl-C or SIGTERM is a clean stop, as in every command: status 0.
+    return 0
 
 
 async def _replay(
@@ -81,15 +87,20 @@ async def _replay(
         if stream is None:
             run_number = await client.incr(replay_runs_key(fixture.night.stream))
             stream = replay_run_stream(fixture.night.stream, int(run_number))
+        else:
+            stream = await resolve_stream(client, stream)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
-        console.print(
-            f"replaying {fixture.night.title} into stream {stream} {pace}",
-            highlight=False,
-            soft_wrap=True,
-        )
-        console.print(f"follow it with: soiree dump --follow --stream {stream}", highlight=False)
+        # Signals handled before the first line: once it is printed, Ctrl-C is a clean stop.
         async with stop_on_signals() as stop:
+            console.print(
+                f"replaying {fixture.night.title} into stream {stream} {pace}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(
+                f"follow it with: soiree dump --follow --stream {stream}", highlight=False
+            )
             return await _run_replay(
                 store,
                 updates,

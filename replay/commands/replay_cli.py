@@ -6,6 +6,7 @@ import argparse
 from dataclasses import dataclass
 
 from ingest.commands.command import (
+    RUN_STREAM_DEFAULT,
     Command,
     NightOptions,
     RedisOptions,
@@ -42,7 +43,7 @@ class ReplayOptions:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``soiree replay``'s options."""
     add_night_options(parser)
-    add_redis_options(parser)
+    add_redis_options(parser, stream_default=RUN_STREAM_DEFAULT)
     add_clock_options(parser)
     parser.add_argument(
         "--loop", action="store_true", help="start the night again after its last update"

@@ -110,6 +110,9 @@ _ORIGIN: Final = (0, 0)
 # Seconds a joining client's read from Redis may take: a hung Redis gets it 1013 (retry), not
 # a wait as long as the client's socket timeout and retries.
 _JOIN_READ_TIMEOUT: Final = 5.0
+# On shutdown, a client that has not answered the server's close (1001) within this long is
+# cut (TCP abort): a stalled client must not hold `soiree serve` for ``close_timeout``.
+_SHUTDOWN_GRACE: Final = 1.0
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -248,7 +251,7 @@ class Broadcaster:
             token=options.token,
             allowed_origins=options.allowed_origins,
             health=self.probe,
-            metrics=self.metrics.render,
+            metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
         )
         self._groups: dict[Filter, set[_Client]] = {}
@@ -311,10 +314,11 @@ class Broadcaster:
             return
         server.close()
         try:
-            async with asyncio.timeout(self.options.close_timeout + 1.0):
+            async with asyncio.timeout(min(self.options.close_timeout, _SHUTDOWN_GRACE)):
                 await server.wait_closed()
         except TimeoutError:
-            for connection in list(server.connections):
+            # Every connection, also those closing (``server.connections`` holds open ones only).
+            for connection in list(server.all_connections):
                 connection.transport.abort()
             await server.wait_closed()
 
@@ -491,6 +495,11 @@ class Broadcaster:
             await asyncio.sleep(self.options.health_interval)
             await self._refresh_health()
 
+    async def _scrape_metrics(self) -> bytes:
+        """``/metrics``: the sources' health read now, as ``/healthz`` reads it, then rendered."""
+        await self._refresh_health()
+        return self.metrics.render()
+
     async def probe(self) -> tuple[bool, dict[str, Any]]:
         """What ``/healthz`` says: whether Redis answers, and the broadcaster's state."""
         body: dict[str, Any] = {"stream": self.options.stream, "clients": len(self._clients)}
@@ -504,6 +513,7 @@ class Broadcaster:
                         raise
                     redis_state["writes"] = refusal
                 body["last_id"] = await self._store.last_id()
+                body["stream_exists"] = bool(await self._redis.exists(self.options.stream))
                 body["sources"] = await read_all_health(self._redis, self.options.stream)
             redis_state["reachable"] = True
         except (RedisError, OSError, TimeoutError) as error:
@@ -514,7 +524,10 @@ class Broadcaster:
         body["warm"] = self._warm.is_set()
         body.setdefault("sources", self._health)
         healthy = bool(redis_state["reachable"])
-        body["status"] = "ok" if healthy else "unavailable"
+        # A stream that does not exist (yet) is served, empty: healthy, but said.
+        body["status"] = (
+            "unavailable" if not healthy else "ok" if body.get("stream_exists") else "no_stream"
+        )
         return healthy, body
 
     # -- one client -------------------------------------------------------------------------

@@ -79,7 +79,8 @@ _STATIC_TYPES: Final = {
 }
 
 HealthProbe = Callable[[], Awaitable[tuple[bool, Mapping[str, Any]]]]
-MetricsRenderer = Callable[[], bytes]
+#: Renders /metrics at scrape time (async: it may read Redis first, as /healthz does).
+MetricsRenderer = Callable[[], Awaitable[bytes]]
 
 
 def response(
@@ -251,7 +252,7 @@ class HttpRoutes:
         )
 
     async def _metrics_response(self) -> Response:
-        return response(HTTPStatus.OK, self._metrics(), self._metrics_type)
+        return response(HTTPStatus.OK, await self._metrics(), self._metrics_type)
 
     def _static(self, request: Request, static: StaticFile) -> Response:
         extra = [("ETag", static.etag)]

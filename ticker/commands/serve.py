@@ -14,13 +14,19 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from ingest.commands.stream_options import connect_client, night_of, redis_url_of
+from ingest.commands.stream_options import (
+    connect_client,
+    night_of,
+    redis_url_of,
+    resolve_stream,
+)
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.settings import settings
@@ -151,7 +157,7 @@ def run(options: ServeOptions) -> int:
         max_pending_bytes=parse_size(options.max_pending_bytes),
         recent=options.recent,
     )
-    url = redis_url_of(options.redis)
+    url = redis_url_of(options.redis, command="serve")
     loop_name, run_loop = event_loop_runner()
     run_loop(_serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name))
     return 0
@@ -161,6 +167,12 @@ async def _serve(
     url: str, options: BroadcasterOptions, *, host: str, port: int, loop_name: str = "asyncio"
 ) -> None:
     client = await connect_client(url)
+    try:
+        stream = await resolve_stream(client, options.stream)
+    except BaseException:
+        await client.aclose()
+        raise
+    options = dataclasses.replace(options, stream=stream)
     broadcaster = Broadcaster(client, options)
     try:
         async with stop_on_signals() as stop:
@@ -177,6 +189,13 @@ async def _serve(
                 file=sys.stderr,
                 flush=True,
             )
+            if not await client.exists(stream):
+                print(
+                    f"soiree serve: warning: stream {stream} does not exist (yet); serving it"
+                    " empty until something appends to it (/healthz: no_stream)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             await stop.wait()
     finally:
         await broadcaster.close()

@@ -94,7 +94,7 @@ def run(args: TickerCommandOptions) -> int:
     if options.ws_url is not None:
         return asyncio.run(_relay(options, console))
     night = _night(args)
-    url = redis_url_of(args.redis)
+    url = redis_url_of(args.redis, command="ticker")
     view = view_of_night(night, options.filter)
     stream = args.redis.stream or (night.stream if night is not None else None)
     assert stream is not None  # _night only gives up when --stream is given

@@ -9,52 +9,28 @@
 
 Read from :func:`ingest.store.health.read_all_health` (or a broadcaster's snapshot and ``health``
 messages). A poller whose next poll is long overdue is shown as silent: it has probably
-stopped. ``compact`` renders one line for every source, for small terminals.
+stopped (:mod:`ingest.model.source_staleness`, the rule ``soiree ingest --status`` shares).
+``compact`` renders one line for every source, for small terminals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Final
 
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ingest.model.source_staleness import is_silent
+from ingest.model.source_staleness import parse_instant as _instant
+from ingest.model.source_staleness import parse_number as _number
 from ticker.terminal import theme
 from ticker.terminal.french_format import ago_label, group_thousands
 from ticker.terminal.safe_text import untrusted, untrusted_text
 from ticker.terminal.ticker_view import TickerView
 
 __all__ = ["HealthPanel", "SourceStatus", "source_status"]
-
-# A poll overdue by this much (or by two intervals, if longer) means the poller is gone.
-_SILENT_AFTER: Final = 15.0
-
-
-def _instant(value: object) -> float | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return instant.timestamp() if instant.tzinfo is not None else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
 
 
 class SourceStatus:
@@ -69,9 +45,7 @@ class SourceStatus:
 def source_status(health: Mapping[str, object], now: float) -> SourceStatus:
     """What one source's health amounts to at ``now`` (Unix seconds)."""
     state = health.get("state")
-    next_poll = _instant(health.get("next_poll"))
-    interval = _number(health.get("interval")) or 0.0
-    if next_poll is not None and now - next_poll > max(_SILENT_AFTER, 2 * interval):
+    if is_silent(health, now):  # the rule `soiree ingest --status` shares
         return SourceStatus("○", "silencieux", theme.WARNING)
     if state == "error":
         errors = _number(health.get("consecutive_errors")) or 0
