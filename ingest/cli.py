@@ -148,6 +148,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dump.set_defaults(handler="ingest.dump:run")
 
+    export = commands.add_parser(
+        "export",
+        help="write the stream as CSV, JSON or SQLite tables",
+        description="Write the night as tables (results by scope with official codes,"
+        " turnout, speeches, updates) in CSV, JSON or SQLite; see docs/export.md.",
+    )
+    _add_night_options(export)
+    _add_redis_options(export)
+    export.add_argument("--format", choices=("csv", "json", "sqlite"), default="csv")
+    export.add_argument(
+        "--table",
+        choices=("results", "turnout", "speeches", "updates", "all"),
+        help="which table (default: results for csv, all for json and sqlite)",
+    )
+    export.add_argument(
+        "--output", "-o", metavar="PATH", help="the file to write (default: standard output)"
+    )
+    export.add_argument(
+        "--as-of",
+        metavar="ID|TIME",
+        help="the state at a stream id or a Paris time of the night (20:45)",
+    )
+    export.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep the file up to date (rewritten atomically) until Ctrl-C",
+    )
+    export.set_defaults(handler="ticker.export_command:run")
+
     redis_cmd = commands.add_parser(
         "redis",
         help="run the embedded Redis server in the foreground (for the Procfile)",
