@@ -49,6 +49,7 @@ from websockets.protocol import OPEN
 from ingest.backoff import Backoff, backoff_delay
 from ingest.health import read_all_health
 from ingest.stream_store import StreamStore
+from ticker.export_routes import ResultsExport
 from ticker.http_routes import WEB_DIR, HttpRoutes, request_token, token_matches
 from ticker.live_state import LiveState, RecentUpdates
 from ticker.metrics import CONTENT_TYPE, BroadcasterMetrics
@@ -238,6 +239,11 @@ class Broadcaster:
         self._recent = RecentUpdates(options.recent)
         self._health: dict[str, dict[str, object]] = {}
         self.metrics = BroadcasterMetrics(health=lambda: self._health)
+        self._exports = ResultsExport(
+            stream=options.stream,
+            round=night_round if night_round in (1, 2) else None,
+            allowed_origins=options.allowed_origins,
+        )
         self._routes = HttpRoutes(
             web_dir=options.web_dir,
             token=options.token,
@@ -245,6 +251,7 @@ class Broadcaster:
             health=self.probe,
             metrics=self.metrics.render,
             metrics_content_type=CONTENT_TYPE,
+            guarded_routes=self._exports.routes(),
         )
         self._groups: dict[Filter, set[_Client]] = {}
         self._catching_up: set[_Client] = set()
@@ -367,6 +374,7 @@ class Broadcaster:
         if self._state.apply(entry.update):
             self._snapshot = None
         self._recent.add(entry)
+        self._exports.apply(entry.update)
 
     async def _read_forever(self) -> None:
         """The one Redis reader: read after the last id, publish, again; retry when Redis fails."""

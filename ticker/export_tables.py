@@ -134,6 +134,8 @@ class NightExport:
     round: int | None = None
     early_hour: int = 5
     as_of: AsOf | None = None
+    #: Whether to keep every entry for the ``updates`` table (a broadcaster needs only results).
+    keep_entries: bool = True
     _night: NightBoard = field(init=False)
     _by_round: dict[int, NightBoard] = field(default_factory=dict)
     _round_of: dict[str, int] = field(default_factory=dict)
@@ -148,7 +150,8 @@ class NightExport:
         """Take one update (in stream order); False if ``as_of`` leaves it out."""
         if self.as_of is not None and not self.as_of.admits(update):
             return False
-        self._entries.append(update)
+        if self.keep_entries:
+            self._entries.append(update)
         if update.id is not None:
             self.last_id = update.id
         self._night.apply(update)
