@@ -80,6 +80,7 @@ from ticker.protocol import (
     subscribed_message,
     too_slow_reason,
 )
+from ticker.sse_hub import SseHub, SseOptions, sse_connection_class
 
 __all__ = ["Broadcaster", "BroadcasterOptions", "soiree_version"]
 
@@ -154,6 +155,9 @@ class BroadcasterOptions:
     message_burst: int = 20
     messages_per_second: float = 5.0
     web_dir: Path = WEB_DIR
+    #: ``/sse``: the reconnection delay EventSource is told (``retry:``), and the heartbeat.
+    sse_retry_ms: int = 2000
+    sse_heartbeat: float = 15.0
     version: str = field(default_factory=soiree_version)
 
     def __post_init__(self) -> None:
@@ -254,6 +258,35 @@ class Broadcaster:
             guarded_routes=self._exports.routes(),
         )
         self._groups: dict[Filter, set[_Client]] = {}
+        self._sse = SseHub(
+            SseOptions(
+                stream=options.stream,
+                version=options.version,
+                night=options.night,
+                token=options.token,
+                allowed_origins=options.allowed_origins,
+                max_pending_bytes=options.max_pending_bytes,
+                recent=options.recent,
+                history_page=options.history_page,
+                drain_timeout=options.drain_timeout,
+                close_timeout=options.close_timeout,
+                retry_ms=options.sse_retry_ms,
+                heartbeat=options.sse_heartbeat,
+            ),
+            store=self._store,
+            recent=self._recent,
+            history_slots=self._history_slots,
+            position=lambda: self._position,
+            snapshot_frame=self._snapshot_frame,
+            hello_text=lambda wanted: hello_message(
+                version=options.version,
+                stream=options.stream,
+                night=options.night,
+                since=wanted.since,
+                filter=wanted.filter,
+            ),
+            board=lambda: self._state.board,
+        )
         self._catching_up: set[_Client] = set()
         self._clients: set[_Client] = set()
         self._position: str | None = None
@@ -292,9 +325,12 @@ class Broadcaster:
             ping_interval=options.ping_interval,
             ping_timeout=options.ping_timeout,
             close_timeout=options.close_timeout,
-            open_timeout=options.open_timeout,
+            # The opening handshake keeps its timeout, but /sse streams outside it.
+            open_timeout=None,
+            create_connection=sse_connection_class(self._sse.serve, options.open_timeout),
             server_header=f"soiree/{options.version}",
         )
+        self._sse.start()
         self._port = int(self._server.sockets[0].getsockname()[1])
         self._tasks = [
             asyncio.create_task(self._read_forever(), name="soiree-reader"),
@@ -308,6 +344,7 @@ class Broadcaster:
         self._tasks = []
         for client in list(self._clients):
             self._close_client(client, Close.GOING_AWAY, "server shutting down")
+        await self._sse.close()
         server = self._server
         if server is None:
             return
@@ -409,6 +446,7 @@ class Broadcaster:
             if entries:
                 self._observe(entries)
                 self._publish(entries)
+                self._sse.publish(entries)
                 board = self._state.board_change()
                 if board is not None:
                     self._broadcast_text(board_message(board))
@@ -460,6 +498,7 @@ class Broadcaster:
         for clients in self._groups.values():
             for client in clients:
                 client.write(frame)
+        self._sse.broadcast_frame(frame)
 
     # -- source health ----------------------------------------------------------------------
 
@@ -482,6 +521,7 @@ class Broadcaster:
     async def probe(self) -> tuple[bool, dict[str, Any]]:
         """What ``/healthz`` says: whether Redis answers, and the broadcaster's state."""
         body: dict[str, Any] = {"stream": self.options.stream, "clients": len(self._clients)}
+        body["sse_clients"] = self._sse.client_count
         redis_state: dict[str, Any] = {"reachable": False}
         try:
             async with asyncio.timeout(2.0):
