@@ -5,10 +5,12 @@ Each check runs the real `soiree` command in a subprocess against the session's 
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
 import os
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +22,10 @@ from uuid import uuid4
 
 import pytest
 
+from ingest.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
+from tests.plugins.broadcaster import make_update
+from ticker.export_command import PROGRESS_FROM
 from ticker.export_formats import write_atomically, write_sqlite
 
 SOIREE = str(Path(sys.executable).with_name("soiree"))
@@ -228,3 +233,30 @@ def test_no_temporary_file_is_left_when_the_write_fails(tmp_path: Path) -> None:
         write_sqlite(destination, {}, {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.csv"]
     assert (destination / "kept").read_text() == "kept"
+
+
+async def test_a_large_export_shows_a_progress_bar_on_a_terminal_only(
+    redis_url: str, store: StreamStore, tmp_path: Path
+) -> None:
+    """2,000 entries: a bar on a terminal (under `script`), nothing but the summary otherwise."""
+    await store.append_many([make_update(n) for n in range(PROGRESS_FROM)])
+    path = tmp_path / "big.csv"
+    command = [SOIREE, "export", "--stream", store.stream, "--table", "updates", "-o", str(path)]
+    env = {**os.environ, "REDIS_URL": redis_url, "TERM": "xterm", "COLUMNS": "100"}
+    on_terminal = await asyncio.to_thread(
+        subprocess.run,
+        ["script", "-qec", shlex.join(command), "/dev/null"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60 * TIMEOUT_FACTOR,
+        check=True,
+    )
+    assert f"{PROGRESS_FROM}/{PROGRESS_FROM}" in on_terminal.stdout
+    assert "━" in on_terminal.stdout
+    piped = await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, check=True
+    )
+    assert "━" not in piped.stderr
+    assert piped.stderr.startswith(f"soiree export: {PROGRESS_FROM} rows")
+    assert len(path.read_text().splitlines()) == PROGRESS_FROM + 1
