@@ -49,6 +49,7 @@ from websockets.protocol import OPEN
 from ingest.backoff import Backoff, backoff_delay
 from ingest.health import read_all_health
 from ingest.stream_store import StreamStore
+from ticker.embed_page import EmbedPage
 from ticker.export_routes import ResultsExport
 from ticker.http_routes import WEB_DIR, HttpRoutes, request_token, token_matches
 from ticker.live_state import LiveState, RecentUpdates
@@ -255,7 +256,14 @@ class Broadcaster:
             health=self.probe,
             metrics=self.metrics.render,
             metrics_content_type=CONTENT_TYPE,
-            guarded_routes=self._exports.routes(),
+            guarded_routes={
+                **self._exports.routes(),
+                **EmbedPage(
+                    board=lambda: self._state.board,
+                    night=options.night,
+                    allowed_origins=options.allowed_origins,
+                ).routes(),
+            },
         )
         self._groups: dict[Filter, set[_Client]] = {}
         self._sse = SseHub(
