@@ -55,7 +55,6 @@ from ticker.http_routes import WEB_DIR, HttpRoutes, request_token, token_matches
 from ticker.live_state import LiveState, RecentUpdates
 from ticker.metrics import CONTENT_TYPE, BroadcasterMetrics
 from ticker.protocol import (
-    SINCE_NOW,
     SINCE_START,
     Close,
     ConnectRequest,
@@ -614,19 +613,7 @@ class Broadcaster:
         client.write(encode_text_frame(hello) + self._snapshot_frame())
         client.board = self._state.board
         position, position_key = self._position, self._position_key
-        backlog: list[EncodedUpdate] | None
-        if since is None:
-            backlog = self._recent.newest(options.recent)
-        elif since == SINCE_NOW or (since != SINCE_START and id_key(since) == position_key):
-            backlog = []
-        elif (
-            since != SINCE_START
-            and id_key(since) < position_key
-            and self._recent.covers(id_key(since))
-        ):
-            backlog = self._recent.after(id_key(since))
-        else:
-            backlog = None  # from Redis
+        backlog = self._recent.backlog(since, position_key, newest=options.recent)
         if backlog is not None:
             data, _count = join_frames(backlog, client.filter)
             if len(data) <= min(_BACKLOG_CHUNK, options.max_pending_bytes // 2):

@@ -352,19 +352,7 @@ class SseHub:
         client.board = self._board()
         position = self._position()
         position_key = _ORIGIN if position is None else id_key(position)
-        backlog: list[EncodedUpdate] | None
-        if since is None:
-            backlog = self._recent.newest(self.options.recent)
-        elif since == SINCE_NOW or (since != SINCE_START and id_key(since) == position_key):
-            backlog = []
-        elif (
-            since != SINCE_START
-            and id_key(since) < position_key
-            and self._recent.covers(id_key(since))
-        ):
-            backlog = self._recent.after(id_key(since))
-        else:
-            backlog = None
+        backlog = self._recent.backlog(since, position_key, newest=self.options.recent)
         client.pending = []
         self._catching_up.add(client)
         if backlog is not None:
