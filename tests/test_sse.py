@@ -141,7 +141,12 @@ async def test_live_updates_board_and_heartbeats_reach_a_connected_client(
 
 @pytest.mark.parametrize(
     ("header", "code"),
-    [("1-2-3", "bad_since"), ("nope", "bad_since"), ("99999999999999-0", "unknown_since")],
+    [
+        ("1-2-3", "bad_since"),
+        ("nope", "bad_since"),
+        ("1-0&kinds=speech", "bad_since"),
+        ("99999999999999-0", "unknown_since"),
+    ],
 )
 async def test_a_bad_id_gets_the_documented_error(
     store: StreamStore, start_broadcaster: BroadcasterStarter, header: str, code: str

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request
@@ -290,7 +290,7 @@ class SseHub:
         try:
             wanted = parse_connect_query(query)
             if last_event_id is not None and last_event_id.strip():
-                resumed = parse_connect_query("since=" + last_event_id.strip())
+                resumed = parse_connect_query("since=" + quote(last_event_id.strip(), safe=""))
                 wanted = ConnectRequest(resumed.since, wanted.filter, wanted.token)
         except ProtocolError as error:
             return HTTPStatus.BAD_REQUEST, _error_body(error.code, error.message)
