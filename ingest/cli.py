@@ -272,8 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="relay the stream to websocket clients and serve the web page",
         description="Serve one port: /ws for websocket clients (hello, snapshot, backlog"
-        " after ?since=ID, then live updates; see docs/protocol.md), / for the web page,"
-        " /healthz and /metrics. One Redis reader fans out to every client.",
+        " after ?since=ID, then live updates; see docs/protocol.md), /sse for the same as"
+        " server-sent events, / for the web page, /embed for partner sites, /export/results.csv"
+        " and .json, /healthz and /metrics. One Redis reader fans out to every client.",
     )
     _add_night_options(serve)
     _add_redis_options(serve)
