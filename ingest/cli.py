@@ -289,8 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--allowed-origin",
         action="append",
         metavar="ORIGIN",
-        help="a web origin (https://newsroom.example) whose pages may open the websocket,"
-        " besides the page served here; repeatable; '*' allows any",
+        help="a web origin (https://newsroom.example) whose pages may open the websocket or"
+        " /sse, fetch /export and frame /embed, besides the page served here; repeatable;"
+        " '*' allows any",
     )
     server_group.add_argument(
         "--token-file",
