@@ -276,3 +276,28 @@ async def test_the_websocket_still_works_beside_sse(
     async with asyncio.timeout(5 * TIMEOUT_FACTOR):
         assert await reader.read() == b""
     writer.close()
+
+
+async def test_metrics_count_the_event_stream_clients(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """soiree_sse_clients: 1 while a stream is open, 0 once it is closed."""
+    await store.append(make_update(1))
+    running = await start_broadcaster()
+
+    async def gauge(session: aiohttp.ClientSession) -> float:
+        async with session.get(running.http_url("/metrics")) as response:
+            text = await response.text()
+        line = next(line for line in text.splitlines() if line.startswith("soiree_sse_clients "))
+        return float(line.split()[1])
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(running.http_url("/sse")) as stream:
+            await stream.content.readuntil(b"event: live")
+            assert await gauge(session) == 1.0
+        deadline = asyncio.get_running_loop().time() + 5 * TIMEOUT_FACTOR
+        while True:
+            if await gauge(session) == 0.0:
+                break
+            assert asyncio.get_running_loop().time() < deadline, "the stream was never let go"
+            await asyncio.sleep(0.02)

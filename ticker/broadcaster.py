@@ -294,6 +294,7 @@ class Broadcaster:
             ),
             board=lambda: self._state.board,
         )
+        self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._catching_up: set[_Client] = set()
         self._clients: set[_Client] = set()
         self._position: str | None = None
