@@ -13,8 +13,6 @@ import argparse
 import asyncio
 import re
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -26,13 +24,17 @@ from ingest.errors import CommandError
 from ingest.night import Night
 from ingest.stream_options import night_of, open_store, redis_url_of
 from ingest.stream_store import StreamStore
-from ticker.export_formats import csv_text, json_text, write_atomically, write_sqlite
-from ticker.export_tables import TABLE_NAMES, AsOf, NightExport, Table, Value
+from ticker.export_formats import (
+    ExportRequest,
+    export_meta,
+    render,
+    write_atomically,
+    write_sqlite,
+)
+from ticker.export_tables import TABLE_NAMES, AsOf, NightExport
 
-__all__ = ["EXPORT_FORMAT", "ExportRequest", "export_meta", "parse_as_of", "render", "run"]
+__all__ = ["PROGRESS_FROM", "parse_as_of", "read_into", "run"]
 
-#: The export's format version, in its ``meta``.
-EXPORT_FORMAT: Final = "soiree-export/1"
 #: Streams at least this long get a progress bar (on a terminal).
 PROGRESS_FROM: Final = 2000
 _PAGE: Final = 1000
@@ -52,15 +54,6 @@ def parse_as_of(raw: str, night: Night) -> AsOf:
     return AsOf(at=parse_night_time(text, night, option="--as-of"))
 
 
-@dataclass(frozen=True, slots=True)
-class ExportRequest:
-    """What to write: format, tables, destination (``None``: standard output)."""
-
-    format: str
-    tables: tuple[str, ...]
-    output: Path | None
-
-
 def _request(args: argparse.Namespace) -> ExportRequest:
     fmt = args.format
     output = None if args.output in (None, "-") else Path(args.output)
@@ -77,27 +70,6 @@ def _request(args: argparse.Namespace) -> ExportRequest:
     if output is not None and not output.parent.is_dir():
         raise CommandError(f"--output: no directory {output.parent}")
     return ExportRequest(fmt, tables, output)
-
-
-def export_meta(export: NightExport, *, stream: str) -> dict[str, Value]:
-    """The ``meta`` of an export: format, stream, last id, moment, round and state."""
-    board = export.board
-    return {
-        "format": EXPORT_FORMAT,
-        "stream": stream,
-        "last_id": export.last_id,
-        "as_of": None if export.as_of is None else str(export.as_of),
-        "round": board.round,
-        "state": board.state.value,
-    }
-
-
-def render(request: ExportRequest, tables: Mapping[str, Table], meta: Mapping[str, Value]) -> bytes:
-    """The CSV or JSON bytes of an export (SQLite is written by :func:`write_sqlite`)."""
-    chosen = {name: tables[name] for name in request.tables}
-    if request.format == "csv":
-        return csv_text(chosen[request.tables[0]]).encode()
-    return json_text(chosen, meta).encode()
 
 
 def _write(request: ExportRequest, export: NightExport, *, stream: str) -> None:

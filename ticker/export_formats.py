@@ -10,6 +10,9 @@
   stream id) and a ``meta`` table of key / value pairs; a plain file that ``sqlite3`` and
   Datasette open as is.
 
+:func:`render` gives the CSV or JSON bytes of an :class:`ExportRequest` (what ``soiree export``
+writes and the broadcaster's ``/export/results.*`` serve, byte for byte).
+
 Every file is first written beside its destination, then renamed over it: a reader (a
 graphics server polling the file, ``--follow``) sees the old file or the new one, never half.
 """
@@ -23,14 +26,27 @@ import os
 import sqlite3
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from ticker.export_tables import Table, Value
+from ticker.export_tables import NightExport, Table, Value
 
-__all__ = ["FORMATS", "csv_text", "json_text", "write_atomically", "write_sqlite"]
+__all__ = [
+    "EXPORT_FORMAT",
+    "FORMATS",
+    "ExportRequest",
+    "csv_text",
+    "export_meta",
+    "json_text",
+    "render",
+    "write_atomically",
+    "write_sqlite",
+]
 
 FORMATS: Final = ("csv", "json", "sqlite")
+#: The export's format version, in its ``meta``.
+EXPORT_FORMAT: Final = "soiree-export/1"
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -127,3 +143,33 @@ def write_sqlite(path: Path, tables: Mapping[str, Table], meta: Mapping[str, Val
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What to write: format, tables, destination (``None``: standard output)."""
+
+    format: str
+    tables: tuple[str, ...]
+    output: Path | None
+
+
+def export_meta(export: NightExport, *, stream: str) -> dict[str, Value]:
+    """The ``meta`` of an export: format, stream, last id, moment, round and state."""
+    board = export.board
+    return {
+        "format": EXPORT_FORMAT,
+        "stream": stream,
+        "last_id": export.last_id,
+        "as_of": None if export.as_of is None else str(export.as_of),
+        "round": board.round,
+        "state": board.state.value,
+    }
+
+
+def render(request: ExportRequest, tables: Mapping[str, Table], meta: Mapping[str, Value]) -> bytes:
+    """The CSV or JSON bytes of an export (SQLite is written by :func:`write_sqlite`)."""
+    chosen = {name: tables[name] for name in request.tables}
+    if request.format == "csv":
+        return csv_text(chosen[request.tables[0]]).encode()
+    return json_text(chosen, meta).encode()

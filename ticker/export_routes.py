@@ -20,7 +20,7 @@ from typing import Final
 from websockets.http11 import Request, Response
 
 from ingest.update import Update
-from ticker.export_command import ExportRequest, export_meta, render
+from ticker.export_formats import ExportRequest, export_meta, render
 from ticker.export_tables import NightExport
 from ticker.http_routes import origin_allowed, response
 

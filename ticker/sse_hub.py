@@ -48,6 +48,7 @@ from ticker.protocol import (
     ConnectRequest,
     EncodedUpdate,
     ErrorCode,
+    Filter,
     ProtocolError,
     board_message,
     error_message,
@@ -129,7 +130,7 @@ class SseOptions:
 @dataclass(eq=False, slots=True)
 class _SseClient:
     connection: ServerConnection
-    filter: Any
+    filter: Filter
     cursor: str | None = None
     pending: list[EncodedUpdate] | None = None
     pending_bytes: int = 0
@@ -172,7 +173,7 @@ class SseHub:
         self._snapshot_frame = snapshot_frame
         self._hello_text = hello_text
         self._board = board
-        self._groups: dict[Any, set[_SseClient]] = {}
+        self._groups: dict[Filter, set[_SseClient]] = {}
         self._catching_up: set[_SseClient] = set()
         self._clients: set[_SseClient] = set()
         self._heartbeat: asyncio.Task[None] | None = None
