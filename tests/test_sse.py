@@ -12,6 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest.stream_store import StreamStore
@@ -301,3 +302,20 @@ async def test_metrics_count_the_event_stream_clients(
                 break
             assert asyncio.get_running_loop().time() < deadline, "the stream was never let go"
             await asyncio.sleep(0.02)
+
+
+async def test_a_gap_reads_the_same_as_on_the_websocket(
+    redis_client: Redis, stream_key: str, start_broadcaster: BroadcasterStarter
+) -> None:
+    """Retention trimmed what a client missed: the same gap message, then the retained rest."""
+    trimming = StreamStore(redis_client, stream_key, maxlen=5)
+    ids = [(await trimming.append(make_update(n))).id for n in range(1, 11)]
+    running = await start_broadcaster(recent=2)
+    query = f"since={ids[0]}"
+    _, events = await read_sse(running.http_url("/sse?" + query))
+    expected = await ws_messages(running, query)
+    assert [e["data"] for e in events if "data" in e] == expected
+    gap = next(e for e in events if e.get("event") == "gap")
+    assert gap["data"]["since"] == ids[0]
+    assert "id" not in gap
+    assert [e["id"] for e in events if e.get("event") == "update"] == ids[5:]
