@@ -97,6 +97,8 @@ GENERATOR_NICE: Final = 10
 BASELINE_NAME: Final = "bare websockets.broadcast"
 FRAME_ONCE_NAME: Final = "frame once, a write per update"
 SOIREE: Final = "soiree serve"
+#: What the ``/sse`` rows compare with: soiree serve's websocket clients, in the same run.
+SSE_BASELINE: Final = "soiree serve /ws"
 
 _PARIS: Final = timezone(timedelta(hours=1))
 _STARTUP_TIMEOUT: Final = 30.0
@@ -264,7 +266,9 @@ class _Session:
         loop: str | None,
         mode: str,
         placement: Placement | None,
+        wire: str = "ws",
     ) -> None:
+        self.wire = wire
         self.mode = mode
         self.placement = placement
         self.server = server
@@ -320,6 +324,7 @@ class _Session:
                 "tests.benchmarks.load_client",
                 "--port", str(self.port), "--count", str(count), "--ready", ready,
                 "--source", f"127.0.0.{2 + index}", "--nice", str(GENERATOR_NICE),
+                "--wire", self.wire, "--path", f"/{self.wire}?since=$",
             )  # fmt: skip
             generator = await Child.start(command)
             _pin(generator.pid, None if self.placement is None else self.placement.others)
@@ -432,8 +437,11 @@ async def _session(
     loop: str | None,
     mode: str,
     placement: Placement | None,
+    wire: str = "ws",
 ) -> AsyncIterator[_Session]:
-    session = _Session(server, plan, redis_url, loop=loop, mode=mode, placement=placement)
+    session = _Session(
+        server, plan, redis_url, loop=loop, mode=mode, placement=placement, wire=wire
+    )
     try:
         yield session
     finally:
@@ -448,6 +456,7 @@ async def measure_server(
     loop: str | None = None,
     mode: str = "broadcast",
     placement: Placement | None = None,
+    wire: str = "ws",
 ) -> ServerFigures:
     """Measure one server (:data:`SOIREE` or :data:`BASELINE_NAME`) with ``plan.clients``.
 
@@ -455,13 +464,14 @@ async def measure_server(
     (asyncio for both; soiree serve's ``$SOIREE_EVENT_LOOP`` if set). ``mode`` is the
     baseline's (:mod:`tests.benchmarks.bare_server`): ``broadcast`` or ``frame-once``.
     With a ``placement``, the server runs on its cores, the generators and Redis on the others.
+    ``wire``: the clients read ``/ws`` (``ws``) or ``/sse`` (``sse``, soiree serve only).
     """
     redis = await connect(redis_url)
     try:
         redis_pid = int((await redis.info("server"))["process_id"])
         _pin(redis_pid, None if placement is None else placement.others)
         async with _session(
-            server, plan, redis_url, loop=loop, mode=mode, placement=placement
+            server, plan, redis_url, loop=loop, mode=mode, placement=placement, wire=wire
         ) as session:
             store = StreamStore(redis, session.stream)
             await session.start_server()
@@ -582,6 +592,41 @@ def _rows(
     ]  # fmt: skip
 
 
+def _sse_rows(plan: Plan, sse: ServerFigures, ws: ServerFigures) -> list[BenchRow]:
+    """The rows of soiree serve's ``/sse`` clients, against its ``/ws`` clients (same run)."""
+    n = f"{plan.clients:,}"
+    probes = f"{plan.latency_rounds} probes x {plan.clients:,} clients"
+    missing = sse.latency_missing + sse.burst_missing
+    trouble = (
+        f"; {sse.failed} connections failed, {missing} missing" if sse.failed or missing else ""
+    )
+    return [
+        BenchRow(
+            "fanout", f"{n} SSE clients: p50 delivery", _ms(sse.latency(0.5)), "ms",
+            _ms(ws.latency(0.5)), SSE_BASELINE, None, None, f"/sse?since=$; {probes}{trouble}",
+        ),
+        BenchRow(
+            "fanout", f"{n} SSE clients: p99 delivery", _ms(sse.latency(0.99)), "ms",
+            _ms(ws.latency(0.99)), SSE_BASELINE, None, None, f"{probes}{trouble}",
+        ),
+        BenchRow(
+            "fanout", f"{n} SSE clients: sustained deliveries", sse.rate, "deliveries/s",
+            ws.rate, SSE_BASELINE, None, None,
+            f"{plan.burst} updates appended at once to {n} event streams, best of {plan.bursts}",
+        ),
+        BenchRow(
+            "cpu", f"{n} SSE clients: server CPU per delivered event", sse.cpu * 1e6,
+            "µs/frame", ws.cpu * 1e6, SSE_BASELINE, None, None,
+            "server process CPU over a burst / events delivered, least of the bursts",
+        ),
+        BenchRow(
+            "memory", f"{n} idle SSE clients: server RSS per subscriber",
+            sse.rss_per_client / 1024, "KB", ws.rss_per_client / 1024, SSE_BASELINE, None, None,
+            f"VmRSS after {sse.connected:,} event streams joined minus VmRSS before",
+        ),
+    ]  # fmt: skip
+
+
 async def run_fanout_benchmarks(
     *,
     sizes: Sequence[int],
@@ -590,6 +635,7 @@ async def run_fanout_benchmarks(
     soiree_loop: str | None = None,
     baseline_loop: str | None = None,
     baseline_mode: str = "broadcast",
+    sse: bool = True,
 ) -> list[BenchRow]:
     """Measure soiree serve and the bare broadcast loop at each size; the rows of the table.
 
@@ -598,7 +644,8 @@ async def run_fanout_benchmarks(
     being measured. For experiments: ``soiree_loop`` and ``baseline_loop`` choose the servers'
     event loops (``asyncio``, ``uvloop``; None: their default, asyncio), and ``baseline_mode``
     the baseline's way of writing (``broadcast``, or ``frame-once``: framed once, one write
-    per message per client).
+    per message per client). ``sse`` also measures soiree serve with ``/sse`` clients, the same
+    way, against its websocket clients of the same run.
     """
     say = progress or logger.info
     raise_open_files_limit()
@@ -626,6 +673,12 @@ async def run_fanout_benchmarks(
                 )
                 baseline = BASELINE_NAME if baseline_mode == "broadcast" else FRAME_ONCE_NAME
                 rows.extend(_rows(plan, ours, bare, baseline, placement))
+                if sse:
+                    say(f"fan-out: {clients:,} clients, {SOIREE} /sse")
+                    events = await measure_server(
+                        SOIREE, plan, redis.url, loop=soiree_loop, placement=placement, wire="sse"
+                    )
+                    rows.extend(_sse_rows(plan, events, ours))
     finally:
         os.sched_setaffinity(0, mine)
     return rows

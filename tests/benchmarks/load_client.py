@@ -1,4 +1,5 @@
-"""The load generator: one process holding thousands of minimal websocket client connections.
+"""The load generator: one process holding thousands of minimal websocket client connections
+(or, with ``--wire sse``, of ``/sse`` event-stream readers, measured the same way).
 
 ``websockets``' own client costs tens of kilobytes and a good deal of CPU per connection, which
 would make the generator the bottleneck of a fan-out benchmark. Here a connection is a bare
@@ -59,6 +60,7 @@ from typing import Any, Final
 __all__ = [
     "BURST_MARK",
     "PROBE_MARK",
+    "EventReader",
     "FrameReader",
     "LoadClient",
     "main",
@@ -149,6 +151,36 @@ def probe_time(payload: bytes, mark: bytes = PROBE_MARK) -> float | None:
         return None
 
 
+class EventReader:
+    """Splits the bytes of a server-sent event stream into whole events. Pure: no I/O.
+
+    The same interface as :class:`FrameReader`: :meth:`feed` returns the bytes of the events
+    it completed (so that a marker is never cut in two between reads) and no control frames.
+    """
+
+    __slots__ = ("_rest",)
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
+        """Add ``data``; return (the complete events' bytes, [])."""
+        buffer = self._rest + data if self._rest else data
+        cut = buffer.rfind(b"\n\n")
+        if cut < 0:
+            self._rest = buffer
+            return b"", []
+        self._rest = buffer[cut + 2 :]
+        return buffer[: cut + 2], []
+
+
+def event_stream_request(host: str, port: int, path: str) -> bytes:
+    """A plain GET of an event stream (``/sse``)."""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nAccept: text/event-stream\r\n\r\n"
+    ).encode()
+
+
 def handshake_request(host: str, port: int, path: str) -> bytes:
     """The opening handshake of a client (RFC 6455 section 4.1), with a random key."""
     key = base64.b64encode(os.urandom(16)).decode()
@@ -175,9 +207,9 @@ class _Connection:
 
     __slots__ = ("burst_frames", "done", "frames", "open", "ready", "sock")
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, *, events: bool = False) -> None:
         self.sock = sock
-        self.frames = FrameReader()
+        self.frames: FrameReader | EventReader = EventReader() if events else FrameReader()
         self.ready: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self.open = True
         self.burst_frames = 0
@@ -187,7 +219,11 @@ class _Connection:
 class LoadClient:
     """The connections of one load-generator process, and what they measured."""
 
-    def __init__(self, *, host: str, port: int, path: str, ready_on_live: bool) -> None:
+    def __init__(
+        self, *, host: str, port: int, path: str, ready_on_live: bool, wire: str = "ws"
+    ) -> None:
+        #: ``ws`` (websocket frames) or ``sse`` (a server-sent event stream).
+        self.wire = wire
         self.host = host
         self.port = port
         self.path = path
@@ -233,7 +269,8 @@ class LoadClient:
                 sock.setsockopt(socket.IPPROTO_IP, _IP_BIND_ADDRESS_NO_PORT, 1)
                 sock.bind((source, 0))
             await loop.sock_connect(sock, (self.host, self.port))
-            await loop.sock_sendall(sock, handshake_request(self.host, self.port, self.path))
+            request = event_stream_request if self.wire == "sse" else handshake_request
+            await loop.sock_sendall(sock, request(self.host, self.port, self.path))
             head = b""
             while (end := head.find(b"\r\n\r\n")) < 0 and (
                 chunk := await loop.sock_recv(sock, 4096)
@@ -242,10 +279,11 @@ class LoadClient:
         except BaseException:
             sock.close()
             raise
-        if end < 0 or b" 101 " not in head[: head.find(b"\r\n")]:
+        status = b" 200 " if self.wire == "sse" else b" 101 "
+        if end < 0 or status not in head[: head.find(b"\r\n")]:
             sock.close()
             return False
-        connection = _Connection(sock)
+        connection = _Connection(sock, events=self.wire == "sse")
         self.connections.append(connection)
         if not self.ready_on_live:
             connection.ready.set_result(True)
@@ -418,7 +456,11 @@ async def _commands() -> asyncio.StreamReader:
 
 async def _run(args: argparse.Namespace) -> int:
     client = LoadClient(
-        host=args.host, port=args.port, path=args.path, ready_on_live=args.ready == "live"
+        host=args.host,
+        port=args.port,
+        path=args.path,
+        ready_on_live=args.ready == "live",
+        wire=args.wire,
     )
     started = time.monotonic()
     failed = await client.connect(args.count, source=args.source, concurrency=args.concurrency)
@@ -457,6 +499,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--path", default="/ws?since=$")
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--ready", choices=("live", "open"), default="live")
+    parser.add_argument("--wire", choices=("ws", "sse"), default="ws", help="websocket or /sse")
     parser.add_argument("--source", default=None, help="source address (127.0.0.x)")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument(

@@ -20,7 +20,7 @@ from typing import Any
 from ingest.model.update import Kind, Op, Update
 from ticker.board.board_json import board_to_json
 from ticker.board.night_board import NightBoard
-from ticker.wire.protocol import EncodedUpdate
+from ticker.wire.protocol import SINCE_NOW, SINCE_START, EncodedUpdate, id_key
 
 __all__ = ["LiveState", "RecentUpdates"]
 
@@ -123,6 +123,23 @@ class RecentUpdates:
         while index > 0 and entries[index - 1].key > since:
             index -= 1
         return [entries[position] for position in range(index, len(entries))]
+
+    def backlog(
+        self, since: str | None, position: tuple[int, int], *, newest: int
+    ) -> list[EncodedUpdate] | None:
+        """What a client joining with ``since`` gets from memory (``/ws`` and ``/sse`` alike),
+        the reader being at ``position``; None when only Redis holds it.
+
+        No ``since``: the ``newest`` recent entries; ``$`` or the position itself: nothing;
+        an id this memory covers: the entries after it.
+        """
+        if since is None:
+            return self.newest(newest)
+        if since == SINCE_NOW or (since != SINCE_START and id_key(since) == position):
+            return []
+        if since != SINCE_START and id_key(since) < position and self.covers(id_key(since)):
+            return self.after(id_key(since))
+        return None
 
     def newest(self, count: int) -> list[EncodedUpdate]:
         """The ``count`` newest entries held, oldest first."""

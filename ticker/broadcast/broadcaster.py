@@ -63,8 +63,11 @@ from ingest.store.health import read_all_health
 from ingest.store.redis_errors import describe_refusal
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
+from ticker.broadcast.embed_page import EmbedPage
+from ticker.broadcast.export_routes import ResultsExport
 from ticker.broadcast.http_routes import WEB_DIR, HttpRoutes, request_token, token_matches
 from ticker.broadcast.metrics import CONTENT_TYPE, BroadcasterMetrics
+from ticker.broadcast.sse_hub import SseHub, SseOptions, sse_connection_class
 from ticker.wire.protocol import (
     SINCE_NOW,
     SINCE_START,
@@ -165,6 +168,9 @@ class BroadcasterOptions:
     message_burst: int = 20
     messages_per_second: float = 5.0
     web_dir: Path = WEB_DIR
+    #: ``/sse``: the reconnection delay EventSource is told (``retry:``), and the heartbeat.
+    sse_retry_ms: int = 2000
+    sse_heartbeat: float = 15.0
     version: str = field(default_factory=soiree_version)
 
     def __post_init__(self) -> None:
@@ -246,6 +252,11 @@ class Broadcaster:
         self._recent = RecentUpdates(options.recent)
         self._health: dict[str, dict[str, object]] = {}
         self.metrics = BroadcasterMetrics(health=lambda: self._health)
+        self._exports = ResultsExport(
+            stream=options.stream,
+            round=night_round if night_round in (1, 2) else None,
+            allowed_origins=options.allowed_origins,
+        )
         self._routes = HttpRoutes(
             web_dir=options.web_dir,
             token=options.token,
@@ -253,10 +264,49 @@ class Broadcaster:
             health=self.probe,
             metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
+            guarded_routes={
+                **self._exports.routes(),
+                **EmbedPage(
+                    board=lambda: self._state.board,
+                    night=options.night,
+                    allowed_origins=options.allowed_origins,
+                ).routes(),
+            },
         )
         self._groups: dict[Filter, set[_Client]] = {}
         #: Set (and replaced) each time the reader moves on: joining clients wait on it.
         self._moved = asyncio.Event()
+        self._sse = SseHub(
+            SseOptions(
+                stream=options.stream,
+                version=options.version,
+                night=options.night,
+                token=options.token,
+                allowed_origins=options.allowed_origins,
+                max_pending_bytes=options.max_pending_bytes,
+                recent=options.recent,
+                history_page=options.history_page,
+                drain_timeout=options.drain_timeout,
+                close_timeout=options.close_timeout,
+                retry_ms=options.sse_retry_ms,
+                heartbeat=options.sse_heartbeat,
+            ),
+            store=self._store,
+            recent=self._recent,
+            history_slots=self._history_slots,
+            position=lambda: self._position,
+            snapshot_frame=self._snapshot_frame,
+            hello_text=lambda wanted: hello_message(
+                version=options.version,
+                stream=options.stream,
+                night=options.night,
+                since=wanted.since,
+                filter=wanted.filter,
+            ),
+            board=lambda: self._state.board,
+        )
+        self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
+        self._catching_up: set[_Client] = set()
         self._clients: set[_Client] = set()
         self._position: str | None = None
         self._position_key = _ORIGIN
@@ -292,10 +342,13 @@ class Broadcaster:
             ping_interval=options.ping_interval,
             ping_timeout=options.ping_timeout,
             close_timeout=options.close_timeout,
-            open_timeout=options.open_timeout,
+            # The opening handshake keeps its timeout, but /sse streams outside it.
+            open_timeout=None,
+            create_connection=sse_connection_class(self._sse.serve, options.open_timeout),
             server_header=f"soiree/{options.version}",
             backlog=_LISTEN_BACKLOG,
         )
+        self._sse.start()
         self._port = int(self._server.sockets[0].getsockname()[1])
         self._tasks = [
             asyncio.create_task(self._read_forever(), name="soiree-reader"),
@@ -309,6 +362,7 @@ class Broadcaster:
         self._tasks = []
         for client in list(self._clients):
             self._close_client(client, Close.GOING_AWAY, "server shutting down")
+        await self._sse.close()
         server = self._server
         if server is None:
             return
@@ -376,6 +430,7 @@ class Broadcaster:
         if self._state.apply(entry.update):
             self._snapshot = None
         self._recent.add(entry)
+        self._exports.apply(entry.update)
 
     async def _read_forever(self) -> None:
         """The one Redis reader: read after the last id, publish, again; retry when Redis fails.
@@ -421,6 +476,7 @@ class Broadcaster:
                 if self._warm.is_set():  # the start's reading is no lag
                     self._observe(entries)
                 self._publish(entries)
+                self._sse.publish(entries)
                 if self._warm.is_set():
                     # While warming up nobody is live; the board is taken once warm.
                     board = self._state.board_change()
@@ -476,6 +532,7 @@ class Broadcaster:
         for clients in self._groups.values():
             for client in clients:
                 client.write(frame)
+        self._sse.broadcast_frame(frame)
 
     # -- source health ----------------------------------------------------------------------
 
@@ -503,6 +560,7 @@ class Broadcaster:
     async def probe(self) -> tuple[bool, dict[str, Any]]:
         """What ``/healthz`` says: whether Redis answers, and the broadcaster's state."""
         body: dict[str, Any] = {"stream": self.options.stream, "clients": len(self._clients)}
+        body["sse_clients"] = self._sse.client_count
         redis_state: dict[str, Any] = {"reachable": False}
         try:
             async with asyncio.timeout(2.0):
@@ -614,19 +672,7 @@ class Broadcaster:
         if now_from_redis:
             await self._catch_up(client, now_id, since)
             return
-        backlog: list[EncodedUpdate] | None
-        if since is None:
-            backlog = self._recent.newest(options.recent)
-        elif since == SINCE_NOW or (since != SINCE_START and id_key(since) == position_key):
-            backlog = []
-        elif (
-            since != SINCE_START
-            and id_key(since) < position_key
-            and self._recent.covers(id_key(since))
-        ):
-            backlog = self._recent.after(id_key(since))
-        else:
-            backlog = None  # from Redis
+        backlog = self._recent.backlog(since, position_key, newest=options.recent)
         if backlog is not None:
             data, _count = join_frames(backlog, client.filter)
             if len(data) <= min(_BACKLOG_CHUNK, options.max_pending_bytes // 2):

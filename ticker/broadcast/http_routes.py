@@ -11,6 +11,7 @@ path          answer
 ``/``         the web page (``ticker/web/index.html``); its static files by their names
 ``/healthz``  JSON: Redis reachable, last id, clients, per-source health; 503 if Redis is not
 ``/metrics``  Prometheus text format
+``/export/``  the results table as CSV and JSON (:mod:`ticker.broadcast.export_routes`)
 ``/ws``       the websocket endpoint (403 for a foreign ``Origin``)
 other         404
 ============  ===================================================================================
@@ -195,6 +196,7 @@ class HttpRoutes:
         metrics: MetricsRenderer,
         metrics_content_type: str = "text/plain; version=0.0.4; charset=utf-8",
         websocket_path: str = "/ws",
+        guarded_routes: Mapping[str, Callable[[Request], Awaitable[Response]]] | None = None,
     ) -> None:
         self._files = load_static_files(web_dir)
         self._token = token
@@ -203,6 +205,8 @@ class HttpRoutes:
         self._metrics = metrics
         self._metrics_type = metrics_content_type
         self.websocket_path = websocket_path
+        #: More paths that carry the night's data (``/export/...``): the token guards them.
+        self._guarded_routes = dict(guarded_routes or {})
 
     async def process_request(
         self, connection: ServerConnection, request: Request
@@ -219,6 +223,9 @@ class HttpRoutes:
             return await self._guarded(request, self._healthz)
         if path == "/metrics":
             return await self._guarded(request, self._metrics_response)
+        route = self._guarded_routes.get(path)
+        if route is not None:
+            return await self._guarded(request, lambda: route(request))
         static = self._files.get(path)
         if static is not None:
             return self._static(request, static)

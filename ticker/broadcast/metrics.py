@@ -5,6 +5,7 @@ metric                                           type       meaning
 ===============================================  =========  ======================================
 ``soiree_ws_clients``                            gauge      websocket clients connected now
 ``soiree_ws_connections_total``                  counter    websocket connections accepted
+``soiree_sse_clients``                           gauge      ``/sse`` event-stream clients now
 ``soiree_updates_read_total``                    counter    updates read from the stream
 ``soiree_updates_sent_total``                    counter    update messages written to clients
                                                             (one per update and client)
@@ -158,6 +159,9 @@ class BroadcasterMetrics:
         self.registry = CollectorRegistry(auto_describe=True)
         registry = self.registry
         self.clients = Gauge("soiree_ws_clients", "websocket clients connected", registry=registry)
+        self.sse_clients = Gauge(
+            "soiree_sse_clients", "/sse event-stream clients connected", registry=registry
+        )
         self.connections = Counter(
             "soiree_ws_connections", "websocket connections accepted", registry=registry
         )

@@ -67,8 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--allowed-origin",
         action="append",
         metavar="ORIGIN",
-        help="a web origin (https://newsroom.example) whose pages may open the websocket,"
-        " besides the page served here; repeatable; '*' allows any",
+        help="a web origin (https://newsroom.example) whose pages may open the websocket or"
+        " /sse, fetch /export and frame /embed, besides the page served here; repeatable;"
+        " '*' allows any",
     )
     group.add_argument(
         "--token-file",
@@ -96,8 +97,9 @@ COMMAND = Command(
     name="serve",
     help="relay the stream to websocket clients and serve the web page",
     description="Serve one port: /ws for websocket clients (hello, snapshot, backlog"
-    " after ?since=ID, then live updates; see docs/protocol.md), / for the web page,"
-    " /healthz and /metrics. One Redis reader fans out to every client.",
+    " after ?since=ID, then live updates; see docs/protocol.md), /sse for the same as"
+    " server-sent events, / for the web page, /embed for partner sites, /export/results.csv"
+    " and .json, /healthz and /metrics. One Redis reader fans out to every client.",
     add_arguments=add_arguments,
     options=ServeOptions.from_args,
     run="ticker.commands.serve:run",
