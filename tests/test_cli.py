@@ -14,7 +14,9 @@ from ingest.cli import build_parser, find_commands, main
 from ingest.commands.command import Command, NightOptions, RedisOptions
 from ingest.model.errors import CommandError
 
-COMMANDS = ("demo", "replay", "dump", "redis", "sources", "ingest", "serve", "ticker", "bench")
+COMMANDS = (
+    "demo", "replay", "dump", "export", "redis", "sources", "ingest", "serve", "ticker", "bench",
+)  # fmt: skip
 
 
 def test_every_command_is_found_through_the_entry_point_group() -> None:

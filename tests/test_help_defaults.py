@@ -204,7 +204,7 @@ def test_demo_and_replay_clock_defaults_are_the_ones_they_run_with() -> None:
 
 
 def test_bench_quick_says_what_the_readme_says() -> None:
-    """`bench --help` and README.md give --quick the same duration (about 30 s, not a minute)."""
+    """`bench --help` and README.md give --quick the same duration (about 45 s, not a minute)."""
     shown = " ".join(_parser("bench").format_help().split())
     assert f"({QUICK_DURATION} in all)" in shown
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -16,7 +16,7 @@ __all__ = ["COMMAND", "GROUPS", "BenchOptions"]
 GROUPS: Final = ("append", "replay", "detection", "sources", "fanout")
 DEFAULT_JSON: Final = "bench-results/bench.json"
 #: How long ``--quick`` takes on the 2-core benchmark machine (README.md says the same).
-QUICK_DURATION: Final = "about 30 s"
+QUICK_DURATION: Final = "about 45 s"
 
 
 @dataclass(frozen=True)
