@@ -200,7 +200,7 @@ _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
 _RATE_BEFORE: Final = re.compile(r"\b(?:participation|abstention)\b[^.%0-9]{0,30}$", re.IGNORECASE)
 _SHARE_CUE_BEFORE: Final = re.compile(
     r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte|score"
-    r"|contre|à|crédité\w*)\s+" + _APPROX + r"?(?:les\s+)?$",
+    r"|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
     re.IGNORECASE,
 )
 _SHARE_CUE_AFTER: Final = re.compile(
