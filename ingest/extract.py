@@ -199,8 +199,8 @@ _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
 _RATE_BEFORE: Final = re.compile(r"\b(?:participation|abstention)\b[^.%0-9]{0,30}$", re.IGNORECASE)
 _SHARE_CUE_BEFORE: Final = re.compile(
-    r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte|score"
-    r"|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
+    r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
+    r"|score(?:\s+de)?|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
     re.IGNORECASE,
 )
 _SHARE_CUE_AFTER: Final = re.compile(
@@ -248,7 +248,7 @@ _ABROAD_MARKER: Final = re.compile(
 )
 _LOCAL_MARKERS: Final = (
     re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
-    re.compile(r"\bsur\s+(?:St|Ste|Saint|Sainte)\b"),
+    re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
     re.compile(
         r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
         r"|la\s+plupart\s+des)\s+bureaux\b",
