@@ -283,6 +283,196 @@ def test_time_prefix_hours_at_their_edges(line: str, expected: tuple[time, str] 
     assert split_time_prefix(line) == expected
 
 
+# -- structure: paragraphs, headings, sentences, scopes ---------------------------------------
+
+
+def scopes_of(text: str) -> dict[str, dict[str, Any]]:
+    """Every scope's figures of ``text`` as JSON, without the empty fields."""
+    return {
+        scoped.figures.scope: {
+            key: value
+            for key, value in scoped.figures.to_json().items()
+            if value not in (None, {}) and key != "scope"
+        }
+        for scoped in extract_scoped_figures(text, NIGHT)
+    }
+
+
+def test_figures_of_a_later_paragraph_stay_national() -> None:
+    """Stations, change, count and shares after a paragraph about the Lot are national."""
+    text = (
+        "Dans le Lot, 8.000 votants à midi.\n"
+        "Sur 60 % des bureaux, la participation est en hausse de 5 %.\n"
+        "À 60 % du dépouillement, Benoît Hamon obtient 58 %."
+    )
+    assert scopes_of(text) == {
+        "Lot": {"voters": 8000, "as_of": "12:00"},
+        "national": {
+            "shares": {"Benoît Hamon": 58},
+            "counted_pct": 60,
+            "stations_pct": 60,
+            "change_pct": 5,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Près de 60 % des bureaux ont transmis leurs chiffres. Sur 61,5 % des bureaux, la"
+            " participation est en hausse de près de 5 %. Elle est en hausse de 5,2 % à 17h.",
+            {"stations_pct": 61.5, "change_pct": 5.2},
+        ),
+        (
+            "À près de 60 % du dépouillement, Benoît Hamon mène. À 61,5 % du dépouillement,"
+            " Benoît Hamon obtient 58 %.",
+            {"counted_pct": 61.5},
+        ),
+        (
+            "Près de 2 millions de votants à 17h. Au total, 2.150.000 votants à 17h.",
+            {"voters": 2_150_000},
+        ),
+        (
+            "La participation dépasse les 2 millions de votants. Au total, 2.150.000 votants.",
+            {"voters": 2_150_000},
+        ),
+    ],
+)
+def test_an_exact_figure_replaces_an_approximate_one(text: str, expected: dict[str, Any]) -> None:
+    """'près de 60 %' then '61,5 %': the exact value stands, whichever field it is."""
+    figures = figures_of(text)
+    assert {key: figures[key] for key in expected} == expected
+
+
+def test_the_primary_figures_are_national_even_when_a_departement_comes_first() -> None:
+    """The Lot's 60 % comes first, the national 58 % is the primary figure."""
+    text = "Dans le Lot, Benoît Hamon obtient 60 %. Au niveau national, il obtient 58 %."
+    assert figures_of(text)["shares"] == {"Benoît Hamon": 58}
+    assert scopes_of(text)["Lot"]["shares"] == {"Benoît Hamon": 60}
+
+
+def test_a_heading_without_a_place_sets_no_place() -> None:
+    """'Résultats nationaux' after a paragraph on the Lot: what follows is national."""
+    text = (
+        "Dans le Lot, Benoît Hamon obtient 60 %.\nRésultats nationaux\nBenoît Hamon obtient 58 %."
+    )
+    assert scopes_of(text) == {
+        "Lot": {"shares": {"Benoît Hamon": 60}},
+        "national": {"shares": {"Benoît Hamon": 58}},
+    }
+
+
+def test_a_heading_is_at_most_120_characters_without_final_punctuation() -> None:
+    """A 120-character heading naming the Vienne scopes what follows; a longer line does not."""
+    heading = "Vienne : " + "résultats " * 12
+    heading = heading[:120].rstrip() + "s" * (120 - len(heading[:120].rstrip()))
+    assert len(heading) == 120
+    assert scopes_of(heading + "\nBenoît Hamon obtient 60 %.") == {
+        "Vienne": {"shares": {"Benoît Hamon": 60}}
+    }
+    long_line = (
+        "Dans la Vienne, Benoît Hamon devance très nettement Manuel Valls, selon les résultats"
+        " communiqués par la fédération socialiste du département"
+    )
+    assert len(long_line) > 120
+    assert scopes_of(long_line + "\nBenoît Hamon obtient 60 %.") == {
+        "national": {"shares": {"Benoît Hamon": 60}}
+    }
+
+
+def test_a_heading_line_that_names_a_departement_scopes_its_own_figures() -> None:
+    """'Vienne : Benoît Hamon obtient 60 %.' is the Vienne's 60 %."""
+    assert scopes_of("Vienne : Benoît Hamon obtient 60 %.") == {
+        "Vienne": {"shares": {"Benoît Hamon": 60}}
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Mme. Hidalgo apporte son soutien à Benoît Hamon.", Kind.RALLY),
+        ("Le Dr. Lefèvre, médecin à Trappes, apporte son soutien à Benoît Hamon.", Kind.RALLY),
+        (
+            "Le Dr. Lefèvre a voté à Trappes. Sylvia Pinel apporte son soutien à Benoît Hamon.",
+            Kind.NEWS,
+        ),
+        ("...\nLes bureaux de vote sont fermés", Kind.NEWS),
+        ("...", Kind.NEWS),
+    ],
+)
+def test_the_headline_is_the_first_sentence_abbreviations_included(text: str, kind: Kind) -> None:
+    """'Mme.' and 'Dr.' end no sentence; a later sentence's cue is not the headline's."""
+    assert kind_of(text) is kind
+
+
+def test_a_blank_line_does_not_end_the_text() -> None:
+    """A line of spaces between two paragraphs: the second is still read."""
+    text = "Benoît Hamon obtient 58 %.\n   \nManuel Valls obtient 42 %."
+    assert figures_of(text)["shares"] == {"Benoît Hamon": 58, "Manuel Valls": 42}
+
+
+@pytest.mark.parametrize(
+    ("text", "shares"),
+    [
+        (
+            "Benoît Hamon devance Manuel Valls. Il obtient 58 %, Manuel Valls 42 %.",
+            {"Benoît Hamon": 58, "Manuel Valls": 42},
+        ),
+        (
+            "Bureau unanime : Benoît Hamon 100 %, Manuel Valls 0 %.",
+            {"Benoît Hamon": 100, "Manuel Valls": 0},
+        ),
+        (
+            "Premiers résultats : 58 % à Benoît Hamon, 42 % à Manuel Valls.",
+            {"Benoît Hamon": 58, "Manuel Valls": 42},
+        ),
+        (
+            "Jean Luc Bennahmias obtient 1 %, Benoît Hamon 36 %, Manuel Valls 31 %.",
+            {"Jean-Luc Bennahmias": 1, "Benoît Hamon": 36, "Manuel Valls": 31},
+        ),
+    ],
+)
+def test_shares_go_to_their_candidates(text: str, shares: dict[str, float]) -> None:
+    """'Il obtient' after two names, 0 % and 100 %, 'à Name', a name written without hyphen."""
+    assert figures_of(text)["shares"] == shares
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Hors de France, 12.000 votants ; au niveau national, 1,2 million de votants.",
+            {"voters": 1_200_000},
+        ),
+        (
+            "Entre 1,5 et 2 millions de votants, contre 1,2 million la semaine dernière.",
+            {
+                "voters_low": 1_500_000,
+                "voters_high": 2_000_000,
+                "previous": {"voters": 1_200_000},
+            },
+        ),
+        ("Entre 15 et 20 minutes d'attente devant les bureaux parisiens.", {}),
+        (
+            "Entre 1,5 et 2 millions de votants, dont 12.000 dans le Lot.",
+            {"voters_low": 1_500_000, "voters_high": 2_000_000},
+        ),
+    ],
+)
+def test_counts_around_ranges_and_abroad(text: str, expected: dict[str, Any]) -> None:
+    """Abroad is dropped, a range's 'contre' is the comparison, minutes are no voters."""
+    found = figures_of(text)
+    found.pop("scope", None)
+    assert found == expected
+
+
+def test_a_count_after_a_range_is_not_part_of_it() -> None:
+    """'entre 1,5 et 2 millions de votants, dont 12.000 dans le Lot': the Lot's 12.000."""
+    text = "Entre 1,5 et 2 millions de votants, dont 12.000 dans le Lot."
+    assert scopes_of(text)["Lot"] == {"voters": 12_000}
+
+
 # -- the corpus for tests/test_vocabulary_coverage.py -----------------------------------------
 
 #: Sentences that need a word of a vocabulary (see tests/test_vocabulary_coverage.py).
@@ -548,6 +738,10 @@ def corpus() -> list[str]:
         test_signed_and_worded_turnout_changes,
         test_a_year_before_a_departement_is_no_count_of_voters,
         test_as_of_hours_at_their_edges,
+        test_an_exact_figure_replaces_an_approximate_one,
+        test_the_headline_is_the_first_sentence_abbreviations_included,
+        test_shares_go_to_their_candidates,
+        test_counts_around_ranges_and_abroad,
     ):
         marks = getattr(test, "pytestmark", [])
         for mark in marks:
