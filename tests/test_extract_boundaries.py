@@ -428,6 +428,10 @@ def test_a_blank_line_does_not_end_the_text() -> None:
             {"Benoît Hamon": 58, "Manuel Valls": 42},
         ),
         (
+            "Benoît Hamon 58 %, Manuel Valls obtient 42 %.",
+            {"Benoît Hamon": 58, "Manuel Valls": 42},
+        ),
+        (
             "Jean Luc Bennahmias obtient 1 %, Benoît Hamon 36 %, Manuel Valls 31 %.",
             {"Jean-Luc Bennahmias": 1, "Benoît Hamon": 36, "Manuel Valls": 31},
         ),
@@ -465,6 +469,13 @@ def test_counts_around_ranges_and_abroad(text: str, expected: dict[str, Any]) ->
     found = figures_of(text)
     found.pop("scope", None)
     assert found == expected
+
+
+def test_a_range_after_a_place_belongs_to_it() -> None:
+    """'Dans le Lot, entre 8.000 et 9.000 votants': the Lot's range."""
+    assert scopes_of("Dans le Lot, entre 8.000 et 9.000 votants à midi.") == {
+        "Lot": {"voters_low": 8000, "voters_high": 9000, "as_of": "12:00"}
+    }
 
 
 def test_a_count_after_a_range_is_not_part_of_it() -> None:
