@@ -2,7 +2,9 @@
 
 Pure functions over strings; the only data read is the list of départements
 (:mod:`ingest.departements`). Every rule below is exercised by ``tests/test_extract.py`` on
-every entry of the liveblog seed and on the four articles.
+every entry of the liveblog seed and on the four articles, and at its edges by
+``tests/test_extract_boundaries.py``; every word of the vocabularies below is needed by one
+test sentence (``tests/test_vocabulary_coverage.py``).
 
 Kind (:func:`extract`), first rule that fits:
 
@@ -41,7 +43,8 @@ participation rate (dropped: the update model has no field for it) or vote share
 above 100 are ignored. A share goes to the candidate
 written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
 given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name
-before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``); the
+before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est
+crédité de 58 %``, ``réalise un score de 58 %``); the
 first share of a sentence that names nobody before it goes to the candidate last named in the
 paragraph (``Le député des Yvelines remporte le deuxième tour avec 58,72%`` after a sentence
 about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs`` (or
