@@ -16,7 +16,7 @@ import pytest
 
 from ingest.departements import find_departements
 from ingest.extract import extract, extract_scoped_figures, split_time_prefix
-from ingest.french_numbers import find_ranges
+from ingest.french_numbers import find_numbers, find_ranges
 from ingest.update import Kind
 from tests.test_extract import NIGHT
 
@@ -61,6 +61,7 @@ LOCAL = [
     "Sur St Etienne, Benoît Hamon obtient 62 %.",
     "Sur Saint-Denis, Benoît Hamon obtient 75 %.",
     "Benoît Hamon obtient 75 % sur Saint-Denis.",
+    "Benoît Hamon obtient 70 % à la Roque-d'Anthéron.",
     "À la Roque-d'Anthéron, Benoît Hamon obtient 70 %.",
 ]
 
@@ -107,6 +108,21 @@ def test_several_ranges_in_one_text_are_all_found() -> None:
     assert [(item.low, item.high, item.percent) for item in found] == [
         (1_500_000, 2_000_000, False),
         (55, 60, True),
+    ]
+
+
+def test_a_failed_range_does_not_stop_the_search() -> None:
+    """'Entre 2, voire 3 millions' is no range; the range after it is still found."""
+    text = "Entre 2, voire 3 millions de votants attendus, et entre 55 % et 60 % pour Benoît Hamon."
+    assert [(item.low, item.high) for item in find_ranges(text)] == [(55, 60)]
+
+
+def test_fifteen_decimals_are_read_and_sixteen_are_not() -> None:
+    """MAX_DIGITS bounds the decimals too; a number keeps the text it was written as."""
+    found = find_numbers("0,123456789012345 et 0,1234567890123456 et 58,72 %")
+    assert [(number.value, number.raw) for number in found] == [
+        (0.123456789012345, "0,123456789012345"),
+        (58.72, "58,72 %"),
     ]
 
 
@@ -484,6 +500,62 @@ def test_a_count_after_a_range_is_not_part_of_it() -> None:
     assert scopes_of(text)["Lot"] == {"voters": 12_000}
 
 
+@pytest.mark.parametrize(
+    ("text", "scope", "expected"),
+    [
+        ("Benoît Hamon obtient 58 % dans le Lot.", "Lot", {"shares": {"Benoît Hamon": 58}}),
+        (
+            "Entre 8.000 et 9.000 votants dans le Lot à midi.",
+            "Lot",
+            {"voters_low": 8000, "voters_high": 9000, "as_of": "12:00"},
+        ),
+        (
+            "1,6 million de votants au premier tour, 2 millions ce dimanche.",
+            "national",
+            {"previous": {"voters": 1_600_000, "round": 1}},
+        ),
+        ("100 millions de votants, un chiffre impossible.", "national", {"voters": 100_000_000}),
+        (
+            "Pas 200 millions de votants, mais 2 millions de votants.",
+            "national",
+            {"voters": 2_000_000},
+        ),
+    ],
+)
+def test_figures_followed_by_their_place_or_their_round(
+    text: str, scope: str, expected: dict[str, Any]
+) -> None:
+    """'58 % dans le Lot' is the Lot's; 'au premier tour' compares; 100 million still counts."""
+    assert scopes_of(text) == {scope: expected}
+
+
+@pytest.mark.parametrize(
+    ("text", "round_"),
+    [
+        ("Comme au premier tour, Benoît Hamon arrive en tête.", None),
+        ("Manuel Valls, qui avait tout misé, est battu au second tour.", 2),
+        ("Comme au premier tour, Benoît Hamon arrive en tête du second tour.", 2),
+    ],
+)
+def test_the_round_is_the_first_one_mentioned_outside_a_comparison(
+    text: str, round_: int | None
+) -> None:
+    """'Comme au premier tour' compares; a comparison in an earlier clause does not count."""
+    assert extract(text, NIGHT).round == round_
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Benoît Hamon mène largement. Les sondages donnaient 58 %.",
+        "Le vainqueur obtient 58 % des voix.",
+    ],
+)
+def test_a_share_nobody_is_given_is_dropped(text: str) -> None:
+    """A share with no cue towards the last-named candidate, or with nobody named: no figures."""
+    assert extract_scoped_figures(text, NIGHT) == []
+
+
 # -- the corpus for tests/test_vocabulary_coverage.py -----------------------------------------
 
 #: Sentences that need a word of a vocabulary (see tests/test_vocabulary_coverage.py).
@@ -753,6 +825,8 @@ def corpus() -> list[str]:
         test_the_headline_is_the_first_sentence_abbreviations_included,
         test_shares_go_to_their_candidates,
         test_counts_around_ranges_and_abroad,
+        test_figures_followed_by_their_place_or_their_round,
+        test_the_round_is_the_first_one_mentioned_outside_a_comparison,
     ):
         marks = getattr(test, "pytestmark", [])
         for mark in marks:
