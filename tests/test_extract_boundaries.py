@@ -414,11 +414,13 @@ def test_a_heading_line_that_names_a_departement_scopes_its_own_figures() -> Non
             Kind.NEWS,
         ),
         ("...\nLes bureaux de vote sont fermés", Kind.NEWS),
+        ("Un plan B? Arnaud Montebourg apporte son soutien à Benoît Hamon.", Kind.NEWS),
+        ("Plan B... Arnaud Montebourg apporte son soutien à Benoît Hamon.", Kind.NEWS),
         ("...", Kind.NEWS),
     ],
 )
 def test_the_headline_is_the_first_sentence_abbreviations_included(text: str, kind: Kind) -> None:
-    """'Mme.' and 'Dr.' end no sentence; a later sentence's cue is not the headline's."""
+    """'Mme.' and 'Dr.' end no sentence, 'B?' and 'B...' do; a later sentence's cue is not ours."""
     assert kind_of(text) is kind
 
 
