@@ -453,6 +453,10 @@ def test_a_blank_line_does_not_end_the_text() -> None:
             "Jean Luc Bennahmias obtient 1 %, Benoît Hamon 36 %, Manuel Valls 31 %.",
             {"Jean-Luc Bennahmias": 1, "Benoît Hamon": 36, "Manuel Valls": 31},
         ),
+        (
+            "Jean-Luc  Bennahmias obtient 1 %, loin derrière.",  # two spaces, as pasted
+            {"Jean-Luc Bennahmias": 1},
+        ),
     ],
 )
 def test_shares_go_to_their_candidates(text: str, shares: dict[str, float]) -> None:
