@@ -53,7 +53,8 @@ about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs``
 ("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``, voters and
 station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is ``as_of``.
 
-Scope: a number followed at once by a place ("8.000 dans le Lot") belongs there; otherwise it
+Scope: a number followed at once by a place ("8.000 dans le Lot", "12.000 votants à l'étranger",
+"1,2 million de votants en France entière") belongs there; otherwise it
 belongs to the last place the paragraph named before it ("dans la Loire", "En Aveyron",
 "Dans le Var"), else to the place a heading just above set ("Vienne : ..."), else national.
 Only locative mentions set a place ("le député des Yvelines" does not); "au niveau national"
@@ -236,11 +237,17 @@ _AS_OF: Final = re.compile(
     r"\bà\s+(?:(?P<hour>[0-9]{1,2})\s*h\s*(?P<minute>[0-5][0-9])?(?![0-9])|(?P<word>midi|minuit))",
     re.IGNORECASE,
 )
-_PLACE_GAP: Final = re.compile(
-    r"\s*(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
-    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?",
-    re.IGNORECASE,
+# What may stand between a figure and the place it is for: "58 % des voix dans la Loire".
+_GAP_WORDS: Final = (
+    r"(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
+    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?"
 )
+_PLACE_GAP: Final = re.compile(
+    r"\s*" + _GAP_WORDS + r"(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
+)
+# Before a national or abroad marker, which carries its own preposition ("à l'étranger",
+# "au niveau national"), or takes "en" ("en France entière").
+_MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
 _NATIONAL_MARKER: Final = re.compile(
     r"\b(?:au\s+niveau\s+national|sur\s+le\s+plan\s+national|à\s+l['\u2019]échelle\s+nationale"
     r"|dans\s+toute\s+la\s+France|France\s+entière)\b",
@@ -370,6 +377,11 @@ class _Document:
         """The last place that starts before ``position``."""
         index = bisect_left(self.place_starts, position) - 1
         return self.places[index] if index >= 0 else None
+
+    def next_place(self, position: int) -> _Place | None:
+        """The first place that starts at or after ``position``."""
+        index = bisect_left(self.place_starts, position)
+        return self.places[index] if index < len(self.places) else None
 
     def next_departement(self, position: int) -> _Place | None:
         """The first département mention that starts at or after ``position``."""
@@ -899,6 +911,13 @@ def _scope_of(
     following = document.next_departement(item.end)
     if following is not None and _PLACE_GAP.fullmatch(document.text, item.end, following.start):
         return following.scope
+    marker = document.next_place(item.end)
+    if (
+        marker is not None
+        and not marker.departement
+        and _MARKER_GAP.fullmatch(document.text, item.end, marker.start)
+    ):
+        return marker.scope
     place = document.last_place_before(item.start)
     return place.scope if place is not None and place.start >= paragraph.start else opening
 

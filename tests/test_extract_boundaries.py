@@ -562,6 +562,20 @@ def test_a_share_nobody_is_given_is_dropped(text: str) -> None:
     assert extract_scoped_figures(text, NIGHT) == []
 
 
+MARKED = [
+    "Participation : 12.000 votants à l'étranger à midi.",
+    "Dans le Lot, 8.000 votants ; 1,2 million de votants en France entière.",
+    "Dans le Lot, 8.000 votants, et 1,2 million de votants au niveau national.",
+]
+
+
+def test_a_figure_followed_by_abroad_or_national_belongs_there() -> None:
+    """'12.000 votants à l'étranger' is no national count; '... en France entière' is national."""
+    assert scopes_of(MARKED[0]) == {}
+    assert scopes_of(MARKED[1]) == {"Lot": {"voters": 8000}, "national": {"voters": 1_200_000}}
+    assert scopes_of(MARKED[2]) == {"Lot": {"voters": 8000}, "national": {"voters": 1_200_000}}
+
+
 # -- the corpus for tests/test_vocabulary_coverage.py -----------------------------------------
 
 #: Sentences that need a word of a vocabulary (see tests/test_vocabulary_coverage.py).
@@ -820,7 +834,7 @@ VOCABULARY_SENTENCES: list[str] = [
 
 def corpus() -> list[str]:
     """Every sentence of this module."""
-    texts = CREDITED + LOCAL + AMBIGUOUS + VOCABULARY_SENTENCES
+    texts = CREDITED + LOCAL + AMBIGUOUS + MARKED + VOCABULARY_SENTENCES
     for test in (
         test_estimate_cues_in_the_headline_or_in_the_sentence,
         test_three_candidates_or_more_on_a_second_round_night_are_a_first_round,
