@@ -62,6 +62,8 @@ LOCAL = [
     "Sur Saint-Denis, Benoît Hamon obtient 75 %.",
     "Benoît Hamon obtient 75 % sur Saint-Denis.",
     "Benoît Hamon obtient 70 % à la Roque-d'Anthéron.",
+    "Benoît Hamon obtient 66 % au niveau national comme à Lille.",
+    "Benoît Hamon obtient 66 % hors de France comme à Lille.",
     "À la Roque-d'Anthéron, Benoît Hamon obtient 70 %.",
 ]
 
