@@ -32,6 +32,7 @@ from ingest.store.redis_client import connect
 from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError, RedisUnavailableError
 from ingest.store.redis_url import redact_url, resolve_redis_url
 from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -262,7 +263,7 @@ def test_run_foreground_serves_until_sigterm(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + 15 * TIMEOUT_FACTOR
         while not paths.socket.exists() or not processes_running(paths):
             assert foreground.poll() is None, foreground.communicate()
             assert time.monotonic() < deadline
@@ -277,16 +278,19 @@ def test_run_foreground_serves_until_sigterm(
             text=True,
         )
         try:
-            time.sleep(1.0)
+            # Its first line says it follows, once its signal handlers are set (a fixed sleep
+            # raced a slow start: SIGTERM came before the handlers, and killed it).
+            assert follower.stderr is not None
+            following = follower.stderr.readline()
+            assert "already runs" in following, following
             assert follower.poll() is None  # it stays in the foreground, following
             assert processes_running(paths) == [pid]
             follower.send_signal(signal.SIGTERM)
-            _, follower_err = follower.communicate(timeout=15)
+            _, follower_err = follower.communicate(timeout=15 * TIMEOUT_FACTOR)
         finally:
             follower.kill()
             follower.wait()
         assert follower.returncode == 0, follower_err
-        assert "already runs" in follower_err
         assert "keeps running" in follower_err
         assert processes_running(paths) == [pid]  # the follower did not stop it
         foreground.send_signal(signal.SIGTERM)

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.extraction.document import split_time_prefix
+from ingest.extraction.document import MAX_INPUT_LENGTH, split_time_prefix
 from ingest.extraction.extract import Extraction, extract
 from ingest.extraction.figures import extract_figures, extract_scoped_figures
 from ingest.model.night import load_night
@@ -925,13 +925,22 @@ def test_extract_on_empty_and_blank_text() -> None:
     assert extract_figures("", NIGHT) == []
 
 
-def test_extract_on_a_huge_text_is_fast() -> None:
-    """A megabyte of seed text is cut and extracted well within a second."""
+# A bound on a hang, not a speed (speed is `soiree bench`'s): a linear pass over the longest
+# text read takes well under a second here; an unbounded or exponential path never ends.
+EXTRACTION_DEADLINE = 30 * TIMEOUT_FACTOR
+
+
+def test_extract_on_a_huge_text_reads_only_its_beginning() -> None:
+    """A megabyte of seed text is cut at MAX_INPUT_LENGTH: the rest changes nothing."""
     text = (seed("002") + "\n") * 400
     started = wallclock.perf_counter()
     result = extract(text, NIGHT)
-    assert wallclock.perf_counter() - started < 2 * TIMEOUT_FACTOR
+    assert wallclock.perf_counter() - started < EXTRACTION_DEADLINE
     assert result.kind is Kind.COUNT
+    assert result == extract(text[:MAX_INPUT_LENGTH], NIGHT)
+    assert result != extract(text[: MAX_INPUT_LENGTH // 400], NIGHT)
+    tail = "\n21h00: Benoît Hamon 99 %, Manuel Valls 1 %, selon un sondage Ipsos."
+    assert extract(text[:MAX_INPUT_LENGTH] + tail, NIGHT) == result
 
 
 @pytest.mark.parametrize(
@@ -947,11 +956,11 @@ def test_extract_on_a_huge_text_is_fast() -> None:
     ],
     ids=["name-share", "names-then-shares", "shares", "sentences", "lines", "places", "a-names"],
 )
-def test_extract_on_repetitive_text_is_fast(text: str) -> None:
-    """Thousands of names, shares, sentences or places in one text stay far from quadratic."""
+def test_extract_on_repetitive_text_ends(text: str) -> None:
+    """Thousands of names, shares, sentences or places in one text are extracted, no hang."""
     started = wallclock.perf_counter()
     assert_valid(extract(text, NIGHT))
-    assert wallclock.perf_counter() - started < 2 * TIMEOUT_FACTOR
+    assert wallclock.perf_counter() - started < EXTRACTION_DEADLINE
 
 
 def test_extract_on_hostile_numbers() -> None:

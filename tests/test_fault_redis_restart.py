@@ -211,7 +211,7 @@ async def test_redis_crash_mid_night_loses_nothing_and_shows_nothing_twice(
         )
         store = StreamStore(client, stream)
         try:
-            await eventually(lambda: _length_at_least(store, 12), within=20 * TIMEOUT_FACTOR)
+            await eventually(lambda: _length_at_least(store, 12), within=20)
             before = len(watcher.updates)
             await asyncio.to_thread(server.crash)
             crashed_at = time.monotonic()

@@ -76,10 +76,8 @@ async def test_cancel_until_done_ends_a_task_that_swallows_its_first_cancellatio
     task = asyncio.create_task(reader())
     broken = asyncio.create_task(failing())
     await asyncio.sleep(0.02)
-    started = time.monotonic()
-    async with asyncio.timeout(PROMPT):
+    async with asyncio.timeout(PROMPT):  # raises if the loop outlived the cancellations
         errors = await cancel_until_done([task, broken])
-    assert time.monotonic() - started < 1.0 * TIMEOUT_FACTOR
     assert task.cancelled()
     assert swallower.swallowed == 1
     assert rounds >= 2  # it did carry on after the first cancellation

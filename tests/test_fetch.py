@@ -6,7 +6,7 @@ import asyncio
 import gzip
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -23,6 +23,7 @@ from ingest.polling.fetch import (
     parse_max_age,
     parse_retry_after,
 )
+from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import FAULT_PATHS, FaultServer
 
 NOW = datetime(2017, 1, 29, 20, 0, tzinfo=UTC)
@@ -218,9 +219,12 @@ async def test_size_cap_declared_streamed_and_decompressed(
 
 async def test_hang_times_out(fault_server: FaultServer, session: aiohttp.ClientSession) -> None:
     """A server that never answers is a timeout after the read timeout, not a hang."""
-    result = await Fetcher(session).fetch(fault_server.url(FAULT_PATHS["hang"]), limits=QUICK)
+    # The total timeout is far away, so only the read timeout can end this fetch in time.
+    limits = replace(QUICK, total_timeout=60 * TIMEOUT_FACTOR)
+    result = await Fetcher(session).fetch(fault_server.url(FAULT_PATHS["hang"]), limits=limits)
     assert result.outcome is FetchOutcome.TIMEOUT
-    assert 0.25 < result.duration < 1.5
+    assert result.duration >= limits.timeout * 0.9  # it did wait for the server
+    assert result.duration < limits.total_timeout / 4  # the read timeout ended it
 
 
 async def test_connection_refused(session: aiohttp.ClientSession) -> None:

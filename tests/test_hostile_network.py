@@ -462,7 +462,7 @@ async def test_fuzzed_handshakes_and_frames_never_break_the_server(
         # The client that behaved got every update, in order, while all this went on.
         got = await recv_updates(bystander, len(appended), within=10)
         assert [message["id"] for message in got] == appended
-        await eventually(_count_is(running, 1), within=5 * TIMEOUT_FACTOR)
+        await eventually(_count_is(running, 1), within=5)
     async with ws_connect(running.ws_url("since=0")) as newcomer:
         before, _live = await recv_until(newcomer, "live")
         assert [m["type"] for m in before[:2]] == ["hello", "snapshot"]
@@ -921,7 +921,8 @@ async def test_entity_tricks_in_a_feed_expand_nothing_and_read_nothing(
         {name: health[name]["last_poll_ms"] for name in paths},
         {name: health[name]["state"] for name in paths},
     )
-    assert elapsed < 10 * TIMEOUT_FACTOR
+    # A bound on a hang, not a speed: the memory peak below is what an expansion would show.
+    assert elapsed < 60 * TIMEOUT_FACTOR
     assert peak < 40 * MIB, f"Python memory peaked at {peak / MIB:.1f} MiB"
     for name in paths:
         record = health[name]

@@ -174,8 +174,16 @@ def test_parse_time_text(night: Night, written: str, expected: tuple[int, int, i
 
 def test_garbage_pages_do_not_crash(night: Night) -> None:
     """Broken markup, binary junk and empty pages give what they can, never an exception."""
-    for page in ("", "<<<>>>", "\x00\x01\ufffd" * 100, "<p><strong>21h15:</strong> ok<p"):
-        parse_liveblog(page, source="s", night=night, seen=SEEN)
+    for page in ("", "<<<>>>", "\x00\x01\ufffd" * 100):
+        assert parse_liveblog(page, source="s", night=night, seen=SEEN).updates == []
+    junk = "\x00\x01\ufffd" * 100
+    for page in (
+        "<p><strong>21h15:</strong> ok<p",
+        junk + "<p>21h15: ok</p>" + junk,
+        "<div><p>21h15 : ok</div></span></p>",
+    ):
+        (update,) = parse_liveblog(page, source="s", night=night, seen=SEEN).updates
+        assert (update.at.hour, update.at.minute, update.text) == (21, 15, "ok"), page[-40:]
 
 
 def test_date_only_datetime_and_selectors_inside_the_entry(night: Night) -> None:

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, Final
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -291,9 +292,16 @@ def test_a_results_document_of_any_json_gives_valid_updates_or_a_parse_error(
 @FAST
 @given(data=st.binary(max_size=200))
 def test_results_of_any_bytes_never_raise_anything_else(data: bytes) -> None:
-    """Bytes that are not JSON at all are a ResultsParseError."""
+    """Bytes that are not JSON at all are a ResultsParseError; JSON gives one or valid updates."""
+    try:
+        json.loads(data)
+    except ValueError:  # UnicodeDecodeError included
+        with pytest.raises(ResultsParseError, match="not JSON"):
+            parse_results(data, source="results", night=NIGHT, seen=SEEN)
+        return
     with contextlib.suppress(ResultsParseError):
-        parse_results(data, source="results", night=NIGHT, seen=SEEN)
+        for update in parse_results(data, source="results", night=NIGHT, seen=SEEN).updates:
+            assert_valid_update(update)
 
 
 # -- the update model ---------------------------------------------------------------------------
@@ -395,11 +403,15 @@ def test_from_json_raises_only_update_error_whatever_a_field_holds(
 
 
 @FAST
-@given(document=json_values)
+@given(document=json_values | updates().map(lambda update: json.loads(update.to_json_text())))
 def test_from_json_of_any_json_raises_only_update_error(document: Any) -> None:
-    """Any JSON value is an update or an UpdateError."""
-    with contextlib.suppress(UpdateError):
-        Update.from_json(document)
+    """Any JSON value is an update or an UpdateError (and an update's own JSON is the update)."""
+    try:
+        parsed = Update.from_json(document)
+    except UpdateError:
+        return
+    assert_valid_update(parsed)
+    assert json.loads(parsed.to_json_text()) == document
 
 
 @FAST

@@ -174,7 +174,7 @@ async def test_redis_feed_follows_the_stream(
     feed = RedisFeed(
         store, view, notify=changes, block_ms=200, health_interval=0.05, clock_interval=0.05
     )
-    following = asyncio.create_task(feed.follow())
+    following = changes.watch(asyncio.create_task(feed.follow()))
     try:
         await changes.until(lambda: view.connection.state is ConnectionState.LIVE)
         assert view.board.applied == appended
@@ -209,8 +209,7 @@ async def test_redis_feed_follows_the_stream(
         assert view.clock is not None
         assert view.clock.speed == 60
     finally:
-        following.cancel()
-        await asyncio.gather(following, return_exceptions=True)
+        await changes.stop(following)
 
 
 async def test_pause_contract(redis_client: Redis, store: StreamStore, stream_key: str) -> None:

@@ -94,7 +94,7 @@ async def test_relay_resumes_after_the_server_restarts(
     view = TickerView()
     changes = ticker.changes()
     relay = WsRelay(ws_url(running), view, notify=changes, backoff=FAST)
-    relaying = asyncio.create_task(relay.run())
+    relaying = changes.watch(asyncio.create_task(relay.run()))
     try:
         await changes.until(lambda: view.connection.state is ConnectionState.LIVE)
         assert view.board.applied == first
@@ -115,8 +115,7 @@ async def test_relay_resumes_after_the_server_restarts(
         # What was missed while away is news: highlighted.
         assert all(item.arrived is not None for item in newest)
     finally:
-        relaying.cancel()
-        await asyncio.gather(relaying, return_exceptions=True)
+        await changes.stop(relaying)
     assert view.board.applied == first + missed  # nothing twice
 
 
@@ -138,17 +137,16 @@ async def test_relay_resumes_from_the_last_id_it_saw(ticker: TickerKit) -> None:
             await connection.send(json.dumps({"type": "live", "last_id": "20-0"}))
             await connection.wait_closed()
 
-    async with serve(handler, "127.0.0.1", 0) as server:
+    changes = ticker.changes()
+    async with serve(changes.guard(handler), "127.0.0.1", 0) as server:
         port = server.sockets[0].getsockname()[1]
         view = TickerView()
-        changes = ticker.changes()
         relay = WsRelay(f"ws://127.0.0.1:{port}/ws?token=t", view, notify=changes, backoff=FAST)
-        relaying = asyncio.create_task(relay.run())
+        relaying = changes.watch(asyncio.create_task(relay.run()))
         try:
             await changes.until(lambda: len(paths) == 2 and relay.connections == 2)
         finally:
-            relaying.cancel()
-            await asyncio.gather(relaying, return_exceptions=True)
+            await changes.stop(relaying)
     assert paths == ["/ws?token=t&since=0-0", "/ws?token=t&since=20-0"]
     assert view.board.applied == 1
 

@@ -123,6 +123,11 @@ class Document:
         index = bisect_left(self.place_starts, position) - 1
         return self.places[index] if index >= 0 else None
 
+    def next_place(self, position: int) -> Place | None:
+        """The first place that starts at or after ``position``."""
+        index = bisect_left(self.place_starts, position)
+        return self.places[index] if index < len(self.places) else None
+
     def next_departement(self, position: int) -> Place | None:
         """The first département mention that starts at or after ``position``."""
         index = bisect_left(self.departement_starts, position)

@@ -14,7 +14,8 @@ participation rate (dropped: the update model has no field for it) or vote share
 above 100 are ignored. A share goes to the candidate
 written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
 given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name
-before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``); the
+before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est
+crédité de 58 %``, ``réalise un score de 58 %``); the
 first share of a sentence that names nobody before it goes to the candidate last named in the
 paragraph (``Le député des Yvelines remporte le deuxième tour avec 58,72%`` after a sentence
 about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs`` (or
@@ -23,7 +24,8 @@ about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs``
 ("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``, voters and
 station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is ``as_of``.
 
-Scope: a number followed at once by a place ("8.000 dans le Lot") belongs there; otherwise it
+Scope: a number followed at once by a place ("8.000 dans le Lot", "12.000 votants à l'étranger",
+"1,2 million de votants en France entière") belongs there; otherwise it
 belongs to the last place the paragraph named before it ("dans la Loire", "En Aveyron",
 "Dans le Var"), else to the place a heading just above set ("Vienne : ..."), else national.
 Only locative mentions set a place ("le député des Yvelines" does not); "au niveau national"
@@ -114,8 +116,8 @@ _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
 _RATE_BEFORE: Final = re.compile(r"\b(?:participation|abstention)\b[^.%0-9]{0,30}$", re.IGNORECASE)
 _SHARE_CUE_BEFORE: Final = re.compile(
-    r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte|score"
-    r"|contre|à|crédité\w*)\s+" + _APPROX + r"?(?:les\s+)?$",
+    r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
+    r"|score(?:\s+de)?|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
     re.IGNORECASE,
 )
 _SHARE_CUE_AFTER: Final = re.compile(
@@ -148,14 +150,20 @@ _AS_OF: Final = re.compile(
     r"\bà\s+(?:(?P<hour>[0-9]{1,2})\s*h\s*(?P<minute>[0-5][0-9])?(?![0-9])|(?P<word>midi|minuit))",
     re.IGNORECASE,
 )
-_PLACE_GAP: Final = re.compile(
-    r"\s*(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
-    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?",
-    re.IGNORECASE,
+# What may stand between a figure and the place it is for: "58 % des voix dans la Loire".
+_GAP_WORDS: Final = (
+    r"(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
+    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?"
 )
+_PLACE_GAP: Final = re.compile(
+    r"\s*" + _GAP_WORDS + r"(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
+)
+# Before a national or abroad marker, which carries its own preposition ("à l'étranger",
+# "au niveau national"), or takes "en" ("en France entière").
+_MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
 _LOCAL_MARKERS: Final = (
     re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
-    re.compile(r"\bsur\s+(?:St|Ste|Saint|Sainte)\b"),
+    re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
     re.compile(
         r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
         r"|la\s+plupart\s+des)\s+bureaux\b",
@@ -547,6 +555,13 @@ def _scope_of(document: Document, paragraph: Span, opening: str | None, item: _I
     following = document.next_departement(item.end)
     if following is not None and _PLACE_GAP.fullmatch(document.text, item.end, following.start):
         return following.scope
+    marker = document.next_place(item.end)
+    if (
+        marker is not None
+        and not marker.departement
+        and _MARKER_GAP.fullmatch(document.text, item.end, marker.start)
+    ):
+        return marker.scope
     place = document.last_place_before(item.start)
     return place.scope if place is not None and place.start >= paragraph.start else opening
 

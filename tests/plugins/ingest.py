@@ -35,6 +35,7 @@ from ingest.model.night import Night
 from ingest.model.update import Update
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.sources.config import IngestConfig
+from tests.conftest import TIMEOUT_FACTOR
 
 __all__ = [
     "FAULT_PATHS",
@@ -124,14 +125,14 @@ async def ingest_until(
         await eventually(finished, within=within)
     finally:
         stop.set()
-    return await asyncio.wait_for(task, timeout=10)
+    return await asyncio.wait_for(task, timeout=10 * TIMEOUT_FACTOR)
 
 
 async def eventually(
     condition: Callable[[], Awaitable[bool]], *, within: float, every: float = 0.02
 ) -> None:
-    """Wait until ``condition()`` is true; TimeoutError after ``within`` seconds."""
-    async with asyncio.timeout(within):
+    """Wait until ``condition()`` holds; TimeoutError after ``within`` s x TIMEOUT_FACTOR."""
+    async with asyncio.timeout(within * TIMEOUT_FACTOR):
         # Redis and the servers offer no event to await: poll, as a client would.
         while not await condition():  # noqa: ASYNC110
             await asyncio.sleep(every)

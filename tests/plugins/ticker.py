@@ -12,7 +12,10 @@ Register with ``pytest_plugins = ["tests.plugins.ticker"]`` (or ``-p tests.plugi
     or (``color``) with ANSI styles. ``ticker.now``: the wall time frames are rendered at,
     29 January 2017 at 21:00 Paris. ``changes = ticker.changes()``: a :class:`Changes`, the
     ``notify`` callback to give a feed; ``await changes.until(condition)`` waits for the feed
-    to make ``condition()`` true (timeout scaled by ``SOIREE_TEST_TIMEOUT_FACTOR``).
+    to make ``condition()`` true (timeout scaled by ``SOIREE_TEST_TIMEOUT_FACTOR``);
+    ``changes.watch(task)`` / ``serve(changes.guard(handler), ...)`` make a background task's
+    or a server handler's error fail that wait at once, with that error, and ``await
+    changes.stop(task)`` cancels a task and raises what it failed with.
 ``broadcasters`` (function): a :class:`BroadcasterForTicker`
     Real broadcasters on 127.0.0.1 for ``--ws`` tests (``await broadcasters.start(stream)``);
     needs ``redis_url`` from ``tests/conftest.py``.
@@ -24,10 +27,11 @@ Test modules import the plugin's names only under ``TYPE_CHECKING`` (it is regis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,25 +55,73 @@ NOW: Final = datetime(2017, 1, 29, 21, 0, tzinfo=PARIS).timestamp()
 #: How long a test waits for a feed to bring what it expects.
 WAIT_SECONDS: Final = 5.0
 _SEEN: Final = datetime(2017, 1, 29, 20, 0, tzinfo=UTC)
+_Connection = TypeVar("_Connection")
 
 
 class Changes:
-    """A feed's ``notify`` callback that a test can wait on: ``await changes.until(...)``."""
+    """A feed's ``notify`` callback that a test can wait on: ``await changes.until(...)``.
+
+    What runs in the background of a test (a feed's task given to :meth:`watch`, a scripted
+    server's handler wrapped by :meth:`guard`) fails the wait at once with its own error,
+    rather than leaving the test to time out; :meth:`stop` cancels a watched task and raises
+    what it failed with, if anything but the cancellation.
+    """
 
     def __init__(self) -> None:
         self._changed = asyncio.Event()
         self.count = 0
+        self.failure: BaseException | None = None
 
     def __call__(self) -> None:
         self.count += 1
         self._changed.set()
 
+    def fail(self, error: BaseException) -> None:
+        """A background part of the test failed: every wait raises ``error`` (the first one)."""
+        if self.failure is None:
+            self.failure = error
+        self._changed.set()
+
+    def watch(self, task: asyncio.Task[Any]) -> asyncio.Task[Any]:
+        """Fail the waits as soon as ``task`` ends with an exception; returns ``task``."""
+
+        def ended(done: asyncio.Task[Any]) -> None:
+            if not done.cancelled() and (error := done.exception()) is not None:
+                self.fail(error)
+
+        task.add_done_callback(ended)
+        return task
+
+    def guard(
+        self, handler: Callable[[_Connection], Awaitable[None]]
+    ) -> Callable[[_Connection], Awaitable[None]]:
+        """``handler`` (a server's, whose errors the server would only log) failing the waits."""
+
+        async def guarded(connection: _Connection) -> None:
+            try:
+                await handler(connection)
+            except Exception as error:
+                self.fail(error)
+                raise
+
+        return guarded
+
     async def until(self, condition: Callable[[], bool]) -> None:
         """Wait for notifications until ``condition()`` holds (failing after a while)."""
         async with asyncio.timeout(WAIT_SECONDS * TIMEOUT_FACTOR):
-            while not condition():
+            while self.failure is None and not condition():
                 self._changed.clear()
                 await self._changed.wait()
+        if self.failure is not None:
+            raise self.failure
+
+    async def stop(self, task: asyncio.Task[Any]) -> None:
+        """Cancel ``task`` and wait for it; raise what it failed with, other than cancellation."""
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        if self.failure is not None:
+            raise self.failure
 
 
 class TickerKit:

@@ -1,0 +1,289 @@
+"""Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
+
+A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
+``ingest/extraction/extract.py``, the number words of ``ingest/extraction/french_numbers.py``, the
+ambiguous names and locative words of ``ingest/extraction/departements.py``). A *word* is a run of
+two letters or more in a vocabulary's regex source, outside character classes, escapes and group
+syntax, or a string (a key, and separately its value) of a word table. Its *mutant* is the module's
+source with that one word dropped: ``(?!)`` written before a regex word (that branch can never
+match), a table string renamed to one no text contains, a table value multiplied by ten. The modules
+are then loaded from the mutated source under a private name, wired together, and run.
+
+Mutation testing tools such as mutmut do not mutate regex text or table strings: this is the
+complement that pins each word to a sentence that needs it.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import sys
+import tokenize
+import types
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Final
+
+from ingest.extraction import departements, extract, french_numbers
+
+#: Per module: the constants that are vocabularies, and how their strings are read.
+REGEX: Final = "regex"
+TABLE: Final = "table"
+VOCABULARIES: Final[dict[str, dict[str, str]]] = {
+    "extract": {
+        "_ABBREVIATION": REGEX,
+        "_NAME": REGEX,
+        "_ESTIMATE_CUE": REGEX,
+        "_TURNOUT_CUE": REGEX,
+        "_PARTICIPATION_CONTEXT": REGEX,
+        "_MILESTONE_CUE": REGEX,
+        "_CANDIDATE_VOTED": REGEX,
+        "_RALLY_CUE": REGEX,
+        "_APPROX": REGEX,
+        "_APPROX_BEFORE": REGEX,
+        "_AT_LEAST_BEFORE": REGEX,
+        "_COUNTED_AFTER": REGEX,
+        "_COUNTED_BEFORE": REGEX,
+        "_STATIONS_PCT_AFTER": REGEX,
+        "_STATIONS_PCT_BEFORE": REGEX,
+        "_MENTIONS_STATIONS": REGEX,
+        "_CHANGE_BEFORE": REGEX,
+        "_FALLING": TABLE,
+        "_RATE_BEFORE": REGEX,
+        "_SHARE_CUE_BEFORE": REGEX,
+        "_SHARE_CUE_AFTER": REGEX,
+        "_NAME_AFTER_SHARE": REGEX,
+        "_VOTERS_AFTER": REGEX,
+        "_PEOPLE_AFTER": REGEX,
+        "_STATIONS_AFTER": REGEX,
+        "_CONTRE": REGEX,
+        "_CONTRE_BEFORE": REGEX,
+        "_EARLIER_ROUND_AFTER": REGEX,
+        "_AS_OF": REGEX,
+        "_GAP_WORDS": REGEX,
+        "_PLACE_GAP": REGEX,
+        "_MARKER_GAP": REGEX,
+        "_NATIONAL_MARKER": REGEX,
+        "_ABROAD_MARKER": REGEX,
+        "_LOCAL_MARKERS": REGEX,
+        "_A_PLACE": REGEX,
+        "_ROUND_MARKER": REGEX,
+        "_BEFORE_SECOND_ROUND": REGEX,
+        "_COMPARISON": REGEX,
+    },
+    "french_numbers": {
+        "_WORD_VALUES": TABLE,
+        "_MULTIPLIERS": TABLE,
+        "_QUANTITY": REGEX,
+        "_RANGE_OPENING": REGEX,
+        "_RANGE_LINK": REGEX,
+    },
+    "departements": {
+        "AMBIGUOUS_NAMES": TABLE,
+        "_TAKES_A": TABLE,
+        "_LOCATIVE_BEFORE": REGEX,
+        "_A_BEFORE": REGEX,
+    },
+}
+
+#: Mutations the word rule does not make, named by what they drop: (module, old, new).
+EXTRA_MUTATIONS: Final[dict[str, tuple[str, str, str]]] = {
+    "U+2212 minus sign of a change": ("extract", r"[+\-\u2212]", r"[+\-]"),
+    "hyphen-minus sign of a change": ("extract", r"[+\-\u2212]", r"[+\u2212]"),
+    "plus sign of a change": ("extract", r"[+\-\u2212]", r"[\-\u2212]"),
+    "the guard before a number": ("french_numbers", r'r"(?<![\w.,])"', 'r""'),
+    "dot and comma in the guard before a number": (
+        "french_numbers",
+        r'r"(?<![\w.,])"',
+        r'r"(?<!\w)"',
+    ),
+    "the year guard before a département": (
+        "extract",
+        "and not _is_year(number)\n",
+        "\n",
+    ),
+}
+
+_GROUP_SYNTAX: Final = re.compile(r"\(\?(?:P<\w+>|P=\w+\)|[aiLmsux]+[:)]|[:=!]|<[=!])")
+_F_FIELD: Final = re.compile(r"\{[^{}]*\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Word:
+    """One word of a vocabulary, where it is written in its module's source."""
+
+    module: str
+    vocabulary: str
+    text: str
+    offset: int  # in the module's source
+    kind: str  # "regex", "key" or "value"
+    occurrence: int = 1  # of the same text in the same vocabulary
+
+    @property
+    def label(self) -> str:
+        """How the word is named in reports and exclusions: ``module.VOCABULARY:word#n``."""
+        suffix = f"#{self.occurrence}" if self.occurrence > 1 else ""
+        return f"{self.module}.{self.vocabulary}:{self.text}{suffix}"
+
+    def mutate(self, source: str) -> str:
+        """The module's source with this word dropped."""
+        end = self.offset + len(self.text)
+        assert source[self.offset : end] == self.text
+        if self.kind == REGEX:
+            replacement = "(?!)" + self.text
+        elif self.kind == "key":
+            replacement = "\\x00" + self.text  # a NUL first: a string no text holds
+        else:
+            replacement = str(int(self.text.replace("_", "")) * 10)
+        return source[: self.offset] + replacement + source[end:]
+
+
+_MODULES: Final = {
+    "extract": extract,
+    "french_numbers": french_numbers,
+    "departements": departements,
+}
+
+
+def source_of(module: str) -> str:
+    """The source text of ``ingest.<module>``, wherever the file is."""
+    path = _MODULES[module].__file__
+    assert path is not None
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _offsets(source: str) -> list[int]:
+    starts = [0]
+    for line in source.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _regex_words(body: str, *, f_string: bool) -> Iterator[tuple[int, str]]:
+    """Runs of two letters or more in a regex, outside classes, escapes and group syntax."""
+    index = 0
+    while index < len(body):
+        char = body[index]
+        if char == "\\":
+            index += 6 if body.startswith("u", index + 1) else 2
+        elif char == "[":
+            index += 1
+            while index < len(body) and body[index] != "]":
+                index += 2 if body[index] == "\\" else 1
+            index += 1
+        elif f_string and char == "{" and (field := _F_FIELD.match(body, index)):
+            index = field.end()
+        elif char == "(" and (group := _GROUP_SYNTAX.match(body, index)):
+            index = group.end()
+        elif char.isalpha():
+            end = index
+            while end < len(body) and (body[end].isalnum()):
+                end += 1
+            if end - index >= 2 and not body[index:end].isdigit():
+                yield index, body[index:end]
+            index = end
+        else:
+            index += 1
+
+
+def words_of(module: str) -> list[Word]:
+    """Every word of every vocabulary of ``ingest/<module>.py``, in source order."""
+    source = source_of(module)
+    wanted = VOCABULARIES[module]
+    starts = _offsets(source)
+    spans: dict[str, tuple[int, int]] = {}
+    for node in ast.parse(source).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name) and target.id in wanted:
+            assert node.end_lineno is not None
+            spans[target.id] = (node.lineno, node.end_lineno)
+    assert set(spans) == set(wanted), set(wanted) - set(spans)
+    words: list[Word] = []
+    tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    for name, (first, last) in spans.items():
+        in_span = [t for t in tokens if first <= t.start[0] <= last]
+        for position, token in enumerate(in_span):
+            offset = starts[token.start[0] - 1] + token.start[1]
+            if token.type != tokenize.STRING:
+                continue
+            prefix = re.match(r"[A-Za-z]*", token.string)
+            assert prefix is not None
+            letters = prefix.group().lower()
+            quote = token.string[len(letters)]
+            triple = token.string[len(letters) :].startswith(quote * 3)
+            body_start = len(letters) + (3 if triple else 1)
+            body = token.string[body_start : len(token.string) - (body_start - len(letters))]
+            if wanted[name] == REGEX:
+                for at, text in _regex_words(body, f_string="f" in letters):
+                    words.append(Word(module, name, text, offset + body_start + at, REGEX))
+                continue
+            if name in {"_WORD_VALUES", "_MULTIPLIERS"}:
+                following = in_span[position + 2] if position + 2 < len(in_span) else None
+                if following is not None and following.type == tokenize.NUMBER:
+                    value_offset = starts[following.start[0] - 1] + following.start[1]
+                    words.append(Word(module, name, following.string, value_offset, "value"))
+            words.append(Word(module, name, body, offset + body_start, "key"))
+    seen: dict[tuple[str, str], int] = {}
+    numbered: list[Word] = []
+    for word in words:
+        count = seen[word.vocabulary, word.text] = seen.get((word.vocabulary, word.text), 0) + 1
+        numbered.append(replace(word, occurrence=count))
+    return numbered
+
+
+def all_words() -> list[Word]:
+    """Every word of every vocabulary."""
+    return [word for module in VOCABULARIES for word in words_of(module)]
+
+
+_loaded = 0
+
+
+def _load(name: str, source: str) -> types.ModuleType:
+    """Run ``source`` as a fresh module (named after ``name``)."""
+    global _loaded  # noqa: PLW0603 - a counter of private module names
+    _loaded += 1
+    module = types.ModuleType(f"_vocabulary_mutant_{name}_{_loaded}")
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(source, f"<{name} mutant>", "exec"), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    return module
+
+
+@dataclass(frozen=True, slots=True)
+class Extractor:
+    """The extraction functions of one (possibly mutated) set of modules."""
+
+    extract: Callable[..., Any]
+    extract_scoped_figures: Callable[..., Any]
+    find_numbers: Callable[[str], Any]
+    find_ranges: Callable[[str], Any]
+    find_departements: Callable[[str], Any]
+
+
+def extractor(mutated: dict[str, str] | None = None) -> Extractor:
+    """The modules loaded from their sources, ``mutated`` ones (module -> source) replaced."""
+    mutated = mutated or {}
+    numbers: Any = french_numbers
+    places: Any = departements
+    if "french_numbers" in mutated:
+        numbers = _load("french_numbers", mutated["french_numbers"])
+    if "departements" in mutated:
+        places = _load("departements", mutated["departements"])
+    extraction = _load("extract", mutated.get("extract", source_of("extract")))
+    # extract.py imported the real modules' functions: point it at the loaded ones.
+    for name in ("find_numbers", "find_ranges"):
+        extraction.__dict__[name] = getattr(numbers, name)
+    for name in ("find_departements", "fold_text"):
+        extraction.__dict__[name] = getattr(places, name)
+    return Extractor(
+        extract=extraction.extract,
+        extract_scoped_figures=extraction.extract_scoped_figures,
+        find_numbers=numbers.find_numbers,
+        find_ranges=numbers.find_ranges,
+        find_departements=places.find_departements,
+    )
