@@ -31,8 +31,9 @@ from selenium.common.exceptions import NoAlertPresentException
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest.model.update import Figures, Kind, Update
+from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
-from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.store.health import read_all_health, record_poll
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from tests.conftest import TIMEOUT_FACTOR

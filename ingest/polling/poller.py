@@ -69,7 +69,8 @@ from ingest.sources.html_text import decode_html
 from ingest.sources.liveblog_parser import parse_liveblog
 from ingest.sources.page_order import PageTop, pinned_entries
 from ingest.sources.results_parser import ResultsParseError, parse_results
-from ingest.store.health import SourceHealth, read_health, record_poll
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_health, record_poll
 from ingest.store.source_state import SourceBusyError, SourceState
 from ingest.store.store_probe import StoreProbe
 from ingest.store.stream_store import AppendOutcome, FencedError, StreamStore
