@@ -14,11 +14,22 @@ from ingest.cli import build_parser, find_commands, main
 from ingest.commands.command import Command, NightOptions, RedisOptions
 from ingest.model.errors import CommandError
 
-COMMANDS = ("demo", "replay", "dump", "redis", "sources", "ingest", "serve", "ticker", "bench")
+COMMANDS = (
+    "demo",
+    "replay",
+    "dump",
+    "export",
+    "redis",
+    "sources",
+    "ingest",
+    "serve",
+    "ticker",
+    "bench",
+)
 
 
 def test_every_command_is_found_through_the_entry_point_group() -> None:
-    """The nine commands come from the soiree.commands group, in --help order."""
+    """The ten commands come from the soiree.commands group, in --help order."""
     assert tuple(command.name for command in find_commands()) == COMMANDS
 
 
