@@ -15,7 +15,8 @@ import pytest
 from redis.asyncio import Redis
 
 from ingest.cli import build_parser
-from ingest.store.health import SourceHealth, record_poll
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import record_poll
 from tests.cli_process import SoireeProcess, soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter

@@ -31,8 +31,9 @@ from selenium.common.exceptions import NoAlertPresentException
 from websockets.asyncio.client import connect as ws_connect
 
 from ingest.model.update import Figures, Kind, Update
+from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
-from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.store.health import read_all_health, record_poll
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from tests.conftest import TIMEOUT_FACTOR
@@ -406,6 +407,9 @@ async def test_websocket_frames_carry_no_raw_control_character(
     """hello, snapshot (health included), backlog and live frames: escaped, exact round trip."""
     ids = await write_hostile_stream(store)
     running = await start_broadcaster()
+    # Joined while the reader warms up, a client may get a board after live (the board changed
+    # while it caught up): the sequence below is the one of a client joining a warm broadcaster.
+    await running.broadcaster.wait_warm()
     raw_messages: list[str] = []
     async with (
         ws_connect(running.ws_url("since=0"), max_size=None) as ws,

@@ -13,7 +13,8 @@ from websockets.asyncio.client import connect as ws_connect
 from websockets.datastructures import Headers
 from websockets.http11 import Request
 
-from ingest.store.health import SourceHealth, record_poll
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import record_poll
 from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_until
 from ticker.broadcast.http_routes import (

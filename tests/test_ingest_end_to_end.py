@@ -20,7 +20,8 @@ from redis.asyncio import Redis
 from ingest.cli import main
 from ingest.model.update import Op, Update
 from ingest.sources.config import load_ingest_config
-from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_all_health, record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture

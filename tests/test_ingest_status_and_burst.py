@@ -12,7 +12,8 @@ import pytest
 from redis.asyncio import Redis
 
 from ingest.cli import main
-from ingest.store.health import SourceHealth, read_all_health, record_poll
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_all_health, record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.conftest import BUNDLED_NIGHT_DIR

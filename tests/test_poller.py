@@ -18,7 +18,8 @@ from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
-from ingest.store.health import SourceHealth, read_all_health
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import FAULT_PATHS, FaultServer, ingest_until, sources_toml

@@ -20,8 +20,9 @@ from websockets.asyncio.client import connect as ws_connect
 
 from ingest.runtime.log_redaction import is_secret_parameter, redact_url
 from ingest.sources.config import SourceConfigError, load_ingest_config
+from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
-from ingest.store.health import SourceHealth, read_all_health
+from ingest.store.health import read_all_health
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until

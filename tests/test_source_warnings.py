@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
-from ingest.store.health import SourceHealth, read_all_health
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.plugins.ingest import serve_test_app

@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
+from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
-from ingest.store.health import SourceHealth, record_poll
+from ingest.store.health import record_poll
 from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from ticker.board.board_state import BoardState

@@ -188,7 +188,10 @@ class ParseWorkers:
     """
 
     def __init__(
-        self, *, size: int = DEFAULT_WORKERS, preload: Sequence[str] = ("ingest.polling.poller",)
+        self,
+        *,
+        size: int = DEFAULT_WORKERS,
+        preload: Sequence[str] = ("ingest.sources.parsed_document",),
     ) -> None:
         if size < 1:
             raise ValueError("size must be at least 1")

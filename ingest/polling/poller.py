@@ -1,7 +1,8 @@
 """The loop of one source: fetch, parse, diff, append, keep health, wait, again.
 
 A thin shell over the pure parts: :mod:`ingest.polling.fetch` brings the bytes,
-:func:`parse_document` (the source type's parser) turns them into raw entries,
+:func:`ingest.sources.parsed_document.parse_document` (the source type's parser, pure) turns
+them into raw entries,
 :func:`ingest.sources.entry_diff.diff_entries` compares them with what the source showed before
 (kept in Redis, :func:`ingest.store.keys.entries_key`, so a restarted poller or a replica picks up
 where the last one left), only the new or changed ones are extracted into updates
@@ -45,7 +46,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -63,13 +64,19 @@ from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff, next_poll_delay
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.entry_diff import EVERY_ENTRY, Diff, SeenEntry, changed_updates, diff_entries
-from ingest.sources.feed_parser import FeedParseError, keep_first_seen, parse_feed
-from ingest.sources.flapping import GONE, Admission, Change, ChangeDamper
-from ingest.sources.html_text import decode_html
-from ingest.sources.liveblog_parser import parse_liveblog
+from ingest.sources.feed_parser import FeedParseError, keep_first_seen
+from ingest.sources.flapping import GONE, Admission, Change, ChangeDamper, damping_notes
 from ingest.sources.page_order import PageTop, pinned_entries
-from ingest.sources.results_parser import ResultsParseError, parse_results
-from ingest.store.health import SourceHealth, read_health, record_poll
+from ingest.sources.parsed_document import (
+    ParsedDocument,
+    document_warning,
+    joined_warnings,
+    parse_document,
+    problems_shown,
+)
+from ingest.sources.results_parser import ResultsParseError
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_health, record_poll
 from ingest.store.source_state import SourceBusyError, SourceState
 from ingest.store.store_probe import StoreProbe
 from ingest.store.stream_store import AppendOutcome, FencedError, StreamStore
@@ -77,12 +84,10 @@ from ingest.store.stream_store import AppendOutcome, FencedError, StreamStore
 __all__ = [
     "DEFAULT_BURST_POLLS",
     "MAX_KEPT_DOCUMENTS",
-    "ParsedDocument",
     "PollResult",
     "PollTotals",
     "SourcePoller",
     "StoreSilentError",
-    "parse_document",
 ]
 
 logger = logging.getLogger(__name__)
@@ -103,8 +108,6 @@ PROBE_TIMEOUT: Final = 2.0
 DOWN_PATIENCE: Final = 0.1
 #: Seconds the health record of a poll may take to write (skipped while Redis is silent).
 HEALTH_TIMEOUT: Final = 5.0
-# How many of a poll's problems make it into the health's warning.
-_WARNINGS_SHOWN: Final = 3
 
 
 class _ParseError(Exception):
@@ -113,60 +116,6 @@ class _ParseError(Exception):
 
 class StoreSilentError(Exception):
     """Redis did not answer the writing of documents, nor a PING, within the patience."""
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedDocument:
-    """A document's raw entries (oldest first for liveblogs, document order otherwise), not
-    extracted yet, and its problems. ``reversed``: ``entries`` is the page's order reversed."""
-
-    entries: list[SourceEntry]
-    problems: list[str] = field(default_factory=list)
-    reversed: bool = False
-    #: Items left out, by :class:`ingest.sources.skipped_items.SkipReason`.
-    skipped: dict[str, int] = field(default_factory=dict)
-    #: uids of entries without a date of their own, dated when first seen (feeds).
-    undated: frozenset[str] = frozenset()
-
-
-def parse_document(
-    source: SourceConfig, result: FetchResult, *, night: Night, seen: datetime
-) -> ParsedDocument:
-    """Parse a fetched document with its source type's parser. Pure.
-
-    Raises :class:`ValueError` (``FeedParseError``, ``ResultsParseError``) for a document that
-    is not of that type at all.
-    """
-    if source.type is SourceType.LIVEBLOG:
-        page = parse_liveblog(
-            decode_html(result.body, result.charset),
-            source=source.name,
-            night=night,
-            seen=seen,
-            entry=source.entry,
-            time_selector=source.time,
-            body=source.body,
-            order=source.order,
-        )
-        return ParsedDocument(
-            list(page.entries), page.problems, reversed=page.newest_first, skipped=page.skipped
-        )
-    if source.type is SourceType.FEED:
-        feed = parse_feed(
-            result.body,
-            source=source.name,
-            night=night,
-            seen=seen,
-            content_type=result.content_type,
-        )
-        return ParsedDocument(
-            list(feed.entries), feed.problems, skipped=feed.skipped, undated=feed.undated
-        )
-    body: bytes | str = result.body
-    if result.charset and result.charset.lower().replace("-", "") != "utf8":
-        body = decode_html(result.body, result.charset)
-    results = parse_results(body, source=source.name, night=night, seen=seen)
-    return ParsedDocument(list(results.updates), results.problems, skipped=results.skipped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,8 +343,9 @@ class SourcePoller:
                 # A big or markup-heavy document is parsed in a worker process, within the
                 # source's parse_timeout, and killed if this poll is cancelled.
                 parsed = await parse_bounded(
-                    parse_document, fetched.body, source, fetched, night=self.night, seen=seen,
-                    time_limit=source.parse_timeout,
+                    parse_document, fetched.body, source, fetched.body,
+                    charset=fetched.charset, content_type=fetched.content_type,
+                    night=self.night, seen=seen, time_limit=source.parse_timeout,
                 )  # fmt: skip
             except (FeedParseError, ResultsParseError, ParseLimitError) as error:
                 parse_error = str(error)
@@ -413,7 +363,7 @@ class SourcePoller:
                 diff=None,
                 outcomes=applied.outcomes,
                 entries=None,
-                warning=_joined(fetched.slot_note, self._document_warning),
+                warning=joined_warnings(fetched.slot_note, self._document_warning),
                 on_stream=applied.on_stream,
                 document=None,
             )
@@ -434,14 +384,14 @@ class SourcePoller:
             return await self._fail(
                 "no_entries", applied.error, fetched.status, fetched.duration, fetched
             )
-        damping = _damping_notes(applied.admission)
-        self._document_warning = "; ".join([*damping, *parsed.problems][:_WARNINGS_SHOWN]) or None
+        damping = damping_notes(applied.admission)
+        self._document_warning = document_warning(damping, parsed.problems)
         return await self._succeed(
             fetched,
             diff=applied.diff,
             outcomes=applied.outcomes,
             entries=None if applied.diff is None else len(parsed.entries),
-            warning=_joined(fetched.slot_note, self._document_warning),
+            warning=joined_warnings(fetched.slot_note, self._document_warning),
             on_stream=applied.on_stream,
             document=parsed,
             admission=applied.admission,
@@ -581,7 +531,7 @@ class SourcePoller:
                 logger.debug("%s: a newer document was applied; ours is dropped", self.source.name)
                 return _Applied()
             if not parsed.entries and any(not entry.deleted for entry in previous.values()):
-                problems = "; ".join(parsed.problems[:_WARNINGS_SHOWN])
+                problems = problems_shown(parsed.problems)
                 return _Applied(
                     error="no entries found in the document"
                     + (f" ({problems})" if problems else "")
@@ -845,28 +795,6 @@ def _said(error: BaseException) -> str:
     if isinstance(error, TimeoutError) and not str(error):
         return "no answer in time"
     return str(error) or type(error).__name__
-
-
-def _joined(*warnings: str | None) -> str | None:
-    """Warnings as one (None when there is none)."""
-    return "; ".join(warning for warning in warnings if warning) or None
-
-
-def _damping_notes(admission: Admission | None) -> list[str]:
-    """What the damper held back, for the source's warning (empty when nothing waits)."""
-    if admission is None:
-        return []
-    notes: list[str] = []
-    if admission.flapping:
-        shown = ", ".join(admission.flapping[:3])
-        more = ", ..." if len(admission.flapping) > 3 else ""
-        notes.append(
-            f"{len(admission.flapping)} entries flapping (A -> B -> A), their changes damped"
-            f" ({shown}{more})"
-        )
-    if admission.held:
-        notes.append(f"{admission.held} changes waiting (flapping, or over the source's budget)")
-    return notes
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -38,6 +38,7 @@ __all__ = [
     "Admission",
     "Change",
     "ChangeDamper",
+    "damping_notes",
 ]
 
 #: Seconds an entry's past contents are remembered, and a flapping entry stays damped.
@@ -198,3 +199,20 @@ class ChangeDamper:
             idle = track.pending is None and track.held_since is None
             if not track.recent and idle and not self._flaps(track, now):
                 del self._tracks[uid]
+
+
+def damping_notes(admission: Admission | None) -> list[str]:
+    """What the damper held back, for the source's warning (empty when nothing waits)."""
+    if admission is None:
+        return []
+    notes: list[str] = []
+    if admission.flapping:
+        shown = ", ".join(admission.flapping[:3])
+        more = ", ..." if len(admission.flapping) > 3 else ""
+        notes.append(
+            f"{len(admission.flapping)} entries flapping (A -> B -> A), their changes damped"
+            f" ({shown}{more})"
+        )
+    if admission.held:
+        notes.append(f"{admission.held} changes waiting (flapping, or over the source's budget)")
+    return notes

@@ -1,0 +1,235 @@
+"""Joining: a new websocket client gets ``hello``, ``snapshot``, its backlog, then ``live``.
+
+Its backlog comes from memory when its ``since`` falls within the recent updates (or is
+absent), else from Redis, page by page, waiting for the client to drain between pages (one
+that does not drain a page within ``drain_timeout`` is closed as too slow, 4008). Nothing is
+queued for it meanwhile: it chases the reader (from memory once the recent updates cover where
+it is, else from Redis) until it has everything the reader read, then gets ``live`` and joins
+the fan-out at that very point. A client that drains faster than the stream grows always gets
+there, however long its backlog; no update is skipped or sent twice.
+
+While the reader warms up (after a start), a client without ``since`` (whose backlog is the
+recent updates and whose scoreboard is the snapshot: both need the whole stream read) waits for
+its ``hello``; a client with ``since`` is served its backlog from Redis and gets ``live`` once
+the reader has caught up with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+from ingest.store.stream_store import StreamStore
+from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.fan_out import FanOut
+from ticker.broadcast.options import BroadcasterOptions
+from ticker.broadcast.reader import ORIGIN, StreamReader
+from ticker.broadcast.ws_client import ClientGoneError, DrainTimeoutError, WsClient
+from ticker.wire.protocol import (
+    SINCE_NOW,
+    SINCE_START,
+    Close,
+    ConnectRequest,
+    EncodedUpdate,
+    ErrorCode,
+    board_message,
+    encode_text_frame,
+    error_message,
+    gap_message,
+    hello_message,
+    id_key,
+    join_frames,
+    live_message,
+)
+
+__all__ = ["BACKLOG_CHUNK", "Joiner"]
+
+#: Backlog bytes written in one go before waiting for the client to drain.
+BACKLOG_CHUNK: Final = 256 * 1024
+# Seconds a joining client's read from Redis may take: a hung Redis gets it 1013 (retry), not
+# a wait as long as the client's socket timeout and retries.
+_JOIN_READ_TIMEOUT: Final = 5.0
+
+
+class Joiner:
+    """Brings new clients from their ``since`` to the fan-out (see the module docstring)."""
+
+    def __init__(
+        self,
+        options: BroadcasterOptions,
+        *,
+        store: StreamStore,
+        recent: RecentUpdates,
+        reader: StreamReader,
+        fan_out: FanOut[WsClient],
+        history_slots: asyncio.Semaphore,
+        snapshot_frame: Callable[[], bytes],
+        board: Callable[[], Mapping[str, Any]],
+        close: Callable[[WsClient, int, str], None],
+        close_slow: Callable[[WsClient], None],
+        count_error: Callable[[ErrorCode], None],
+    ) -> None:
+        self.options = options
+        self._store = store
+        self._recent = recent
+        self._reader = reader
+        self._fan_out = fan_out
+        self._history_slots = history_slots
+        self._snapshot_frame = snapshot_frame
+        self._board = board
+        self._close = close
+        self._close_slow = close_slow
+        self._count_error = count_error
+
+    async def join(self, client: WsClient, wanted: ConnectRequest) -> None:
+        """Send hello, snapshot and the backlog, then make the client live."""
+        options = self.options
+        reader = self._reader
+        since = wanted.since
+        if since is None:
+            # Its backlog is the recent updates, its scoreboard the snapshot: the whole stream
+            # must have been read (only while warming up, after a start).
+            await client.wait_for(reader.warm)
+        # While warming up, "now" is the stream's end, which the reader has not reached yet:
+        # taken before hello, so that whatever is appended once the client has hello reaches it.
+        now_from_redis = since == SINCE_NOW and not reader.warm.is_set()
+        now_id = await self._store.last_id() if now_from_redis else None
+        hello = hello_message(
+            version=options.version,
+            stream=options.stream,
+            night=options.night,
+            since=since,
+            filter=client.filter,
+        )
+        # Everything below up to the first await runs without yielding: the backlog taken from
+        # memory and the reader's position belong together.
+        client.write(encode_text_frame(hello) + self._snapshot_frame())
+        client.board = self._board()
+        position, position_key = reader.position, reader.position_key
+        if now_from_redis:
+            await self._catch_up(client, now_id, since)
+            return
+        backlog = self._recent.backlog(since, position_key, newest=options.recent)
+        if backlog is not None:
+            data, _count = join_frames(backlog, client.filter)
+            if len(data) <= min(BACKLOG_CHUNK, options.max_pending_bytes // 2):
+                client.write(data)
+                self._go_live(client, position, since)
+                return
+            await self._send_backlog(client, backlog)
+            covered = position
+        else:
+            assert since is not None
+            covered = await self._send_history(client, since)
+        await self._catch_up(client, covered, since)
+
+    async def _catch_up(self, client: WsClient, covered: str | None, since: str | None) -> None:
+        """Bring the client from ``covered`` up to the reader, then make it live.
+
+        Nothing is queued for a joining client: what the reader read meanwhile is sent like the
+        backlog, from memory when the recent updates hold everything after ``covered``, else
+        from Redis. ``live`` goes out when the client has exactly what the reader read, with no
+        await between that check and joining the fan-out.
+        """
+        reader = self._reader
+        while True:
+            covered_key = ORIGIN if covered is None else id_key(covered)
+            if covered_key == reader.position_key:
+                self._go_live(client, covered, since)
+                return
+            if covered_key > reader.position_key:
+                # Redis gave the client more than the reader has read yet: wait for the reader.
+                await client.wait_for(reader.moved)
+            elif self._recent.covers(covered_key):
+                position = reader.position
+                await self._send_backlog(client, self._recent.after(covered_key))
+                covered = position
+            else:
+                covered = await self._send_history(client, covered or SINCE_START)
+
+    async def _send_backlog(self, client: WsClient, backlog: list[EncodedUpdate]) -> None:
+        """Write a backlog in chunks, letting the client drain between them."""
+        chunk: list[bytes] = []
+        size = 0
+        for entry in backlog:
+            if not client.filter.accepts(entry.kind, entry.source):
+                continue
+            chunk.append(entry.frame)
+            size += len(entry.frame)
+            if size >= BACKLOG_CHUNK:
+                client.cursor = entry.id
+                await self._write_and_drain(client, b"".join(chunk))
+                chunk, size = [], 0
+        if backlog:
+            # Entries the filter skipped after the last chunk are covered too.
+            client.cursor = backlog[-1].id
+        if chunk:
+            await self._write_and_drain(client, b"".join(chunk))
+
+    async def _send_history(self, client: WsClient, since: str) -> str | None:
+        """Write the retained updates after ``since`` from Redis; return the last id covered."""
+        cursor: str | None = None if since == SINCE_START else since
+        first = True
+        while True:
+            async with self._history_slots, asyncio.timeout(_JOIN_READ_TIMEOUT):
+                history = await self._store.history(since=cursor, count=self.options.history_page)
+            if first:
+                first = False
+                if history.gap:
+                    client.write(
+                        encode_text_frame(
+                            gap_message(
+                                since=since,
+                                first_id=history.first_retained_id,
+                                last_trimmed_id=history.last_trimmed_id,
+                            )
+                        )
+                    )
+                if not history.updates and cursor is not None:
+                    await self._check_known(client, cursor)
+            if history.last_id is None or history.last_id == cursor:
+                return cursor
+            entries = [EncodedUpdate.of(update) for update in history.updates]
+            data, _count = join_frames(entries, client.filter)
+            client.cursor = history.last_id
+            if data:
+                await self._write_and_drain(client, data)
+            cursor = history.last_id
+
+    async def _check_known(self, client: WsClient, since: str) -> None:
+        """Refuse a ``since`` past the stream's last id (the stream was reset, or is another)."""
+        async with asyncio.timeout(_JOIN_READ_TIMEOUT):
+            last = await self._store.last_id()
+        if last is None or id_key(since) > id_key(last):
+            message = (
+                f"since {since} is after the last update of the stream ({last or 'none'}):"
+                " the stream was reset or is another one; reconnect without since"
+            )
+            self._count_error(ErrorCode.UNKNOWN_SINCE)
+            client.write(encode_text_frame(error_message(ErrorCode.UNKNOWN_SINCE, message)))
+            self._close(client, Close.BAD_REQUEST, ErrorCode.UNKNOWN_SINCE.value)
+            raise ClientGoneError
+
+    async def _write_and_drain(self, client: WsClient, data: bytes) -> None:
+        try:
+            await client.write_and_drain(data, within=self.options.drain_timeout)
+        except DrainTimeoutError:
+            self._close_slow(client)
+            raise ClientGoneError from None
+
+    def _go_live(self, client: WsClient, end: str | None, since: str | None) -> None:
+        """Send ``live`` (the client has every update up to ``end``), join the fan-out."""
+        if not client.writable():
+            raise ClientGoneError
+        # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
+        # it gets everything), null only without one (docs/protocol.md, "live").
+        shown = SINCE_START if end is None and since is not None else end
+        data = encode_text_frame(live_message(shown))
+        board = self._board()
+        if board is not client.board:
+            # The board changed while it caught up (those board messages went to live clients).
+            data += encode_text_frame(board_message(board))
+        client.write(data)
+        client.cursor = end
+        self._fan_out.add(client)

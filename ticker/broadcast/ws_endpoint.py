@@ -1,0 +1,186 @@
+"""``/ws``: one websocket client from its connection to its close.
+
+A connecting client is checked (the read token, then its query: ``since`` and filters), joined
+(:mod:`ticker.broadcast.joining`), then its messages are answered: ``subscribe`` (a new filter),
+``ping``; a message that is not one gets an error. A client sending more than its message budget
+(:mod:`ticker.broadcast.message_budget`) is closed with 1008, one too slow with 4008, every one
+with 1001 when the server shuts down, and one joining while Redis fails with 1013 (retry).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from redis.exceptions import RedisError
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from ingest.store.stream_store import StreamStore
+from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.fan_out import FanOut
+from ticker.broadcast.http_routes import request_token, token_matches
+from ticker.broadcast.joining import Joiner
+from ticker.broadcast.message_budget import MessageBudget
+from ticker.broadcast.metrics import BroadcasterMetrics
+from ticker.broadcast.options import BroadcasterOptions
+from ticker.broadcast.reader import StreamReader
+from ticker.broadcast.ws_client import ClientGoneError, WsClient
+from ticker.wire.protocol import (
+    Close,
+    ErrorCode,
+    Ping,
+    ProtocolError,
+    Subscribe,
+    encode_text_frame,
+    error_message,
+    parse_client_message,
+    parse_connect_query,
+    pong_message,
+    subscribed_message,
+    too_slow_reason,
+)
+
+__all__ = ["WsEndpoint"]
+
+logger = logging.getLogger(__name__)
+
+
+class WsEndpoint:
+    """Every websocket client of one broadcaster (see the module docstring)."""
+
+    def __init__(
+        self,
+        options: BroadcasterOptions,
+        *,
+        metrics: BroadcasterMetrics,
+        fan_out: FanOut[WsClient],
+        store: StreamStore,
+        recent: RecentUpdates,
+        reader: StreamReader,
+        history_slots: asyncio.Semaphore,
+        snapshot_frame: Callable[[], bytes],
+        board: Callable[[], Mapping[str, Any]],
+    ) -> None:
+        self.options = options
+        self.metrics = metrics
+        self._fan_out = fan_out
+        self._joiner = Joiner(
+            options,
+            store=store,
+            recent=recent,
+            reader=reader,
+            fan_out=fan_out,
+            history_slots=history_slots,
+            snapshot_frame=snapshot_frame,
+            board=board,
+            close=self._close_client,
+            close_slow=self.close_slow,
+            count_error=self._count_error,
+        )
+        self._clients: set[WsClient] = set()
+
+    @property
+    def client_count(self) -> int:
+        """Websocket clients connected now."""
+        return len(self._clients)
+
+    def close_all(self) -> None:
+        """Close every client with 1001 (the server is shutting down)."""
+        for client in list(self._clients):
+            self._close_client(client, Close.GOING_AWAY, "server shutting down")
+
+    def close_slow(self, client: WsClient) -> None:
+        """Close a client too slow to keep up: 4008, with the last id written to it."""
+        if client.gone:
+            return
+        self.metrics.slow_clients_closed.inc()
+        logger.info("closing slow client %s at %s", client.connection.remote_address, client.cursor)
+        self._close_client(client, Close.TOO_SLOW, too_slow_reason(client.cursor))
+
+    async def handle(self, connection: ServerConnection) -> None:
+        """The websocket handler: check, join, then answer the client's messages."""
+        request = connection.request
+        assert request is not None  # the handshake is done
+        if not token_matches(request_token(request), self.options.token):
+            # A refused connection gets one error and the close, never hello: hello would tell
+            # the stream and the night to whoever asks.
+            self._count_error(ErrorCode.UNAUTHORIZED)
+            message = "a read token is required: ?token=T or Authorization: Bearer T"
+            connection.transport.write(
+                encode_text_frame(error_message(ErrorCode.UNAUTHORIZED, message))
+            )
+            await connection.close(Close.UNAUTHORIZED, "unauthorized")
+            return
+        try:
+            wanted = parse_connect_query(urlsplit(request.path).query)
+        except ProtocolError as error:
+            self._count_error(error.code)
+            connection.transport.write(encode_text_frame(error_message(error.code, error.message)))
+            await connection.close(Close.BAD_REQUEST, error.code.value)
+            return
+        options = self.options
+        budget = MessageBudget(
+            burst=options.message_burst, rate=options.messages_per_second, now=time.monotonic()
+        )
+        client = WsClient(connection, wanted.filter, budget=budget)
+        self._clients.add(client)
+        self.metrics.connections.inc()
+        self.metrics.clients.set(len(self._clients))
+        try:
+            await self._joiner.join(client, wanted)
+            await self._answer_messages(client)
+        except (ClientGoneError, ConnectionClosed):
+            pass
+        except (RedisError, OSError) as error:
+            # Redis failed while the backlog was read: the client should come back later.
+            logger.warning("cannot serve a joining client: %s", error or "Redis did not answer")
+            self._close_client(client, Close.TRY_AGAIN_LATER, "redis unavailable; retry")
+            with contextlib.suppress(ConnectionClosed):
+                await connection.wait_closed()
+        finally:
+            self._fan_out.remove(client)
+            client.gone = True
+            self._clients.discard(client)
+            self.metrics.clients.set(len(self._clients))
+
+    async def _answer_messages(self, client: WsClient) -> None:
+        """Answer what the client sends until it goes: subscribe, ping, or an error."""
+        options = self.options
+        async for raw in client.connection:
+            if not client.take_message():
+                self._count_error(ErrorCode.TOO_MANY_MESSAGES)
+                client.write(
+                    encode_text_frame(
+                        error_message(
+                            ErrorCode.TOO_MANY_MESSAGES,
+                            f"more than {options.messages_per_second:g} messages a second",
+                        )
+                    )
+                )
+                self._close_client(client, Close.POLICY, "too many messages")
+                return
+            try:
+                message = parse_client_message(raw)
+            except ProtocolError as error:
+                self._count_error(error.code)
+                client.write(encode_text_frame(error_message(error.code, error.message)))
+                continue
+            if isinstance(message, Subscribe):
+                self._fan_out.refilter(client, message.filter)
+                client.write(encode_text_frame(subscribed_message(message.filter)))
+            elif isinstance(message, Ping):
+                client.write(encode_text_frame(pong_message()))
+
+    def _count_error(self, code: ErrorCode) -> None:
+        self.metrics.client_errors.labels(code=code.value).inc()
+
+    def _close_client(self, client: WsClient, code: int, reason: str) -> None:
+        """Take the client out of the fan-out, queue a close frame, abort it if it lingers."""
+        self._fan_out.remove(client)
+        client.close(code, reason, close_timeout=self.options.close_timeout)
