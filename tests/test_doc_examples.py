@@ -50,6 +50,7 @@ NOT_RUN: Final = {
     "PATH=.venv/bin:$PATH .venv/bin/honcho": "the Procfile's processes: tests/test_procfile.py",
     "soiree bench": "minutes of measurements (docs/benchmarks.md); its options are parsed",
     "python -m tests.benchmarks": "a benchmark group, minutes; the module is checked to exist",
+    ".venv/bin/mutmut": "a mutation run of the repository, 9 to 25 minutes (docs/testing.md)",
 }
 
 #: How long an example may take to show its first output, or to finish.
