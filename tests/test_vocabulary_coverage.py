@@ -1,8 +1,9 @@
 """Every word of every extraction vocabulary is needed by at least one test sentence.
 
-``tests/vocabulary_mutants.py`` lists the words (regex alternations and word tables of
-``ingest/extraction/extract.py``, ``ingest/extraction/french_numbers.py`` and
-``ingest/extraction/departements.py``) and drops each in turn from the source. A word is *reached*
+``tests/vocabulary_mutants.py`` lists the words (regex alternations and word tables of the
+extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.py``,
+``extract.py``, ``french_numbers.py`` and ``departements.py``) and drops each in turn from its
+module's source, loading that module and every module that imports it afresh. A word is *reached*
 when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
 sentences of ``tests/test_extract_boundaries.py``; the long seed articles would make the test slow)
 extracts differently without it: another kind, speaker,
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from types import FunctionType
 
 import pytest
 
@@ -37,13 +39,13 @@ NIGHT = test_extract.NIGHT
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
 EQUIVALENT: dict[str, str] = {
-    "extract._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
-    "extract._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
-    "extract._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
-    "extract._LOCAL_MARKERS:le": _CONTRACTED,
-    "extract._LOCAL_MARKERS:les": _CONTRACTED,
-    "extract._A_PLACE:le": _CONTRACTED,
-    "extract._A_PLACE:les": _CONTRACTED,
+    "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
+    "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
+    "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
+    "figures._LOCAL_MARKERS:le": _CONTRACTED,
+    "figures._LOCAL_MARKERS:les": _CONTRACTED,
+    "figures._A_PLACE:le": _CONTRACTED,
+    "figures._A_PLACE:les": _CONTRACTED,
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
     "french_numbers._WORD_VALUES:1#2": "the value of 'une', which never precedes a multiplier",
 }
@@ -137,14 +139,43 @@ def test_the_words_listed_are_the_vocabularies() -> None:
     """The listing reads the real vocabularies (a few words each one must hold)."""
     labels = {word.label for word in all_words()}
     for expected in (
-        "extract._ESTIMATE_CUE:Ipsos",
+        "figures.ESTIMATE_CUE:Ipsos",
         "extract._TURNOUT_CUE:abstention",
-        "extract._ROUND_MARKER:eme",
-        "extract._APPROX:moins",
+        "rounds._ROUND_MARKER:eme",
+        "figures._APPROX:moins",
         "french_numbers._WORD_VALUES:cent",
         "french_numbers._WORD_VALUES:100",
         "departements.AMBIGUOUS_NAMES:Lot",
+        "document._NATIONAL_MARKER:France",
     ):
         assert expected in labels
     assert set(EQUIVALENT) <= labels
-    assert len(words_of("extract")) > 300
+    assert (
+        sum(len(words_of(module)) for module in ("document", "figures", "rounds", "extract")) > 300
+    )
+
+
+def _reached_modules(functions: Extractor) -> set[str]:
+    """The names of the modules whose functions ``functions.extract`` can call, at any depth."""
+    seen: set[str] = set()
+    pending = [functions.extract.__globals__]
+    while pending:
+        namespace = pending.pop()
+        if namespace["__name__"] in seen:
+            continue
+        seen.add(namespace["__name__"])
+        pending += [
+            value.__globals__ for value in namespace.values() if isinstance(value, FunctionType)
+        ]
+    return seen
+
+
+def test_a_mutated_module_is_what_every_module_importing_it_calls() -> None:
+    """A module loaded afresh, not the real one, is what extract.py calls, at any depth."""
+    assert not any(
+        name.startswith("_vocabulary_mutant_") for name in _reached_modules(_reference())
+    )
+    for module in ("departements", "french_numbers", "document", "rounds", "figures", "extract"):
+        reached = _reached_modules(extractor({module: source_of(module)}))
+        assert any(name.startswith(f"_vocabulary_mutant_{module}_") for name in reached), module
+        assert f"ingest.extraction.{module}" not in reached, module  # the real one is left out

@@ -1,13 +1,14 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/extract.py``, the number words of ``ingest/extraction/french_numbers.py``, the
-ambiguous names and locative words of ``ingest/extraction/departements.py``). A *word* is a run of
-two letters or more in a vocabulary's regex source, outside character classes, escapes and group
-syntax, or a string (a key, and separately its value) of a word table. Its *mutant* is the module's
-source with that one word dropped: ``(?!)`` written before a regex word (that branch can never
-match), a table string renamed to one no text contains, a table value multiplied by ten. The modules
-are then loaded from the mutated source under a private name, wired together, and run.
+``ingest/extraction/document.py``, ``figures.py``, ``rounds.py`` and ``extract.py``, the number
+words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
+*word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
+escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
+*mutant* is the module's source with that one word dropped: ``(?!)`` written before a regex word
+(that branch can never match), a table string renamed to one no text contains, a table value
+multiplied by ten. The mutated module, and every module that imports it directly or not, are then
+loaded from their sources under private names, each importing the others' loaded copies, and run.
 
 Mutation testing tools such as mutmut do not mutate regex text or table strings: this is the
 complement that pins each word to a sentence that needs it.
@@ -23,24 +24,29 @@ import tokenize
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from ingest.extraction import departements, extract, french_numbers
+from ingest.extraction import departements, document, extract, figures, french_numbers, rounds
 
 #: Per module: the constants that are vocabularies, and how their strings are read.
 REGEX: Final = "regex"
 TABLE: Final = "table"
 VOCABULARIES: Final[dict[str, dict[str, str]]] = {
-    "extract": {
+    "document": {
         "_ABBREVIATION": REGEX,
-        "_NAME": REGEX,
-        "_ESTIMATE_CUE": REGEX,
-        "_TURNOUT_CUE": REGEX,
         "_PARTICIPATION_CONTEXT": REGEX,
-        "_MILESTONE_CUE": REGEX,
-        "_CANDIDATE_VOTED": REGEX,
-        "_RALLY_CUE": REGEX,
+        "_NATIONAL_MARKER": REGEX,
+        "_ABROAD_MARKER": REGEX,
+    },
+    "rounds": {
+        "_ROUND_MARKER": REGEX,
+        "_BEFORE_SECOND_ROUND": REGEX,
+        "_COMPARISON": REGEX,
+    },
+    "figures": {
+        "ESTIMATE_CUE": REGEX,
         "_APPROX": REGEX,
         "_APPROX_BEFORE": REGEX,
         "_AT_LEAST_BEFORE": REGEX,
@@ -65,13 +71,15 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_GAP_WORDS": REGEX,
         "_PLACE_GAP": REGEX,
         "_MARKER_GAP": REGEX,
-        "_NATIONAL_MARKER": REGEX,
-        "_ABROAD_MARKER": REGEX,
         "_LOCAL_MARKERS": REGEX,
         "_A_PLACE": REGEX,
-        "_ROUND_MARKER": REGEX,
-        "_BEFORE_SECOND_ROUND": REGEX,
-        "_COMPARISON": REGEX,
+    },
+    "extract": {
+        "_NAME": REGEX,
+        "_TURNOUT_CUE": REGEX,
+        "_MILESTONE_CUE": REGEX,
+        "_CANDIDATE_VOTED": REGEX,
+        "_RALLY_CUE": REGEX,
     },
     "french_numbers": {
         "_WORD_VALUES": TABLE,
@@ -90,9 +98,9 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
 
 #: Mutations the word rule does not make, named by what they drop: (module, old, new).
 EXTRA_MUTATIONS: Final[dict[str, tuple[str, str, str]]] = {
-    "U+2212 minus sign of a change": ("extract", r"[+\-\u2212]", r"[+\-]"),
-    "hyphen-minus sign of a change": ("extract", r"[+\-\u2212]", r"[+\u2212]"),
-    "plus sign of a change": ("extract", r"[+\-\u2212]", r"[\-\u2212]"),
+    "U+2212 minus sign of a change": ("figures", r"[+\-\u2212]", r"[+\-]"),
+    "hyphen-minus sign of a change": ("figures", r"[+\-\u2212]", r"[+\u2212]"),
+    "plus sign of a change": ("figures", r"[+\-\u2212]", r"[\-\u2212]"),
     "the guard before a number": ("french_numbers", r'r"(?<![\w.,])"', 'r""'),
     "dot and comma in the guard before a number": (
         "french_numbers",
@@ -100,7 +108,7 @@ EXTRA_MUTATIONS: Final[dict[str, tuple[str, str, str]]] = {
         r'r"(?<!\w)"',
     ),
     "the year guard before a département": (
-        "extract",
+        "figures",
         "and not _is_year(number)\n",
         "\n",
     ),
@@ -140,18 +148,38 @@ class Word:
         return source[: self.offset] + replacement + source[end:]
 
 
-_MODULES: Final = {
-    "extract": extract,
-    "french_numbers": french_numbers,
+#: The extraction modules, each after the ones it imports (the order they are loaded in).
+_MODULES: Final[dict[str, types.ModuleType]] = {
     "departements": departements,
+    "french_numbers": french_numbers,
+    "document": document,
+    "rounds": rounds,
+    "figures": figures,
+    "extract": extract,
 }
+_PACKAGE: Final = "ingest.extraction"
 
 
+@cache
 def source_of(module: str) -> str:
-    """The source text of ``ingest.<module>``, wherever the file is."""
+    """The source text of ``ingest.extraction.<module>``, wherever the file is."""
     path = _MODULES[module].__file__
     assert path is not None
     return Path(path).read_text(encoding="utf-8")
+
+
+@cache
+def imports_of(module: str) -> frozenset[str]:
+    """The extraction modules ``module``'s source imports from (``from ingest.extraction.x``)."""
+    imported = {
+        node.module.removeprefix(f"{_PACKAGE}.")
+        for node in ast.walk(ast.parse(source_of(module)))
+        if isinstance(node, ast.ImportFrom)
+        and node.module is not None
+        and node.module.startswith(f"{_PACKAGE}.")
+    }
+    assert imported <= set(_MODULES), imported - set(_MODULES)
+    return frozenset(imported)
 
 
 def _offsets(source: str) -> list[int]:
@@ -189,7 +217,7 @@ def _regex_words(body: str, *, f_string: bool) -> Iterator[tuple[int, str]]:
 
 
 def words_of(module: str) -> list[Word]:
-    """Every word of every vocabulary of ``ingest/<module>.py``, in source order."""
+    """Every word of every vocabulary of ``ingest/extraction/<module>.py``, in source order."""
     source = source_of(module)
     wanted = VOCABULARIES[module]
     starts = _offsets(source)
@@ -241,16 +269,25 @@ def all_words() -> list[Word]:
 _loaded = 0
 
 
-def _load(name: str, source: str) -> types.ModuleType:
-    """Run ``source`` as a fresh module (named after ``name``)."""
+def _load(name: str, source: str, loaded: dict[str, types.ModuleType]) -> types.ModuleType:
+    """Run ``source`` as a fresh module (named after ``name``), importing the ``loaded`` ones.
+
+    While it runs, ``ingest.extraction.<x>`` names the loaded copy of each module in ``loaded``
+    in ``sys.modules``, so its ``from ingest.extraction.<x> import ...`` lines bind the loaded
+    copies' objects; the real entries are put back afterwards.
+    """
     global _loaded  # noqa: PLW0603 - a counter of private module names
     _loaded += 1
     module = types.ModuleType(f"_vocabulary_mutant_{name}_{_loaded}")
+    replaced = {f"{_PACKAGE}.{other}": copy for other, copy in loaded.items()}
+    saved = {key: sys.modules[key] for key in replaced}
+    sys.modules.update(replaced)
     sys.modules[module.__name__] = module
     try:
         exec(compile(source, f"<{name} mutant>", "exec"), module.__dict__)
     finally:
         del sys.modules[module.__name__]
+        sys.modules.update(saved)
     return module
 
 
@@ -266,24 +303,25 @@ class Extractor:
 
 
 def extractor(mutated: dict[str, str] | None = None) -> Extractor:
-    """The modules loaded from their sources, ``mutated`` ones (module -> source) replaced."""
+    """The modules, ``mutated`` ones (module -> source) and all that import them loaded afresh.
+
+    Modules are loaded in import order from their sources, mutated or not: a module is loaded
+    when it is mutated or imports a loaded one, and then imports the loaded copies; the others
+    are the real modules.
+    """
     mutated = mutated or {}
-    numbers: Any = french_numbers
-    places: Any = departements
-    if "french_numbers" in mutated:
-        numbers = _load("french_numbers", mutated["french_numbers"])
-    if "departements" in mutated:
-        places = _load("departements", mutated["departements"])
-    extraction = _load("extract", mutated.get("extract", source_of("extract")))
-    # extract.py imported the real modules' functions: point it at the loaded ones.
-    for name in ("find_numbers", "find_ranges"):
-        extraction.__dict__[name] = getattr(numbers, name)
-    for name in ("find_departements", "fold_text"):
-        extraction.__dict__[name] = getattr(places, name)
+    assert set(mutated) <= set(_MODULES), set(mutated) - set(_MODULES)
+    loaded: dict[str, types.ModuleType] = {}
+    for name in _MODULES:
+        imported = imports_of(name)
+        assert all(list(_MODULES).index(other) < list(_MODULES).index(name) for other in imported)
+        if name in mutated or imported & loaded.keys():
+            loaded[name] = _load(name, mutated.get(name, source_of(name)), loaded)
+    modules: dict[str, Any] = {**_MODULES, **loaded}
     return Extractor(
-        extract=extraction.extract,
-        extract_scoped_figures=extraction.extract_scoped_figures,
-        find_numbers=numbers.find_numbers,
-        find_ranges=numbers.find_ranges,
-        find_departements=places.find_departements,
+        extract=modules["extract"].extract,
+        extract_scoped_figures=modules["figures"].extract_scoped_figures,
+        find_numbers=modules["french_numbers"].find_numbers,
+        find_ranges=modules["french_numbers"].find_ranges,
+        find_departements=modules["departements"].find_departements,
     )
