@@ -12,7 +12,7 @@ and gives four :class:`Table` values (:meth:`NightExport.tables`), the same for 
 - ``turnout``: the national turnout series of each round and the latest turnout of each scope.
 - ``speeches``: every live (not deleted) speech, in its latest version, oldest first.
 
-Scopes carry their level (:func:`ticker.board.scope_level`) and their official code
+Scopes carry their level (:func:`ticker.board.night_board.scope_level`) and their official code
 (:func:`ticker.export.scope_codes.scope_code`). ``as_of`` (:class:`AsOf`) keeps only the updates up
 to a stream id, or up to a time of the night: the state at that moment.
 """
