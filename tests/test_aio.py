@@ -14,6 +14,7 @@ from ingest.runtime.aio import (
     Stopped,
     deferred_stop,
     retrying,
+    run_command,
     stop_handling,
     stop_on_signals,
 )
@@ -98,3 +99,65 @@ async def test_retrying_lets_other_errors_through() -> None:
     with pytest.raises(ValueError, match="bug"):
         await loop()
     assert len(attempts) == 1
+
+
+class _KillsOnCollect:
+    """An object whose destructor sends SIGTERM: the signal lands in a ``__del__``, where an
+    exception is swallowed (as it did in redis-py's parser, during a garbage collection)."""
+
+    def __del__(self) -> None:
+        _terminate_self()
+
+
+def test_run_command_takes_a_signal_that_lands_in_a_destructor() -> None:
+    """Under run_command a SIGTERM raised in a destructor still stops the command."""
+    cleaned: list[str] = []
+
+    async def work() -> str:
+        try:
+            _KillsOnCollect()  # collected at once: SIGTERM inside __del__
+            await asyncio.sleep(30)
+            return "ran to its end"
+        finally:
+            cleaned.append("finally")
+
+    with stop_handling(), pytest.raises(Stopped) as stopped:
+        run_command(work())
+    assert stopped.value.signum == signal.SIGTERM
+    assert cleaned == ["finally"]
+
+
+def test_run_command_hands_a_signal_to_the_open_stop_block() -> None:
+    """Inside stop_on_signals the signal sets the block's event: the command returns cleanly."""
+
+    async def work() -> str:
+        async with stop_on_signals() as stop:
+            os.kill(os.getpid(), signal.SIGTERM)
+            await asyncio.wait_for(stop.wait(), 5)
+        # A block opened after the stop is stopped at once.
+        async with stop_on_signals() as again:
+            assert again.is_set()
+        return "stopped cleanly"
+
+    with stop_handling():
+        assert run_command(work()) == "stopped cleanly"
+
+
+def test_run_command_cancels_the_tasks_a_command_left_running() -> None:
+    """Tasks the work started and never ended are cancelled before the loop closes."""
+    ended: list[str] = []
+
+    async def forgotten() -> None:
+        try:
+            await asyncio.sleep(30)
+        finally:
+            ended.append("forgotten")
+
+    async def work() -> int:
+        asyncio.get_running_loop().create_task(forgotten())
+        await asyncio.sleep(0)
+        return 7
+
+    with stop_handling():
+        assert run_command(work()) == 7
+    assert ended == ["forgotten"]

@@ -9,7 +9,6 @@ Everything runs on this machine: servers on 127.0.0.1 and unix sockets, nothing 
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import sys
@@ -20,6 +19,7 @@ from rich.console import Console
 
 from ingest.commands.bench_cli import BenchOptions
 from ingest.model.errors import CommandError
+from ingest.runtime.aio import run_command
 
 if TYPE_CHECKING:
     from tests.benchmarks.table import BenchRow
@@ -35,7 +35,7 @@ def run(options: BenchOptions) -> int:
     _check_checkout()
     from tests.benchmarks.table import machine_info, render_table, rows_to_json  # noqa: PLC0415
 
-    rows = asyncio.run(_bench(options.groups, quick=options.quick))
+    rows = run_command(_bench(options.groups, quick=options.quick))
     # Wide enough for the notes even when the table goes to a file or a pipe.
     Console(width=max(160, Console().width)).print(render_table(rows))
     json_path = options.json

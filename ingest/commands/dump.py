@@ -10,7 +10,6 @@ never mistakes a gap for the whole story. A stream that does not exist is not an
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import TextIO
 
@@ -18,7 +17,7 @@ from ingest.commands.dump_cli import DumpOptions
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
-from ingest.runtime.aio import run_until_signalled
+from ingest.runtime.aio import run_command, run_until_signalled
 from ingest.store.stream_store import StreamStore
 
 __all__ = ["EXIT_GAP", "EXIT_NO_STREAM", "dump", "dump_history", "follow_stream", "run"]
@@ -33,7 +32,7 @@ def run(options: DumpOptions) -> int:
     stream = options.redis.stream or night_of(options.night).stream
     url = redis_url_of(options.redis, command="dump")
     try:
-        return asyncio.run(_dump(url, stream, since=options.since, follow=options.follow))
+        return run_command(_dump(url, stream, since=options.since, follow=options.follow))
     except BrokenPipeError:
         # `soiree dump | head`: the reader left; that is not an error.
         sys.stderr.close()

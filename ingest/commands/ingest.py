@@ -9,7 +9,6 @@ exits: 0 when every source's last poll went well, 1 otherwise.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ from ingest.model.source_staleness import is_silent, overdue_seconds
 from ingest.model.text_cleaning import clean_text
 from ingest.polling.poller import PollTotals
 from ingest.polling.runner import IngestReport, run_ingest
-from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
 from ingest.store.health import read_all_health
 
@@ -83,8 +82,8 @@ def run(options: IngestOptions) -> int:
     url = redis_url_of(options.redis, command="ingest")
     if options.status:
         names = [source.name for source in config.sources]
-        return asyncio.run(_status(url, stream, configured=names, as_json=options.json))
-    return asyncio.run(_ingest(config, night, url=url, stream=stream, burst=options.burst))
+        return run_command(_status(url, stream, configured=names, as_json=options.json))
+    return run_command(_ingest(config, night, url=url, stream=stream, burst=options.burst))
 
 
 async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, burst: bool) -> int:

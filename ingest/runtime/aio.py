@@ -3,10 +3,14 @@
 **Stopping.** Every command's first step (:func:`ingest.cli.main`) is
 :func:`stop_handling`: from then on SIGTERM and SIGINT raise :class:`Stopped` wherever
 the program is (starting the embedded Redis, loading a night...), so ``finally`` blocks run and
-nothing started is left behind; the command line exits 0 on SIGTERM, 130 on SIGINT. Once an event
-loop runs, :func:`stop_on_signals` turns the same signals into an :class:`asyncio.Event` the
-command waits on, and gives the process-wide handling back when it ends. Cleanup that must not be
-torn by a second signal runs under :func:`deferred_stop`.
+nothing started is left behind; the command line exits 0 on SIGTERM, 130 on SIGINT. A command's
+event loop runs under :func:`run_command`, never :func:`asyncio.run`: there a signal is never
+raised in whatever code runs at that moment (an exception raised in a destructor or a callback
+is swallowed, and the stop with it); the loop takes it. Inside a :func:`stop_on_signals` block
+it sets the :class:`asyncio.Event` the command waits on, for a clean stop; elsewhere it cancels
+the command's coroutine at its next ``await``, and :func:`run_command` raises :class:`Stopped`
+once the loop is closed. Cleanup that must not be torn by a second signal runs under
+:func:`deferred_stop`; under :func:`run_command` a second signal is only recorded.
 
 **Cancelling.** redis-py's asyncio client can lose a cancellation: on Python before 3.12, the
 ``asyncio.wait_for`` it wraps around sending a command returns normally when the send completes
@@ -43,6 +47,7 @@ __all__ = [
     "cancel_until_done",
     "deferred_stop",
     "retrying",
+    "run_command",
     "run_until_signalled",
     "stop_handling",
     "stop_on_signals",
@@ -51,6 +56,8 @@ __all__ = [
 
 #: Seconds between two cancellations of a task that has not ended yet.
 CANCEL_EVERY: Final = 0.1
+#: Seconds :func:`run_command` keeps cancelling the tasks a command left behind, at its end.
+LEFTOVER_GRACE: Final = 5.0
 STOP_SIGNALS: Final = (signal.SIGINT, signal.SIGTERM)
 
 _T = TypeVar("_T")
@@ -73,6 +80,11 @@ class _StopState:
     requested: int | None = None
     delivered: bool = False  # raised as Stopped, or handed to an event loop's waiter
     deferring: int = 0
+    # Under run_command: the signal its loop took (None: none yet), and the events of the
+    # stop_on_signals blocks open now (the loop's handler sets them).
+    command_loop: bool = False
+    command_stop: int | None = None
+    waiters: list[asyncio.Event] = field(default_factory=list)
 
 
 _STATE: Final = _StopState()
@@ -139,6 +151,16 @@ async def stop_on_signals(
     """
     loop = asyncio.get_running_loop()
     stop = event if event is not None else asyncio.Event()
+    if _STATE.command_loop:
+        # run_command's loop holds the signals: it sets this block's event.
+        if _STATE.command_stop is not None:
+            stop.set()
+        _STATE.waiters.append(stop)
+        try:
+            yield stop
+        finally:
+            _STATE.waiters.remove(stop)
+        return
     previous: dict[signal.Signals, Any] = {}
 
     def received(signum: signal.Signals) -> None:
@@ -184,6 +206,103 @@ async def cancel_until_done(
     return [
         error for task in tasks if not task.cancelled() and (error := task.exception()) is not None
     ]
+
+
+@dataclass
+class _Outcome:
+    value: Any = None
+    stopped_by: int | None = None
+
+
+def run_command(
+    work: Coroutine[Any, Any, _T],
+    *,
+    run: Callable[[Coroutine[Any, Any, _Outcome]], _Outcome] = asyncio.run,
+) -> _T:
+    """Run a command's coroutine in a new event loop (``run``: :func:`asyncio.run`, or
+    uvloop's), the signals safe.
+
+    SIGTERM / SIGINT set the events of the :func:`stop_on_signals` blocks open at that moment
+    (the command stops cleanly and returns); with none open, they cancel ``work`` at its next
+    ``await``, and :class:`Stopped` is raised here once the loop is closed. Tasks ``work`` left
+    running are cancelled (again and again, for :data:`LEFTOVER_GRACE` seconds at most) before
+    the loop closes. A second signal is only recorded. Outside the main thread no handler can
+    be set: ``work`` runs as under :func:`asyncio.run`.
+    """
+    if _STATE.command_loop:
+        raise RuntimeError("run_command: a command's loop already runs")
+    _STATE.command_stop = None
+    # Until the loop's handlers are in place, a signal is only recorded (then taken by them).
+    with deferred_stop():
+        outcome = run(_command_main(work))
+    if outcome.stopped_by is not None:
+        raise Stopped(outcome.stopped_by)
+    value: _T = outcome.value
+    return value
+
+
+async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(work)
+    cancelled_for_stop = False
+
+    def received(signum: int) -> None:
+        nonlocal cancelled_for_stop
+        if _STATE.requested is None:
+            _STATE.requested = signum
+        if _STATE.command_stop is not None:
+            return  # a second signal: the stop is under way
+        _STATE.command_stop = signum
+        _STATE.delivered = True
+        if _STATE.waiters:
+            for waiter in _STATE.waiters:
+                waiter.set()
+        elif not task.done():
+            cancelled_for_stop = True
+            task.cancel()
+
+    previous: dict[signal.Signals, Any] = {}
+    for signum in STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        try:
+            loop.add_signal_handler(signum, received, signum)
+        except (ValueError, RuntimeError, NotImplementedError):
+            continue
+        previous[signum] = handler
+    _STATE.command_loop = bool(previous)
+    try:
+        if _STATE.requested is not None and not _STATE.delivered:
+            received(_STATE.requested)  # arrived while the loop started
+        try:
+            value = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not (cancelled_for_stop and task.cancelled()):
+                raise
+            return _Outcome(stopped_by=_STATE.command_stop)
+        return _Outcome(value=value)
+    finally:
+        _STATE.command_loop = False
+        _STATE.waiters.clear()
+        await _cancel_leftovers(task)
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, RuntimeError):
+                loop.remove_signal_handler(signum)
+            if handler is not None:
+                signal.signal(signum, handler)
+
+
+async def _cancel_leftovers(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` and whatever else still runs, for :data:`LEFTOVER_GRACE` s at most."""
+    current = asyncio.current_task()
+    pending = {task} | {other for other in asyncio.all_tasks() if other is not current}
+    pending = {other for other in pending if not other.done()}
+    deadline = asyncio.get_running_loop().time() + LEFTOVER_GRACE
+    while pending and asyncio.get_running_loop().time() < deadline:
+        for other in pending:
+            other.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=CANCEL_EVERY)
+    if task.done() and not task.cancelled():
+        task.exception()  # retrieved: the caller has it through the shield
 
 
 async def run_until_signalled(

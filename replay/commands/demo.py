@@ -33,7 +33,7 @@ from ingest.commands.stream_options import (
 from ingest.model.errors import CommandError
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
-from ingest.runtime.aio import cancel_until_done, deferred_stop
+from ingest.runtime.aio import cancel_until_done, deferred_stop, run_command
 from ingest.sources.config import load_ingest_config
 from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
 from ingest.store.keys import (
@@ -85,7 +85,7 @@ def run(args: DemoOptions) -> int:
     started_here = uses_embedded and not embedded_running(data_dir)
     try:
         url = redis_url_of(args.redis)
-        return asyncio.run(_demo(fixture, window, url=url, args=args))
+        return run_command(_demo(fixture, window, url=url, args=args))
     finally:
         if started_here:
             # A second SIGTERM must not tear the shutdown: the server would be left running.

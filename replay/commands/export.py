@@ -9,7 +9,6 @@ SIGINT or SIGTERM.
 
 from __future__ import annotations
 
-import asyncio
 import re
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.runtime.aio import run_until_signalled
+from ingest.runtime.aio import run_command, run_until_signalled
 from ingest.store.stream_store import StreamStore
 from replay.commands.clock_options import parse_night_time
 from replay.commands.export_cli import ExportOptions
@@ -160,7 +159,7 @@ def run(args: ExportOptions) -> int:
     stream = args.redis.stream or night.stream
     url = redis_url_of(args.redis, command="export")
     try:
-        return asyncio.run(_export(url, stream, request, export, follow=args.follow))
+        return run_command(_export(url, stream, request, export, follow=args.follow))
     except BrokenPipeError:
         sys.stderr.close()  # `soiree export | head`: the reader left
         return 0

@@ -22,7 +22,7 @@ from ingest.commands.stream_options import (
 )
 from ingest.model.errors import CommandError
 from ingest.model.update import Update
-from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.store.keys import replay_run_stream, replay_runs_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
@@ -52,7 +52,7 @@ def run(options: ReplayOptions) -> int:
     url = redis_url_of(options.redis, command="replay")
     err = Console(stderr=True)
     show_progress = not options.no_progress and err.is_terminal
-    report = asyncio.run(
+    report = run_command(
         _replay(
             fixture,
             updates,

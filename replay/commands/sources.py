@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.status import Status
 
 from ingest.model.errors import CommandError
-from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.aio import run_command, stop_on_signals
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
 from replay.emulated.documents import Document, published_instants
@@ -58,7 +58,7 @@ def run(args: SourcesOptions) -> int:
         fixture, window, page_size=args.page_size, interval=args.interval, loop=args.loop
     )
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-    return asyncio.run(_serve(app, host=args.host, port=args.port, console=console))
+    return run_command(_serve(app, host=args.host, port=args.port, console=console))
 
 
 async def _serve(app: web.Application, *, host: str, port: int, console: Console) -> int:

@@ -30,7 +30,7 @@ from ingest.commands.stream_options import (
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.model.settings import settings
-from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.store.redis_url import redact_url
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
@@ -159,7 +159,10 @@ def run(options: ServeOptions) -> int:
     )
     url = redis_url_of(options.redis, command="serve")
     loop_name, run_loop = event_loop_runner()
-    run_loop(_serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name))
+    run_command(
+        _serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name),
+        run=run_loop,
+    )
     return 0
 
 

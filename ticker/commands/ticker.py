@@ -27,7 +27,7 @@ from rich.live import Live
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
-from ingest.runtime.aio import cancel_until_done, stop_on_signals
+from ingest.runtime.aio import cancel_until_done, run_command, stop_on_signals
 from ingest.store.stream_store import StreamStore
 from ticker.board.board_state import BoardState
 from ticker.commands.ticker_cli import TickerCommandOptions
@@ -92,13 +92,13 @@ def run(args: TickerCommandOptions) -> int:
     options = TickerOptions.from_command(args)
     console = Console()
     if options.ws_url is not None:
-        return asyncio.run(_relay(options, console))
+        return run_command(_relay(options, console))
     night = _night(args)
     url = redis_url_of(args.redis, command="ticker")
     view = view_of_night(night, options.filter)
     stream = args.redis.stream or (night.stream if night is not None else None)
     assert stream is not None  # _night only gives up when --stream is given
-    return asyncio.run(_from_redis(url, stream, view, options, console))
+    return run_command(_from_redis(url, stream, view, options, console))
 
 
 def _night(args: TickerCommandOptions) -> Night | None:
