@@ -1,6 +1,6 @@
 """A night's fixtures: the liveblog, the articles and the results checkpoints, as data.
 
-A night lives in ``fixtures/<slug>/`` (see ``ingest/nights/2017-01-29/README.md``)::
+A night lives in ``fixtures/<slug>/`` (see ``fixtures/2017-01-29/README.md``)::
 
     night.toml         the night's configuration (ingest.model.night)
     liveblog.json      the liveblog's entries, oldest first, with their times

@@ -31,7 +31,8 @@ __all__ = [
 NIGHT_FILE: Final = "night.toml"
 SOURCES_FILE: Final = "sources.toml"
 FIXTURES_ENV: Final = "SOIREE_FIXTURES"
-#: The nights shipped with soiree: package data of :mod:`ingest`, ``ingest/nights/<slug>/``.
+#: The nights shipped with soiree: package data of :mod:`ingest`, ``ingest/nights/<slug>/`` (in a
+#: checkout, a link to the top-level ``fixtures/``, which the wheel copies there).
 BUNDLED_NIGHTS: Final = "nights"
 
 
