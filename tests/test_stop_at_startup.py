@@ -83,7 +83,10 @@ def test_sigterm_during_demo_startup_exits_0_and_stops_its_redis(
         assert _wait(checks[trigger], 30 * TIMEOUT_FACTOR), log.read_text(errors="replace")
         time.sleep(delay)
         demo.send_signal(signal.SIGTERM)
-        status = demo.wait(timeout=30 * TIMEOUT_FACTOR)
+        try:
+            status = demo.wait(timeout=30 * TIMEOUT_FACTOR)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running after SIGTERM at {moment!r}:\n{log.read_text('replace')}")
         output = log.read_text(errors="replace")
         assert status == 0, f"exit status {status} at {moment!r}:\n{output}"
         assert _wait(lambda: not _servers_of(config), 5 * TIMEOUT_FACTOR), (
