@@ -86,7 +86,9 @@ def test_sigterm_during_demo_startup_exits_0_and_stops_its_redis(
         try:
             status = demo.wait(timeout=30 * TIMEOUT_FACTOR)
         except subprocess.TimeoutExpired:
-            pytest.fail(f"still running after SIGTERM at {moment!r}:\n{log.read_text('replace')}")
+            pytest.fail(
+                f"still running after SIGTERM at {moment!r}:\n{log.read_text(errors='replace')}"
+            )
         output = log.read_text(errors="replace")
         assert status == 0, f"exit status {status} at {moment!r}:\n{output}"
         assert _wait(lambda: not _servers_of(config), 5 * TIMEOUT_FACTOR), (
