@@ -6,11 +6,11 @@ The same join for ``/ws`` and ``/sse``: only the bytes differ (the transport's
 Its backlog comes from memory when its ``since`` falls within the recent updates (or is
 absent), else from Redis, page by page, waiting for the client to drain between pages (one
 that does not drain a page within ``drain_timeout`` is closed as too slow: 4008, or the end of
-its event stream). Nothing is
-queued for it meanwhile: it chases the reader (from memory once the recent updates cover where
-it is, else from Redis) until it has everything the reader read, then gets ``live`` and joins
-the fan-out at that very point. A client that drains faster than the stream grows always gets
-there, however long its backlog; no update is skipped or sent twice.
+its event stream). Nothing is queued for it meanwhile: it chases the reader (from memory once
+the recent updates cover where it is, else from Redis) until it has everything the reader
+read, then gets ``live`` and joins the fan-out at that very point. A client that drains faster
+than the stream grows always gets there, however long its backlog; no update is skipped or
+sent twice.
 
 While the reader warms up (after a start), a client without ``since`` (whose backlog is the
 recent updates and whose scoreboard is the snapshot: both need the whole stream read) waits for
