@@ -5,12 +5,14 @@ A thin shell that wires its parts and serves them with :func:`websockets.asyncio
 - :mod:`ticker.broadcast.options`: :class:`BroadcasterOptions` (``soiree serve`` options);
 - :mod:`ticker.broadcast.reader`: the one Redis reader and its warm-up;
 - :mod:`ticker.broadcast.fan_out`: the fan-out to live clients and the slow-client policy (no
-  I/O); :mod:`ticker.broadcast.ws_client`: one client on its socket;
+  I/O); :mod:`ticker.broadcast.client`, :mod:`ticker.broadcast.ws_client`: one client on its
+  socket;
 - :mod:`ticker.broadcast.ws_endpoint`: ``/ws``, one client from its connection to its close;
   :mod:`ticker.broadcast.joining`: a new client's hello, snapshot, backlog and ``live``;
   :mod:`ticker.broadcast.message_budget`: how many messages a client may send;
 - :mod:`ticker.broadcast.health_watch`: the sources' health and ``/healthz``;
-- :mod:`ticker.broadcast.http_routes` (plain HTTP), :mod:`ticker.broadcast.sse_hub` (``/sse``),
+- :mod:`ticker.broadcast.http_routes` (plain HTTP), :mod:`ticker.broadcast.sse_hub` (``/sse``:
+  the same join and fan-out, as server-sent events),
   :mod:`ticker.broadcast.metrics`; :mod:`ticker.wire.protocol` (messages) and
   :mod:`ticker.board.live_state` (snapshot and recent updates).
 
@@ -48,7 +50,7 @@ from ticker.broadcast.http_routes import HttpRoutes
 from ticker.broadcast.metrics import CONTENT_TYPE, BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions, soiree_version
 from ticker.broadcast.reader import StreamReader
-from ticker.broadcast.sse_hub import SseHub, SseOptions, sse_connection_class
+from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import WsEndpoint
 from ticker.wire.protocol import (
@@ -56,7 +58,6 @@ from ticker.wire.protocol import (
     board_message,
     encode_text_frame,
     health_message,
-    hello_message,
     snapshot_message,
 )
 
@@ -132,32 +133,12 @@ class Broadcaster:
         )
         self._fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
         self._sse = SseHub(
-            SseOptions(
-                stream=options.stream,
-                version=options.version,
-                night=options.night,
-                token=options.token,
-                allowed_origins=options.allowed_origins,
-                max_pending_bytes=options.max_pending_bytes,
-                recent=options.recent,
-                history_page=options.history_page,
-                drain_timeout=options.drain_timeout,
-                close_timeout=options.close_timeout,
-                retry_ms=options.sse_retry_ms,
-                heartbeat=options.sse_heartbeat,
-            ),
+            options,
             store=self._store,
             recent=self._recent,
+            reader=self._reader,
             history_slots=history_slots,
-            position=lambda: self._reader.position,
             snapshot_frame=self._snapshot_frame,
-            hello_text=lambda wanted: hello_message(
-                version=options.version,
-                stream=options.stream,
-                night=options.night,
-                since=wanted.since,
-                filter=wanted.filter,
-            ),
             board=lambda: self._state.board,
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
