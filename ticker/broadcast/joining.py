@@ -34,6 +34,7 @@ from ticker.wire.protocol import (
     EncodedUpdate,
     ErrorCode,
     board_message,
+    clock_message,
     encode_text_frame,
     error_message,
     gap_message,
@@ -66,6 +67,7 @@ class Joiner:
         history_slots: asyncio.Semaphore,
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
+        clock: Callable[[], Mapping[str, Any] | None],
         close: Callable[[WsClient, int, str], None],
         close_slow: Callable[[WsClient], None],
         count_error: Callable[[ErrorCode], None],
@@ -78,6 +80,7 @@ class Joiner:
         self._history_slots = history_slots
         self._snapshot_frame = snapshot_frame
         self._board = board
+        self._clock = clock
         self._close = close
         self._close_slow = close_slow
         self._count_error = count_error
@@ -106,6 +109,7 @@ class Joiner:
         # memory and the reader's position belong together.
         client.write(encode_text_frame(hello) + self._snapshot_frame())
         client.board = self._board()
+        client.clock = self._clock()
         position, position_key = reader.position, reader.position_key
         if now_from_redis:
             await self._catch_up(client, now_id, since)
@@ -230,6 +234,9 @@ class Joiner:
         if board is not client.board:
             # The board changed while it caught up (those board messages went to live clients).
             data += encode_text_frame(board_message(board))
+        clock = self._clock()
+        if clock is not client.clock:  # the replay's clock changed while it caught up
+            data += encode_text_frame(clock_message(clock))
         client.write(data)
         client.cursor = end
         self._fan_out.add(client)

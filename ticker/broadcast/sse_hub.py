@@ -2,8 +2,9 @@
 block websockets and for partner sites.
 
 The same join as ``/ws`` (``hello``, ``snapshot``, ``[gap]``, the backlog, ``live``, then live
-updates, ``board`` and ``health``) with the same filters (``kinds=``, ``sources=``) and cursor:
-``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else ``since=``. The
+updates, ``board``, ``health`` and ``clock``) with the same filters (``kinds=``, ``sources=``)
+and cursor: ``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else
+``since=``. The
 broadcaster's one Redis reader feeds :meth:`SseHub.publish`; nothing here reads Redis but a
 backlog older than the memory holds, page by page as the client drains it.
 
@@ -51,6 +52,7 @@ from ticker.wire.protocol import (
     Filter,
     ProtocolError,
     board_message,
+    clock_message,
     error_message,
     gap_message,
     id_key,
@@ -143,6 +145,7 @@ class _SseClient:
     pending_bytes: int = 0
     gone: bool = False
     board: object = None
+    clock: object = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -171,6 +174,7 @@ class SseHub:
         snapshot_frame: Callable[[], bytes],
         hello_text: Callable[[ConnectRequest], str],
         board: Callable[[], Any],
+        clock: Callable[[], Any] = lambda: None,
     ) -> None:
         self.options = options
         self._store = store
@@ -180,6 +184,7 @@ class SseHub:
         self._snapshot_frame = snapshot_frame
         self._hello_text = hello_text
         self._board = board
+        self._clock = clock
         self._groups: dict[Filter, set[_SseClient]] = {}
         self._catching_up: set[_SseClient] = set()
         self._clients: set[_SseClient] = set()
@@ -359,6 +364,7 @@ class SseHub:
             + message_event(frame_payload(self._snapshot_frame()).decode())
         )
         client.board = self._board()
+        client.clock = self._clock()
         position = self._position()
         position_key = _ORIGIN if position is None else id_key(position)
         backlog = self._recent.backlog(since, position_key, newest=self.options.recent)
@@ -425,6 +431,9 @@ class SseHub:
         board = self._board()
         if board is not client.board:
             data += message_event(board_message(board))
+        clock = self._clock()
+        if clock is not client.clock:  # the replay's clock changed while it caught up
+            data += message_event(clock_message(clock))
         client.write(message_event(live_message(end)) + data)
         client.cursor = queued[-1].id if queued else end
         self._groups.setdefault(client.filter, set()).add(client)

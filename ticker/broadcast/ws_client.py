@@ -35,6 +35,7 @@ class WsClient:
     __slots__ = (
         "board",
         "budget",
+        "clock",
         "connection",
         "cursor",
         "filter",
@@ -56,6 +57,8 @@ class WsClient:
         self.budget = budget
         #: The board this client was last sent (its snapshot's, until it goes live).
         self.board: object = None
+        #: The replay clock this client was last sent (its snapshot's, until it goes live).
+        self.clock: object = None
 
     def open(self) -> bool:
         """Whether the websocket is open (no close frame sent or received)."""
