@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import socket
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -25,10 +26,10 @@ from ingest.store import keys
 from ingest.store.stream_store import StreamStore
 from replay.runner import publish_clock
 from tests.conftest import TIMEOUT_FACTOR
-from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_until
+from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.plugins.ticker import TickerKit
 from tests.test_protocol import validator
-from tests.test_sse import parse_events
+from tests.test_sse import body_of, parse_events
 from ticker.terminal.relay_messages import (
     ClockMessage,
     RelayMessageError,
@@ -287,3 +288,88 @@ def test_clock_messages_validate_and_parse_for_the_ticker() -> None:
     bad = json.dumps({"type": "clock", "clock": {**wire, "speed": -1}})
     with pytest.raises(RelayMessageError, match="clock"):
         parse_server_message(bad)
+
+
+# -- a clock that changes while a client is still getting its backlog ----------------------------
+
+BIG_TEXT = "x" * 8000
+
+
+async def _until(condition: Callable[[], object]) -> None:
+    """Wait until ``condition()`` holds (the broadcaster's state, looked at every 10 ms)."""
+    async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+        while True:
+            if condition():
+                return
+            await asyncio.sleep(0.01)
+
+
+def _small_window_socket() -> socket.socket:
+    """A client socket with a tiny receive buffer: a backlog not read stalls the server."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    return sock
+
+
+async def test_a_client_joining_while_the_clock_changes_gets_it_after_live(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """The pause comes while a websocket and an event-stream client are stalled in their
+    backlogs (past their snapshots): each gets ``clock`` paused right after its ``live``."""
+    await store.append_many([make_update(n, text=BIG_TEXT) for n in range(1, 501)])
+    await publish_clock(store, AT_2041, speed=60, paused=False)
+    running = await start_broadcaster(clock_interval=0.05, recent=5000, drain_timeout=120)
+    broadcaster = running.broadcaster
+    await broadcaster.wait_warm()  # the backlog then comes from memory, in large writes
+    loop = asyncio.get_running_loop()
+
+    ws_sock = _small_window_socket()
+    ws_sock.setblocking(False)
+    await loop.sock_connect(ws_sock, ("127.0.0.1", running.port))
+    sse_sock = _small_window_socket()
+    sse_sock.setblocking(False)
+    await loop.sock_connect(sse_sock, ("127.0.0.1", running.port))
+    await loop.sock_sendall(sse_sock, b"GET /sse?since=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    async with ws_connect(running.ws_url("since=0"), sock=ws_sock, max_queue=1) as ws:
+        # Both are past their snapshots, in their backlogs, and not live.
+        await _until(
+            lambda: (
+                broadcaster._sse._catching_up
+                and any(client.cursor for client in broadcaster._ws._clients)
+            )
+        )
+        assert not list(broadcaster._fan_out.clients())
+        await publish_clock(store, AT_2041, speed=60, paused=True)
+        await _until(lambda: (broadcaster._clock.current or {}).get("paused"))
+        # Still joining when the pause went out to live clients: only their join can bring it.
+        assert not list(broadcaster._fan_out.clients())
+        assert broadcaster._sse._catching_up
+        for sock in (ws_sock, sse_sock):  # now read at speed
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+
+        before, _live = await recv_until(ws, "live", within=60)
+        snapshot = next(message for message in before if message["type"] == "snapshot")
+        assert snapshot["clock"]["paused"] is False
+        assert not any(message["type"] == "clock" for message in before)
+        after = await recv_json(ws)
+        assert after["type"] == "clock"
+        validator("server_message").validate(after)
+        assert after["clock"]["paused"] is True
+
+    received = b""
+    async with asyncio.timeout(60 * TIMEOUT_FACTOR):
+        while b"event: clock" not in received:
+            chunk = await loop.sock_recv(sse_sock, 1 << 20)
+            assert chunk, "the event stream ended"
+            received += chunk
+        while not received.endswith(b"\n\n"):
+            received += await loop.sock_recv(sse_sock, 1 << 20)
+    sse_sock.close()
+    events = [e for e in parse_events(body_of(received.decode())) if "event" in e]
+    kinds = [e["event"] for e in events]
+    assert kinds[:2] == ["hello", "snapshot"]
+    assert events[1]["data"]["clock"]["paused"] is False
+    assert kinds[-2:] == ["live", "clock"]
+    assert kinds.count("clock") == 1
+    validator("server_message").validate(events[-1]["data"])
+    assert events[-1]["data"]["clock"]["paused"] is True
