@@ -308,8 +308,9 @@
         }
         break;
       case "clock":
-        state.clock = message.clock || null;
-        renderBoards();
+        // About once a second while a replay runs: the header only, not the whole board.
+        state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
+        renderHeader();
         break;
       case "gap":
         onGap(message);
@@ -346,7 +347,7 @@
 
   function onSnapshot(message) {
     if (message.board) state.board = message.board;
-    state.clock = message.clock || null;
+    state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
     state.health = message.health || {};
     renderSources();
     renderBoards();
@@ -600,6 +601,18 @@
   }
 
   function renderBoards() {
+    renderHeader();
+    renderScoreboard();
+    renderShareChart();
+    renderTurnout();
+    renderTurnoutChart();
+    renderScopes();
+    renderSpeeches();
+    renderGroups();
+  }
+
+  function renderHeader() {
+    // The state of the night (the board's) and of a replay (the clock's).
     const board = state.board;
     els.nightState.textContent = board ? NIGHT_STATES[board.state] || "" : "";
     els.nightState.dataset.state = board ? board.state : "";
@@ -613,13 +626,6 @@
           : "Soirée électorale · en direct";
     renderReplayClock();
     if (state.live) setConnection("live", liveText());
-    renderScoreboard();
-    renderShareChart();
-    renderTurnout();
-    renderTurnoutChart();
-    renderScopes();
-    renderSpeeches();
-    renderGroups();
   }
 
   function renderSpeeches() {
