@@ -30,7 +30,7 @@ class DrainTimeoutError(Exception):
 class Client:
     """One client on its connection (see the module docstring)."""
 
-    __slots__ = ("board", "connection", "cursor", "filter", "gone", "transport")
+    __slots__ = ("board", "clock", "connection", "cursor", "filter", "gone", "transport")
 
     def __init__(self, connection: ServerConnection, wanted: Filter) -> None:
         self.connection = connection
@@ -42,6 +42,8 @@ class Client:
         self.gone = False
         #: The board this client was last sent (its snapshot's, until it goes live).
         self.board: object = None
+        #: The replay clock this client was last sent (its snapshot's, until it goes live).
+        self.clock: object = None
 
     def open(self) -> bool:
         """Whether the connection is open at the transport's protocol level."""

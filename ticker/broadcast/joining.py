@@ -39,6 +39,7 @@ from ticker.wire.protocol import (
     EncodedUpdate,
     ErrorCode,
     board_message,
+    clock_message,
     error_message,
     gap_message,
     hello_message,
@@ -71,6 +72,7 @@ class Joiner(Generic[C]):
         history_slots: asyncio.Semaphore,
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
+        clock: Callable[[], Mapping[str, Any] | None],
         close: Callable[[C, int, str], None],
         close_slow: Callable[[C], None],
         count_error: Callable[[ErrorCode], None],
@@ -84,6 +86,7 @@ class Joiner(Generic[C]):
         self._history_slots = history_slots
         self._snapshot_frame = snapshot_frame
         self._board = board
+        self._clock = clock
         self._close = close
         self._close_slow = close_slow
         self._count_error = count_error
@@ -113,6 +116,7 @@ class Joiner(Generic[C]):
         # memory and the reader's position belong together.
         client.write(self._framing.message(hello) + self._framing.frame(self._snapshot_frame()))
         client.board = self._board()
+        client.clock = self._clock()
         position, position_key = reader.position, reader.position_key
         if now_from_redis:
             await self._catch_up(client, now_id, since)
@@ -237,6 +241,9 @@ class Joiner(Generic[C]):
         if board is not client.board:
             # The board changed while it caught up (those board messages went to live clients).
             data += self._framing.message(board_message(board))
+        clock = self._clock()
+        if clock is not client.clock:  # the replay's clock changed while it caught up
+            data += self._framing.message(clock_message(clock))
         client.write(data)
         client.cursor = end
         self._fan_out.add(client)

@@ -2,13 +2,14 @@
 block websockets and for partner sites.
 
 The same join as ``/ws`` (``hello``, ``snapshot``, ``[gap]``, the backlog, ``live``, then live
-updates, ``board`` and ``health``) with the same filters (``kinds=``, ``sources=``) and cursor:
-``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else ``since=``. It *is*
-the same join and the same fan-out: :class:`ticker.broadcast.joining.Joiner` (also while the
-broadcaster warms up) and :class:`ticker.broadcast.fan_out.FanOut` (filters, the slow-client
-rule), writing events instead of frames (:data:`ticker.wire.framing.EVENT_STREAM`). The
-broadcaster's one Redis reader feeds :meth:`SseHub.publish`. What is left here is HTTP: the
-refusals, the response head, the ``retry:`` hint, heartbeats and the end of a stream.
+updates, ``board``, ``health`` and ``clock``) with the same filters (``kinds=``, ``sources=``)
+and cursor: ``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else
+``since=``. It *is* the same join and the same fan-out: :class:`ticker.broadcast.joining.Joiner`
+(also while the broadcaster warms up) and :class:`ticker.broadcast.fan_out.FanOut` (filters,
+the slow-client rule), writing events instead of frames
+(:data:`ticker.wire.framing.EVENT_STREAM`). The broadcaster's one Redis reader feeds
+:meth:`SseHub.publish`. What is left here is HTTP: the refusals, the response head, the
+``retry:`` hint, heartbeats and the end of a stream.
 
 How a request is answered (``docs/protocol.md``, "Server-sent events"):
 
@@ -132,6 +133,7 @@ class SseHub:
         history_slots: asyncio.Semaphore,
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
+        clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
     ) -> None:
         self.options = options
         self._store = store
@@ -148,6 +150,7 @@ class SseHub:
             history_slots=history_slots,
             snapshot_frame=snapshot_frame,
             board=board,
+            clock=clock,
             close=lambda client, _code, _reason: self._end(client),
             close_slow=self._cut_slow,
             count_error=lambda _code: None,
