@@ -116,7 +116,7 @@ class Broadcaster:
             read_count=options.read_count,
             metrics=self.metrics,
             deliver=self._deliver,
-            on_warm=self._state.board_change,  # the board every snapshot carries from now on
+            on_warm=self._warmed,
         )
         self._exports = ResultsExport(
             stream=options.stream,
@@ -288,6 +288,15 @@ class Broadcaster:
             board = self._state.board_change()
             if board is not None:
                 self._broadcast_text(board_message(board))
+
+    def _warmed(self) -> None:
+        """The reader has read the stream up to where it ended at the start: the board every
+        snapshot carries from now on, also sent to the clients already live (a client with
+        ``since`` may have caught up with the reader, and gone live, while it warmed up)."""
+        board = self._state.board_change()
+        if board is not None:
+            self._snapshot = None
+            self._broadcast_text(board_message(board))
 
     def _broadcast_text(self, text: str) -> None:
         """Write one message to every live client (board, health and clock changes)."""

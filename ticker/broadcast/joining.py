@@ -236,14 +236,16 @@ class Joiner(Generic[C]):
         # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
         # it gets everything), null only without one (docs/protocol.md, "live").
         shown = SINCE_START if end is None and since is not None else end
-        data = self._framing.message(live_message(shown))
+        # What changed while it caught up (those messages went to live clients) comes before
+        # ``live``: at ``live`` a client's board and clock are those of its ``last_id`` (a
+        # ``--once`` ticker stops there).
+        data = b""
         board = self._board()
         if board is not client.board:
-            # The board changed while it caught up (those board messages went to live clients).
             data += self._framing.message(board_message(board))
         clock = self._clock()
-        if clock is not client.clock:  # the replay's clock changed while it caught up
+        if clock is not client.clock:
             data += self._framing.message(clock_message(clock))
-        client.write(data)
+        client.write(data + self._framing.message(live_message(shown)))
         client.cursor = end
         self._fan_out.add(client)
