@@ -21,7 +21,8 @@ from redis.asyncio import Redis
 from ingest.model.night import Night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
-from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, PollTotals, SourcePoller
+from ingest.polling.poll_result import PollResult, PollTotals
+from ingest.polling.poller import DEFAULT_BURST_POLLS, SourcePoller
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
