@@ -83,7 +83,8 @@ class SourcePoller:
     """Polls one source into the stream; :meth:`run` until told to stop.
 
     ``max_kept`` bounds the documents kept while Redis cannot take them
-    (:class:`~ingest.polling.kept_documents.KeptDocuments`).
+    (:class:`~ingest.polling.kept_documents.KeptDocuments`); ``on_poll`` sees the result of
+    every poll once it has finished (benchmarks measure the detection latency from it).
     """
 
     def __init__(
@@ -97,12 +98,14 @@ class SourcePoller:
         draw: Callable[[], float] = random.random,
         probe: StoreProbe | None = None,
         max_kept: int = MAX_KEPT_DOCUMENTS,
+        on_poll: Callable[[PollResult], None] | None = None,
     ) -> None:
         self.source = source
         self.night = night
         self.store = store
         self._fetcher = fetcher
         self._draw = draw
+        self._on_poll = on_poll
         self._limits = FetchLimits(
             timeout=source.timeout,
             connect_timeout=source.connect_timeout,
@@ -161,6 +164,8 @@ class SourcePoller:
             )
         self.last_result = result
         self.totals = self.totals.plus(result)
+        if self._on_poll is not None:
+            self._on_poll(result)
         return result
 
     async def _poll(self) -> PollResult:

@@ -64,13 +64,15 @@ async def run_ingest(
     burst_polls: int = DEFAULT_BURST_POLLS,
     maxlen: int = DEFAULT_STREAM_MAXLEN,
     on_poller: Callable[[SourcePoller], None] | None = None,
+    on_poll: Callable[[PollResult], None] | None = None,
     store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
     The pollers write through a client of their own on ``redis``'s server
     (:func:`~ingest.store.redis_client.bounded_client`, within ``store_limits``). ``on_poller``
-    sees each poller once created (tests read their health from it).
+    sees each poller once created (tests read their health from it), ``on_poll`` the result of
+    every poll of every source as it finishes.
     """
     stop = stop or asyncio.Event()
     # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
@@ -82,7 +84,8 @@ async def run_ingest(
     try:
         return await _run_pollers(
             config, writer, night=night, stream=stream, stop=stop, burst=burst,
-            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, probe=probe,
+            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, on_poll=on_poll,
+            probe=probe,
         )  # fmt: skip
     finally:
         await probe.close()
@@ -101,6 +104,7 @@ async def _run_pollers(
     burst_polls: int,
     maxlen: int,
     on_poller: Callable[[SourcePoller], None] | None,
+    on_poll: Callable[[PollResult], None] | None,
     probe: StoreProbe,
 ) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
@@ -112,7 +116,13 @@ async def _run_pollers(
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
         pollers = [
             SourcePoller(
-                source, night=night, redis=redis, store=store, fetcher=fetcher, probe=probe
+                source,
+                night=night,
+                redis=redis,
+                store=store,
+                fetcher=fetcher,
+                probe=probe,
+                on_poll=on_poll,
             )
             for source in config.sources
         ]
