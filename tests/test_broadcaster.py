@@ -25,7 +25,7 @@ from websockets.uri import parse_uri
 
 from ingest.model.update import Figures, Kind
 from ingest.sources.source_health import SourceHealth
-from ingest.store.embedded_redis import find_redis_server
+from ingest.store.embedded_layout import find_redis_server
 from ingest.store.health import record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
