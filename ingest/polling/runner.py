@@ -23,6 +23,7 @@ from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poll_result import PollResult, PollTotals
 from ingest.polling.poller import DEFAULT_BURST_POLLS, SourcePoller
+from ingest.runtime.aio import cancel_until_done
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
@@ -138,9 +139,7 @@ async def _run_pollers(
             await _until_done_or_stopped(tasks, stop)
         except BaseException:
             # Cancelled from outside (or worse): never leave pollers running on a closed session.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_until_done(tasks)
             raise
     for poller, task in zip(pollers, tasks, strict=True):
         report.last[poller.source.name] = poller.last_result
@@ -167,9 +166,7 @@ async def _until_done_or_stopped(tasks: Sequence[asyncio.Task[Any]], stop: async
             pending.discard(stopped)
         if pending:
             _, pending = await asyncio.wait(pending, timeout=STOP_GRACE)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        # What each task ended with is the caller's to read (task.exception()).
+        await cancel_until_done(pending)
     finally:
         stopped.cancel()
