@@ -34,7 +34,7 @@ from ingest.model.nights import SOURCES_FILE, find_night_dir
 from ingest.model.settings import settings
 from ingest.model.source_staleness import is_silent, overdue_seconds
 from ingest.model.text_cleaning import clean_text
-from ingest.polling.poller import PollTotals
+from ingest.polling.poll_result import PollTotals
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
