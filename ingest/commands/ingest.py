@@ -72,7 +72,16 @@ def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
         config = load_ingest_config(path, base_url=base_url)
     except SourceConfigError as error:
         raise CommandError(str(error)) from None
-    return config, config.night or night_of(options.night)
+    if config.night is None:  # a sources file always names its night; kept for the type
+        return config, night_of(options.night)
+    if options.night.night is not None and options.config is not None:
+        asked = night_of(options.night)
+        if asked.slug != config.night.slug:
+            raise CommandError(
+                f"--night {options.night.night} is night {asked.slug!r}, but {path} names"
+                f" night {config.night.slug!r}"
+            )
+    return config, config.night
 
 
 def run(options: IngestOptions) -> int:
