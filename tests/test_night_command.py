@@ -120,7 +120,8 @@ def test_new_writes_a_commented_valid_skeleton_and_never_overwrites(tmp_path: Pa
         ("Marine Le Pen", ("Le Pen", "Mme Le Pen")),
     ]
     text = output.read_text(encoding="utf-8")
-    assert "# stream = " in text and "docs/night.md" in text
+    assert "# stream = " in text
+    assert "docs/night.md" in text
     again = soiree(*args[:-2], "--slug", "other")
     assert again.returncode == 1
     assert "already exists; not overwritten" in again.stderr
