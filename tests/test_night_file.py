@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -212,3 +213,22 @@ def test_far_from_the_night() -> None:
     assert night.far_from(start - timedelta(days=1, seconds=1))
     assert night.far_from(end + timedelta(days=1, seconds=1))
     assert night.far_from(datetime(2012, 5, 6, 20, tzinfo=zone))
+
+
+def test_every_example_of_the_docs_is_a_valid_night() -> None:
+    """Each ```toml block of docs/night.md reads as a night, and the schema accepts it."""
+    text = (ROOT / "docs" / "night.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, flags=re.DOTALL)
+    assert len(blocks) >= 4
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    for block in blocks:
+        night = night_from_text(block, origin="docs/night.md")
+        assert night.candidates
+        validator.validate(_as_json(tomllib.loads(block)))
+
+
+def test_the_docs_table_lists_every_key() -> None:
+    """docs/night.md's table has a row for every key the reader knows, and no other."""
+    text = (ROOT / "docs" / "night.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `([a-z_.]+)` \|", text, flags=re.MULTILINE))
+    assert rows == set(NIGHT_KEYS) | {f"candidates.{key}" for key in CANDIDATE_KEYS}
