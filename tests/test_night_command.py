@@ -15,6 +15,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from selenium import webdriver
 
 from ingest.cli import build_parser
 from ingest.commands.night_cli import NewOptions
@@ -22,6 +23,9 @@ from ingest.commands.night_new import Answers, parse_candidate, skeleton
 from ingest.model.night_file import load_night, night_from_text
 from tests.cli_process import soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
+from tests.plugins.broadcaster import BroadcasterStarter
+from tests.plugins.browser import run_js, wait_js
+from ticker.commands.serve import night_info
 
 NIGHT = """\
 slug = "presidentielle-2017-t2"
@@ -224,3 +228,20 @@ async def test_serve_announces_a_night_from_its_file_alone(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+async def test_the_page_titles_itself_with_a_night_file_and_lists_its_candidates(
+    night_file: Path, start_broadcaster: BroadcasterStarter, browser: webdriver.Chrome
+) -> None:
+    """Before any result, the page shows the night file's title and candidates (real Chromium)."""
+    running = await start_broadcaster(night=night_info(load_night(night_file)))
+    await asyncio.to_thread(browser.get, running.http_url("/"))
+    await wait_js(browser, "document.documentElement.dataset.connection === 'live'")
+    title = await run_js(browser, "return document.getElementById('night-title').textContent")
+    assert title == "Présidentielle 2017, second tour"
+    meta = await run_js(browser, "return document.getElementById('scoreboard-meta').textContent")
+    assert meta == (
+        "En attente des premiers résultats… Candidats : Emmanuel Macron · Marine Le Pen"
+    )
