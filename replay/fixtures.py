@@ -204,8 +204,9 @@ def load_fixture_night(
     ]
     if len(absent) == 3:
         raise FixtureError(
-            f"{directory}: night {night.slug!r} has no replay fixtures ({', '.join(absent)});"
-            " a night file alone serves `soiree serve`, `ticker` and `ingest`, not a replay"
+            f"{night_file or directory / NIGHT_FILE}: night {night.slug!r} has no replay"
+            f" fixtures beside it ({', '.join(absent)}); a night file alone serves `soiree"
+            " serve`, `ticker` and `ingest`, not a replay"
         )
     seeds = _SeedTexts(seeds_dir) if seeds_dir is not None else None
     liveblog_source, liveblog = _load_liveblog(directory / LIVEBLOG_FILE, night, seeds)

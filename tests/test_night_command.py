@@ -245,3 +245,20 @@ async def test_the_page_titles_itself_with_a_night_file_and_lists_its_candidates
     assert meta == (
         "En attente des premiers résultats… Candidats : Emmanuel Macron · Marine Le Pen"
     )
+
+
+def test_ingest_takes_the_sources_beside_a_night_file(redis_url: str, night_file: Path) -> None:
+    """`ingest --night FILE`: the sources.toml beside it, else one line saying what to write."""
+    env = {**soiree_env(), "REDIS_URL": redis_url}
+    alone = soiree("ingest", "--night", str(night_file), "--status", env=env)
+    assert alone.returncode == 1
+    assert "no such sources file beside the night" in alone.stderr
+    (night_file.parent / "sources.toml").write_text(
+        'night = "night.toml"\n[[source]]\nname = "direct"\ntype = "feed"\n'
+        'url = "http://127.0.0.1:9/feed.xml"\ninterval = 5\n',
+        encoding="utf-8",
+    )
+    status = soiree("ingest", "--night", str(night_file), "--status", env=env)
+    assert status.returncode == 0, status.stderr
+    assert "sources of soiree:night:presidentielle-2017-t2" in status.stdout
+    assert "direct" in status.stdout

@@ -62,7 +62,13 @@ def config_path_of(options: IngestOptions) -> Path:
     if explicit is not None:
         return explicit
     night = options.night
-    return find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
+    path = find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
+    if not path.exists():
+        raise CommandError(
+            f"{path}: no such sources file beside the night; write one naming the night"
+            " (docs/ingest.md), or pass --config FILE"
+        )
+    return path
 
 
 def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
