@@ -8,9 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import pty
 import re
+import select
 import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
@@ -21,7 +26,7 @@ from ingest.cli import build_parser
 from ingest.commands.night_cli import NewOptions
 from ingest.commands.night_new import Answers, parse_candidate, skeleton
 from ingest.model.night_file import load_night, night_from_text
-from tests.cli_process import soiree, soiree_env
+from tests.cli_process import MAIN, soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter
 from tests.plugins.browser import run_js, wait_js
@@ -262,3 +267,54 @@ def test_ingest_takes_the_sources_beside_a_night_file(redis_url: str, night_file
     assert status.returncode == 0, status.stderr
     assert "sources of soiree:night:presidentielle-2017-t2" in status.stdout
     assert "direct" in status.stdout
+
+
+def _until(fd: int, wanted: str, seen: list[str]) -> None:
+    """Read the terminal ``fd`` until ``wanted`` has been shown (fails after the timeout)."""
+    deadline = time.monotonic() + 30 * TIMEOUT_FACTOR
+    while wanted not in "".join(seen):
+        left = deadline - time.monotonic()
+        assert left > 0, f"no {wanted!r} in {''.join(seen)!r}"
+        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the other end closed: the process is gone
+                chunk = b""
+            assert chunk, f"ended without {wanted!r}: {''.join(seen)!r}"
+            seen.append(chunk.decode(errors="replace"))
+
+
+def test_new_on_a_terminal_asks_what_the_flags_leave_out(tmp_path: Path) -> None:
+    """On a terminal: the date, round, candidates and zone are asked; the file is valid."""
+    output = tmp_path / "night.toml"
+    main, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", MAIN, "night", "new", "-o", str(output), "--title", "Test"],
+        stdin=secondary, stdout=secondary, stderr=secondary, env=soiree_env(),
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(secondary)
+    seen: list[str] = []
+    try:
+        for prompt, answer in (
+            ("Date of the night", "2022-04-24"),
+            ("Round (1 or 2)", "2"),
+            ("Candidate 1", "Emmanuel Macron=Macron"),
+            ("Candidate 2", "Marine Le Pen=Le Pen"),
+            ("Candidate 3", ""),
+            ("Time zone [Europe/Paris]", ""),
+        ):
+            _until(main, prompt, seen)
+            os.write(main, answer.encode() + b"\n")
+        _until(main, "wrote", seen)
+        assert process.wait(timeout=30 * TIMEOUT_FACTOR) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(main)
+    night = load_night(output)
+    assert (night.date.isoformat(), night.round, night.title) == ("2022-04-24", 2, "Test")
+    assert [c.name for c in night.candidates] == ["Emmanuel Macron", "Marine Le Pen"]
+    assert night.timezone.key == "Europe/Paris"

@@ -90,6 +90,14 @@ def test_a_misspelt_key_is_one_line_naming_file_key_and_line() -> None:
     ]
 
 
+def test_an_unknown_table_is_named_on_its_header() -> None:
+    """`[colours]`: an unknown key, on the line of its header."""
+    assert problems(GOOD + '\n[colours]\nmacron = "#ffcc00"\n') == [
+        "my/night.toml:15: colours: unknown key (known: slug, title, date, round, timezone,"
+        " stream, early_hour, candidates)"
+    ]
+
+
 def test_a_duplicate_alias_is_one_line_naming_file_key_and_line() -> None:
     """The same alias twice for one candidate, or one spelling for two candidates."""
     twice = GOOD.replace('["Macron"]', '["Macron", "Macron"]')

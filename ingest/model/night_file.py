@@ -103,8 +103,10 @@ class _KeyLines:
         return None
 
     def top(self, key: str) -> int | None:
-        """The line of a top-level ``key = ...``."""
-        return self._find(0, self.top_end, lambda line: self._assigns(line, key))
+        """The line of a top-level ``key = ...``, else of a ``[key]`` / ``[[key]]`` header."""
+        found = self._find(0, self.top_end, lambda line: self._assigns(line, key))
+        header = re.compile(rf"\s*\[\[?\s*{re.escape(key)}\s*\]")
+        return found or self._find(0, len(self.lines), lambda line: header.match(line))
 
     def candidate(
         self, index: int, key: str | None = None, holding: str | None = None
