@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -96,7 +96,7 @@ class _KeyLines:
         quoted = re.escape(key)
         return re.match(rf"\s*(?:{quoted}|\"{quoted}\"|'{quoted}')\s*=", line) is not None
 
-    def _find(self, start: int, end: int, test: Any) -> int | None:
+    def _find(self, start: int, end: int, test: Callable[[str], object]) -> int | None:
         for number in range(start, end):
             if test(self.lines[number]):
                 return number + 1
@@ -106,7 +106,7 @@ class _KeyLines:
         """The line of a top-level ``key = ...``, else of a ``[key]`` / ``[[key]]`` header."""
         found = self._find(0, self.top_end, lambda line: self._assigns(line, key))
         header = re.compile(rf"\s*\[\[?\s*{re.escape(key)}\s*\]")
-        return found or self._find(0, len(self.lines), lambda line: header.match(line))
+        return found or self._find(0, len(self.lines), header.match)
 
     def candidate(
         self, index: int, key: str | None = None, holding: str | None = None
