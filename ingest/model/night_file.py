@@ -162,6 +162,12 @@ def _text(value: object) -> str | None:
     return value.strip()
 
 
+def _shown(value: object) -> str:
+    """A value as the problem quotes it: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
 def _whole(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -188,20 +194,22 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
     if "round" not in data:
         check.add("round", None, "missing (1 or 2)")
     elif round_ not in (1, 2):
-        check.top("round", f"must be 1 or 2, got {data['round']!r}")
+        check.top("round", f"must be 1 or 2, got {_shown(data['round'])}")
     zone = _zone(data, check)
     slug = data.get("slug", night_date.isoformat() if night_date else "night")
     if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or len(slug) > 64:
-        check.top("slug", f"must be lowercase letters, digits and dashes, got {slug!r}")
+        check.top("slug", f"must be lowercase letters, digits and dashes, got {_shown(slug)}")
     title = data.get("title", slug)
-    if _text(title) is None:
+    if "title" in data and _text(title) is None:
         check.top("title", "must be a non-empty one-line text (at most 200 characters)")
     stream = data.get("stream", default_stream(str(slug)))
     if "stream" in data and (not isinstance(stream, str) or not _STREAM.fullmatch(stream)):
         check.top("stream", "must be a Redis key without spaces (at most 200 characters)")
     early_hour = _whole(data.get("early_hour", DEFAULT_EARLY_HOUR))
     if early_hour is None or not 0 <= early_hour <= 12:
-        check.top("early_hour", f"must be an hour from 0 to 12, got {data.get('early_hour')!r}")
+        check.top(
+            "early_hour", f"must be an hour from 0 to 12, got {_shown(data.get('early_hour'))}"
+        )
     candidates = _candidates(data, check)
     if check.problems or night_date is None or zone is None or round_ is None:
         return None
@@ -230,7 +238,7 @@ def _date(data: Mapping[str, Any], check: _Check) -> date | None:
             return date.fromisoformat(raw) if len(raw) == 10 else None
         except ValueError:
             pass
-    check.top("date", f"must be a date, YYYY-MM-DD, got {raw!r}")
+    check.top("date", f"must be a date, YYYY-MM-DD, got {_shown(raw)}")
     return None
 
 
@@ -241,7 +249,7 @@ def _zone(data: Mapping[str, Any], check: _Check) -> ZoneInfo | None:
             return ZoneInfo(raw)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    check.top("timezone", f"must be an IANA time zone (Europe/Paris), got {raw!r}")
+    check.top("timezone", f"must be an IANA time zone (Europe/Paris), got {_shown(raw)}")
     return None
 
 
@@ -282,7 +290,9 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
         for position, spelling in enumerate([name, *(str(_text(a)) for a in aliases)]):
             key = f"{label}.name" if position == 0 else f"{label}.aliases"
             if spelling in spellings:
-                check.add(key, lines.candidate(index, holding=spelling), f"{spelling!r} twice")
+                check.add(
+                    key, lines.candidate(index, holding=spelling), f"{_shown(spelling)} twice"
+                )
                 continue
             spellings.append(spelling)
             owner = owners.setdefault(fold(spelling), index)
@@ -291,7 +301,7 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                 check.add(
                     key,
                     lines.candidate(index, holding=spelling),
-                    f"duplicate {what}: {spelling!r} already designates candidates[{owner + 1}]"
+                    f"duplicate {what}: {_shown(spelling)} already designates candidates[{owner + 1}]"
                     f" ({names[owner]})",
                 )
         found.append(Candidate(name=name, aliases=tuple(spellings[1:])))
