@@ -301,8 +301,8 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                 check.add(
                     key,
                     lines.candidate(index, holding=spelling),
-                    f"duplicate {what}: {_shown(spelling)} already designates candidates[{owner + 1}]"
-                    f" ({names[owner]})",
+                    f"duplicate {what}: {_shown(spelling)} already designates"
+                    f" candidates[{owner + 1}] ({names[owner]})",
                 )
         found.append(Candidate(name=name, aliases=tuple(spellings[1:])))
     return tuple(found)
