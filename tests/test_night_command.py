@@ -318,3 +318,14 @@ def test_new_on_a_terminal_asks_what_the_flags_leave_out(tmp_path: Path) -> None
     assert (night.date.isoformat(), night.round, night.title) == ("2022-04-24", 2, "Test")
     assert [c.name for c in night.candidates] == ["Emmanuel Macron", "Marine Le Pen"]
     assert night.timezone.key == "Europe/Paris"
+
+
+def test_dump_and_export_read_the_stream_of_a_night_file(redis_url: str, night_file: Path) -> None:
+    """`dump` and `export --night FILE`: the night's own stream, named from its slug."""
+    env = {**soiree_env(), "REDIS_URL": redis_url}
+    dump = soiree("dump", "--night", str(night_file), env=env)
+    assert "no stream soiree:night:presidentielle-2017-t2" in dump.stderr
+    assert dump.returncode != 0
+    export = soiree("export", "--night", str(night_file), "--format", "csv", env=env)
+    assert export.returncode == 0, export.stderr
+    assert export.stdout.startswith("round,scope,scope_code,")
