@@ -661,7 +661,9 @@
       els.scoreLabel.hidden = true;
       els.counted.hidden = true;
       els.scoreNote.hidden = true;
-      els.scoreMeta.textContent = "En attente des premiers résultats…";
+      const names = state.night && Array.isArray(state.night.candidates) ? state.night.candidates : [];
+      els.scoreMeta.textContent = "En attente des premiers résultats…" +
+        (names.length ? ` Candidats : ${names.map(String).join(" · ")}` : "");
       return;
     }
     const f = current.figures;
