@@ -22,6 +22,7 @@ from ingest.model.night import Night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, PollTotals, SourcePoller
+from ingest.polling.recorder import Recorder, RecordingFetcher
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
@@ -64,12 +65,14 @@ async def run_ingest(
     maxlen: int = DEFAULT_STREAM_MAXLEN,
     on_poller: Callable[[SourcePoller], None] | None = None,
     store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    recorder: Recorder | None = None,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
     The pollers write through a client of their own on ``redis``'s server
     (:func:`~ingest.store.redis_client.bounded_client`, within ``store_limits``). ``on_poller``
-    sees each poller once created (tests read their health from it).
+    sees each poller once created (tests read their health from it). With ``recorder``, every
+    response is also written to its recording (:mod:`ingest.polling.recorder`).
     """
     stop = stop or asyncio.Event()
     # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
@@ -82,6 +85,7 @@ async def run_ingest(
         return await _run_pollers(
             config, writer, night=night, stream=stream, stop=stop, burst=burst,
             burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, probe=probe,
+            recorder=recorder,
         )  # fmt: skip
     finally:
         await probe.close()
@@ -101,6 +105,7 @@ async def _run_pollers(
     maxlen: int,
     on_poller: Callable[[SourcePoller], None] | None,
     probe: StoreProbe,
+    recorder: Recorder | None = None,
 ) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
@@ -109,6 +114,11 @@ async def _run_pollers(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
     ) as session:
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
+        if recorder is not None:
+            fetcher = RecordingFetcher(
+                session, recorder, sources={source.url: source.name for source in config.sources},
+                max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT,
+            )  # fmt: skip
         pollers = [
             SourcePoller(
                 source, night=night, redis=redis, store=store, fetcher=fetcher, probe=probe
