@@ -2,9 +2,15 @@
 
 A recording is a directory::
 
-    recording.json     the header: {"format": "soiree-recording", "version": 1, ...}
-    index.jsonl        one JSON object per response received, appended in the order received
-    blobs/ab/<sha256>.gz   each distinct body once, gzip, named by the SHA-256 of the raw body
+    recording.json          the header: {"format": "soiree-recording", "version": 1, ...}
+    index-000001.jsonl.gz   sealed parts of the index, gzip (a few thousand lines each)
+    index.jsonl             the index being appended: one JSON object per response received
+    blobs/ab/<sha256>.gz    each distinct body once, gzip, named by the SHA-256 of the raw body
+
+The whole index is ``zcat index-*.jsonl.gz; cat index.jsonl``. A part is sealed by writing it
+(to a temporary name, then renamed) before the live file is emptied: a kill in between leaves
+the same lines twice, which the reader counts once (each line is one response, with its
+microsecond time, so no two responses share a line).
 
 An index line names its body by digest; the body's blob is always written (to a temporary name,
 then renamed) before the line that names it, and every line is written whole then fsynced, so a
@@ -34,6 +40,7 @@ __all__ = [
     "FORMAT",
     "HEADER_FILE",
     "INDEX_FILE",
+    "INDEX_PART_GLOB",
     "VERSION",
     "RecordedResponse",
     "Recording",
@@ -51,6 +58,7 @@ FORMAT: Final = "soiree-recording"
 VERSION: Final = 1
 HEADER_FILE: Final = "recording.json"
 INDEX_FILE: Final = "index.jsonl"
+INDEX_PART_GLOB: Final = "index-*.jsonl.gz"
 BLOBS_DIR: Final = "blobs"
 
 
@@ -285,17 +293,26 @@ def load_recording(root: Path) -> Recording:
         if isinstance(error, RecordingError):
             raise
         raise RecordingError(f"{header_path}: unreadable ({error})") from None
+    lines: list[bytes] = []
+    for part in sorted(root.glob(INDEX_PART_GLOB)):
+        try:
+            lines.extend(gzip.decompress(part.read_bytes()).split(b"\n"))
+        except (OSError, EOFError, zlib.error) as error:
+            raise RecordingError(f"{part}: unreadable part of the index ({error})") from None
     try:
         raw = (root / INDEX_FILE).read_bytes()
     except FileNotFoundError:
         raw = b""
     except OSError as error:
         raise RecordingError(f"{root / INDEX_FILE}: unreadable ({error})") from None
+    lines.extend(raw.split(b"\n"))
     responses: list[RecordedResponse] = []
     damaged = 0
-    for line in raw.split(b"\n")[:-1] if raw.endswith(b"\n") else raw.split(b"\n"):
-        if not line.strip():
-            continue
+    seen: set[bytes] = set()
+    for line in lines:
+        if not line.strip() or line in seen:
+            continue  # a line twice: a kill while a part was being sealed
+        seen.add(line)
         try:
             responses.append(decode_line(line.decode("utf-8")))
         except (RecordingError, UnicodeDecodeError):

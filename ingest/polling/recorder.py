@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from yarl import URL
@@ -32,6 +32,7 @@ from ingest.model.errors import SoireeError
 from ingest.model.recording import (
     HEADER_FILE,
     INDEX_FILE,
+    INDEX_PART_GLOB,
     RecordedResponse,
     RecordingError,
     blob_path,
@@ -43,7 +44,10 @@ from ingest.model.recording import (
 )
 from ingest.polling.fetch import Fetcher, FetchLimits, FetchResult, Validators
 
-__all__ = ["Recorder", "RecordingFetcher", "response_of"]
+__all__ = ["PART_LINES", "Recorder", "RecordingFetcher", "response_of"]
+
+#: Lines of the live index sealed into a gzip part at a time.
+PART_LINES: Final = 2000
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +70,8 @@ class Recorder:
             os.close(self._index)
             raise SoireeError(f"{root} is being recorded by another process") from None
         self._cut_torn_line()
+        with open(root / INDEX_FILE, "rb") as handle:
+            self._live_lines = handle.read().count(b"\n")
         self._stored: set[str] = set()
         self.responses = 0
         self.bodies = 0
@@ -106,6 +112,24 @@ class Recorder:
             os.write(self._index, encode_line(response).encode("utf-8"))
             os.fsync(self._index)
             self.responses += 1
+            self._live_lines += 1
+            if self._live_lines >= PART_LINES:
+                self._seal()
+
+    def _seal(self) -> None:
+        """Move the live index into a new gzip part (written whole before the live one empties)."""
+        if self._live_lines == 0:
+            return
+        with open(self.root / INDEX_FILE, "rb") as handle:
+            lines = handle.read()
+        numbers = [
+            int(p.name[6:12]) for p in self.root.glob(INDEX_PART_GLOB) if p.name[6:12].isdigit()
+        ]
+        part = self.root / f"index-{max(numbers, default=0) + 1:06d}.jsonl.gz"
+        _write_atomically(part, compress_body(lines))
+        os.ftruncate(self._index, 0)
+        os.fsync(self._index)
+        self._live_lines = 0
 
     def _store(self, digest: str, body: bytes) -> None:
         if digest in self._stored:
@@ -121,6 +145,7 @@ class Recorder:
         """Release the recording."""
         with self._lock:
             if self._index >= 0:
+                self._seal()
                 os.close(self._index)
                 self._index = -1
 

@@ -1,6 +1,6 @@
-"""A recording served again over HTTP: a thin aiohttp shell around its schedule.
-
+"""A recording served again over HTTP: a thin aiohttp shell around its schedule
 (:mod:`replay.emulated.recorded_schedule`).
+
 Each recorded document (one URL) is served at its own path and query (``/liveblog``,
 ``/feed.xml``, ``/live?page=2``), so the sources file that made the recording polls the re-served
 one with only its ``base_url`` changed. Two documents of different hosts with the same path are
