@@ -1,0 +1,376 @@
+"""Recording a night (`soiree ingest --record`) and serving it again (`soiree sources --recording`).
+
+The night of 29 January 2017 is recorded from the emulated sources while the pollers ingest it;
+the recording, served again and ingested, must give the very updates the direct ingest gave
+(which are `soiree replay`'s); and so must a recording whose recorder was SIGKILLed midway and
+restarted, less only what was not recorded while it was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession, web
+from redis.asyncio import Redis
+
+from ingest.cli import main
+from ingest.model.recording import (
+    INDEX_FILE,
+    RecordedResponse,
+    RecordingError,
+    decode_line,
+    encode_line,
+    load_recording,
+)
+from ingest.polling.recorder import Recorder
+from ingest.sources.config import load_ingest_config
+from ingest.store.stream_store import StreamStore
+from replay.clock import ReplayWindow
+from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
+from replay.emulated.server import start_sources_server
+from replay.fixtures import NightFixture
+from replay.timeline import night_updates
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
+from tests.plugins.ingest import eventually, identity, ingest_until, soiree_command, sources_toml
+from tests.plugins.sources import SourcesStarter
+
+NIGHT_TOML = BUNDLED_NIGHT_DIR / "night.toml"
+Identity = tuple[str, str, str, str | None, str]
+
+
+def night_config(path: Path, base_url: str, *, interval: float) -> Path:
+    """The bundled night's three sources, polled every ``interval`` seconds."""
+    sources = [
+        {"name": "liveblog", "type": "liveblog", "url": "/liveblog", "interval": interval,
+         "entry": "article.entry", "time": "time", "body": ".body"},
+        {"name": "articles", "type": "feed", "url": "/feed.xml", "interval": interval},
+        {"name": "results", "type": "results", "url": "/results.json", "interval": interval},
+    ]  # fmt: skip
+    return sources_toml(path, base_url, sources, night=str(NIGHT_TOML))
+
+
+def replayed(fixture: NightFixture) -> set[Identity]:
+    """What `soiree replay` appends for the night."""
+    return {identity(u) for u in night_updates(fixture, seen=datetime.now(UTC))}
+
+
+async def identities(redis: Redis, stream: str) -> set[Identity]:
+    """The updates of ``stream``, as identities."""
+    return {identity(u) for u in (await StreamStore(redis, stream).history()).updates}
+
+
+async def ingest_recording(
+    root: Path, redis: Redis, stream: str, *, count: int, tmp_path: Path
+) -> set[Identity]:
+    """Serve the recording in ``root`` again (twice its recorded pace) and ingest it."""
+    recording = load_recording(root)
+    app = build_recording_app(recording, ReplayWindow(speed=2.0), interval=0)
+    runner, base_url = await start_sources_server(app)
+    try:
+        config = load_ingest_config(night_config(tmp_path / "again.toml", base_url, interval=0.02))
+        assert config.night is not None
+        store = StreamStore(redis, stream)
+
+        async def done() -> bool:
+            finished = bool(app[RECORDING_KEY].health()["finished"])
+            return finished and await store.length() >= count
+
+        await ingest_until(config, redis, night=config.night, stream=stream, done=done, within=60)
+    finally:
+        await runner.cleanup()
+    return await identities(redis, stream)
+
+
+# -- the format ----------------------------------------------------------------------------------
+
+
+def test_a_line_reads_back_as_written() -> None:
+    """encode_line / decode_line round-trip; a line that is not a response is refused."""
+    response = RecordedResponse(
+        source="liveblog", url="http://h/live", at=datetime(2017, 1, 29, 20, 1, 2, 345678, UTC),
+        outcome="ok", status=200, duration_ms=12.5, etag='"a"', last_modified="x",
+        cache_control="max-age=5", content_type="text/html", body="ab" * 32, size=10,
+    )  # fmt: skip
+    line = encode_line(response)
+    assert line.endswith("\n") and line.count("\n") == 1
+    assert decode_line(line) == response
+    for bad in ('{"source": "x"', "[]", '{"source":"s","url":"u","at":"2017-01-29T20:00:00",'
+                '"outcome":"ok"}', line.replace('"status":200', '"status":"200"')):  # fmt: skip
+        with pytest.raises(RecordingError):
+            decode_line(bad)
+
+
+def test_a_torn_line_is_left_out_then_cut_off(tmp_path: Path) -> None:
+    """A line cut short by a kill is not read, and a new recorder cuts it before appending."""
+    root = tmp_path / "rec"
+    at = datetime(2017, 1, 29, 20, 0, tzinfo=UTC)
+    recorder = Recorder(root, night="2017-01-29", timezone="Europe/Paris")
+    body = b"<html>same body</html>"
+    from ingest.model.recording import body_digest
+    from ingest.polling.recorder import response_of  # noqa: F401 (the hook's own builder)
+
+    for second in range(3):
+        response = RecordedResponse(
+            source="s", url="http://h/", at=at + timedelta(seconds=second), outcome="ok",
+            status=200, body=body_digest(body), size=len(body),
+        )  # fmt: skip
+        recorder.record(response, body)
+    recorder._seal()
+    recorder.record(
+        RecordedResponse(source="s", url="http://h/", at=at + timedelta(seconds=9),
+                         outcome="not_modified", status=304), None,
+    )  # fmt: skip
+    # The recorder is killed: no close(); a line is half written.
+    with open(root / INDEX_FILE, "ab") as index:
+        index.write(b'{"source":"s","url":"http://h/","at":"2017-')
+    recording = load_recording(root)
+    assert [r.at.second for r in recording.responses] == [0, 1, 2, 9]
+    assert recording.damaged == 1
+    assert len(list((root / "blobs").rglob("*.gz"))) == 1  # the same body stored once
+    assert recording.body(body_digest(body)) == body
+    os.close(recorder._index)
+    again = Recorder(root)
+    again.close()
+    assert (root / INDEX_FILE).read_bytes() == b""  # cut, then sealed on close
+    recording = load_recording(root)
+    assert (len(recording.responses), recording.damaged) == (4, 0)
+
+
+def test_bad_recordings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """No recording, another format, a later version: one clear line, status 1."""
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "recording.json").write_text('{"format": "har"}')
+    (tmp_path / "later").mkdir()
+    (tmp_path / "later" / "recording.json").write_text(
+        '{"format": "soiree-recording", "version": 99}'
+    )
+    for name, words in [("none", "no recording here"), ("other", "not a soiree recording"),
+                        ("later", "format version 99")]:  # fmt: skip
+        assert main(["sources", "--recording", str(tmp_path / name), "--port", "0"]) == 1
+        err = capsys.readouterr().err
+        assert words in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+# -- the night, recorded and served again ---------------------------------------------------------
+
+
+async def record_night(
+    start_sources: SourcesStarter, redis: Redis, stream: str, root: Path, tmp_path: Path,
+    *, count: int,
+) -> None:  # fmt: skip
+    """Ingest the emulated night into ``stream`` while recording it into ``root``."""
+    running = await start_sources(speed="600", max_gap="30s")
+    config = load_ingest_config(night_config(tmp_path / "s.toml", running.base_url, interval=0.02))
+    assert config.night is not None
+    store = StreamStore(redis, stream)
+
+    async def done() -> bool:
+        return bool(running.state.health()["finished"]) and await store.length() >= count
+
+    recorder = Recorder(root, night="2017-01-29", timezone="Europe/Paris")
+    try:
+        stop = asyncio.Event()
+        from ingest.polling.runner import run_ingest
+
+        task = asyncio.create_task(
+            run_ingest(config, redis, night=config.night, stream=stream, stop=stop,
+                       recorder=recorder)
+        )  # fmt: skip
+        try:
+            await eventually(lambda: _done_or(task, done), within=60)
+        finally:
+            stop.set()
+        await asyncio.wait_for(task, timeout=10 * TIMEOUT_FACTOR)
+    finally:
+        recorder.close()
+
+
+async def _done_or(task: asyncio.Task[object], done: object) -> bool:
+    assert callable(done)
+    return task.done() or bool(await done())
+
+
+@pytest.mark.slow
+async def test_a_recorded_night_served_again_gives_the_same_updates(
+    *, start_sources: SourcesStarter, sources_night: NightFixture, redis_client: Redis,
+    stream_key: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """Record while ingesting, serve the recording again, ingest it: the same updates."""
+    expected = replayed(sources_night)
+    root = tmp_path / "night"
+    await record_night(start_sources, redis_client, stream_key, root, tmp_path, count=len(expected))
+    direct = await identities(redis_client, stream_key)
+    assert direct == expected
+    recording = load_recording(root)
+    assert sorted(recording.sources) == ["articles", "liveblog", "results"]
+    assert recording.damaged == 0
+    assert {r.status for r in recording.responses} == {200, 304}
+    again = await ingest_recording(
+        root, redis_client, stream_key + ":again", count=len(direct), tmp_path=tmp_path
+    )
+    assert again == direct
+
+
+@pytest.mark.slow
+async def test_a_recorder_killed_midway_leaves_a_readable_recording(
+    *, start_sources: SourcesStarter, sources_night: NightFixture, redis_client: Redis,
+    redis_url: str, stream_key: str, tmp_path: Path,
+) -> None:  # fmt: skip
+    """SIGKILL `soiree ingest --record` midway, restart it: the recording reads, and served
+    again it gives what the recording ingest gave (all it lacks is what went unrecorded)."""
+    running = await start_sources(speed="150", max_gap="30s", page_size=5)
+    config = night_config(tmp_path / "s.toml", running.base_url, interval=0.02)
+    root = tmp_path / "night"
+    argv = soiree_command("ingest", "--config", str(config), "--record", str(root),
+                          "--redis-url", redis_url, "--stream", stream_key)  # fmt: skip
+
+    async def start() -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
+            *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+        )
+
+    def liveblog_version() -> int:
+        elapsed = running.state.clock.elapsed()
+        from replay.emulated.documents import Document
+
+        return running.state.schedule.version(Document.LIVEBLOG, elapsed).index
+
+    def recorded_lines() -> int:
+        try:
+            return (root / INDEX_FILE).read_bytes().count(b"\n")
+        except FileNotFoundError:
+            return 0
+
+    first = await start()
+
+    async def some_recorded() -> bool:
+        return recorded_lines() >= 20
+
+    await eventually(some_recorded, within=60)
+    first.send_signal(signal.SIGKILL)
+    await first.communicate()
+    down_at = liveblog_version()
+    killed_at = datetime.now(UTC)
+
+    async def moved_on() -> bool:
+        return liveblog_version() >= down_at + 3
+
+    await eventually(moved_on, within=60)
+    second = await start()
+
+    async def over() -> bool:
+        return bool(running.state.health()["finished"])
+
+    await eventually(over, within=120)
+    store = StreamStore(redis_client, stream_key)
+    expected = replayed(sources_night)
+
+    async def caught_up() -> bool:
+        # The restarted ingest has the night's end: every feed and results item (cumulative
+        # documents), and the last liveblog entries.
+        done = {u[0] for u in await identities(redis_client, stream_key)}
+        return {u[0] for u in expected if not u[0].startswith("liveblog:")} <= done
+
+    await eventually(caught_up, within=60)
+    await asyncio.sleep(0.5)  # a few more polls that find nothing new
+    second.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(second.communicate(), timeout=30 * TIMEOUT_FACTOR)
+    assert second.returncode == 0, err.decode()
+    assert "recording into" in err.decode() and "which holds" in err.decode()
+
+    recorded = await identities(redis_client, stream_key)
+    assert recorded <= expected
+    recording = load_recording(root)
+    assert sorted(recording.sources) == ["articles", "liveblog", "results"]
+    assert recording.damaged == 0  # a line torn by the kill was cut off by the restart
+    times = [r.at for r in recording.responses]
+    assert times[0] < killed_at < times[-1]  # recorded before the kill, and after the restart
+    again = await ingest_recording(
+        root, redis_client, stream_key + ":again", count=len(recorded), tmp_path=tmp_path
+    )
+    assert again == recorded
+
+
+def test_a_whole_night_recorded_at_real_time_takes_under_2_mb(tmp_path: Path) -> None:
+    """The emulated night polled every 5 s from its first entry to its end (25.7 h, three
+    sources, 55 000 responses): the recording, sealed, is under 2 MB."""
+    from ingest.model.recording import body_digest
+    from replay.commands.clock_cli import ClockOptions
+    from replay.commands.clock_options import window_of
+    from replay.emulated.documents import Document
+    from replay.emulated.server import SOURCES_KEY, build_sources_app
+    from replay.fixtures import find_night
+
+    fixture = find_night("2017-01-29")
+    app = build_sources_app(fixture, window_of(ClockOptions(speed="1"), fixture))
+    state = app[SOURCES_KEY]
+    start = datetime(2017, 1, 29, 6, 23, tzinfo=UTC)
+    recorder = Recorder(tmp_path / "night", night="2017-01-29", timezone="Europe/Paris")
+    shown: dict[Document, int] = {}
+    polls = int(state.schedule.duration // 5) + 1
+    for poll in range(polls):
+        for document in Document:
+            version = state.schedule.version(document, poll * 5.0)
+            at = start + timedelta(seconds=poll * 5.0)
+            url = f"http://127.0.0.1:8750/{document.value}"
+            if shown.get(document) == version.index:
+                recorder.record(RecordedResponse(
+                    source=document.value, url=url, at=at, outcome="not_modified", status=304,
+                    duration_ms=1.2, etag='"0123456789abcdef0123456789abcdef"',
+                    last_modified="Sun, 29 Jan 2017 19:00:00 GMT", cache_control="max-age=5",
+                ), None)  # fmt: skip
+                continue
+            shown[document] = version.index
+            body = state.render(document, version).body
+            recorder.record(RecordedResponse(
+                source=document.value, url=url, at=at, outcome="ok", status=200, duration_ms=3.4,
+                etag='"0123456789abcdef0123456789abcdef"', content_type="text/html; charset=utf-8",
+                last_modified="Sun, 29 Jan 2017 19:00:00 GMT", cache_control="max-age=5",
+                body=body_digest(body), size=len(body),
+            ), body)  # fmt: skip
+    recorder.close()
+    recording = load_recording(tmp_path / "night")
+    assert len(recording.responses) == 3 * polls > 55_000
+    size = recording.size()
+    print(f"a whole night: {recording.summary()}")
+    assert size < 2 * 1024 * 1024
+    parts = sorted((tmp_path / "night").glob("index-*.jsonl.gz"))
+    assert gzip.decompress(parts[0].read_bytes()).count(b"\n") == 2000
+
+
+async def test_served_again_answers_conditional_requests(tmp_path: Path) -> None:
+    """The re-served document keeps its recorded ETag; If-None-Match gives 304."""
+    root = tmp_path / "rec"
+    recorder = Recorder(root)
+    from ingest.model.recording import body_digest
+
+    body = b'{"checkpoints": []}'
+    recorder.record(RecordedResponse(
+        source="results", url="http://h:1/results.json?x=1", at=datetime.now(UTC), outcome="ok",
+        status=200, etag='"v1"', content_type="application/json", body=body_digest(body),
+        size=len(body),
+    ), body)  # fmt: skip
+    recorder.close()
+    app = build_recording_app(load_recording(root), ReplayWindow(speed=1.0))
+    runner, base_url = await start_sources_server(app)
+    try:
+        async with ClientSession() as session:
+            async with session.get(base_url + "/results.json?x=1") as answer:
+                assert answer.status == 200
+                assert answer.headers["ETag"] == '"v1"'
+                assert await answer.read() == body
+                modified = answer.headers["Last-Modified"]
+            for headers in ({"If-None-Match": '"v1"'}, {"If-Modified-Since": modified}):
+                async with session.get(base_url + "/results.json?x=1", headers=headers) as a:
+                    assert a.status == 304
+            async with session.get(base_url + "/elsewhere") as answer:
+                assert answer.status == 404
+    finally:
+        await runner.cleanup()
+    assert isinstance(app, web.Application)
