@@ -202,7 +202,7 @@ async def _done_or(task: asyncio.Task[object], done: object) -> bool:
 @pytest.mark.slow
 async def test_a_recorded_night_served_again_gives_the_same_updates(
     *, start_sources: SourcesStarter, sources_night: NightFixture, redis_client: Redis,
-    stream_key: str, tmp_path: Path,
+    redis_url: str, stream_key: str, tmp_path: Path,
 ) -> None:  # fmt: skip
     """Record while ingesting, serve the recording again, ingest it: the same updates."""
     expected = replayed(sources_night)
@@ -218,6 +218,15 @@ async def test_a_recorded_night_served_again_gives_the_same_updates(
         root, redis_client, stream_key + ":again", count=len(direct), tmp_path=tmp_path
     )
     assert again == direct
+    # The recording made a night: replayed, it gives the same updates.
+    out = tmp_path / "recorded-night"
+    status = await asyncio.to_thread(main, ["night", "from-recording", str(root), str(out)])
+    assert status == 0
+    assert {p.name for p in out.iterdir()} >= {"night.toml", "liveblog.json", "README.md"}
+    replay = ["replay", "--fixtures", str(out), "--speed", "max", "--no-progress",
+              "--redis-url", redis_url, "--stream", stream_key + ":replayed"]  # fmt: skip
+    assert await asyncio.to_thread(main, replay) == 0
+    assert await identities(redis_client, stream_key + ":replayed") == direct
 
 
 @pytest.mark.slow
