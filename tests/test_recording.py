@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import os
 import signal
+import subprocess
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from ingest.cli import main
 from ingest.model.recording import (
     INDEX_FILE,
     RecordedResponse,
+    Recording,
     RecordingError,
     body_digest,
     decode_line,
@@ -39,12 +41,13 @@ from replay.commands.clock_cli import ClockOptions
 from replay.commands.clock_options import window_of
 from replay.emulated.documents import Document
 from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
-from replay.emulated.server import SOURCES_KEY, build_sources_app, start_sources_server
+from replay.emulated.server import PATHS, SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, identity, ingest_until, soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
+from tests.test_demo import SOIREE, Tmux, processes_of, wait_for
 
 NIGHT_TOML = BUNDLED_NIGHT_DIR / "night.toml"
 Identity = tuple[str, str, str, str | None, str]
@@ -315,46 +318,51 @@ def test_a_whole_night_recorded_at_real_time_takes_under_2_mb(tmp_path: Path) ->
     """
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as where:
-        whole_night_recording(Path(where) / "night")
+        recording = polled_night(Path(where) / "night", every=5.0)
+        assert len(recording.responses) > 55_000
+        print(f"a whole night: {recording.summary()}")
+        assert recording.size() < 2 * 1024 * 1024
+        parts = sorted(recording.root.glob("index-*.jsonl.gz"))
+        assert gzip.decompress(parts[0].read_bytes()).count(b"\n") == 2000
 
 
-def whole_night_recording(root: Path) -> None:
-    """Record the emulated night in ``root`` as polls every 5 s would have; check its size."""
+def polled_night(root: Path, *, every: float) -> Recording:
+    """A recording of the emulated night as polls every ``every`` s at real time would make it
+    (the times those of the night itself), written through :class:`Recorder`."""
     fixture = find_night("2017-01-29")
     app = build_sources_app(fixture, window_of(ClockOptions(speed="1"), fixture))
     state = app[SOURCES_KEY]
-    start = datetime(2017, 1, 29, 6, 23, tzinfo=UTC)
+    start = datetime(2017, 1, 29, 6, 23, tzinfo=UTC)  # 07h23 in Paris, the first entry
     recorder = Recorder(root, night="2017-01-29", timezone="Europe/Paris")
-    shown: dict[Document, int] = {}
-    polls = int(state.schedule.duration // 5) + 1
+    shown: dict[Document, str] = {}
+    types = {Document.LIVEBLOG: "text/html", Document.FEED: "application/rss+xml",
+             Document.RESULTS: "application/json"}  # fmt: skip
+    polls = int(state.schedule.duration // every) + 1
     for poll in range(polls):
         for document in Document:
-            version = state.schedule.version(document, poll * 5.0)
-            at = start + timedelta(seconds=poll * 5.0)
-            url = f"http://127.0.0.1:8750/{document.value}"
-            if shown.get(document) == version.index:
+            version = state.schedule.version(document, poll * every)
+            at = start + timedelta(seconds=poll * every)
+            url = f"http://127.0.0.1:8750{PATHS[document]}"
+            rendered = state.render(document, version)
+            if shown.get(document) == rendered.etag:
                 recorder.record(RecordedResponse(
                     source=document.value, url=url, at=at, outcome="not_modified", status=304,
-                    duration_ms=1.2, etag='"0123456789abcdef0123456789abcdef"',
-                    last_modified="Sun, 29 Jan 2017 19:00:00 GMT", cache_control="max-age=5",
+                    duration_ms=1.2, etag=rendered.etag, cache_control="max-age=5",
+                    last_modified="Sun, 29 Jan 2017 19:00:00 GMT",
                 ), None)  # fmt: skip
                 continue
-            shown[document] = version.index
-            body = state.render(document, version).body
+            shown[document] = rendered.etag
+            body = rendered.body
             recorder.record(RecordedResponse(
                 source=document.value, url=url, at=at, outcome="ok", status=200, duration_ms=3.4,
-                etag='"0123456789abcdef0123456789abcdef"', content_type="text/html; charset=utf-8",
+                etag=rendered.etag, content_type=f"{types[document]}; charset=utf-8",
                 last_modified="Sun, 29 Jan 2017 19:00:00 GMT", cache_control="max-age=5",
                 body=body_digest(body), size=len(body),
             ), body)  # fmt: skip
     recorder.close()
     recording = load_recording(root)
-    assert len(recording.responses) == 3 * polls > 55_000
-    size = recording.size()
-    print(f"a whole night: {recording.summary()}")
-    assert size < 2 * 1024 * 1024
-    parts = sorted(root.glob("index-*.jsonl.gz"))
-    assert gzip.decompress(parts[0].read_bytes()).count(b"\n") == 2000
+    assert len(recording.responses) == 3 * polls
+    return recording
 
 
 async def test_served_again_answers_conditional_requests(tmp_path: Path) -> None:
@@ -384,3 +392,36 @@ async def test_served_again_answers_conditional_requests(tmp_path: Path) -> None
                 assert answer.status == 404
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.slow
+def test_demo_plays_a_recording(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """`soiree demo --recording` shows the 20h41 count of a recorded night, and stops clean."""
+    root = polled_night(tmp_path_factory.mktemp("recording") / "night", every=60.0)
+    data_dir = tmp_path_factory.mktemp("demo")
+    env = f"SOIREE_DATA_DIR={data_dir} REDIS_URL= PATH={os.environ.get('PATH', '')}"
+    command = (
+        f"env {env} {SOIREE} demo --recording {root.root} --speed 3000 --max-gap 1m"
+        " --to 20:45 --port 0"
+    )
+    tmux = Tmux()
+    tmux("new-session", "-d", "-s", "demo", "-x", "120", "-y", "40", command)
+    wanted = ("58,65", "41,35", "Dépouillement", "60 %", "http://127.0.0.1:")
+
+    def shows_the_count() -> bool:
+        screen = tmux.screen()
+        return all(text in screen for text in wanted)
+
+    try:
+        assert wait_for(shows_the_count, 60), tmux.screen()
+        tmux("send-keys", "-t", "demo", "C-c")
+        assert wait_for(lambda: not tmux.alive(), 20), tmux.screen()
+        assert wait_for(lambda: not processes_of(data_dir), 10), processes_of(data_dir)
+    finally:
+        tmux.kill()
+        subprocess.run(
+            [SOIREE, "redis", "--stop", "--data-dir", str(data_dir)],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )
