@@ -16,11 +16,14 @@ from ingest.model.errors import CommandError
 
 COMMANDS = (
     "demo", "replay", "dump", "export", "redis", "sources", "ingest", "serve", "ticker", "bench",
+    "night",
 )  # fmt: skip
+#: What a command needs on its command line besides options (a subcommand, arguments).
+REQUIRED = {"night": ["from-recording", "RECORDING", "OUT"]}
 
 
 def test_every_command_is_found_through_the_entry_point_group() -> None:
-    """The nine commands come from the soiree.commands group, in --help order."""
+    """The commands come from the soiree.commands group, in --help order."""
     assert tuple(command.name for command in find_commands()) == COMMANDS
 
 
@@ -37,7 +40,7 @@ def test_help_of_every_command_works(name: str, capsys: pytest.CaptureFixture[st
 def test_parsed_defaults_are_the_options_defaults(name: str) -> None:
     """With no option given, each command's options object holds its own declared defaults."""
     command = next(command for command in find_commands() if command.name == name)
-    options = command.options(build_parser().parse_args([name]))
+    options = command.options(build_parser().parse_args([name, *REQUIRED.get(name, [])]))
     assert dataclasses.is_dataclass(options)
     checked = 0
     for field in dataclasses.fields(options):

@@ -62,5 +62,5 @@ COMMAND = Command(
     add_arguments=add_arguments,
     options=FromRecordingOptions.from_args,
     run="replay.commands.night_from_recording:run",
-    order=90,
+    order=95,
 )
