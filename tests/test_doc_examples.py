@@ -52,6 +52,7 @@ NOT_RUN: Final = {
     "python -m tests.benchmarks": "a benchmark group, minutes; the module is checked to exist",
     ".venv/bin/mutmut": "mutation testing, 9 to 25 minutes (docs/testing.md)",
     "soiree night from-recording": "needs a recording of a whole night: tests/test_recording.py",
+    "soiree replay --fixtures my-night": "plays what from-recording made: tests/test_recording.py",
 }
 
 #: How long an example may take to show its first output, or to finish.
