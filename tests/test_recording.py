@@ -425,3 +425,28 @@ def test_demo_plays_a_recording(tmp_path_factory: pytest.TempPathFactory) -> Non
             check=False,
             timeout=30,
         )
+
+
+async def test_a_missing_body_is_a_503_not_a_crash(tmp_path: Path) -> None:
+    """A blob deleted from the recording: the document answers 503 saying so; /healthz works."""
+    root = tmp_path / "rec"
+    recorder = Recorder(root)
+    body = b"<html>gone</html>"
+    recorder.record(RecordedResponse(
+        source="live", url="http://h:1/live", at=datetime.now(UTC), outcome="ok", status=200,
+        body=body_digest(body), size=len(body),
+    ), body)  # fmt: skip
+    recorder.close()
+    for blob in (root / "blobs").rglob("*.gz"):
+        blob.unlink()
+    app = build_recording_app(load_recording(root), ReplayWindow(speed=1.0))
+    runner, base_url = await start_sources_server(app)
+    try:
+        async with ClientSession() as session:
+            async with session.get(base_url + "/live") as answer:
+                assert answer.status == 503
+                assert "missing" in await answer.text()
+            async with session.get(base_url + "/healthz") as answer:
+                assert answer.status == 200
+    finally:
+        await runner.cleanup()

@@ -23,7 +23,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 from yarl import URL
@@ -233,7 +233,3 @@ class RecordingFetcher(Fetcher):
             # A full disk must not stop the ingest: the poll goes on, unrecorded, and says so.
             logger.warning("%s: not recorded: %s", response.source, error.strerror or error)
         return result
-
-    def stats(self) -> dict[str, Any]:
-        """What this run recorded so far."""
-        return {"responses": self._recorder.responses, "bodies": self._recorder.bodies}

@@ -118,7 +118,7 @@ def _night_dir(options: FromRecordingOptions, recording: Recording) -> Path:
 
 
 @contextlib.contextmanager
-def _progress(console: Console, total: int) -> Iterator[Progress | None]:
+def _progress(console: Console) -> Iterator[Progress | None]:
     if not console.is_terminal:
         yield None
         return
@@ -140,7 +140,7 @@ def _read(
             continue
         done.add((response.source, response.body))
         todo.append(response)
-    with _progress(console, len(todo)) as progress:
+    with _progress(console) as progress:
         task = None if progress is None else progress.add_task("reading", total=len(todo))
         for response in todo:
             assert response.body is not None

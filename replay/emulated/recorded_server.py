@@ -24,7 +24,7 @@ from typing import Any, Final
 from aiohttp import web
 from yarl import URL
 
-from ingest.model.recording import Recording
+from ingest.model.recording import Recording, RecordingError
 from replay.clock import AnchoredClock, ReplayWindow
 from replay.emulated.documents import etag_of
 from replay.emulated.recorded_schedule import RecordingSchedule, versions_of
@@ -41,7 +41,10 @@ def paths_of(recording: Recording, urls: list[str]) -> dict[str, str]:
     paths: dict[str, str] = {}
     taken: set[str] = set()
     for url in urls:
-        path = URL(url).path_qs or "/"
+        try:
+            path = URL(url).path_qs or "/"
+        except ValueError:
+            path = "/"
         if path in taken or path in ("/", "/healthz"):
             path = "/" + sources.get(url, "source").strip("/") + path
         taken.add(path)
@@ -140,7 +143,12 @@ async def _serve(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(
             text="not recorded yet at this moment\n", headers={"Cache-Control": "no-store"}
         )
-    etag = state.etag(response.body, response.etag)
+    try:
+        etag = state.etag(response.body, response.etag)
+        body = state.recording.body(response.body)
+    except RecordingError as error:
+        # A damaged blob: said in one line, as a source that fails would.
+        raise web.HTTPServiceUnavailable(text=f"{error}\n") from None
     last_modified = state.epoch_at_anchor + version.started
     previous = (
         None
@@ -162,7 +170,7 @@ async def _serve(request: web.Request) -> web.StreamResponse:
     ):
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = response.content_type or "application/octet-stream"
-    return web.Response(body=state.recording.body(response.body), headers=headers)
+    return web.Response(body=body, headers=headers)
 
 
 async def _healthz(request: web.Request) -> web.Response:
