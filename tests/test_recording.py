@@ -51,6 +51,8 @@ from tests.test_demo import SOIREE, Tmux, processes_of, wait_for
 
 NIGHT_TOML = BUNDLED_NIGHT_DIR / "night.toml"
 Identity = tuple[str, str, str, str | None, str]
+#: A recording made from the emulated sources at 600x, served again twice as fast as recorded.
+TWICE_AS_FAST = ReplayWindow(speed=2.0)
 
 
 def night_config(path: Path, base_url: str, *, interval: float) -> Path:
@@ -75,11 +77,12 @@ async def identities(redis: Redis, stream: str) -> set[Identity]:
 
 
 async def ingest_recording(
-    root: Path, redis: Redis, stream: str, *, count: int, tmp_path: Path
-) -> set[Identity]:
-    """Serve the recording in ``root`` again (twice its recorded pace) and ingest it."""
+    root: Path, redis: Redis, stream: str, *, count: int, tmp_path: Path,
+    window: ReplayWindow = TWICE_AS_FAST,
+) -> set[Identity]:  # fmt: skip
+    """Serve the recording in ``root`` again (by default twice its recorded pace), ingest it."""
     recording = load_recording(root)
-    app = build_recording_app(recording, ReplayWindow(speed=2.0), interval=0)
+    app = build_recording_app(recording, window, interval=0)
     runner, base_url = await start_sources_server(app)
     try:
         config = load_ingest_config(night_config(tmp_path / "again.toml", base_url, interval=0.02))
@@ -392,6 +395,21 @@ async def test_served_again_answers_conditional_requests(tmp_path: Path) -> None
                 assert answer.status == 404
     finally:
         await runner.cleanup()
+
+
+async def test_a_night_recorded_at_real_time_served_again_at_600x(
+    *, sources_night: NightFixture, redis_client: Redis, stream_key: str, tmp_path: Path
+) -> None:
+    """The night as polls every minute at real time would record it, served again at 600x
+    (idle gaps cut to 30 s) and ingested: the updates of `soiree replay`."""
+    recording = polled_night(tmp_path / "night", every=60.0)
+    expected = replayed(sources_night)
+    window = ReplayWindow(speed=600.0, max_gap=timedelta(seconds=30))
+    again = await ingest_recording(
+        recording.root, redis_client, stream_key, count=len(expected), tmp_path=tmp_path,
+        window=window,
+    )  # fmt: skip
+    assert again == expected
 
 
 @pytest.mark.slow
