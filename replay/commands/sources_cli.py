@@ -76,7 +76,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--recording",
         metavar="DIR",
         help="serve this recording (`soiree ingest --record`) instead of the night's fixtures;"
-        " --from/--to are then times of the recording's day (docs/recording.md)",
+        " --from/--to are then times of the recording's day, and --page-size and --night do"
+        " not apply (docs/recording.md)",
     )
 
 
