@@ -21,7 +21,9 @@ import pytest
 from aiohttp import ClientSession
 from redis.asyncio import Redis
 
-from ingest.cli import main
+from ingest.cli import build_parser, main
+from ingest.commands.ingest_cli import IngestOptions
+from ingest.model.errors import SoireeError
 from ingest.model.recording import (
     INDEX_FILE,
     RecordedResponse,
@@ -44,7 +46,7 @@ from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
 from replay.emulated.server import PATHS, SOURCES_KEY, build_sources_app, start_sources_server
 from replay.fixtures import NightFixture, find_night
 from replay.timeline import night_updates
-from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, ROOT, TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, identity, ingest_until, soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
 from tests.test_demo import SOIREE, Tmux, processes_of, wait_for
@@ -468,3 +470,31 @@ async def test_a_missing_body_is_a_503_not_a_crash(tmp_path: Path) -> None:
                 assert answer.status == 200
     finally:
         await runner.cleanup()
+
+
+def test_one_recorder_at_a_time(tmp_path: Path) -> None:
+    """A second recorder of the same folder is refused in one line; once the first is closed,
+    another may carry on the recording."""
+    first = Recorder(tmp_path / "rec")
+    with pytest.raises(SoireeError, match="being recorded by another process"):
+        Recorder(tmp_path / "rec")
+    first.close()
+    Recorder(tmp_path / "rec").close()
+
+
+@pytest.mark.parametrize("record", ["", "/data/night one"])
+def test_the_procfile_records_only_when_asked(record: str) -> None:
+    """The Procfile's ingest line, as a shell expands it: --record DIR with $SOIREE_RECORD only."""
+    line = next(
+        line.split(":", 1)[1]
+        for line in (ROOT / "Procfile").read_text().splitlines()
+        if line.startswith("ingest:")
+    )
+    env = {"PATH": os.environ.get("PATH", ""), "SOIREE_RECORD": record}
+    words = subprocess.run(
+        ["sh", "-c", f'for word in {line}; do printf "%s\\n" "$word"; done'],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout.splitlines()  # fmt: skip
+    assert words[:2] == ["soiree", "ingest"]
+    options = IngestOptions.from_args(build_parser().parse_args(words[1:]))
+    assert options.record == (Path(record) if record else None)
