@@ -311,7 +311,10 @@ async def test_a_recorder_killed_midway_leaves_a_readable_recording(
     again = await ingest_recording(
         root, redis_client, stream_key + ":again", count=len(recorded), tmp_path=tmp_path
     )
-    assert again == recorded
+    # Everything the recording ingest appended came from a recorded body; the re-served night
+    # may hold a little more (a body recorded, but not yet appended, when the kill came), never
+    # anything the night did not have.
+    assert recorded <= again <= expected
 
 
 def test_a_whole_night_recorded_at_real_time_takes_under_2_mb(tmp_path: Path) -> None:
