@@ -38,7 +38,7 @@ from replay.commands.clock_options import window_of
 from replay.emulated.documents import Document
 from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
 from replay.emulated.server import PATHS, SOURCES_KEY, build_sources_app, start_sources_server
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import NightFixture, find_night, load_fixture_night
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, identity, ingest_until, soiree_command, sources_toml
@@ -341,3 +341,18 @@ def test_demo_plays_a_recording(tmp_path_factory: pytest.TempPathFactory) -> Non
             check=False,
             timeout=30,
         )
+
+
+def test_a_night_recorded_at_real_time_makes_a_night(
+    tmp_path: Path, sources_night: NightFixture
+) -> None:
+    """from-recording on the night as polls every minute record it (its documents named
+    otherwise than in the sources file: found by their paths) gives replay's updates."""
+    recording = polled_night(tmp_path / "night", every=60.0)
+    out = tmp_path / "made"
+    assert main(["night", "from-recording", str(recording.root), str(out)]) == 0
+    made = load_fixture_night(out)
+    assert {identity(u) for u in night_updates(made, seen=datetime.now(UTC))} == replayed(
+        sources_night
+    )
+    assert main(["night", "from-recording", str(recording.root), str(out)]) == 1  # not empty

@@ -2,7 +2,8 @@
 
 Every distinct body the recording holds for the sources of the sources file (``--config``, else
 the night's ``sources.toml``; the night is ``--night``, else the one the recording names) is read
-by the pollers' own parsers, oldest first; each entry is kept as last seen. They are written as
+by the pollers' own parsers, oldest first (a response belongs to the source of its name, else
+to the one polling the same path); each entry is kept as last seen. They are written as
 a night like ``fixtures/2017-01-29/`` (``night.toml``, ``liveblog.json``, ``articles.json``,
 ``checkpoints.json``, a ``README.md`` saying where they come from), which
 ``soiree replay --fixtures OUT`` plays with the updates the recording's ingest gave.
@@ -29,12 +30,13 @@ from typing import Any, Final
 
 from rich.console import Console
 from rich.progress import Progress
+from yarl import URL
 
 from ingest.extraction.entries import TextEntry
 from ingest.model.errors import CommandError
 from ingest.model.night import Night, NightError
 from ingest.model.nights import NIGHT_FILE, SOURCES_FILE, find_night_dir
-from ingest.model.recording import Recording
+from ingest.model.recording import RecordedResponse, Recording
 from ingest.model.update import Update
 from ingest.polling.fetch import content_charset
 from ingest.sources.config import SourceConfig, SourceConfigError, SourceType, load_ingest_config
@@ -131,20 +133,21 @@ def _read(
 ) -> list[_Found]:
     """Parse every distinct body of each source, oldest first."""
     found = {source.name: _Found(source) for source in sources}
-    todo = []
+    by_path = {_path(source.url): source.name for source in sources}
+    todo: list[tuple[str, RecordedResponse]] = []
     done: set[tuple[str, str]] = set()
     for response in recording.responses:
-        if response.body is None or response.source not in found:
+        # The source of that name, else the one polling the same path (a renamed source).
+        name = response.source if response.source in found else by_path.get(_path(response.url))
+        if response.body is None or name is None or (name, response.body) in done:
             continue
-        if (response.source, response.body) in done:
-            continue
-        done.add((response.source, response.body))
-        todo.append(response)
+        done.add((name, response.body))
+        todo.append((name, response))
     with _progress(console) as progress:
         task = None if progress is None else progress.add_task("reading", total=len(todo))
-        for response in todo:
+        for name, response in todo:
             assert response.body is not None
-            one = found[response.source]
+            one = found[name]
             parsed = parse_document(
                 one.source,
                 recording.body(response.body),
@@ -160,6 +163,13 @@ def _read(
             if progress is not None and task is not None:
                 progress.advance(task)
     return list(found.values())
+
+
+def _path(url: str) -> str:
+    try:
+        return URL(url).path_qs
+    except ValueError:
+        return url
 
 
 def _key(uid: str, source: str) -> str:
