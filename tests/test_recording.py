@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -356,3 +357,27 @@ def test_a_night_recorded_at_real_time_makes_a_night(
         sources_night
     )
     assert main(["night", "from-recording", str(recording.root), str(out)]) == 1  # not empty
+
+
+@pytest.mark.slow
+def test_sources_shows_a_progress_bar_through_a_recording_in_a_terminal(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """`soiree sources --recording` in a terminal: what the recording holds, where each document
+    is, and a progress bar through the recorded time; Ctrl-C stops it."""
+    root = polled_night(tmp_path_factory.mktemp("recording") / "night", every=60.0)
+    command = f"{SOIREE} sources --recording {root.root} --port 0 --speed 600"
+    tmux = Tmux()
+    tmux("new-session", "-d", "-s", "demo", "-x", "160", "-y", "30", command)
+
+    def shows_the_bar() -> bool:
+        screen = tmux.screen()
+        return "4629 responses" in screen and "/feed.xml" in screen and "%" in screen
+
+    try:
+        assert wait_for(shows_the_bar, 60), tmux.screen()
+        assert re.search(r"recorded \d\d:\d\d:\d\d UTC", tmux.screen()), tmux.screen()
+        tmux("send-keys", "-t", "demo", "C-c")
+        assert wait_for(lambda: not tmux.alive(), 20), tmux.screen()
+    finally:
+        tmux.kill()
