@@ -132,17 +132,23 @@ async def test_served_again_answers_conditional_requests(tmp_path: Path) -> None
 
 
 async def test_a_missing_body_is_a_503_not_a_crash(tmp_path: Path) -> None:
-    """A blob deleted from the recording: the document answers 503 saying so; /healthz works."""
+    """A blob deleted from the recording: the document answers 503 saying so; /healthz works;
+    a recorded header that no header may be is left out."""
     root = tmp_path / "rec"
     recorder = Recorder(root)
     body = b"<html>gone</html>"
     recorder.record(RecordedResponse(
         source="live", url="http://h:1/live", at=datetime.now(UTC), outcome="ok", status=200,
-        body=body_digest(body), size=len(body),
+        body=body_digest(body), size=len(body), content_type="text/html\r\nX-Evil: 1",
     ), body)  # fmt: skip
+    kept = b"<html>kept</html>"
+    recorder.record(RecordedResponse(
+        source="kept", url="http://h:1/kept", at=datetime.now(UTC), outcome="ok", status=200,
+        body=body_digest(kept), size=len(kept), content_type="text/html\r\nX-Evil: 1",
+        etag='"a"\n',
+    ), kept)  # fmt: skip
     recorder.close()
-    for blob in (root / "blobs").rglob("*.gz"):
-        blob.unlink()
+    (root / "blobs" / body_digest(body)[:2] / f"{body_digest(body)}.gz").unlink()
     app = build_recording_app(load_recording(root), ReplayWindow(speed=1.0))
     runner, base_url = await start_sources_server(app)
     try:
@@ -152,6 +158,11 @@ async def test_a_missing_body_is_a_503_not_a_crash(tmp_path: Path) -> None:
                 assert "missing" in await answer.text()
             async with session.get(base_url + "/healthz") as answer:
                 assert answer.status == 200
+            async with session.get(base_url + "/kept") as answer:  # a header no header may be
+                assert answer.status == 200
+                assert answer.headers["Content-Type"] == "application/octet-stream"
+                assert "X-Evil" not in answer.headers
+                assert await answer.read() == kept
     finally:
         await runner.cleanup()
 

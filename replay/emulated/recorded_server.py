@@ -144,7 +144,7 @@ async def _serve(request: web.Request) -> web.StreamResponse:
             text="not recorded yet at this moment\n", headers={"Cache-Control": "no-store"}
         )
     try:
-        etag = state.etag(response.body, response.etag)
+        etag = state.etag(response.body, _header_value(response.etag))
         body = state.recording.body(response.body)
     except RecordingError as error:
         # A damaged blob: said in one line, as a source that fails would.
@@ -169,8 +169,15 @@ async def _serve(request: web.Request) -> web.StreamResponse:
         now=time.time(),
     ):
         return web.Response(status=304, headers=headers)
-    headers["Content-Type"] = response.content_type or "application/octet-stream"
+    headers["Content-Type"] = _header_value(response.content_type) or "application/octet-stream"
     return web.Response(body=body, headers=headers)
+
+
+def _header_value(value: str | None) -> str | None:
+    """A recorded header value, unless it holds what no header may (a control character)."""
+    if value is None or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return None
+    return value
 
 
 async def _healthz(request: web.Request) -> web.Response:
