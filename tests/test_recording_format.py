@@ -136,14 +136,15 @@ async def test_a_missing_body_is_a_503_not_a_crash(tmp_path: Path) -> None:
     a recorded header that no header may be is left out."""
     root = tmp_path / "rec"
     recorder = Recorder(root)
+    now = datetime.now(UTC)  # both due at once on the re-serving clock
     body = b"<html>gone</html>"
     recorder.record(RecordedResponse(
-        source="live", url="http://h:1/live", at=datetime.now(UTC), outcome="ok", status=200,
+        source="live", url="http://h:1/live", at=now, outcome="ok", status=200,
         body=body_digest(body), size=len(body), content_type="text/html\r\nX-Evil: 1",
     ), body)  # fmt: skip
     kept = b"<html>kept</html>"
     recorder.record(RecordedResponse(
-        source="kept", url="http://h:1/kept", at=datetime.now(UTC), outcome="ok", status=200,
+        source="kept", url="http://h:1/kept", at=now, outcome="ok", status=200,
         body=body_digest(kept), size=len(kept), content_type="text/html\r\nX-Evil: 1",
         etag='"a"\n',
     ), kept)  # fmt: skip
