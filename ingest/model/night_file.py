@@ -211,9 +211,8 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
             "early_hour", f"must be an hour from 0 to 12, got {_shown(data.get('early_hour'))}"
         )
     candidates = _candidates(data, check)
-    if check.problems or night_date is None or zone is None or round_ is None:
+    if check.problems or night_date is None or zone is None or round_ is None or early_hour is None:
         return None
-    assert early_hour is not None
     return Night(
         slug=str(slug),
         title=str(_text(title)),
