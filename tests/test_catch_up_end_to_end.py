@@ -1,0 +1,170 @@
+"""End to end: a poller that starts late, or polls less often than entries scroll off the page,
+catches up through the emulated liveblog's older pages and ends with what `soiree replay` gives.
+
+The approach of tests/test_ingest_end_to_end.py: the emulated sources served for real, the
+pollers in-process against a real Redis, the stream compared with replay.timeline.night_updates
+(same uids, ops, texts and identities). Without the catch-up, a page of the latest 20 loses the
+night's first entries to a late start (issue 13: 54 of 60 for `demo --from 20:00`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+
+from ingest.model.update import Op
+from ingest.sources.config import IngestConfig, load_ingest_config
+from ingest.store.health import read_all_health
+from ingest.store.stream_store import StreamStore
+from replay.commands.demo import poll_interval
+from replay.fixtures import NightFixture
+from replay.timeline import night_updates
+from tests.conftest import BUNDLED_NIGHT_DIR
+from tests.plugins.ingest import eventually, identity, ingest_until, sources_toml
+from tests.plugins.sources import RunningSources, SourcesStarter
+
+BUNDLED = BUNDLED_NIGHT_DIR / "sources.toml"
+
+
+def bundled_config(base_url: str, *, interval: float) -> IngestConfig:
+    """The bundled night's sources.toml (with its pagination), as `soiree demo` loads it."""
+    config = load_ingest_config(BUNDLED, base_url=base_url)
+    sources = tuple(dataclasses.replace(source, interval=interval) for source in config.sources)
+    return dataclasses.replace(config, sources=sources)
+
+
+async def ingest_the_night(
+    running: RunningSources, config: IngestConfig, redis: Redis, stream: str, expected: int
+) -> StreamStore:
+    """Run the pollers until the night is over and the stream holds ``expected`` entries."""
+    store = StreamStore(redis, stream)
+
+    async def done() -> bool:
+        return bool(running.state.health()["finished"]) and await store.length() >= expected
+
+    assert config.night is not None
+    await ingest_until(config, redis, night=config.night, stream=stream, done=done, within=60)
+    return store
+
+
+async def assert_replays_updates(store: StreamStore, fixture: NightFixture) -> None:
+    """The stream holds exactly the updates `soiree replay` appends: uids, ops, texts."""
+    updates = (await store.history()).updates
+    replayed = night_updates(fixture, seen=datetime.now(UTC))
+    assert Counter(update.uid for update in updates) == Counter(u.uid for u in replayed)
+    assert {identity(update) for update in updates} == {identity(u) for u in replayed}
+    assert Counter(update.op for update in updates) == {Op.ADD: len(replayed)}
+    assert {u.uid: u.text for u in updates} == {u.uid: u.text for u in replayed}
+
+
+@pytest.mark.slow
+async def test_demo_from_20h_gets_the_morning_through_older_pages(
+    *,
+    start_sources: SourcesStarter,
+    sources_night: NightFixture,
+    redis_client: Redis,
+    stream_key: str,
+) -> None:
+    """`soiree demo --from 20:00`: the morning's entries (off the first page) arrive too."""
+    running = await start_sources(speed="600", start="20:00", max_gap="30")
+    expected = len(night_updates(sources_night, seen=datetime.now(UTC)))
+    config = bundled_config(running.base_url, interval=poll_interval(600))
+    store = await ingest_the_night(running, config, redis_client, stream_key, expected)
+    await assert_replays_updates(store, sources_night)
+    health = await read_all_health(redis_client, stream_key)
+    liveblog = health["liveblog"]
+    assert liveblog["gaps_found"] == liveblog["gaps_filled"]
+    assert "gaps_unfilled" not in liveblog
+
+
+@pytest.mark.slow
+async def test_ingest_started_late_ends_with_the_updates_of_replay(
+    *,
+    start_sources: SourcesStarter,
+    sources_night: NightFixture,
+    redis_client: Redis,
+    stream_key: str,
+) -> None:
+    """An ingest started once the night is mostly over (`--speed 600 --max-gap 30`, the
+    bundled sources.toml and its 5 s interval, a page of 20) still gets every entry."""
+    running = await start_sources(speed="600", max_gap="30")
+
+    async def late() -> bool:
+        shown = running.state.health()["virtual_time"]
+        return shown is not None and shown >= "2017-01-29T21:00"
+
+    await eventually(late, within=30, every=0.01)
+    expected = len(night_updates(sources_night, seen=datetime.now(UTC)))
+    config = load_ingest_config(BUNDLED, base_url=running.base_url)
+    store = await ingest_the_night(running, config, redis_client, stream_key, expected)
+    await assert_replays_updates(store, sources_night)
+
+
+@pytest.mark.slow
+async def test_bursts_larger_than_the_page_are_caught_up_mid_night(
+    *,
+    start_sources: SourcesStarter,
+    sources_night: NightFixture,
+    redis_client: Redis,
+    stream_key: str,
+) -> None:
+    """A page of 3 polled every 0.5 s while 20 entries a second go by: each poll finds a gap
+    and fills it through the older pages; nothing is lost, nothing repeated or deleted."""
+    running = await start_sources(speed="600", max_gap="30", page_size=3)
+    expected = len(night_updates(sources_night, seen=datetime.now(UTC)))
+    config = bundled_config(running.base_url, interval=0.5)
+    store = await ingest_the_night(running, config, redis_client, stream_key, expected)
+    await assert_replays_updates(store, sources_night)
+    liveblog = (await read_all_health(redis_client, stream_key))["liveblog"]
+    found = liveblog["gaps_found"]
+    assert isinstance(found, int)
+    assert found >= 2
+    assert liveblog["gaps_filled"] == found
+
+
+async def test_a_gap_beyond_the_bound_is_reported_in_health(
+    *,
+    start_sources: SourcesStarter,
+    sources_night: NightFixture,
+    redis_client: Redis,
+    stream_key: str,
+    tmp_path: Path,
+) -> None:
+    """A catch-up allowed one older page of 5 cannot reach the morning: health says so."""
+    running = await start_sources(speed="max", page_size=5)
+    config = load_ingest_config(
+        sources_toml(
+            tmp_path / "s.toml",
+            running.base_url,
+            [{"name": "liveblog", "type": "liveblog", "url": "/liveblog", "interval": 5,
+              "entry": "article.entry", "time": "time", "body": ".body",
+              "next": "a[rel=next]", "catch_up_pages": 1}],
+            night=str(BUNDLED.parent / "night.toml"),
+        )
+    )  # fmt: skip
+    store = StreamStore(redis_client, stream_key)
+
+    async def polled() -> bool:
+        return await store.length() > 0 and bool(await read_all_health(redis_client, stream_key))
+
+    assert config.night is not None
+    await ingest_until(
+        config, redis_client, night=config.night, stream=stream_key, done=polled, within=30
+    )
+    updates = (await store.history()).updates
+    assert len(updates) == 10  # the page and the one older page allowed, no more
+    assert len(sources_night.liveblog) > 10
+    liveblog = (await read_all_health(redis_client, stream_key))["liveblog"]
+    assert liveblog["gaps_unfilled"] == 1
+    assert "gaps_filled" not in liveblog
+    unfilled = liveblog["unfilled_gap"]
+    assert isinstance(unfilled, str)
+    assert "bound of 1 older pages" in unfilled
+    warning = liveblog["last_warning"]
+    assert isinstance(warning, str)
+    assert warning.startswith("gap not filled")
