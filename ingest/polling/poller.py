@@ -205,6 +205,8 @@ class SourcePoller:
                 parsed = await self._catch_up.fill(parsed, page_url=fetched.url, seen=seen)
                 books.health = self._catch_up.noted(books.health)
                 validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
+                if self._catch_up.walk_again:  # an older page failed: the next poll reads all
+                    validators = Validators()
                 if self._kept.keep(FetchedDocument(parsed, version, seen, validators)):
                     books.dropping(self._kept.dropped)
         # What earlier polls could not write goes first, whatever this fetch gave. A Redis
