@@ -12,7 +12,8 @@ conditionally (its ``ETag`` / ``Last-Modified``), and a ``304`` reuses what it s
 What is known comes from the source's state in Redis at the first poll
 (:meth:`ingest.store.source_state.SourceState.load`, read only), then from the pages this poller
 read. A walk that failed (an older page that could not be fetched or read) leaves what is known
-as it was, so the next poll finds the same gap and walks again. Never raises for anything a
+as it was, and sets :attr:`CatchUp.walk_again` (the poller then asks for the page whole, not
+conditionally), so the next poll finds the same gap and walks again. Never raises for anything a
 source or Redis can do.
 
 Health (:meth:`CatchUp.noted`): ``gaps_found``, ``gaps_filled``, ``gaps_unfilled`` and
@@ -84,6 +85,9 @@ class CatchUp:
         self.unfilled_gap: str | None = None
         #: The last walk (None before the first), for logs and tests.
         self.last_walk: Walk | None = None
+        #: Whether the last walk failed on an error: the next poll must read the page whole
+        #: (not ask it conditionally), to find the gap again and walk again.
+        self.walk_again = False
 
     async def fill(
         self, parsed: ParsedDocument, *, page_url: str, seen: datetime
@@ -93,11 +97,13 @@ class CatchUp:
         if pagination is None or not parsed.entries:
             return parsed
         known = await self._known_now()
+        self.walk_again = False
         if not has_gap(parsed.entries, known):
             self._known = known.plus(parsed.entries)
             return parsed
         walk = await self._walk(Walk.start(parsed.entries, known, pagination), parsed, page_url)
         self.last_walk = walk
+        self.walk_again = walk.ending is Ending.FAILED
         self.gaps_found += 1
         if walk.ending is not Ending.FAILED:
             self._known = known.plus(parsed.entries).plus(walk.missed)
