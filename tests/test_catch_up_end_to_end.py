@@ -9,7 +9,9 @@ night's first entries to a late start (issue 13: 54 of 60 for `demo --from 20:00
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,9 +19,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from ingest.cli import main
 from ingest.model.update import Op
 from ingest.sources.config import IngestConfig, load_ingest_config
-from ingest.store.health import read_all_health
+from ingest.sources.source_health import SourceHealth
+from ingest.store.health import read_all_health, record_poll
+from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.commands.demo import poll_interval
 from replay.fixtures import NightFixture
@@ -168,3 +173,35 @@ async def test_a_gap_beyond_the_bound_is_reported_in_health(
     warning = liveblog["last_warning"]
     assert isinstance(warning, str)
     assert warning.startswith("gap not filled")
+
+
+def test_status_shows_the_last_unfilled_gap(
+    redis_url: str,
+    stream_key: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`ingest --status` keeps showing the last gap not filled once the warning has gone."""
+    monkeypatch.setenv("COLUMNS", "250")
+    now = datetime.now(UTC)
+    health = (
+        SourceHealth(source="liveblog", type="liveblog", url="http://h/", interval=5)
+        .with_gaps(found=2, filled=1, unfilled=1, last_unfilled="20:15: gap not filled: bound")
+        .succeeded(now=now, outcome="ok", status=200, poll_seconds=0.01, warning=None)
+    )
+
+    async def write() -> None:
+        client = await connect(redis_url)
+        try:
+            await record_poll(client, stream_key, health)
+        finally:
+            await client.aclose()
+
+    asyncio.run(write())
+    argv = ["ingest", "--status", "--config", str(BUNDLED), "--redis-url", redis_url,
+            "--stream", stream_key]  # fmt: skip
+    assert main(argv) == 0
+    assert "liveblog: last gap not filled: 20:15: gap not filled: bound" in capsys.readouterr().out
+    assert main([*argv, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["liveblog"]["gaps_found"], data["liveblog"]["gaps_unfilled"]) == (2, 1)
