@@ -11,7 +11,6 @@ import pytest
 
 from ingest.extraction.entries import TextEntry
 from ingest.sources.config import (
-    DEFAULT_CATCH_UP_PAGES,
     Pagination,
     SourceConfigError,
     ingest_config_from_mapping,
@@ -26,6 +25,7 @@ from ingest.sources.older_pages import (
     next_page_url,
     resolve_link,
 )
+from ingest.sources.pagination import DEFAULT_CATCH_UP_PAGES
 from replay.emulated.documents import NoSuchPageError, liveblog_html
 from replay.fixtures import NightFixture, find_night
 from tests.conftest import BUNDLED_NIGHT_DIR

@@ -32,20 +32,22 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, SelectolaxError
-
 from ingest.model.errors import SoireeError
 from ingest.model.night import Night, NightError
 from ingest.model.night_file import load_night
 from ingest.runtime.log_redaction import redact_url
+from ingest.sources.css_selectors import check_selector
+from ingest.sources.pagination import (
+    PAGINATION_KEYS,
+    Pagination,
+    PaginationError,
+    read_pagination,
+)
 
 __all__ = [
-    "DEFAULT_CATCH_UP_AGE",
-    "DEFAULT_CATCH_UP_PAGES",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PARSE_TIMEOUT",
     "DEFAULT_USER_AGENT",
-    "NEXT_URL_PLACEHOLDERS",
     "IngestConfig",
     "LiveblogOrder",
     "Pagination",
@@ -89,17 +91,9 @@ DEFAULT_MAX_BACKOFF: Final = 300.0
 #: Seconds a document may take to parse (in a worker process) before the poll gives up.
 DEFAULT_PARSE_TIMEOUT: Final = 10.0
 DEFAULT_MAX_PER_HOST: Final = 2
-#: Older pages a catch-up walks at most (``catch_up_pages``), and how far back in time it goes
-#: below the newest entry of the page (``catch_up_age``, seconds).
-DEFAULT_CATCH_UP_PAGES: Final = 10
-DEFAULT_CATCH_UP_AGE: Final = 24 * 3600.0
-#: The placeholders a ``next_url`` template may hold (one of them).
-NEXT_URL_PLACEHOLDERS: Final = ("{page}", "{before}")
 # Intervals below this would hammer a source; tests use 0.05.
 MIN_INTERVAL: Final = 0.01
 MAX_NAME_LENGTH: Final = 64
-#: The most older pages a catch-up may be allowed (politeness: a walk is one burst of GETs).
-MAX_CATCH_UP_PAGES: Final = 100
 
 _TOP_KEYS: Final = frozenset(
     {
@@ -129,29 +123,10 @@ _POLITENESS_KEYS: Final = (
 )
 _COMMON_KEYS: Final = frozenset({"name", "type", "url", "interval", *_POLITENESS_KEYS})
 _TYPE_KEYS: Final[Mapping[SourceType, frozenset[str]]] = {
-    SourceType.LIVEBLOG: frozenset(
-        {"entry", "time", "body", "order", "next", "next_url", "catch_up_pages", "catch_up_age"}
-    ),
+    SourceType.LIVEBLOG: frozenset({"entry", "time", "body", "order", *PAGINATION_KEYS}),
     SourceType.FEED: frozenset(),
     SourceType.RESULTS: frozenset(),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class Pagination:
-    """How a liveblog reaches its older entries (``docs/sources.md``, "Pagination").
-
-    Exactly one of ``next`` (a CSS selector of the link to older entries, read on each page)
-    and ``next_url`` (an absolute URL template holding ``{page}``, the page number from 2, or
-    ``{before}``, the key of the oldest entry read so far). A catch-up walks at most
-    ``max_pages`` older pages, and no further back than ``max_age`` seconds below the newest
-    entry of the page it starts from.
-    """
-
-    next: str | None = None
-    next_url: str | None = None
-    max_pages: int = DEFAULT_CATCH_UP_PAGES
-    max_age: float = DEFAULT_CATCH_UP_AGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,17 +175,6 @@ class IngestConfig:
             if source.name == name:
                 return source
         raise KeyError(name)
-
-
-def check_selector(selector: str) -> str:
-    """Return ``selector`` if it is a CSS selector lexbor can run; raise ValueError if not."""
-    if not selector.strip():
-        raise ValueError("an empty CSS selector")
-    try:
-        LexborHTMLParser("<p></p>").css(selector)
-    except SelectolaxError as error:
-        raise ValueError(f"not a valid CSS selector: {selector!r}") from error
-    return selector
 
 
 def _check_base_url(value: object, *, origin: str) -> str:
@@ -343,65 +307,10 @@ def _source(
 def _pagination(
     raw: Mapping[str, Any], *, url: str, base_url: str | None, origin: str
 ) -> Pagination | None:
-    """A liveblog's ``next`` / ``next_url`` and catch-up bounds, checked (None: none set)."""
-    link, template = raw.get("next"), raw.get("next_url")
-    bounds = [key for key in ("catch_up_pages", "catch_up_age") if key in raw]
-    if link is None and template is None:
-        if bounds:
-            raise SourceConfigError(f"{origin}: {bounds[0]} needs next or next_url")
-        return None
-    if link is not None and template is not None:
-        raise SourceConfigError(f"{origin}: next and next_url: set one of them, not both")
-    if link is not None:
-        if not isinstance(link, str):
-            raise SourceConfigError(f"{origin}: next must be a CSS selector string")
-        try:
-            link = check_selector(link)
-        except ValueError as error:
-            raise SourceConfigError(f"{origin}: next: {error}") from None
-    else:
-        template = _next_url_template(template, url=url, base_url=base_url, origin=origin)
-    pages = _whole(
-        raw.get("catch_up_pages", DEFAULT_CATCH_UP_PAGES),
-        what=f"{origin}: catch_up_pages",
-        minimum=1,
-    )
-    if pages > MAX_CATCH_UP_PAGES:
-        raise SourceConfigError(
-            f"{origin}: catch_up_pages must be at most {MAX_CATCH_UP_PAGES}, got {pages}"
-        )
-    age = _positive(raw.get("catch_up_age", DEFAULT_CATCH_UP_AGE), what=f"{origin}: catch_up_age")
-    return Pagination(next=link, next_url=template, max_pages=pages, max_age=age)
-
-
-def _next_url_template(value: object, *, url: str, base_url: str | None, origin: str) -> str:
-    """A ``next_url`` template made absolute (relative to ``base_url``, else the source's URL)."""
-    if not isinstance(value, str) or not value.strip():
-        raise SourceConfigError(f"{origin}: next_url must be a non-empty URL template string")
-    template = value.strip()
-    held = [name for name in NEXT_URL_PLACEHOLDERS if name in template]
-    if len(held) != 1:
-        raise SourceConfigError(
-            f"{origin}: next_url must hold exactly one of {{page}} or {{before}},"
-            f" got {redact_url(template)!r}"
-        )
-    rest = template.replace(held[0], "")
-    if "{" in rest or "}" in rest or template.count(held[0]) != 1:
-        raise SourceConfigError(
-            f"{origin}: next_url may hold {held[0]} once and no other braces,"
-            f" got {redact_url(template)!r}"
-        )
-    marker = "soiree-placeholder"
-    marked = template.replace(held[0], marker)
-    if urlsplit(marked).scheme or base_url is not None:
-        resolved = _absolute_url(marked, base_url, origin=origin)
-    else:
-        resolved = urljoin(url, marked)
-    if urlsplit(resolved).netloc != urlsplit(url).netloc:
-        raise SourceConfigError(
-            f"{origin}: next_url must lead to the source's own host ({urlsplit(url).netloc})"
-        )
-    return resolved.replace(marker, held[0])
+    try:
+        return read_pagination(raw, url=url, base_url=base_url)
+    except PaginationError as error:
+        raise SourceConfigError(f"{origin}: {error}") from None
 
 
 def _absolute_url(url: str, base_url: str | None, *, origin: str) -> str:

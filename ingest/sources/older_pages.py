@@ -33,7 +33,7 @@ from enum import StrEnum
 from urllib.parse import quote, urljoin, urlsplit
 
 from ingest.extraction.entries import SourceEntry
-from ingest.sources.config import Pagination
+from ingest.sources.pagination import Pagination
 
 __all__ = [
     "Ending",
