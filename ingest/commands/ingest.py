@@ -292,4 +292,7 @@ def health_table(health: dict[str, dict[str, object]], *, stream: str, now: date
         if error or warning:
             kind = "last error" if error else "warning"
             messages.append(cell(f"{name}: {kind}: {error or warning}"))
+        gap = record.get("unfilled_gap")
+        if gap and not (isinstance(warning, str) and warning in str(gap)):
+            messages.append(cell(f"{name}: last gap not filled: {gap}"))
     return Group(table, *messages)

@@ -42,6 +42,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ingest.model.night import Night
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
+from ingest.polling.catch_up import CatchUp
 from ingest.polling.document_apply import DocumentApplier
 from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
 from ingest.polling.kept_documents import MAX_KEPT_DOCUMENTS, FetchedDocument, KeptDocuments
@@ -120,6 +121,14 @@ class SourcePoller:
         )
         self._writer = KeptWriter(self._kept, applier, probe=probe or StoreProbe(redis))
         self._books = PollBookkeeper(source, redis=redis, stream=store.stream, draw=draw)
+        #: Reads a liveblog's older pages when entries scrolled off unseen (its pagination).
+        self._catch_up = CatchUp(
+            source,
+            night=night,
+            fetcher=fetcher,
+            limits=self._limits,
+            state=SourceState(redis, store.stream, source.name),
+        )
         #: The result of the last poll that finished (None before the first).
         self.last_result: PollResult | None = None
         #: What every poll of this poller appended, summed (a burst's summary).
@@ -193,7 +202,11 @@ class SourcePoller:
             except (FeedParseError, ResultsParseError, ParseLimitError) as error:
                 parse_error = str(error)
             else:
+                parsed = await self._catch_up.fill(parsed, page_url=fetched.url, seen=seen)
+                books.health = self._catch_up.noted(books.health)
                 validators = Validators(etag=fetched.etag, last_modified=fetched.last_modified)
+                if self._catch_up.walk_again:  # an older page failed: the next poll reads all
+                    validators = Validators()
                 if self._kept.keep(FetchedDocument(parsed, version, seen, validators)):
                     books.dropping(self._kept.dropped)
         # What earlier polls could not write goes first, whatever this fetch gave. A Redis

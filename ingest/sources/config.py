@@ -32,12 +32,17 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser, SelectolaxError
-
 from ingest.model.errors import SoireeError
 from ingest.model.night import Night, NightError
 from ingest.model.night_file import load_night
 from ingest.runtime.log_redaction import redact_url
+from ingest.sources.css_selectors import check_selector
+from ingest.sources.pagination import (
+    PAGINATION_KEYS,
+    Pagination,
+    PaginationError,
+    read_pagination,
+)
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -45,6 +50,7 @@ __all__ = [
     "DEFAULT_USER_AGENT",
     "IngestConfig",
     "LiveblogOrder",
+    "Pagination",
     "SourceConfig",
     "SourceConfigError",
     "SourceType",
@@ -117,7 +123,7 @@ _POLITENESS_KEYS: Final = (
 )
 _COMMON_KEYS: Final = frozenset({"name", "type", "url", "interval", *_POLITENESS_KEYS})
 _TYPE_KEYS: Final[Mapping[SourceType, frozenset[str]]] = {
-    SourceType.LIVEBLOG: frozenset({"entry", "time", "body", "order"}),
+    SourceType.LIVEBLOG: frozenset({"entry", "time", "body", "order", *PAGINATION_KEYS}),
     SourceType.FEED: frozenset(),
     SourceType.RESULTS: frozenset(),
 }
@@ -141,6 +147,8 @@ class SourceConfig:
     time: str | None = None
     body: str | None = None
     order: LiveblogOrder = LiveblogOrder.AUTO
+    #: How to reach older entries (liveblogs only; None: the page alone).
+    pagination: Pagination | None = None
     timeout: float = DEFAULT_TIMEOUT
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
     total_timeout: float = DEFAULT_TOTAL_TIMEOUT
@@ -167,17 +175,6 @@ class IngestConfig:
             if source.name == name:
                 return source
         raise KeyError(name)
-
-
-def check_selector(selector: str) -> str:
-    """Return ``selector`` if it is a CSS selector lexbor can run; raise ValueError if not."""
-    if not selector.strip():
-        raise ValueError("an empty CSS selector")
-    try:
-        LexborHTMLParser("<p></p>").css(selector)
-    except SelectolaxError as error:
-        raise ValueError(f"not a valid CSS selector: {selector!r}") from error
-    return selector
 
 
 def _check_base_url(value: object, *, origin: str) -> str:
@@ -302,8 +299,18 @@ def _source(
         time=selectors["time"],
         body=selectors["body"],
         order=order,
+        pagination=_pagination(raw, url=url, base_url=base_url, origin=origin),
         **_politeness(raw, defaults, origin=origin),
     )
+
+
+def _pagination(
+    raw: Mapping[str, Any], *, url: str, base_url: str | None, origin: str
+) -> Pagination | None:
+    try:
+        return read_pagination(raw, url=url, base_url=base_url)
+    except PaginationError as error:
+        raise SourceConfigError(f"{origin}: {error}") from None
 
 
 def _absolute_url(url: str, base_url: str | None, *, origin: str) -> str:

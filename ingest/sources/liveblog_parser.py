@@ -81,6 +81,9 @@ class LiveblogPage:
     newest_first: bool = False
     #: Items left out, by :class:`ingest.sources.skipped_items.SkipReason`.
     skipped: dict[str, int] = field(default_factory=dict)
+    #: The ``href`` of the link to older entries (the ``next_selector``), as written; None if
+    #: no selector was given or the page has no such link.
+    next_link: str | None = None
 
     @property
     def updates(self) -> list[Update]:
@@ -288,8 +291,10 @@ def parse_liveblog(
     time_selector: str | None = None,
     body: str | None = None,
     order: LiveblogOrder = LiveblogOrder.AUTO,
+    next_selector: str | None = None,
 ) -> LiveblogPage:
-    """Parse a liveblog page into its entries, oldest first (see the module docstring)."""
+    """Parse a liveblog page into its entries, oldest first (see the module docstring), and
+    the link to its older entries (``next_selector``: the first match with an ``href``)."""
     tree = LexborHTMLParser(page)
     skipped = SkippedItems()
     if entry is None:
@@ -323,4 +328,14 @@ def parse_liveblog(
         problems=skipped.problems,
         newest_first=newest_first,
         skipped=skipped.counts,
+        next_link=None if next_selector is None else _link(tree, next_selector),
     )
+
+
+def _link(tree: LexborHTMLParser, selector: str) -> str | None:
+    """The ``href`` of the first element ``selector`` matches that has a non-empty one."""
+    for node in tree.css(selector):
+        href = (node.attributes.get("href") or "").strip()
+        if href:
+            return href
+    return None

@@ -51,6 +51,8 @@ class ParsedDocument:
     skipped: dict[str, int] = field(default_factory=dict)
     #: uids of entries without a date of their own, dated when first seen (feeds).
     undated: frozenset[str] = frozenset()
+    #: The link to older entries, as written on the page (liveblogs with a ``next`` selector).
+    next_link: str | None = None
 
 
 def parse_document(
@@ -77,9 +79,14 @@ def parse_document(
             time_selector=source.time,
             body=source.body,
             order=source.order,
+            next_selector=None if source.pagination is None else source.pagination.next,
         )
         return ParsedDocument(
-            list(page.entries), page.problems, reversed=page.newest_first, skipped=page.skipped
+            list(page.entries),
+            page.problems,
+            reversed=page.newest_first,
+            skipped=page.skipped,
+            next_link=page.next_link,
         )
     if source.type is SourceType.FEED:
         feed = parse_feed(

@@ -32,6 +32,11 @@ credential reaches Redis, ``/healthz`` or a websocket. Fields (``docs/ingest.md`
 ``polls``, ``appended``    counters, summed over every poller replica (HINCRBY)
 ``dropped_documents``      documents this poller fetched but dropped unwritten: Redis was away
                            longer than its queue holds (absent: none)
+``gaps_found``,            liveblogs with a pagination: gaps this poller found (entries that
+``gaps_filled``,           scrolled off the page unseen), filled by a catch-up through older
+``gaps_unfilled``          pages, and not filled (a bound reached, an older page failed): a
+                           warning (absent: none)
+``unfilled_gap``           the last gap not filled, when and why, in words
 =========================  =====================================================================
 """
 
@@ -91,6 +96,10 @@ class SourceHealth:
     polls: int = 0
     appended: int = 0
     dropped_documents: int | None = None
+    gaps_found: int | None = None
+    gaps_filled: int | None = None
+    gaps_unfilled: int | None = None
+    unfilled_gap: str | None = None
 
     def __post_init__(self) -> None:
         # Health is public (/healthz, websocket snapshots, ingest --status): a source URL's
@@ -98,7 +107,7 @@ class SourceHealth:
         # Read back, a hash an older version wrote is masked too.
         if self.url:
             object.__setattr__(self, "url", redact_url(self.url))
-        for name in ("last_error", "last_warning"):
+        for name in ("last_error", "last_warning", "unfilled_gap"):
             text = getattr(self, name)
             if text:
                 object.__setattr__(self, name, redact_secrets(text))
@@ -175,6 +184,18 @@ class SourceHealth:
         """The health once ``dropped`` documents in all were dropped unwritten."""
         return replace(self, dropped_documents=dropped)
 
+    def with_gaps(
+        self, *, found: int, filled: int, unfilled: int, last_unfilled: str | None
+    ) -> SourceHealth:
+        """The health with a source's gaps so far (counts of 0 are left absent)."""
+        return replace(
+            self,
+            gaps_found=found or None,
+            gaps_filled=filled or None,
+            gaps_unfilled=unfilled or None,
+            unfilled_gap=_short(last_unfilled),
+        )
+
     def scheduled(self, next_poll: datetime) -> SourceHealth:
         """The health with the next poll's time."""
         return replace(self, next_poll=next_poll)
@@ -233,6 +254,9 @@ _INTS: Final = frozenset(
         "flapping",
         "held",
         "dropped_documents",
+        "gaps_found",
+        "gaps_filled",
+        "gaps_unfilled",
         *_COUNTERS,
     }
 )

@@ -58,7 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=SourcesOptions.page_size,
         metavar="N",
-        help="entries on the liveblog page, newest first (default: %(default)s)",
+        help="entries on each liveblog page, newest first, older ones on the pages it links"
+        " to (default: %(default)s)",
     )
     parser.add_argument(
         "--interval",

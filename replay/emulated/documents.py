@@ -17,17 +17,19 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from enum import StrEnum
 from typing import Any, Final
+from urllib.parse import quote
 
 from replay.fixtures import Article, Checkpoint, LiveblogEntry, NightFixture
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
     "Document",
+    "NoSuchPageError",
     "etag_of",
     "feed_xml",
     "liveblog_html",
@@ -69,8 +71,18 @@ def paragraphs_html(text: str) -> str:
 # -- liveblog -------------------------------------------------------------------------------------
 
 
+class NoSuchPageError(LookupError):
+    """An older liveblog page that does not exist (an unknown ``before``, a page past the end)."""
+
+
 def liveblog_html(
-    fixture: NightFixture, now: datetime, *, page_size: int = DEFAULT_PAGE_SIZE
+    fixture: NightFixture,
+    now: datetime,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+    before: str | None = None,
+    page: int = 1,
+    path: str = "/liveblog",
 ) -> str:
     """The liveblog page at ``now``: the newest ``page_size`` entries published so far.
 
@@ -78,18 +90,45 @@ def liveblog_html(
     first); each ``<article>`` has the entry's key as its ``id``, a ``<time>`` whose ``datetime``
     is the entry's instant and whose text is the time as the liveblog writes it, and a
     ``<div class="body">`` holding the text's paragraphs.
+
+    Older entries (``docs/sources.md``, "Pagination"): ``before`` (the key of a published entry)
+    shows the newest ``page_size`` entries published before it, ``page`` (from 1) the
+    ``page``-th ``page_size`` entries; a page with older entries under it ends with a link to
+    them, ``<a rel="next" href="{path}?before=KEY">`` (``KEY``: the page's oldest entry).
+    Raises :class:`NoSuchPageError` for an unknown ``before`` or a ``page`` past the end.
     """
     if page_size < 1:
         raise ValueError("page_size must be at least 1")
+    if page < 1:
+        raise NoSuchPageError(f"no page {page}")
     published = [entry for entry in fixture.liveblog if entry.at <= now]
-    page = published[::-1][:page_size]
-    articles = "".join(_entry_html(fixture, entry) for entry in page)
+    if before is not None:
+        keys = [entry.key for entry in published]
+        if before not in keys:
+            raise NoSuchPageError(f"no published entry {before!r}")
+        published = published[: keys.index(before)]
+    newest_first = published[::-1]
+    start = (page - 1) * page_size
+    shown = newest_first[start : start + page_size]
+    if page > 1 and not shown:
+        raise NoSuchPageError(f"no page {page}")
+    articles = "".join(_entry_html(fixture, entry) for entry in shown)
     title = html.escape(fixture.night.title)
     return (
         "<!doctype html>\n"
         f'<html lang="fr"><head><meta charset="utf-8"><title>{title}</title></head>\n'
-        f'<body><main class="liveblog">\n{articles}</main></body></html>\n'
+        f'<body><main class="liveblog">\n{articles}</main>'
+        f"{_older_link(shown, more=len(newest_first) > start + page_size, path=path)}"
+        "</body></html>\n"
     )
+
+
+def _older_link(shown: Sequence[LiveblogEntry], *, more: bool, path: str) -> str:
+    """The link to the entries under ``shown`` ("" when there are none)."""
+    if not shown or not more:
+        return ""
+    href = html.escape(f"{path}?before={quote(shown[-1].key, safe='')}")
+    return f'\n<nav><a rel="next" class="older" href="{href}">Entrées précédentes</a></nav>\n'
 
 
 def _entry_html(fixture: NightFixture, entry: LiveblogEntry) -> str:

@@ -6,7 +6,9 @@ module only reads the clock, renders each version once (cached), and answers wit
 behaviour of ``docs/sources.md``:
 
 ====================  =====================================================================
-``GET /liveblog``     the liveblog page (``text/html``)
+``GET /liveblog``     the liveblog page (``text/html``); ``?before=KEY`` / ``?page=N``: older
+                      entries (404 for an unknown key or a page past the end, 400 for both or
+                      an unreadable number)
 ``GET /feed.xml``     the RSS 2.0 feed (``application/rss+xml``)
 ``GET /results.json`` the results endpoint (``application/json``)
 ``GET /healthz``      ``{"virtual_time", "speed", "finished", ...}``, never cached
@@ -41,6 +43,7 @@ from replay.clock import AnchoredClock, ReplayWindow
 from replay.emulated.documents import (
     DEFAULT_PAGE_SIZE,
     Document,
+    NoSuchPageError,
     etag_of,
     feed_xml,
     liveblog_html,
@@ -149,7 +152,7 @@ class SourcesState:
     interval: float
     epoch_at_anchor: float = 0.0
     base_url: str | None = None
-    _rendered: dict[tuple[Document, int], _Rendered] = field(default_factory=dict)
+    _rendered: dict[tuple[Document, int, str | None, int], _Rendered] = field(default_factory=dict)
 
     def start(self) -> None:
         """Anchor the virtual clock now."""
@@ -161,20 +164,37 @@ class SourcesState:
         """``Cache-Control: max-age`` in whole seconds (the interval, rounded up)."""
         return math.ceil(self.interval)
 
-    def render(self, document: Document, version: DocumentVersion) -> _Rendered:
-        """The body and ETag of ``version`` of ``document``, rendered once."""
-        key = (document, version.index)
+    def render(
+        self,
+        document: Document,
+        version: DocumentVersion,
+        *,
+        before: str | None = None,
+        page: int = 1,
+    ) -> _Rendered:
+        """The body and ETag of ``version`` of ``document``, rendered once (``before`` and
+        ``page``: an older liveblog page; :class:`NoSuchPageError` if there is no such page)."""
+        key = (document, version.index, before, page)
         rendered = self._rendered.get(key)
         if rendered is None:
-            body = self._body(document, version)
+            body = self._body(document, version, before=before, page=page)
             rendered = _Rendered(body, etag_of(body))
             self._rendered[key] = rendered
         return rendered
 
-    def _body(self, document: Document, version: DocumentVersion) -> bytes:
+    def _body(
+        self, document: Document, version: DocumentVersion, *, before: str | None, page: int
+    ) -> bytes:
         now = version.shows
         if document is Document.LIVEBLOG:
-            text = liveblog_html(self.fixture, now, page_size=self.page_size)
+            text = liveblog_html(
+                self.fixture,
+                now,
+                page_size=self.page_size,
+                before=before,
+                page=page,
+                path=PATHS[Document.LIVEBLOG],
+            )
         elif document is Document.FEED:
             link = PATHS[Document.LIVEBLOG]
             text = feed_xml(self.fixture, now, link=(self.base_url or "") + link)
@@ -265,7 +285,17 @@ def _document_handler(
 def _serve_document(request: web.Request, document: Document) -> web.StreamResponse:
     state = request.app[SOURCES_KEY]
     version = state.schedule.version(document, state.clock.elapsed())
-    rendered = state.render(document, version)
+    before: str | None = None
+    page = 1
+    if document is Document.LIVEBLOG:
+        asked = _older_page(request)
+        if isinstance(asked, web.Response):
+            return asked
+        before, page = asked
+    try:
+        rendered = state.render(document, version, before=before, page=page)
+    except NoSuchPageError as error:
+        return _plain(404, f"{error}\n")
     last_modified = state.epoch_at_anchor + version.started
     previous = (
         None
@@ -291,6 +321,30 @@ def _serve_document(request: web.Request, document: Document) -> web.StreamRespo
         content_type=_CONTENT_TYPES[document],
         charset="utf-8",
         headers=headers,
+    )
+
+
+def _older_page(request: web.Request) -> tuple[str | None, int] | web.Response:
+    """The ``before`` and ``page`` a liveblog request asks for, or the 400 answer."""
+    befores = request.query.getall("before", [])
+    pages = request.query.getall("page", [])
+    if len(befores) + len(pages) > 1:
+        return _plain(400, "ask for one of before and page, once\n")
+    if pages:
+        text = pages[0].strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 6 or int(text) < 1:
+            return _plain(400, "page must be a whole number from 1\n")
+        return None, int(text)
+    return (befores[0] if befores else None), 1
+
+
+def _plain(status: int, text: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=text,
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"Cache-Control": "no-store"},
     )
 
 
