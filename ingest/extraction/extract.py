@@ -105,6 +105,11 @@ _CANDIDATE_VOTED: Final = re.compile(
     r"[^\S\n]+(?:vient\s+de\s+voter|a\s+voté|est\s+allée?\s+voter|a\s+glissé\s+son\s+bulletin)\b",
     re.IGNORECASE,
 )
+# Kinds a headline's word gives without figures ("a commenté les premières estimations"): an
+# attributed quote in the lead makes the text a speech instead.
+_CUE_ONLY_KINDS: Final = frozenset({Kind.NEWS, Kind.ESTIMATE, Kind.TURNOUT})
+
+
 # -- public types -----------------------------------------------------------------------------
 
 
@@ -233,7 +238,9 @@ def extract(text: str, night: Night) -> Extraction:
     primary = primary_scope(accumulate(document))
     figures = None if primary is None else with_leader_shares(document, figures_of(primary))
     kind = _kind(document, primary, figures)
-    if kind is Kind.NEWS:
+    if kind in _CUE_ONLY_KINDS and (
+        figures is None or not (figures.shares or _has_turnout(figures))
+    ):
         speaker = attributed_speaker(document, night)
         if speaker is not None:
             return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)

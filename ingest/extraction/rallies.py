@@ -7,8 +7,10 @@ Travelling to a candidate's headquarters declares nothing.
 
 A call (:func:`calls_to_vote`, read in the first paragraph, quoted or not): "appelle à voter
 pour X", "appellent à voter", "invite ses électeurs à voter", "appelle à s'abstenir" / "à
-l'abstention", "à voter blanc", "à faire barrage … en votant pour X", "faire barrage à
-l'extrême droite", "je voterai pour X", "consigne de vote en faveur de X", "un appel à voter".
+l'abstention", "à voter blanc", "à faire barrage … en votant pour X", "appelle à faire
+barrage", "je voterai pour X", "consigne de vote en faveur de X", "un appel à voter". "Faire
+barrage" alone ("ont voté pour moi pour faire barrage") calls for nothing: it takes a call verb
+before it or "en votant" after it.
 A call denied is none: "n'appelle pas à voter", "refuse d'appeler à voter", "sans appeler à",
 "aucune consigne de vote", "ne votera pas pour".
 """
@@ -38,8 +40,8 @@ _CALL: Final = re.compile(
     r"\b(?:appel\w*|invit\w*|exhort\w*|encourag\w*|demand\w*)\s+(?:[^\W\d_]+['\u2019]?\s*){0,5}?"
     rf"(?:à|de)\s+{_TO_VOTE}"
     rf"|\bappels?\s+(?:[^\W\d_]+\s+){{0,2}}(?:à|au)\s+(?:{_TO_VOTE}|vote\b)"
-    r"|\bfaire\s+barrage\b"
-    r"|\bvoter(?:a|ai|ons|ont|ais)\s+(?:pour|blanc|nul|en\s+faveur)\b"
+    r"|\bfaire\s+barrage\b[^.!?\n]{0,80}?\ben\s+votant\b"
+    r"|\bvoter(?:a|ai|ons|ont|ais)\s+(?:[^\W\d_]+\s+|\d+\s+){0,4}?(?:pour|blanc|nul|en\s+faveur)\b"
     r"|\bs['\u2019]abstiendr(?:a|ai|ons|ont)\b"
     r"|\bconsignes?\s+de\s+vote\s+(?:en\s+faveur|pour)\b",
     re.IGNORECASE,

@@ -10,8 +10,8 @@ premier tour", "Après les résultats du premier tour"; but not "par rapport au 
 the text predates the second round: round 1. A look ahead to the second round ("qualifiés pour
 le second tour", "affrontera X au second tour", "accède au second tour") states no round: a
 first-round estimate naming the qualified stays the night's round. Without a mention, the
-night's round for anything but news (None for news). Figures with shares for three candidates or more on a second-round
-night are first-round figures (a second round is a duel).
+night's round for anything but news (None for news). Figures with shares for three candidates
+or more on a second-round night are first-round figures (a second round is a duel).
 """
 
 from __future__ import annotations
@@ -37,13 +37,14 @@ _COMPARISON: Final = re.compile(
 # that the text is about the second round.
 _TOWARDS_SECOND_ROUND: Final = re.compile(
     r"\b(?:qualifi\w*|accede\w*|acceder|acces|affront\w*|duel|face-a-face|presente?s?|pour"
+    r"|rat\w*|manqu\w*|elimin\w*|ser(?:a|ont)"
     r"|rendez-vous|\w{3,}(?:era|eront|ira|iront))\b"
     r"(?:\s+\S+){0,4}?\s+(?:le|au|du)\s*$"
 )
 _TOWARDS_AFTER: Final = re.compile(
     r"\s*(?:opposera|se\s+jouera|aura\s+lieu|se\s+tiendra|dans\s+(?:deux|quinze)|le\s+7\s+mai)"
 )
-_CLAUSE_BREAK: Final = re.compile(r"[,;:.!?()\n]")
+_CLAUSE_BREAK: Final = re.compile(r"[;:!?()\n]|[,.](?!\d)")  # not the comma of "27,8"
 
 
 def stated_round(text: str) -> int | None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from ingest.extraction.document import Document, is_heading
+from ingest.extraction.document import Document, Mention, is_heading
 from ingest.model.night import Night, fold, role_key
 
 __all__ = ["MIN_QUOTE_WORDS", "SAYING_VERBS", "attributed_speaker"]
@@ -102,8 +102,9 @@ _AFTER: Final = re.compile(
 # Before the quote: the verb (and what it is said to), then "que", a colon or a comma.
 _BEFORE: Final = re.compile(
     rf"(?:\b{_AUXILIARY}(?:\s+{_ADVERB})?\s+{_PARTICIPLE}|(?<!\bse\s)\b{_PRESENT})"
-    r"(?:\s+(?:à|au|aux|devant|sur|dans|lors|en|face)\b[^«\"“:.!?\n]{0,60})?"
-    r"(?:\s*:|\s+qu(?:e\s+|['\u2019]\s*)|\s*,)?[^\S\n]*$",
+    r"(?:(?:\s+[^«\"“:.!?\n]{1,60})?\s*:"
+    r"|(?:\s+(?:à|au|aux|devant|sur|dans|lors|en|face)\b[^«\"“:.!?\n]{0,60})?"
+    r"(?:\s+qu(?:e\s+|['\u2019]\s*)(?:[^\W\d_]+['\u2019]?\s*){0,3}|\s*,)?)[^\S\n]*$",
     re.IGNORECASE,
 )
 _ACCORDING_BEFORE: Final = re.compile(
@@ -129,6 +130,14 @@ _NOT_DESCRIPTION: Final = frozenset(
     )
 )
 _MAX_DESCRIPTION_WORDS: Final = 8
+# Capitalised at a sentence's start, but no name: "Le Premier ministre", "Ce Conseil".
+_NOT_A_NAME: Final = frozenset(
+    (
+        *("le", "la", "les", "l'", "l\u2019", "un", "une", "ce", "cet", "cette", "ces"),
+        *("son", "sa", "ses", "leur", "notre", "votre", "mon", "ma", "au", "aux", "du", "des"),
+        *("de", "en", "dans", "pour", "selon", "sur", "par", "avec", "et", "mais", "il", "elle"),
+    )
+)
 
 
 def attributed_speaker(document: Document, night: Night) -> str | None:
@@ -161,7 +170,7 @@ def _after(document: Document, night: Night, start: int, *, before: int) -> str 
     if match is None:
         return None
     if match["pronoun"] is not None:
-        return _antecedent(document, night, before)
+        return _antecedent(document, night, before) or _named_after(document, night, match.end())
     return _subject(document, night, match.start("subject"))
 
 
@@ -189,7 +198,7 @@ def _subject(document: Document, night: Night, start: int) -> str | None:
     slot_end = _SLOT_END.search(text, start, start + 120)
     end = slot_end.start() if slot_end else min(len(text), start + 120)
     slot = text[start:end]
-    for mention in document.mentions:
+    for mention in _mentions(document):
         if start <= mention.start < end:
             if _describes(text[start : mention.start]):
                 return mention.name
@@ -204,6 +213,17 @@ def _subject(document: Document, night: Night, start: int) -> str | None:
         if resolved is not None:
             return resolved
     return None
+
+
+def _mentions(document: Document) -> list[Mention]:
+    """The candidate mentions that are no part of a longer name ("Maréchal-Le Pen")."""
+    text = document.text
+    return [
+        mention
+        for mention in document.mentions
+        if mention.start == 0
+        or not (text[mention.start - 1].isalpha() or text[mention.start - 1] in "-\u2011")
+    ]
 
 
 def _describes(words: str) -> bool:
@@ -221,7 +241,10 @@ def _role_at_start(slot: str, night: Night) -> str | None:
 
 
 def _resolved(written: str, night: Night) -> str | None:
-    written = " ".join(written.split())
+    words = written.split()
+    while words and fold(words[0]) in _NOT_A_NAME:
+        words = words[1:]  # "Le Premier ministre": an article, then a title
+    written = " ".join(words)
     candidate = night.candidate_named(written)
     if candidate is not None:
         return candidate
@@ -231,7 +254,7 @@ def _resolved(written: str, night: Night) -> str | None:
 def _last_named(document: Document, night: Night, start: int, end: int) -> str | None:
     """The candidate, role holder or name of ``text[start:end]`` nearest its end."""
     text = document.text
-    mentions = [m for m in document.mentions if start <= m.start and m.end <= end]
+    mentions = [m for m in _mentions(document) if start <= m.start and m.end <= end]
     if mentions:
         return mentions[-1].name
     holder = _role_in(text[start:end], night)
@@ -253,6 +276,31 @@ def _role_in(words: str, night: Night) -> str | None:
     return night.holder_of(max(found)[1]) if found else None
 
 
+def _named_after(document: Document, night: Night, start: int) -> str | None:
+    """Who the sentence after ``start`` names first ("« … », a-t-il dit. X parlait depuis…")."""
+    text = document.text
+    following = _SENTENCE_BREAK.search(text, start)
+    if following is None:
+        return None
+    end = _SENTENCE_BREAK.search(text, following.end())
+    return _first_named(document, night, following.end(), end.start() if end else len(text))
+
+
+def _first_named(document: Document, night: Night, start: int, end: int) -> str | None:
+    """The first candidate, else role holder, else name of ``text[start:end]``."""
+    mentions = [m for m in _mentions(document) if start <= m.start and m.end <= end]
+    if mentions:
+        return mentions[0].name
+    holder = _role_in(document.text[start:end], night)
+    if holder is not None:
+        return holder
+    for name in _NAME.finditer(document.text, start, end):
+        resolved = _resolved(name.group(), night)
+        if resolved is not None:
+            return resolved
+    return None
+
+
 def _antecedent(document: Document, night: Night, before: int) -> str | None:
     """Who a pronoun at ``before`` stands for: the first one named in the last sentence before
     it that names someone."""
@@ -261,18 +309,7 @@ def _antecedent(document: Document, night: Night, before: int) -> str | None:
     for sentence_start, sentence_end in zip(
         reversed(breaks), [before, *reversed(breaks[1:])], strict=True
     ):
-        mentions = [
-            m for m in document.mentions if sentence_start <= m.start and m.end <= sentence_end
-        ]
-        if mentions:
-            return mentions[0].name
-        holder = _role_in(text[sentence_start:sentence_end], night)
-        if holder is not None:
-            return holder
-        for name in _NAME.finditer(text, sentence_start, sentence_end):
-            if name.start() == sentence_start and " " not in name.group():
-                continue  # a capitalised first word, not a name
-            resolved = _resolved(name.group(), night)
-            if resolved is not None:
-                return resolved
+        named = _first_named(document, night, sentence_start, sentence_end)
+        if named is not None:
+            return named
     return None
