@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -39,9 +40,12 @@ __all__ = [
     "ClassScore",
     "CorpusError",
     "Outcome",
+    "documented",
+    "documented_failures",
     "load_corpus",
     "measure",
     "render",
+    "run",
 ]
 
 CORPUS_DIR: Final = Path(__file__).parent / "data" / "extraction_corpus"
@@ -210,9 +214,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def render(outcomes: Sequence[Outcome]) -> str:
-    """The table and the failures, as Markdown (the generated part of docs/extraction.md)."""
-    scores = measure(outcomes)
+def _table(outcomes: Sequence[Outcome]) -> list[str]:
     total = len(outcomes)
     right = sum(outcome.right for outcome in outcomes)
     lines = [
@@ -224,8 +226,17 @@ def render(outcomes: Sequence[Outcome]) -> str:
     lines.extend(
         f"| `{score.klass}` | {score.cases} | {score.right} | {score.recall:.2f}"
         f" | {score.precision:.2f} |"
-        for score in scores
+        for score in measure(outcomes)
     )
+    return lines
+
+
+def render(outcomes: Sequence[Outcome]) -> str:
+    """The tables (every file, then each file) and the failures, as Markdown: the generated
+    part of docs/extraction.md."""
+    lines = ["All files:", "", *_table(outcomes)]
+    for file in dict.fromkeys(outcome.case.file for outcome in outcomes):
+        lines += ["", f"`{file}`:", "", *_table([o for o in outcomes if o.case.file == file])]
     failures = [outcome for outcome in outcomes if not outcome.right]
     lines += ["", f"Failures ({len(failures)}):", ""]
     for outcome in failures:
@@ -237,6 +248,11 @@ def render(outcomes: Sequence[Outcome]) -> str:
     if not failures:
         lines.append("- none")
     return "\n".join(lines)
+
+
+def documented_failures(doc: Path = DOC) -> set[str]:
+    """The labels of the cases the document lists as failures (``phrasing.toml#12``)."""
+    return set(re.findall(r"^- `([^`]+#\d+)`", documented(doc), flags=re.MULTILINE))
 
 
 def documented(doc: Path = DOC) -> str:

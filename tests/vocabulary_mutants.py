@@ -28,7 +28,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from ingest.extraction import departements, document, extract, figures, french_numbers, rounds
+from ingest.extraction import (
+    departements,
+    document,
+    extract,
+    figures,
+    french_numbers,
+    institutes,
+    leads,
+    rallies,
+    rounds,
+    speakers,
+)
 
 #: Per module: the constants that are vocabularies, and how their strings are read.
 REGEX: Final = "regex"
@@ -79,7 +90,9 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_TURNOUT_CUE": REGEX,
         "_MILESTONE_CUE": REGEX,
         "_CANDIDATE_VOTED": REGEX,
-        "_RALLY_CUE": REGEX,
+    },
+    "rallies": {
+        "_SUPPORT": REGEX,
     },
     "french_numbers": {
         "_WORD_VALUES": TABLE,
@@ -155,6 +168,10 @@ _MODULES: Final[dict[str, types.ModuleType]] = {
     "document": document,
     "rounds": rounds,
     "figures": figures,
+    "institutes": institutes,
+    "rallies": rallies,
+    "leads": leads,
+    "speakers": speakers,
     "extract": extract,
 }
 _PACKAGE: Final = "ingest.extraction"
