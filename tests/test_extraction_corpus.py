@@ -108,3 +108,36 @@ def test_bad_roles_are_errors(roles: object, message: str) -> None:
 )
 def test_institute_names(text: str, institute: str | None) -> None:
     assert institute_of(text) == institute
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "appelle " + "a" * 5000 + " voter",
+        "« " * 10000,
+        "« un deux trois quatre, cinq, a-t-il dit. " * 800,
+        "Emmanuel Macron. " * 3000 + "« un deux trois quatre », a-t-il dit.",
+        "Il. " * 5000 + "« un deux trois quatre », a-t-elle dit.",
+        "a déclaré " * 3000 + "« un deux trois quatre »",
+        "« " + "mot, " * 5000 + "»",
+        "Emmanuel Macron devance Marine Le Pen " * 1000 + " avec 58 %",
+        "le président sortant " * 3000 + ": « un deux trois quatre »",
+    ],
+    ids=[
+        "long-word",
+        "quotes",
+        "many-quotes",
+        "names",
+        "pronouns",
+        "verbs",
+        "commas",
+        "ranks",
+        "roles",
+    ],
+)
+def test_repetitive_text_ends(text: str) -> None:
+    """Texts built to make the speaker, call and leader rules backtrack still extract."""
+    night = CASES[0].night
+    found = extract(text, night)
+    assert found.kind in set(Kind)
+    assert found.speaker is None or len(found.speaker) <= 200

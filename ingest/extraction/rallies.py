@@ -37,7 +37,7 @@ _TO_VOTE: Final = (
     r"|(?:ne\s+pas|ne\s+jamais)\s+voter|glisser\s+un\s+bulletin|se\s+mobiliser\s+pour)"
 )
 _CALL: Final = re.compile(
-    r"\b(?:appel\w*|invit\w*|exhort\w*|encourag\w*|demand\w*)\s+(?:[^\W\d_]+['\u2019]?\s*){0,5}?"
+    r"\b(?:appel\w*|invit\w*|exhort\w*|encourag\w*|demand\w*)\s+(?:[^\W\d_]+(?:['\u2019]|\s+)){0,5}?"
     rf"(?:à|de)\s+{_TO_VOTE}"
     rf"|\bappels?\s+(?:[^\W\d_]+\s+){{0,2}}(?:à|au)\s+(?:{_TO_VOTE}|vote\b)"
     r"|\bfaire\s+barrage\b[^.!?\n]{0,80}?\ben\s+votant\b"

@@ -22,6 +22,7 @@ A role the night does not list names nobody: the quote is left unattributed, nev
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Final
 
@@ -31,6 +32,9 @@ from ingest.model.night import Night, fold, role_key
 __all__ = ["MIN_QUOTE_WORDS", "SAYING_VERBS", "attributed_speaker"]
 
 MIN_QUOTE_WORDS: Final = 4
+_LOOK_BACK: Final = 600  # characters a pronoun's antecedent is looked for in
+_MAX_QUOTES: Final = 20  # quotes of a lead tried (hostile text may hold thousands)
+_MAX_COMMAS: Final = 10  # commas of one quote tried
 
 #: Verbs of saying: (past participle, present third person) of each.
 SAYING_VERBS: Final[tuple[tuple[str, str], ...]] = (
@@ -148,13 +152,16 @@ def attributed_speaker(document: Document, night: Night) -> str | None:
     lead = document.paragraphs[0]
     if is_heading(text, lead) and len(document.paragraphs) > 1:
         lead = document.paragraphs[1]
-    for quote in _QUOTE.finditer(text, 0, lead.end):
+    for number, quote in enumerate(_QUOTE.finditer(text, 0, lead.end)):
+        if number >= _MAX_QUOTES:
+            break
         inside = quote["a"] or quote["b"] or quote["c"] or ""
         if len(inside.split()) < MIN_QUOTE_WORDS:
             continue
         speaker = _after(document, night, quote.end(), before=quote.start())
         if speaker is None:
-            for comma in re.finditer(",", text[quote.start() : quote.end()]):
+            commas = re.finditer(",", text[quote.start() : quote.end()])
+            for comma in itertools.islice(commas, _MAX_COMMAS):
                 speaker = _after(document, night, quote.start() + comma.end(), before=quote.start())
                 if speaker is not None:
                     break
@@ -305,7 +312,8 @@ def _antecedent(document: Document, night: Night, before: int) -> str | None:
     """Who a pronoun at ``before`` stands for: the first one named in the last sentence before
     it that names someone."""
     text = document.text
-    breaks = [0] + [m.end() for m in _SENTENCE_BREAK.finditer(text, 0, before)]
+    window = max(0, before - _LOOK_BACK)
+    breaks = [window] + [m.end() for m in _SENTENCE_BREAK.finditer(text, window, before)]
     for sentence_start, sentence_end in zip(
         reversed(breaks), [before, *reversed(breaks[1:])], strict=True
     ):
