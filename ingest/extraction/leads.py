@@ -28,14 +28,11 @@ _RANKS: Final = re.compile(
     r"(?:\s+(?:largement|nettement|de\s+peu|très\s+nettement|confortablement))?\s+$",
     re.IGNORECASE,
 )
-_SHARE: Final = r"(?P<{name}>\d{{1,3}}(?:[,.]\d{{1,2}})?)\s*(?:%|pour\s*cent\b)"
 _STATED: Final = re.compile(
     r"\s*,?\s*(?:avec|en\s+obtenant|en\s+recueillant|grâce\s+à|en\s+réunissant)\s+"
-    + _SHARE.format(name="first")
-    + r"(?:\s+des\s+(?:voix|suffrages(?:\s+exprimés)?|votes))?"
-    + r"(?:\s*,?\s*contre\s+"
-    + _SHARE.format(name="second")
-    + r")?",
+    r"(?P<first>\d{1,3}(?:[,.]\d{1,2})?)\s*(?:%|pour\s*cent\b)"
+    r"(?:\s+des\s+(?:voix|suffrages(?:\s+exprimés)?|votes))?"
+    r"(?:\s*,?\s*contre\s+(?P<second>\d{1,3}(?:[,.]\d{1,2})?)\s*(?:%|pour\s*cent\b))?",
     re.IGNORECASE,
 )
 

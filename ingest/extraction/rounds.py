@@ -36,14 +36,11 @@ _COMPARISON: Final = re.compile(
 # Pen affrontera Emmanuel Macron au second tour", "accède au second tour". Not a statement
 # that the text is about the second round.
 _TOWARDS_SECOND_ROUND: Final = re.compile(
-    r"\b(?:qualifi\w*|accede\w*|acceder|acces|affront\w*|duel|face-a-face|presente?s?|pour"
-    r"|rat\w*|manqu\w*|elimin\w*|ser(?:a|ont)"
-    r"|rendez-vous|\w{3,}(?:era|eront|ira|iront))\b"
+    r"\b(?:qualifi\w*|accede\w*|affront\w*|duel|face-a-face|presente?s?|pour|rendez-vous"
+    r"|rat\w*|manqu\w*|elimin\w*|ser(?:a|ont))\b"
     r"(?:\s+\S+){0,4}?\s+(?:le|au|du)\s*$"
 )
-_TOWARDS_AFTER: Final = re.compile(
-    r"\s*(?:opposera|se\s+jouera|aura\s+lieu|se\s+tiendra|dans\s+(?:deux|quinze)|le\s+7\s+mai)"
-)
+_TOWARDS_AFTER: Final = re.compile(r"\s*(?:opposera|se\s+jouera|aura\s+lieu)")
 _CLAUSE_BREAK: Final = re.compile(r"[;:!?()\n]|[,.](?!\d)")  # not the comma of "27,8"
 
 
