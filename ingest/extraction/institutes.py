@@ -23,7 +23,7 @@ INSTITUTES: Final[tuple[tuple[str, str], ...]] = (
     ("Odoxa", r"Odoxa"),
     ("BVA", r"BVA"),
     ("Harris Interactive", r"Harris\s+Interactive"),
-    ("Kantar", r"(?:Kantar(?:\s+Public)?|TNS)?(?:[\s-]*Sofres)|Kantar(?:\s+Public)?"),
+    ("Kantar", r"Kantar|Sofres"),
     ("Viavoice", r"Viavoice"),
     ("CSA", r"CSA"),
     ("YouGov", r"YouGov"),

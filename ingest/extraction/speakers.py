@@ -131,6 +131,10 @@ _NOT_DESCRIPTION: Final = frozenset(
         *("à", "au", "aux", "sur", "dans", "pour", "après", "avant", "lors", "face", "en"),
         *("avec", "contre", "chez", "depuis", "par", "devant", "entre", "vers", "sans"),
         *("selon", "et", "ou", "mais", "puis", "qui", "que", "dont"),
+        # someone of X's, not X: "un proche de François Fillon", "l'entourage de"
+        *("proche", "proches", "entourage", "soutien", "soutiens", "partisan", "partisans"),
+        *("camp", "équipe", "conseiller", "conseillère", "directeur", "directrice"),
+        *("porte", "parole", "avocat", "avocate", "fille", "fils", "épouse", "mari"),
     )
 )
 _MAX_DESCRIPTION_WORDS: Final = 8
