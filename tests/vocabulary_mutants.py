@@ -95,9 +95,16 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_CANDIDATE_VOTED": REGEX,
     },
     # Not listed yet, for lack of sentences that need each of their words (docs/extraction.md):
-    # the calls and denials of rallies, the ranks of leads, and speakers' other vocabularies.
+    # speakers' vocabularies but its verbs.
     "rallies": {
         "_SUPPORT": REGEX,
+        "_TO_VOTE": REGEX,
+        "_CALL": REGEX,
+        "_DENIAL_BEFORE": REGEX,
+    },
+    "leads": {
+        "_RANKS": REGEX,
+        "_STATED": REGEX,
     },
     "institutes": {
         "INSTITUTES": REGEX,

@@ -1,9 +1,9 @@
 """Who leads: "X devance Y avec 58 %" gives the 58 % to X, not to Y (the nearer name). Pure.
 
-A sentence that ranks two candidates (X devance, précède, distance, bat, domine Y; X l'emporte
-sur / face à Y; X arrive devant Y; X s'impose face à Y) and then gives a share ("avec", "en
-obtenant", "en recueillant", "grâce à" N %) states the share of the first, the subject; a share
-"contre N %" right after it is the second's. Figures (:mod:`ingest.extraction.figures`) give a
+A sentence that ranks two candidates (X devance, précède, distance, bat Y; X l'emporte sur Y;
+X arrive (en tête) devant Y; X s'impose face à Y; with "largement", "nettement", "de peu") and
+then gives a share ("avec N %") states the share of the first, the subject; a share "contre
+N %" right after it is the second's. Figures (:mod:`ingest.extraction.figures`) give a
 share to the candidate named nearest before it, which in this construction is the second: this
 module puts such a share back where the sentence says, and changes nothing else.
 """
@@ -20,19 +20,15 @@ from ingest.model.update import Figures
 __all__ = ["with_leader_shares"]
 
 _RANKS: Final = re.compile(
-    r"\s+(?:(?:devance|précède|distance|bat|domine|écrase|surclasse)"
-    r"|l['\u2019]emporte\s+(?:sur|face\s+à|devant|contre)"
-    r"|s['\u2019]impose\s+(?:sur|face\s+à|devant|contre)"
-    r"|arrive\s+(?:(?:largement|nettement|loin)\s+)?(?:en\s+tête\s+)?devant"
-    r"|termine\s+(?:(?:largement|nettement|loin)\s+)?devant)"
-    r"(?:\s+(?:largement|nettement|de\s+peu|très\s+nettement|confortablement))?\s+$",
+    r"\s+(?:devance|précède|distance|bat|l['\u2019]emporte\s+sur|s['\u2019]impose\s+face\s+à"
+    r"|arrive\s+(?:en\s+tête\s+)?devant)"
+    r"(?:\s+(?:largement|nettement|de\s+peu))?\s+$",
     re.IGNORECASE,
 )
 _STATED: Final = re.compile(
-    r"\s*,?\s*(?:avec|en\s+obtenant|en\s+recueillant|grâce\s+à|en\s+réunissant)\s+"
-    r"(?P<first>\d{1,3}(?:[,.]\d{1,2})?)\s*(?:%|pour\s*cent\b)"
-    r"(?:\s+des\s+(?:voix|suffrages(?:\s+exprimés)?|votes))?"
-    r"(?:\s*,?\s*contre\s+(?P<second>\d{1,3}(?:[,.]\d{1,2})?)\s*(?:%|pour\s*cent\b))?",
+    r"\s*,?\s*avec\s+(?P<first>\d{1,3}(?:[,.]\d{1,2})?)\s*%"
+    r"(?:\s+des\s+(?:voix|suffrages(?:\s+exprimés)?))?"
+    r"(?:\s*,?\s*contre\s+(?P<second>\d{1,3}(?:[,.]\d{1,2})?)\s*%)?",
     re.IGNORECASE,
 )
 

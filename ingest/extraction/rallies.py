@@ -34,25 +34,25 @@ _SUPPORT: Final = re.compile(
 )
 _TO_VOTE: Final = (
     r"(?:(?:aller\s+)?voter|s['\u2019]abstenir|l['\u2019]abstention|faire\s+barrage"
-    r"|(?:ne\s+pas|ne\s+jamais)\s+voter|glisser\s+un\s+bulletin|se\s+mobiliser\s+pour)"
+    r"|ne\s+pas\s+voter)"
 )
 _CALL: Final = re.compile(
-    r"\b(?:appel\w*|invit\w*|exhort\w*|encourag\w*|demand\w*)\s+(?:[^\W\d_]+(?:['\u2019]|\s+)){0,5}?"
+    r"\b(?:appel\w*|invit\w*|exhort\w*|demand\w*)\s+(?:[^\W\d_]+(?:['\u2019]|\s+)){0,5}?"
     rf"(?:à|de)\s+{_TO_VOTE}"
     rf"|\bappels?\s+(?:[^\W\d_]+\s+){{0,2}}(?:à|au)\s+(?:{_TO_VOTE}|vote\b)"
     r"|\bfaire\s+barrage\b[^.!?\n]{0,80}?\ben\s+votant\b"
-    r"|\bvoter(?:a|ai|ons|ont|ais)\s+(?:[^\W\d_]+\s+|\d+\s+){0,4}?(?:pour|blanc|nul|en\s+faveur)\b"
-    r"|\bs['\u2019]abstiendr(?:a|ai|ons|ont)\b"
+    r"|\bvoter(?:a|ai|ons|ont)\s+(?:[^\W\d_]+\s+|\d+\s+){0,4}?(?:pour|blanc|nul|en\s+faveur)\b"
+    r"|\bs['\u2019]abstiendr\w*"
     r"|\bconsignes?\s+de\s+vote\s+(?:en\s+faveur|pour)\b",
     re.IGNORECASE,
 )
+# A denial just before the call: "n'appelle pas", "ne votera pas pour", "refuse d'appeler",
+# "sans appeler", "aucune consigne de vote", "pas d'appel à voter".
 _DENIAL_BEFORE: Final = re.compile(
     r"(?:\bn['\u2019]\s*|\bne\s+|\brefus\w*\s+d['\u2019e]\s*|\bsans\s+|\baucune?\s+|\bpas\s+d['\u2019e]\s*)"
     r"(?:[^\W\d_]+\s+){0,1}$",
     re.IGNORECASE,
 )
-_DENIAL_AFTER: Final = re.compile(r"^\s*(?:pas|jamais|plus|aucun)\b", re.IGNORECASE)
-_VERB_END: Final = re.compile(r"^\S+")
 
 
 def declares_support(headline: str) -> bool:
@@ -64,10 +64,7 @@ def calls_to_vote(text: str) -> bool:
     """Whether ``text`` calls to vote (for someone, blank, against), to abstain or to block, and
     does not deny it."""
     for match in _CALL.finditer(text):
-        before = text[max(0, match.start() - 40) : match.start()]
-        verb = _VERB_END.match(match.group())
-        after = text[match.start() + (verb.end() if verb else 0) :]
-        if _DENIAL_BEFORE.search(before) or _DENIAL_AFTER.match(after):
+        if _DENIAL_BEFORE.search(text, max(0, match.start() - 40), match.start()):
             continue
         return True
     return False
