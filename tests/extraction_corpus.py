@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ingest.extraction.extract import Extraction, extract
-from ingest.model.night import Night, night_from_mapping
+from ingest.model.night import Night
+from ingest.model.night_file import NightFileError, night_from_data
 
 __all__ = [
     "CORPUS_DIR",
@@ -121,10 +122,13 @@ def load_corpus(folder: Path = CORPUS_DIR) -> list[Case]:
     cases: list[Case] = []
     for path in sorted([*folder.glob("*.toml"), *folder.glob("*.json")]):
         data = _read(path)
-        nights = {
-            name: night_from_mapping(raw, origin=f"{path.name}: nights.{name}")
-            for name, raw in data.get("nights", {}).items()
-        }
+        try:
+            nights = {
+                name: night_from_data(raw, origin=f"{path.name}: nights.{name}")
+                for name, raw in data.get("nights", {}).items()
+            }
+        except NightFileError as error:
+            raise CorpusError(str(error)) from None
         raw_cases = data.get("cases", [])
         if not isinstance(raw_cases, Sequence):
             raise CorpusError(f"{path}: cases must be a list")

@@ -44,7 +44,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from ingest.model.update import Figures, Kind
 from ingest.runtime.log_redaction import RedactSecrets, redact_secrets
-from ingest.store.embedded_redis import find_redis_server
+from ingest.store.embedded_layout import find_redis_server
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ticker.terminal.render_frame import TickerFrame
-from ticker.terminal.replay_clock import ReplayClock
+from ticker.wire.replay_clock import ReplayClock
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit

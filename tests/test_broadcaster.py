@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import socket
 import subprocess
 import time
@@ -24,7 +25,7 @@ from websockets.uri import parse_uri
 
 from ingest.model.update import Figures, Kind
 from ingest.sources.source_health import SourceHealth
-from ingest.store.embedded_redis import find_redis_server
+from ingest.store.embedded_layout import find_redis_server
 from ingest.store.health import record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
@@ -565,9 +566,10 @@ class PrivateRedis:
 
 @pytest.mark.slow
 async def test_the_reader_survives_redis_going_away_and_resumes_from_its_last_id(
-    tmp_path: Path, start_broadcaster: BroadcasterStarter
+    tmp_path: Path, start_broadcaster: BroadcasterStarter, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Redis stops and comes back: /healthz says so meanwhile; nothing is lost or repeated."""
+    caplog.set_level(logging.WARNING, logger="ticker.broadcast.reader")
     server = PrivateRedis(tmp_path)
     await asyncio.to_thread(server.start)
     try:
@@ -597,6 +599,10 @@ async def test_the_reader_survives_redis_going_away_and_resumes_from_its_last_id
             assert healthy
     finally:
         await asyncio.to_thread(server.stop)
+    said = [r.getMessage() for r in caplog.records if r.name == "ticker.broadcast.reader"]
+    # The outage is said once (the retries after the first failure are debug), and its end.
+    assert sum("reading private:night failed" in message for message in said) == 1, said
+    assert any("reading private:night again after" in message for message in said), said
 
 
 async def test_many_joiners_queue_for_backlog_reads_instead_of_failing(

@@ -17,6 +17,7 @@ test (the setup, the test suite itself, installing, the benchmarks: minutes each
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import select
@@ -267,9 +268,10 @@ def scratch(tmp_path: Path) -> Iterator[Scratch]:
     and broadcaster at the addresses the examples name."""
     cwd = tmp_path / "work"
     cwd.mkdir()
-    # A file of the user's own: the night's sources, the night itself left to the default.
+    # A file of the user's own: the night's sources, naming the bundled night by its path.
     bundled = (BUNDLED_NIGHT_DIR / "sources.toml").read_text(encoding="utf-8")
-    own_sources = re.sub(r"(?m)^night = .*$", "", bundled)
+    night_path = json.dumps(str(BUNDLED_NIGHT_DIR / "night.toml"))
+    own_sources = re.sub(r"(?m)^night = .*$", lambda _: f"night = {night_path}", bundled)
     (cwd / "my-sources.toml").write_text(own_sources, encoding="utf-8")
     (cwd / "token.txt").write_text("a-read-token\n", encoding="utf-8")
     data_dir = tmp_path / "data"

@@ -19,15 +19,14 @@ import pytest
 import redis
 
 from ingest.model.update import Kind, Update
-from ingest.store.embedded_redis import (
+from ingest.store.embedded_layout import (
     EmbeddedPaths,
     default_data_dir,
     embedded_paths,
-    ensure_embedded,
     find_redis_server,
     render_config,
-    stop_embedded,
 )
+from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 from ingest.store.redis_client import connect
 from ingest.store.redis_errors import EmbeddedRedisError, RedisConfigError, RedisUnavailableError
 from ingest.store.redis_url import redact_url, resolve_redis_url
@@ -243,9 +242,8 @@ async def test_data_survives_stop_and_restart(data_dir: Path) -> None:
     assert history.updates == [update.with_stream(id=outcome.id or "", op=outcome.op)]
 
 
-FOREGROUND = (
-    "import sys; from pathlib import Path; from ingest.store.embedded_redis import run_foreground"
-)
+FOREGROUND = "import sys; from pathlib import Path; "
+FOREGROUND += "from ingest.store.embedded_foreground import run_foreground"
 FOREGROUND += "; sys.exit(run_foreground(Path(sys.argv[1])))"
 
 

@@ -1,6 +1,8 @@
 """`soiree export` end to end: a replayed night into real Redis, exported as SQLite, CSV, JSON.
 
-Each check runs the real `soiree` command in a subprocess against the session's Redis server.
+Each check runs the real `soiree` command in a subprocess against the session's Redis server;
+the SQLite file is also opened in a real Datasette (`datasette serve`, on a Unix socket) and read
+through its JSON API with `curl`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import io
 import json
 import os
 import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -100,6 +103,70 @@ def test_sqlite_holds_the_final_result_and_the_scopes_with_insee_codes(
     speeches = sqlite_rows(path, "SELECT * FROM speeches")
     assert speeches
     assert all(r["text"] for r in speeches)
+
+
+DATASETTE = str(Path(sys.executable).with_name("datasette"))
+
+
+def datasette_json(socket_path: Path, path: str) -> Any:
+    """GET ``path`` from the Datasette on ``socket_path`` with curl, parsed as JSON."""
+    curl = shutil.which("curl")
+    assert curl is not None, "curl is missing: bash .ci/setup --test installs it"
+    result = subprocess.run(
+        [curl, "-sS", "--fail", "--unix-socket", str(socket_path), f"http://localhost{path}"],
+        capture_output=True,
+        text=True,
+        timeout=30 * TIMEOUT_FACTOR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_the_sqlite_export_opens_as_it_is_in_datasette(
+    redis_url: str, night_stream: str, tmp_path: Path
+) -> None:
+    """`datasette serve night.sqlite` (docs/export.md) serves the results table as it is."""
+    path = tmp_path / "night.sqlite"
+    soiree(redis_url, "export", "--stream", night_stream, "--format", "sqlite", "-o", str(path))
+    socket_path = tmp_path / "datasette.sock"
+    server = subprocess.Popen(
+        [DATASETTE, "serve", str(path), "--uds", str(socket_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60 * TIMEOUT_FACTOR
+        while not socket_path.exists():
+            assert server.poll() is None, f"datasette exited: {server.communicate()[1]}"
+            assert time.monotonic() < deadline, "datasette never listened"
+            time.sleep(0.05)
+        rows = datasette_json(
+            socket_path, "/night/results.json?_shape=array&round=2&scope=national&_sort=candidate"
+        )
+        assert [(r["candidate"], r["pct"], r["scope_code"], r["final"]) for r in rows] == [
+            ("Benoît Hamon", 58.72, "FR", 1),
+            ("Manuel Valls", 41.28, "FR", 1),
+        ]
+        loire = datasette_json(
+            socket_path, "/night/results.json?_shape=array&round=2&scope_code=42"
+        )
+        assert {r["candidate"]: r["pct"] for r in loire} == {
+            "Benoît Hamon": 60.8,
+            "Manuel Valls": 39.2,
+        }
+        tables = {t["name"] for t in datasette_json(socket_path, "/night.json")["tables"]}
+        assert {"results", "turnout", "speeches", "updates", "meta"} <= tables
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10 * TIMEOUT_FACTOR)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stderr is not None:
+            server.stderr.close()
 
 
 def test_as_of_2045_gives_the_60_percent_count_in_every_format(

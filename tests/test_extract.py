@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from ingest.extraction.document import MAX_INPUT_LENGTH, split_time_prefix
 from ingest.extraction.extract import Extraction, extract
 from ingest.extraction.figures import extract_figures, extract_scoped_figures
-from ingest.model.night import load_night
+from ingest.model.night_file import load_night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Figures, Kind
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.extraction.extract import extract
 from ingest.extraction.institutes import institute_of
-from ingest.model.night import NightError, night_from_mapping
+from ingest.model.night_file import NightFileError, night_from_data, night_from_text
 from ingest.model.update import Kind
 from tests.extraction_corpus import (
     CORPUS_DIR,
@@ -73,26 +73,50 @@ _NIGHT = {
 def test_a_role_resolves_only_when_the_night_lists_it() -> None:
     """ "le président réélu" names Emmanuel Macron with a [roles] entry, and nobody without."""
     text = "« Je suis désormais le président de tous », a déclaré le président réélu."
-    with_roles = night_from_mapping({**_NIGHT, "roles": {"Le président réélu": "Macron"}})
+    with_roles = night_from_data({**_NIGHT, "roles": {"Le président réélu": "Macron"}})
     assert with_roles.holder_of("président réélu") == "Emmanuel Macron"
     assert extract(text, with_roles).speaker == "Emmanuel Macron"
-    without = night_from_mapping(_NIGHT)
+    without = night_from_data(_NIGHT)
     assert extract(text, without).kind is Kind.NEWS
     assert extract(text, without).speaker is None
 
 
+_FILE = """slug = "t"
+date = 2022-04-24
+round = 2
+
+[[candidates]]
+name = "Emmanuel Macron"
+
+[roles]
+"""
+
+
 @pytest.mark.parametrize(
-    ("roles", "message"),
+    ("roles", "problem"),
     [
-        (["président"], "roles must be a table"),
-        ({"président élu": ""}, "roles.'président élu' must name its holder"),
-        ({"président élu": 3}, "roles.'président élu' must name its holder"),
-        ({"le président élu": "A", "Président élu": "B"}, "is given twice"),
+        ('"le président élu" = ""', "night.toml:9: roles.le président élu: must name its holder"),
+        ('"le président élu" = 3', "night.toml:9: roles.le président élu: must name its holder"),
+        (
+            '"le président élu" = "A"\n"Président élu" = "B"',
+            "night.toml:10: roles.Président élu: given twice",
+        ),
     ],
 )
-def test_bad_roles_are_errors(roles: object, message: str) -> None:
-    with pytest.raises(NightError, match=message):
-        night_from_mapping({**_NIGHT, "roles": roles})
+def test_bad_roles_are_errors_naming_file_line_and_key(roles: str, problem: str) -> None:
+    with pytest.raises(NightFileError) as raised:
+        night_from_text(_FILE + roles + "\n")
+    assert raised.value.problems == (problem,)
+
+
+def test_roles_must_be_a_table() -> None:
+    with pytest.raises(NightFileError) as raised:
+        night_from_text(
+            _FILE.replace("[roles]\n", "").replace("round = 2", 'round = 2\nroles = "x"')
+        )
+    assert raised.value.problems == (
+        'night.toml:4: roles: must be a table of role = "holder" ([roles])',
+    )
 
 
 @pytest.mark.parametrize(

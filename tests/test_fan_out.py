@@ -1,4 +1,5 @@
-"""The fan-out core and the message budget, without sockets: groups, writes, slow clients."""
+"""The fan-out core and the message budget, without sockets: groups, writes, slow clients, on
+both transports (websocket frames and server-sent events)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from dataclasses import dataclass, field, replace
 from tests.plugins.broadcaster import make_update
 from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.message_budget import MessageBudget
-from ticker.wire.protocol import EncodedUpdate, Filter, join_frames
+from ticker.wire.framing import EVENT_STREAM
+from ticker.wire.protocol import (
+    EncodedUpdate,
+    Filter,
+    board_message,
+    encode_text_frame,
+    join_frames,
+)
+from ticker.wire.sse import join_events, message_event
 
 
 @dataclass
@@ -124,6 +133,27 @@ def test_refilter_of_a_joining_client_only_changes_its_filter() -> None:
     fan_out.refilter(joining, FEED_ONLY)
     assert joining.filter == FEED_ONLY
     assert list(fan_out.clients()) == []
+
+
+def test_an_event_stream_fan_out_writes_events_under_the_same_rules() -> None:
+    """/sse's fan-out: the same groups, cursors and slow clients, with events for bytes."""
+    fan_out: FanOut[MemoryPeer] = FanOut(max_pending_bytes=100, framing=EVENT_STREAM)
+    everyone, feed_only, behind = MemoryPeer(ALL), MemoryPeer(FEED_ONLY), MemoryPeer(ALL)
+    behind.transport.buffered = 101
+    for client in (everyone, feed_only, behind):
+        fan_out.add(client)
+    batch = encoded(1, 2) + encoded(3, 1, source="feed")
+    sent, slow = fan_out.publish(batch)
+    assert (sent, slow) == (4, [behind])
+    assert everyone.transport.written == [join_events(batch, ALL)[0]]
+    assert everyone.transport.written[0].startswith(b"id: 1-0\nevent: update\ndata: {")
+    assert feed_only.transport.written == [join_events(batch[2:], ALL)[0]]
+    assert everyone.cursor == feed_only.cursor == "3-0"
+    assert behind.transport.written == []
+    board = board_message({"current": None})
+    fan_out.broadcast(encode_text_frame(board))
+    assert everyone.transport.written[-1] == message_event(board)
+    assert everyone.transport.written[-1].startswith(b"event: board\ndata: ")
 
 
 def test_message_budget_allows_a_burst_then_the_rate() -> None:

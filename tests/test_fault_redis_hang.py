@@ -24,9 +24,9 @@ from aiohttp import web
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 
-from ingest.polling import poller as poller_module
 from ingest.polling.fetch import Fetcher
-from ingest.polling.poller import PROBE_TIMEOUT, STORE_PATIENCE, SourcePoller
+from ingest.polling.kept_writer import PROBE_TIMEOUT, STORE_PATIENCE
+from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
 from ingest.store.health import read_health
@@ -57,7 +57,7 @@ async def test_a_hung_redis_neither_stops_the_pollers_nor_loses_an_entry(
     tmp_path: Path, start_broadcaster: BroadcasterStarter, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Redis frozen 12 s: polls go on, each entry shown is appended once; a joiner gets 1013."""
-    caplog.set_level(logging.WARNING, logger="ingest.polling.poller")
+    caplog.set_level(logging.WARNING, logger="ingest.polling")
     started = time.monotonic()
     hits: list[float] = []
 
@@ -168,12 +168,10 @@ async def test_documents_dropped_while_redis_is_hung_are_counted_in_health(
     tmp_path: Path,
     fault_server: FaultServer,
     sources_night: NightFixture,
-    monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Past the queue's bound the oldest documents go, each counted, and the health says so."""
-    monkeypatch.setattr(poller_module, "MAX_KEPT_DOCUMENTS", 3)
-    caplog.set_level(logging.WARNING, logger="ingest.polling.poller")
+    caplog.set_level(logging.WARNING, logger="ingest.polling")
     night = sources_night.night
     source = SourceConfig(
         name="live", type=SourceType.LIVEBLOG, url=fault_server.url("/liveblog"), interval=0.05
@@ -188,7 +186,12 @@ async def test_documents_dropped_while_redis_is_hung_are_counted_in_health(
             async with aiohttp.ClientSession() as session:
                 store = StreamStore(writer, STREAM)
                 poller = SourcePoller(
-                    source, night=night, redis=writer, store=store, fetcher=Fetcher(session)
+                    source,
+                    night=night,
+                    redis=writer,
+                    store=store,
+                    fetcher=Fetcher(session),
+                    max_kept=3,
                 )
                 fault_server.entries = [("21h00", "Entrée 0", "e0")]
                 assert (await poller.poll_once()).added == 1

@@ -24,8 +24,8 @@ import pytest
 import redis
 from websockets.sync.client import connect as ws_connect
 
-from ingest.store.embedded_redis import embedded_paths as paths_of
-from ingest.store.embedded_redis import find_redis_server, render_config
+from ingest.store.embedded_layout import embedded_paths as paths_of
+from ingest.store.embedded_layout import find_redis_server, render_config
 from ingest.store.scratch_redis import ScratchServer
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command

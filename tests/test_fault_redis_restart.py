@@ -35,7 +35,8 @@ from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
-from ingest.store.embedded_redis import embedded_paths, ensure_embedded, stop_embedded
+from ingest.store.embedded_layout import embedded_paths
+from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture

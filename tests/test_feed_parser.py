@@ -37,7 +37,11 @@ def test_emulated_feed_gives_the_fixture_articles(sources_night: NightFixture) -
     page = parse_feed(
         feed_xml(sources_night, end).encode(), source="articles", night=night, seen=SEEN
     )
-    assert page.problems == []
+    # The articles of 22 and 23 January (the first round) are kept, dated, and flagged.
+    assert len(page.problems) == 1
+    assert page.problems[0].startswith(
+        "2 item(s) dated more than a day from the night of 2017-01-29: kept with their date"
+    )
     got = {u.uid: (u.at, u.text) for u in page.updates}
     expected = {
         f"articles:{a.guid}": (a.published, article_text(a.title, a.text))

@@ -579,5 +579,5 @@ def test_loader_rejects_missing_or_invalid_files(tmp_path: Path) -> None:
     with pytest.raises(FixtureError, match=r"checkpoints\.json: missing"):
         load_fixture_night(directory)
     (directory / "night.toml").unlink()
-    with pytest.raises(FixtureError, match=r"no night configuration"):
+    with pytest.raises(FixtureError, match=r"night\.toml: no such night file"):
         load_fixture_night(directory)

@@ -407,8 +407,9 @@ async def test_websocket_frames_carry_no_raw_control_character(
     """hello, snapshot (health included), backlog and live frames: escaped, exact round trip."""
     ids = await write_hostile_stream(store)
     running = await start_broadcaster()
-    # Joined while the reader warms up, a client may get a board after live (the board changed
-    # while it caught up): the sequence below is the one of a client joining a warm broadcaster.
+    # Joined while the reader warms up, a client may get a board just before live (the board
+    # changed while it caught up): the sequence below is the one of a client joining a warm
+    # broadcaster.
     await running.broadcaster.wait_warm()
     raw_messages: list[str] = []
     async with (

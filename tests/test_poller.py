@@ -16,7 +16,9 @@ from redis.asyncio import Redis
 from ingest.model.night import Night
 from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
+from ingest.polling.poll_result import PollResult
 from ingest.polling.poller import SourcePoller
+from ingest.polling.runner import run_ingest
 from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health
@@ -228,3 +230,25 @@ async def test_faults_stay_in_their_source(
     assert texts["unknown-charset:2115"] == "Élection à Paris"
     assert texts["malformed:2115"].startswith("Benoît Hamon vainqueur")
     assert asyncio.get_running_loop().is_running()
+
+
+async def test_on_poll_sees_every_poll_as_it_finishes(
+    tmp_path: Path, fault_server: FaultServer, night: Night, redis_client: Redis, store: StreamStore
+) -> None:
+    """run_ingest's ``on_poll`` sees each poll's result (what benchmarks measure), no other."""
+    fault_server.entries = [("21h20", "La suite", None), ("21h15", "Une entrée", None)]
+    config = load_ingest_config(
+        sources_toml(
+            tmp_path / "one.toml",
+            fault_server.base_url,
+            [{"name": "live", "type": "liveblog", "url": "/liveblog", "interval": 0.05}],
+        )
+    )
+    seen: list[PollResult] = []
+    report = await run_ingest(
+        config, redis_client, night=night, stream=store.stream, burst=True, on_poll=seen.append
+    )
+    assert report.totals["live"].polls == len(seen) >= 2
+    assert seen[0].added == 2
+    assert seen[-1] == report.last["live"]
+    assert not seen[-1].changed

@@ -129,3 +129,12 @@ def test_file_errors_name_the_file(tmp_path: Path) -> None:
     nightless.write_text('night = "nowhere.toml"\n[[source]]\nname = "x"\n', encoding="utf-8")
     with pytest.raises(SourceConfigError, match=r"nightless\.toml: night: "):
         load_ingest_config(nightless)
+
+
+def test_a_sources_file_must_name_its_night(tmp_path: Path) -> None:
+    """No `night`: an error naming the file and the key, never 29 January 2017 by default."""
+    nightless = tmp_path / "mine.toml"
+    nightless.write_text('[[source]]\nname = "x"\ntype = "feed"\nurl = "http://h/"\n', "utf-8")
+    with pytest.raises(SourceConfigError) as refused:
+        load_ingest_config(nightless)
+    assert str(refused.value).startswith(f"{nightless}: night: missing;")

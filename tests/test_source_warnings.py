@@ -19,6 +19,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ingest.polling.fetch import Fetcher
+from ingest.polling.poll_bookkeeping import PollBookkeeper
 from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.source_health import SourceHealth
@@ -141,14 +142,8 @@ async def test_a_restarted_poller_keeps_the_warning_until_it_reads_a_document(
     """The warning a previous poller left stays until a document says otherwise."""
     first = await poller.poll_once()
     assert first.warning is not None
-    again = SourcePoller(
-        poller.source,
-        night=sources_night.night,
-        redis=redis_client,
-        store=store,
-        fetcher=poller._fetcher,
-    )
-    await again._load_health()
+    again = PollBookkeeper(poller.source, redis=redis_client, stream=store.stream, draw=lambda: 0.5)
+    await again.load(silent=False)
     assert again.health.last_warning == poller.health.last_warning
     assert again.health.skipped == poller.health.skipped
 

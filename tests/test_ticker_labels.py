@@ -21,7 +21,7 @@ from tests.test_ticker_command import SOIREE, PtyOutput, append_until
 from ticker.terminal.render_feed import FeedPanel
 from ticker.terminal.render_header import Header
 from ticker.terminal.render_scoreboard import ScoreboardPanel
-from ticker.terminal.replay_clock import ReplayClock
+from ticker.wire.replay_clock import ReplayClock
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit

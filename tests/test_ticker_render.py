@@ -15,8 +15,8 @@ from ticker.terminal.render_frame import TickerFrame
 from ticker.terminal.render_header import Header
 from ticker.terminal.render_health import HealthPanel
 from ticker.terminal.render_scoreboard import ScoreboardPanel
-from ticker.terminal.replay_clock import ReplayClock
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
+from ticker.wire.replay_clock import ReplayClock
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

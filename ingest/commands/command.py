@@ -59,7 +59,8 @@ class Command(Generic[OptionsT]):
 
 @dataclass(frozen=True, slots=True)
 class NightOptions:
-    """``--night`` and ``--fixtures``: which night, from which nights directory."""
+    """``--night`` and ``--fixtures``: which night (a night file's path, or a slug), from which
+    nights directory (for a slug)."""
 
     night: str | None = None
     fixtures: Path | None = None
@@ -132,8 +133,9 @@ def add_night_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("night")
     group.add_argument(
         "--night",
-        metavar="SLUG",
-        help="which night of the fixtures (default: the only one, 2017-01-29)",
+        metavar="NIGHT",
+        help="a night file (night.toml; docs/night.md), its folder, or the slug of a night of"
+        " the nights directory (default: the first night, 2017-01-29)",
     )
     group.add_argument(
         "--fixtures",

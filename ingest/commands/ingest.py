@@ -34,7 +34,7 @@ from ingest.model.nights import SOURCES_FILE, find_night_dir
 from ingest.model.settings import settings
 from ingest.model.source_staleness import is_silent, overdue_seconds
 from ingest.model.text_cleaning import clean_text
-from ingest.polling.poller import PollTotals
+from ingest.polling.poll_result import PollTotals
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
@@ -62,7 +62,13 @@ def config_path_of(options: IngestOptions) -> Path:
     if explicit is not None:
         return explicit
     night = options.night
-    return find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
+    path = find_night_dir(night.night, nights_dir=night.fixtures) / SOURCES_FILE
+    if not path.exists():
+        raise CommandError(
+            f"{path}: no such sources file beside the night; write one naming the night"
+            " (docs/ingest.md), or pass --config FILE"
+        )
+    return path
 
 
 def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
@@ -72,7 +78,16 @@ def _load(options: IngestOptions) -> tuple[IngestConfig, Night]:
         config = load_ingest_config(path, base_url=base_url)
     except SourceConfigError as error:
         raise CommandError(str(error)) from None
-    return config, config.night or night_of(options.night)
+    if config.night is None:  # a sources file always names its night; kept for the type
+        return config, night_of(options.night)
+    if options.night.night is not None and options.config is not None:
+        asked = night_of(options.night)
+        if asked.slug != config.night.slug:
+            raise CommandError(
+                f"--night {options.night.night} is night {asked.slug!r}, but {path} names"
+                f" night {config.night.slug!r}"
+            )
+    return config, config.night
 
 
 def run(options: IngestOptions) -> int:

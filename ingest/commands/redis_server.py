@@ -7,12 +7,9 @@ prints its URL; ``--stop`` shuts it down.
 from __future__ import annotations
 
 from ingest.commands.redis_cli import RedisServerOptions
-from ingest.store.embedded_redis import (
-    default_data_dir,
-    ensure_embedded,
-    run_foreground,
-    stop_embedded,
-)
+from ingest.store.embedded_foreground import run_foreground
+from ingest.store.embedded_layout import default_data_dir
+from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 
 __all__ = ["run"]
 

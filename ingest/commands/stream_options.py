@@ -17,7 +17,8 @@ from ingest.model.night import Night
 from ingest.model.nights import find_night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN, settings
 from ingest.store import keys
-from ingest.store.embedded_redis import default_data_dir, embedded_running
+from ingest.store.embedded_layout import default_data_dir
+from ingest.store.embedded_redis import embedded_running
 from ingest.store.redis_client import connect
 from ingest.store.redis_errors import RedisSetupError
 from ingest.store.redis_url import redact_url, resolve_redis_url

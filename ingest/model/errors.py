@@ -7,6 +7,8 @@ reject a value also from :class:`ValueError`, those about a connection from
     SoireeError
     ├── CommandError            a command cannot do what was asked    ingest.model.errors
     ├── NightError              a bad night.toml, no such night       ingest.model.night
+    │   └── NightFileError          a night file's problems, each     ingest.model.night_file
+    │                               naming file, key and line
     ├── UpdateError             an update breaks the contract         ingest.model.update
     ├── SourceConfigError       a bad sources.toml                    ingest.sources.config
     ├── FeedParseError          a feed that does not parse            ingest.sources.feed_parser

@@ -1,34 +1,22 @@
 """A night's configuration: its date, round, time zone and candidates.
 
-A night lives with its fixtures (``fixtures/<night>/night.toml``) and is what extraction
-normalises candidate names against and what turns a liveblog's bare ``HHhMM`` into an instant.
-This module is pure apart from :func:`load_night`, which reads one TOML file.
+A night is read from its night file (``night.toml``, :mod:`ingest.model.night_file`, documented
+in ``docs/night.md``) and is what extraction normalises candidate names against and what turns a
+liveblog's bare ``HHhMM`` into an instant. Pure.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 import unicodedata
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ingest.model.errors import SoireeError
 
-__all__ = [
-    "Candidate",
-    "Night",
-    "NightError",
-    "fold",
-    "load_night",
-    "night_from_mapping",
-    "role_key",
-]
+__all__ = ["Candidate", "Night", "NightError", "fold", "role_key"]
 
 
 _ARTICLE = re.compile(r"^(?:(?:les|le|la)\s+|l['\u2019]\s*)")
@@ -108,77 +96,13 @@ class Night:
             day = self.date + timedelta(days=1)
         return datetime.combine(day, clock, tzinfo=self.timezone)
 
+    def far_from(self, instant: datetime) -> bool:
+        """Whether ``instant`` is more than a day away from the night.
 
-def night_from_mapping(data: Mapping[str, Any], *, origin: str = "night") -> Night:
-    """Build a night from parsed TOML, with a clear error naming the bad field."""
-
-    def need(name: str) -> Any:
-        if name not in data:
-            raise NightError(f"{origin}: missing {name!r}")
-        return data[name]
-
-    try:
-        night_date = date.fromisoformat(str(need("date")))
-    except ValueError as error:
-        raise NightError(f"{origin}: date must be YYYY-MM-DD") from error
-    round_ = need("round")
-    if round_ not in (1, 2):
-        raise NightError(f"{origin}: round must be 1 or 2")
-    try:
-        zone = ZoneInfo(str(need("timezone")))
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise NightError(f"{origin}: unknown IANA time zone {data.get('timezone')!r}") from error
-    raw_candidates = need("candidates")
-    if not isinstance(raw_candidates, Sequence) or not raw_candidates:
-        raise NightError(f"{origin}: candidates must be a non-empty list")
-    candidates: list[Candidate] = []
-    for index, raw in enumerate(raw_candidates):
-        if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
-            raise NightError(f"{origin}: candidates[{index}] needs a name")
-        aliases = raw.get("aliases", [])
-        if not isinstance(aliases, Sequence) or not all(isinstance(a, str) for a in aliases):
-            raise NightError(f"{origin}: candidates[{index}].aliases must be a list of strings")
-        candidates.append(Candidate(name=raw["name"], aliases=tuple(aliases)))
-    early_hour = data.get("early_hour", 5)
-    if not isinstance(early_hour, int) or not 0 <= early_hour <= 12:
-        raise NightError(f"{origin}: early_hour must be an hour from 0 to 12")
-    roles = _roles(data.get("roles", {}), origin=origin)
-    slug = str(need("slug"))
-    return Night(
-        slug=slug,
-        title=str(data.get("title", slug)),
-        date=night_date,
-        round=round_,
-        timezone=zone,
-        candidates=tuple(candidates),
-        stream=str(data.get("stream", f"soiree:{slug}")),
-        early_hour=early_hour,
-        roles=roles,
-    )
-
-
-def _roles(raw: object, *, origin: str) -> tuple[tuple[str, str], ...]:
-    """The optional ``[roles]`` table: role (as texts write it) -> who holds it tonight."""
-    if not isinstance(raw, Mapping):
-        raise NightError(f'{origin}: roles must be a table of role = "holder"')
-    roles: dict[str, str] = {}
-    for role, holder in raw.items():
-        key = role_key(str(role))
-        if not key or not isinstance(holder, str) or not holder.strip():
-            raise NightError(f"{origin}: roles.{role!r} must name its holder as a non-empty string")
-        if key in roles:
-            raise NightError(f"{origin}: roles.{role!r} is given twice")
-        roles[key] = holder.strip()
-    return tuple(roles.items())
-
-
-def load_night(path: Path) -> Night:
-    """Read a night's ``night.toml``."""
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise NightError(f"no night configuration at {path}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise NightError(f"{path}: not valid TOML: {error}") from error
-    return night_from_mapping(data, origin=str(path))
+        The night runs from midnight of its date to ``early_hour`` the day after, in its zone.
+        """
+        start = datetime.combine(self.date, time(0), tzinfo=self.timezone)
+        end = datetime.combine(
+            self.date + timedelta(days=1), time(self.early_hour), tzinfo=self.timezone
+        )
+        return not start - timedelta(days=1) <= instant <= end + timedelta(days=1)

@@ -17,8 +17,7 @@
   (:attr:`FetchResult.slot_wait`), left out of the source's total timeout and of its duration,
   and told in :attr:`FetchResult.slot_note` when it is long enough to matter.
 
-The header parsers (:func:`parse_retry_after`, :func:`parse_max_age`, :func:`content_charset`)
-are pure.
+The header parsers are pure, in :mod:`ingest.polling.http_headers`.
 """
 
 from __future__ import annotations
@@ -29,13 +28,13 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.message import Message
-from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Final
 
 import aiohttp
 from yarl import URL
+
+from ingest.polling.http_headers import content_charset, parse_max_age, parse_retry_after
 
 __all__ = [
     "REDIRECT_STATUSES",
@@ -44,9 +43,6 @@ __all__ = [
     "FetchResult",
     "Fetcher",
     "Validators",
-    "content_charset",
-    "parse_max_age",
-    "parse_retry_after",
 ]
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
@@ -144,52 +140,6 @@ class FetchResult:
             " (other sources' requests to that host in flight; max_per_host); not counted in"
             " this source's timeouts"
         )
-
-
-# -- pure header parsing ---------------------------------------------------------------------
-
-
-def parse_retry_after(value: str | None, *, now: datetime) -> float | None:
-    """``Retry-After`` in seconds from ``now``: ``"120"`` or an HTTP date; None if absent/bad."""
-    if value is None:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-def parse_max_age(value: str | None) -> float | None:
-    """``Cache-Control: max-age`` in seconds (``s-maxage`` ignored); None if absent or no-store."""
-    if not value:
-        return None
-    max_age: float | None = None
-    for directive in value.split(","):
-        name, _, argument = directive.strip().partition("=")
-        name = name.strip().lower()
-        if name in ("no-store", "no-cache"):
-            return None
-        if name == "max-age":
-            argument = argument.strip().strip('"')
-            if argument.isdigit():
-                max_age = float(int(argument))
-    return max_age
-
-
-def content_charset(content_type: str | None) -> str | None:
-    """The ``charset`` parameter of a ``Content-Type`` header, if any."""
-    if not content_type:
-        return None
-    message = Message()
-    message["content-type"] = content_type
-    charset = message.get_param("charset")
-    return charset.strip() if isinstance(charset, str) and charset.strip() else None
 
 
 # -- the fetcher -----------------------------------------------------------------------------

@@ -21,7 +21,9 @@ from redis.asyncio import Redis
 from ingest.model.night import Night
 from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
-from ingest.polling.poller import DEFAULT_BURST_POLLS, PollResult, PollTotals, SourcePoller
+from ingest.polling.poll_result import PollResult, PollTotals
+from ingest.polling.poller import DEFAULT_BURST_POLLS, SourcePoller
+from ingest.runtime.aio import cancel_until_done
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
@@ -63,13 +65,15 @@ async def run_ingest(
     burst_polls: int = DEFAULT_BURST_POLLS,
     maxlen: int = DEFAULT_STREAM_MAXLEN,
     on_poller: Callable[[SourcePoller], None] | None = None,
+    on_poll: Callable[[PollResult], None] | None = None,
     store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
     The pollers write through a client of their own on ``redis``'s server
     (:func:`~ingest.store.redis_client.bounded_client`, within ``store_limits``). ``on_poller``
-    sees each poller once created (tests read their health from it).
+    sees each poller once created (tests read their health from it), ``on_poll`` the result of
+    every poll of every source as it finishes.
     """
     stop = stop or asyncio.Event()
     # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
@@ -81,7 +85,8 @@ async def run_ingest(
     try:
         return await _run_pollers(
             config, writer, night=night, stream=stream, stop=stop, burst=burst,
-            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, probe=probe,
+            burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, on_poll=on_poll,
+            probe=probe,
         )  # fmt: skip
     finally:
         await probe.close()
@@ -100,6 +105,7 @@ async def _run_pollers(
     burst_polls: int,
     maxlen: int,
     on_poller: Callable[[SourcePoller], None] | None,
+    on_poll: Callable[[PollResult], None] | None,
     probe: StoreProbe,
 ) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
@@ -111,7 +117,13 @@ async def _run_pollers(
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
         pollers = [
             SourcePoller(
-                source, night=night, redis=redis, store=store, fetcher=fetcher, probe=probe
+                source,
+                night=night,
+                redis=redis,
+                store=store,
+                fetcher=fetcher,
+                probe=probe,
+                on_poll=on_poll,
             )
             for source in config.sources
         ]
@@ -127,9 +139,7 @@ async def _run_pollers(
             await _until_done_or_stopped(tasks, stop)
         except BaseException:
             # Cancelled from outside (or worse): never leave pollers running on a closed session.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_until_done(tasks)
             raise
     for poller, task in zip(pollers, tasks, strict=True):
         report.last[poller.source.name] = poller.last_result
@@ -156,9 +166,7 @@ async def _until_done_or_stopped(tasks: Sequence[asyncio.Task[Any]], stop: async
             pending.discard(stopped)
         if pending:
             _, pending = await asyncio.wait(pending, timeout=STOP_GRACE)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        # What each task ended with is the caller's to read (task.exception()).
+        await cancel_until_done(pending)
     finally:
         stopped.cancel()

@@ -35,7 +35,8 @@ from urllib.parse import urljoin, urlsplit
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from ingest.model.errors import SoireeError
-from ingest.model.night import Night, NightError, load_night
+from ingest.model.night import Night, NightError
+from ingest.model.night_file import load_night
 from ingest.runtime.log_redaction import redact_url
 
 __all__ = [
@@ -379,18 +380,22 @@ def read_config_file(path: Path) -> dict[str, Any]:
 def load_ingest_config(path: Path, *, base_url: str | None = None) -> IngestConfig:
     """Read a sources file and the night it names (``night``, relative to the file).
 
-    Without a ``night`` key the configuration's ``night`` is None: the caller supplies one.
+    A sources file without ``night`` is an error: the night's date, time zone and candidates
+    are what its texts are read with, and no night is a safe default.
     """
     data = read_config_file(path)
-    night: Night | None = None
     night_ref = data.get("night")
-    if night_ref is not None:
-        if not isinstance(night_ref, str) or not night_ref.strip():
-            raise SourceConfigError(f"{path}: night must be the path of a night.toml")
-        try:
-            night = load_night((path.parent / night_ref).resolve())
-        except NightError as error:
-            raise SourceConfigError(f"{path}: night: {error}") from None
+    if night_ref is None:
+        raise SourceConfigError(
+            f"{path}: night: missing; name the night these sources report"
+            ' (night = "night.toml", the night file\'s path relative to this file)'
+        )
+    if not isinstance(night_ref, str) or not night_ref.strip():
+        raise SourceConfigError(f"{path}: night must be the path of a night.toml")
+    try:
+        night = load_night((path.parent / night_ref).expanduser().resolve())
+    except NightError as error:
+        raise SourceConfigError(f"{path}: night: {error}") from None
     return ingest_config_from_mapping(
         data, origin=str(path), night=night, base_url=base_url, path=path
     )

@@ -290,6 +290,13 @@ def parse_feed(
             undated.add(entry.uid)
     if undated:
         skipped.note(f"{len(undated)} item(s) without a date it could read: dated when first seen")
+    far = [entry for entry in entries if entry.uid not in undated and night.far_from(entry.at)]
+    if far:
+        first = far[0]
+        skipped.note(
+            f"{len(far)} item(s) dated more than a day from the night of {night.date.isoformat()}:"
+            f" kept with their date (first: {first.uid!r}, {first.at.isoformat()})"
+        )
     return FeedPage(
         entries=entries,
         night=night,

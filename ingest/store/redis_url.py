@@ -15,7 +15,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ingest.model.settings import settings
 from ingest.runtime.log_redaction import redact_url
-from ingest.store.embedded_redis import default_appendfsync, default_data_dir, ensure_embedded
+from ingest.store.embedded_layout import default_appendfsync, default_data_dir
+from ingest.store.embedded_redis import ensure_embedded
 from ingest.store.redis_errors import RedisConfigError
 
 __all__ = ["URL_SCHEMES", "redact_url", "resolve_redis_url", "validate_redis_url"]

@@ -5,13 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ingest.store.embedded_redis import (
-    START_TIMEOUT,
-    EmbeddedPaths,
-    find_redis_server,
-    terminate,
-    wait_ready,
-)
+from ingest.store.embedded_layout import EmbeddedPaths, find_redis_server
+from ingest.store.embedded_redis import START_TIMEOUT, terminate, wait_ready
 
 __all__ = ["ScratchServer"]
 

@@ -1,6 +1,7 @@
 """Whether Redis answers now: one PING at a time for a whole ingest process.
 
-A poller whose writes take long asks this before it gives up waiting (``ingest.polling.poller``).
+A poller whose writes take long asks this before it gives up waiting
+(``ingest.polling.kept_writer``).
 The answer must be about Redis, not about the process: a thousand pollers contending for the pool
 of their client would make a PING through it wait for a free connection, and a busy process
 would take that wait for a hung server. So the probe has a client of its own (one connection),

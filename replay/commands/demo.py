@@ -35,7 +35,8 @@ from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop, run_command
 from ingest.sources.config import load_ingest_config
-from ingest.store.embedded_redis import default_data_dir, embedded_running, stop_embedded
+from ingest.store.embedded_layout import default_data_dir
+from ingest.store.embedded_redis import embedded_running, stop_embedded
 from ingest.store.keys import (
     replay_control_key,
     replay_run_stream,

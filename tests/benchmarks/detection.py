@@ -42,7 +42,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.polling.poller import PollResult, SourcePoller
+from ingest.polling.poll_result import PollResult
 from ingest.polling.runner import run_ingest
 from ingest.sources.config import ingest_config_from_mapping
 from ingest.store.redis_client import connect
@@ -202,17 +202,10 @@ async def _measure(count: int) -> tuple[Lateness, Lateness, Lateness, Lateness]:
         latencies: list[float] = []
         measured = asyncio.Event()
 
-        def watch(poller: SourcePoller) -> None:
-            poll_once = poller.poll_once
-
-            async def recorded() -> PollResult:
-                result = await poll_once()
-                if result.latency is not None and result.appended:
-                    latencies.append(result.latency)
-                    measured.set()
-                return result
-
-            poller.poll_once = recorded  # type: ignore[method-assign]
+        def recorded(result: PollResult) -> None:
+            if result.latency is not None and result.appended:
+                latencies.append(result.latency)
+                measured.set()
 
         stop = asyncio.Event()
         arrivals = _Arrivals()
@@ -238,7 +231,7 @@ async def _measure(count: int) -> tuple[Lateness, Lateness, Lateness, Lateness]:
                         night=night,
                         stream=_STREAM,
                         stop=stop,
-                        on_poller=watch,
+                        on_poll=recorded,
                     )
                 )
             )

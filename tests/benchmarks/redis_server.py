@@ -17,7 +17,8 @@ from typing import Final
 
 import redis
 
-from ingest.store.embedded_redis import embedded_paths, ensure_embedded, stop_embedded
+from ingest.store.embedded_layout import embedded_paths
+from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 from ingest.store.scratch_redis import ScratchServer
 
 __all__ = ["BenchRedis", "bench_redis", "server_cpu_seconds"]

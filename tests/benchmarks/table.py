@@ -25,7 +25,7 @@ from typing import Any, Final
 from rich.table import Table
 from rich.text import Text
 
-from ingest.store.embedded_redis import find_redis_server
+from ingest.store.embedded_layout import find_redis_server
 from ingest.store.redis_errors import RedisSetupError
 
 __all__ = [

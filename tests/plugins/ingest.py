@@ -35,7 +35,7 @@ from ingest.model.night import Night
 from ingest.model.update import Update
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.sources.config import IngestConfig
-from tests.conftest import TIMEOUT_FACTOR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 
 __all__ = [
     "FAULT_PATHS",
@@ -78,7 +78,9 @@ def sources_toml(
     sources: Sequence[Mapping[str, object]],
     **top: object,
 ) -> Path:
-    """Write a sources file at ``path`` and return it."""
+    """Write a sources file at ``path`` and return it (its night: the bundled one, unless
+    ``night`` says another: a sources file always names its night)."""
+    top = {"night": str(BUNDLED_NIGHT_DIR / "night.toml"), **top}
     lines = [f"{key} = {_toml_value(value)}" for key, value in top.items()]
     if base_url is not None:
         lines.append(f"base_url = {_toml_value(base_url)}")

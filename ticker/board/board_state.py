@@ -111,6 +111,11 @@ class BoardState:
         self._served = board
         return True
 
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """The candidates known so far, the night's list first, in their colour order."""
+        return tuple(sorted(self._candidates, key=self._candidates.__getitem__))
+
     def add_candidates(self, names: Iterable[str]) -> None:
         """Give candidates their colour slots in this order (the night's list), ahead of use."""
         for name in names:

@@ -5,12 +5,15 @@ A thin shell that wires its parts and serves them with :func:`websockets.asyncio
 - :mod:`ticker.broadcast.options`: :class:`BroadcasterOptions` (``soiree serve`` options);
 - :mod:`ticker.broadcast.reader`: the one Redis reader and its warm-up;
 - :mod:`ticker.broadcast.fan_out`: the fan-out to live clients and the slow-client policy (no
-  I/O); :mod:`ticker.broadcast.ws_client`: one client on its socket;
+  I/O); :mod:`ticker.broadcast.client`, :mod:`ticker.broadcast.ws_client`: one client on its
+  socket;
 - :mod:`ticker.broadcast.ws_endpoint`: ``/ws``, one client from its connection to its close;
   :mod:`ticker.broadcast.joining`: a new client's hello, snapshot, backlog and ``live``;
   :mod:`ticker.broadcast.message_budget`: how many messages a client may send;
 - :mod:`ticker.broadcast.health_watch`: the sources' health and ``/healthz``;
-- :mod:`ticker.broadcast.http_routes` (plain HTTP), :mod:`ticker.broadcast.sse_hub` (``/sse``),
+- :mod:`ticker.broadcast.clock_watch`: a replay's clock, polled from Redis;
+- :mod:`ticker.broadcast.http_routes` (plain HTTP), :mod:`ticker.broadcast.sse_hub` (``/sse``:
+  the same join and fan-out, as server-sent events),
   :mod:`ticker.broadcast.metrics`; :mod:`ticker.wire.protocol` (messages) and
   :mod:`ticker.board.live_state` (snapshot and recent updates).
 
@@ -31,15 +34,18 @@ How it works:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Final
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, serve
 
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
+from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
 from ticker.broadcast.embed_page import EmbedPage
 from ticker.broadcast.export_routes import ResultsExport
 from ticker.broadcast.fan_out import FanOut
@@ -48,15 +54,15 @@ from ticker.broadcast.http_routes import HttpRoutes
 from ticker.broadcast.metrics import CONTENT_TYPE, BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions, soiree_version
 from ticker.broadcast.reader import StreamReader
-from ticker.broadcast.sse_hub import SseHub, SseOptions, sse_connection_class
+from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import WsEndpoint
 from ticker.wire.protocol import (
     EncodedUpdate,
     board_message,
+    clock_message,
     encode_text_frame,
     health_message,
-    hello_message,
     snapshot_message,
 )
 
@@ -100,6 +106,9 @@ class Broadcaster:
         self._health = SourceHealthWatch(
             redis, options.stream, interval=options.health_interval, on_change=self._health_changed
         )
+        self._clock = ReplayClockWatch(
+            redis, options.stream, interval=options.clock_interval, on_change=self._clock_changed
+        )
         self.metrics = BroadcasterMetrics(health=lambda: self._health.current)
         self._reader = StreamReader(
             self._store,
@@ -107,7 +116,7 @@ class Broadcaster:
             read_count=options.read_count,
             metrics=self.metrics,
             deliver=self._deliver,
-            on_warm=self._state.board_change,  # the board every snapshot carries from now on
+            on_warm=self._warmed,
         )
         self._exports = ResultsExport(
             stream=options.stream,
@@ -132,33 +141,14 @@ class Broadcaster:
         )
         self._fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
         self._sse = SseHub(
-            SseOptions(
-                stream=options.stream,
-                version=options.version,
-                night=options.night,
-                token=options.token,
-                allowed_origins=options.allowed_origins,
-                max_pending_bytes=options.max_pending_bytes,
-                recent=options.recent,
-                history_page=options.history_page,
-                drain_timeout=options.drain_timeout,
-                close_timeout=options.close_timeout,
-                retry_ms=options.sse_retry_ms,
-                heartbeat=options.sse_heartbeat,
-            ),
+            options,
             store=self._store,
             recent=self._recent,
+            reader=self._reader,
             history_slots=history_slots,
-            position=lambda: self._reader.position,
             snapshot_frame=self._snapshot_frame,
-            hello_text=lambda wanted: hello_message(
-                version=options.version,
-                stream=options.stream,
-                night=options.night,
-                since=wanted.since,
-                filter=wanted.filter,
-            ),
             board=lambda: self._state.board,
+            clock=lambda: self._clock.current,
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._ws = WsEndpoint(
@@ -171,6 +161,7 @@ class Broadcaster:
             history_slots=history_slots,
             snapshot_frame=self._snapshot_frame,
             board=lambda: self._state.board,
+            clock=lambda: self._clock.current,
         )
         #: The snapshot frame, and the reader's position it was built at.
         self._snapshot: bytes | None = None
@@ -191,6 +182,8 @@ class Broadcaster:
         if self._server is not None:
             raise RuntimeError("the broadcaster is already started")
         await self._health.refresh()
+        with contextlib.suppress(RedisError, OSError):  # else its task says so, and retries
+            await self._clock.refresh()
         options = self.options
         self._server = await serve(
             self._ws.handle,
@@ -213,6 +206,7 @@ class Broadcaster:
         self._tasks = [
             asyncio.create_task(self._reader.run(), name="soiree-reader"),
             asyncio.create_task(self._health.run(), name="soiree-health"),
+            asyncio.create_task(self._clock.run(), name="soiree-replay-clock"),
         ]
 
     async def close(self) -> None:
@@ -295,8 +289,17 @@ class Broadcaster:
             if board is not None:
                 self._broadcast_text(board_message(board))
 
+    def _warmed(self) -> None:
+        """The reader has read the stream up to where it ended at the start: the board every
+        snapshot carries from now on, also sent to the clients already live (a client with
+        ``since`` may have caught up with the reader, and gone live, while it warmed up)."""
+        board = self._state.board_change()
+        if board is not None:
+            self._snapshot = None
+            self._broadcast_text(board_message(board))
+
     def _broadcast_text(self, text: str) -> None:
-        """Write one message to every live client (board and health changes)."""
+        """Write one message to every live client (board, health and clock changes)."""
         frame = encode_text_frame(text)
         self._fan_out.broadcast(frame)
         self._sse.broadcast_frame(frame)
@@ -311,6 +314,7 @@ class Broadcaster:
                     health=self._health.current,
                     last_id=position,
                     board=self._state.board,
+                    clock=self._clock.current,
                 )
             )
             self._snapshot_at = position
@@ -321,6 +325,12 @@ class Broadcaster:
     def _health_changed(self, health: SourcesHealth) -> None:
         self._snapshot = None
         self._broadcast_text(health_message(health))
+
+    # -- a replay's clock -------------------------------------------------------------------
+
+    def _clock_changed(self, clock: ClockJson) -> None:
+        self._snapshot = None
+        self._broadcast_text(clock_message(clock))
 
     async def _scrape_metrics(self) -> bytes:
         """``/metrics``: the sources' health read now, as ``/healthz`` reads it, then rendered."""

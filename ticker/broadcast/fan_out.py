@@ -1,19 +1,23 @@
-"""The fan-out to live websocket clients, with no I/O: groups by filter, one write per client,
-and the slow-client policy.
+"""The fan-out to live clients (``/ws`` and ``/sse``), with no I/O: groups by filter, one write
+per client, and the slow-client policy.
 
-Live clients are grouped by filter. For each batch read, the bytes of the frames a group wants
-are joined once (:func:`ticker.wire.protocol.join_frames`), then handed to each client of the
+Live clients are grouped by filter. For each batch read, the bytes of the messages a group
+wants are joined once (the transport's :class:`~ticker.wire.framing.Framing`: websocket frames
+by :func:`ticker.wire.protocol.join_frames`, events by :func:`ticker.wire.sse.join_events`),
+then handed to each client of the
 group with one non-blocking ``write`` (as :func:`websockets.asyncio.server.broadcast` does,
 without re-framing per client: server frames are unmasked and no extension is negotiated, so
 the bytes are the same for all). Nothing here ever waits for a client.
 
 **Slow clients.** A client whose unsent bytes (its transport's write buffer) are over
 ``max_pending_bytes`` when a batch is due is not written to: :meth:`FanOut.publish` returns it,
-and the caller closes it (4008, ``too slow; last_id=<its cursor>``). Its cursor is the last
+and the caller closes it (4008, ``too slow; last_id=<its cursor>``; on ``/sse`` a comment saying the
+same, then the end of the stream). Its cursor is the last
 stream id written to it, so it can resume from there.
 
 A client is anything with the :class:`Peer` shape: the broadcaster's websocket clients
-(:class:`ticker.broadcast.ws_client.WsClient`), or plain objects in tests, without sockets.
+(:class:`ticker.broadcast.ws_client.WsClient`), its event-stream clients
+(:class:`ticker.broadcast.sse_hub.SseClient`), or plain objects in tests, without sockets.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
-from ticker.wire.protocol import EncodedUpdate, Filter, join_frames
+from ticker.wire.framing import WEBSOCKET, Framing
+from ticker.wire.protocol import EncodedUpdate, Filter
 
 __all__ = ["ByteSink", "FanOut", "Peer"]
 
@@ -60,10 +65,11 @@ P = TypeVar("P", bound=Peer)
 class FanOut(Generic[P]):
     """The live clients, by filter (see the module docstring)."""
 
-    __slots__ = ("_groups", "max_pending_bytes")
+    __slots__ = ("_groups", "framing", "max_pending_bytes")
 
-    def __init__(self, *, max_pending_bytes: int) -> None:
+    def __init__(self, *, max_pending_bytes: int, framing: Framing = WEBSOCKET) -> None:
         self.max_pending_bytes = max_pending_bytes
+        self.framing = framing
         self._groups: dict[Filter, set[P]] = {}
 
     def add(self, client: P) -> None:
@@ -102,8 +108,9 @@ class FanOut(Generic[P]):
         limit = self.max_pending_bytes
         slow: list[P] = []
         sent = 0
+        join = self.framing.updates
         for wanted, clients in self._groups.items():
-            data, count = join_frames(entries, wanted)
+            data, count = join(entries, wanted)
             for client in clients:
                 transport = client.transport
                 if client.gone or transport.is_closing() or not client.open():
@@ -118,9 +125,13 @@ class FanOut(Generic[P]):
         return sent, slow
 
     def broadcast(self, frame: bytes) -> None:
-        """Write one frame to every live client that is still open (``board``, ``health``)."""
+        """Write one message (its websocket frame) to every live client that is still open
+        (``board``, ``health``)."""
+        if not self._groups:
+            return
+        data = self.framing.frame(frame)
         for clients in self._groups.values():
             for client in clients:
                 transport = client.transport
                 if not client.gone and client.open() and not transport.is_closing():
-                    transport.write(frame)
+                    transport.write(data)

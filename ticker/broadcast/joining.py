@@ -1,12 +1,16 @@
-"""Joining: a new websocket client gets ``hello``, ``snapshot``, its backlog, then ``live``.
+"""Joining: a new client gets ``hello``, ``snapshot``, its backlog, then ``live``.
+
+The same join for ``/ws`` and ``/sse``: only the bytes differ (the transport's
+:class:`~ticker.wire.framing.Framing`: websocket frames or server-sent events).
 
 Its backlog comes from memory when its ``since`` falls within the recent updates (or is
 absent), else from Redis, page by page, waiting for the client to drain between pages (one
-that does not drain a page within ``drain_timeout`` is closed as too slow, 4008). Nothing is
-queued for it meanwhile: it chases the reader (from memory once the recent updates cover where
-it is, else from Redis) until it has everything the reader read, then gets ``live`` and joins
-the fan-out at that very point. A client that drains faster than the stream grows always gets
-there, however long its backlog; no update is skipped or sent twice.
+that does not drain a page within ``drain_timeout`` is closed as too slow: 4008, or the end of
+its event stream). Nothing is queued for it meanwhile: it chases the reader (from memory once
+the recent updates cover where it is, else from Redis) until it has everything the reader
+read, then gets ``live`` and joins the fan-out at that very point. A client that drains faster
+than the stream grows always gets there, however long its backlog; no update is skipped or
+sent twice.
 
 While the reader warms up (after a start), a client without ``since`` (whose backlog is the
 recent updates and whose scoreboard is the snapshot: both need the whole stream read) waits for
@@ -18,14 +22,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.client import Client, ClientGoneError, DrainTimeoutError
 from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import ORIGIN, StreamReader
-from ticker.broadcast.ws_client import ClientGoneError, DrainTimeoutError, WsClient
+from ticker.wire.framing import WEBSOCKET, Framing
 from ticker.wire.protocol import (
     SINCE_NOW,
     SINCE_START,
@@ -34,12 +39,11 @@ from ticker.wire.protocol import (
     EncodedUpdate,
     ErrorCode,
     board_message,
-    encode_text_frame,
+    clock_message,
     error_message,
     gap_message,
     hello_message,
     id_key,
-    join_frames,
     live_message,
 )
 
@@ -51,8 +55,10 @@ BACKLOG_CHUNK: Final = 256 * 1024
 # a wait as long as the client's socket timeout and retries.
 _JOIN_READ_TIMEOUT: Final = 5.0
 
+C = TypeVar("C", bound=Client)
 
-class Joiner:
+
+class Joiner(Generic[C]):
     """Brings new clients from their ``since`` to the fan-out (see the module docstring)."""
 
     def __init__(
@@ -62,13 +68,15 @@ class Joiner:
         store: StreamStore,
         recent: RecentUpdates,
         reader: StreamReader,
-        fan_out: FanOut[WsClient],
+        fan_out: FanOut[C],
         history_slots: asyncio.Semaphore,
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
-        close: Callable[[WsClient, int, str], None],
-        close_slow: Callable[[WsClient], None],
+        clock: Callable[[], Mapping[str, Any] | None],
+        close: Callable[[C, int, str], None],
+        close_slow: Callable[[C], None],
         count_error: Callable[[ErrorCode], None],
+        framing: Framing = WEBSOCKET,
     ) -> None:
         self.options = options
         self._store = store
@@ -78,11 +86,13 @@ class Joiner:
         self._history_slots = history_slots
         self._snapshot_frame = snapshot_frame
         self._board = board
+        self._clock = clock
         self._close = close
         self._close_slow = close_slow
         self._count_error = count_error
+        self._framing = framing
 
-    async def join(self, client: WsClient, wanted: ConnectRequest) -> None:
+    async def join(self, client: C, wanted: ConnectRequest) -> None:
         """Send hello, snapshot and the backlog, then make the client live."""
         options = self.options
         reader = self._reader
@@ -104,15 +114,16 @@ class Joiner:
         )
         # Everything below up to the first await runs without yielding: the backlog taken from
         # memory and the reader's position belong together.
-        client.write(encode_text_frame(hello) + self._snapshot_frame())
+        client.write(self._framing.message(hello) + self._framing.frame(self._snapshot_frame()))
         client.board = self._board()
+        client.clock = self._clock()
         position, position_key = reader.position, reader.position_key
         if now_from_redis:
             await self._catch_up(client, now_id, since)
             return
         backlog = self._recent.backlog(since, position_key, newest=options.recent)
         if backlog is not None:
-            data, _count = join_frames(backlog, client.filter)
+            data, _count = self._framing.updates(backlog, client.filter)
             if len(data) <= min(BACKLOG_CHUNK, options.max_pending_bytes // 2):
                 client.write(data)
                 self._go_live(client, position, since)
@@ -124,7 +135,7 @@ class Joiner:
             covered = await self._send_history(client, since)
         await self._catch_up(client, covered, since)
 
-    async def _catch_up(self, client: WsClient, covered: str | None, since: str | None) -> None:
+    async def _catch_up(self, client: C, covered: str | None, since: str | None) -> None:
         """Bring the client from ``covered`` up to the reader, then make it live.
 
         Nothing is queued for a joining client: what the reader read meanwhile is sent like the
@@ -148,26 +159,26 @@ class Joiner:
             else:
                 covered = await self._send_history(client, covered or SINCE_START)
 
-    async def _send_backlog(self, client: WsClient, backlog: list[EncodedUpdate]) -> None:
+    async def _send_backlog(self, client: C, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
-        chunk: list[bytes] = []
+        chunk: list[EncodedUpdate] = []
         size = 0
         for entry in backlog:
             if not client.filter.accepts(entry.kind, entry.source):
                 continue
-            chunk.append(entry.frame)
+            chunk.append(entry)
             size += len(entry.frame)
             if size >= BACKLOG_CHUNK:
                 client.cursor = entry.id
-                await self._write_and_drain(client, b"".join(chunk))
+                await self._write_and_drain(client, self._framing.updates(chunk, client.filter)[0])
                 chunk, size = [], 0
         if backlog:
             # Entries the filter skipped after the last chunk are covered too.
             client.cursor = backlog[-1].id
         if chunk:
-            await self._write_and_drain(client, b"".join(chunk))
+            await self._write_and_drain(client, self._framing.updates(chunk, client.filter)[0])
 
-    async def _send_history(self, client: WsClient, since: str) -> str | None:
+    async def _send_history(self, client: C, since: str) -> str | None:
         """Write the retained updates after ``since`` from Redis; return the last id covered."""
         cursor: str | None = None if since == SINCE_START else since
         first = True
@@ -178,7 +189,7 @@ class Joiner:
                 first = False
                 if history.gap:
                     client.write(
-                        encode_text_frame(
+                        self._framing.message(
                             gap_message(
                                 since=since,
                                 first_id=history.first_retained_id,
@@ -191,13 +202,13 @@ class Joiner:
             if history.last_id is None or history.last_id == cursor:
                 return cursor
             entries = [EncodedUpdate.of(update) for update in history.updates]
-            data, _count = join_frames(entries, client.filter)
+            data, _count = self._framing.updates(entries, client.filter)
             client.cursor = history.last_id
             if data:
                 await self._write_and_drain(client, data)
             cursor = history.last_id
 
-    async def _check_known(self, client: WsClient, since: str) -> None:
+    async def _check_known(self, client: C, since: str) -> None:
         """Refuse a ``since`` past the stream's last id (the stream was reset, or is another)."""
         async with asyncio.timeout(_JOIN_READ_TIMEOUT):
             last = await self._store.last_id()
@@ -207,29 +218,34 @@ class Joiner:
                 " the stream was reset or is another one; reconnect without since"
             )
             self._count_error(ErrorCode.UNKNOWN_SINCE)
-            client.write(encode_text_frame(error_message(ErrorCode.UNKNOWN_SINCE, message)))
+            client.write(self._framing.message(error_message(ErrorCode.UNKNOWN_SINCE, message)))
             self._close(client, Close.BAD_REQUEST, ErrorCode.UNKNOWN_SINCE.value)
             raise ClientGoneError
 
-    async def _write_and_drain(self, client: WsClient, data: bytes) -> None:
+    async def _write_and_drain(self, client: C, data: bytes) -> None:
         try:
             await client.write_and_drain(data, within=self.options.drain_timeout)
         except DrainTimeoutError:
             self._close_slow(client)
             raise ClientGoneError from None
 
-    def _go_live(self, client: WsClient, end: str | None, since: str | None) -> None:
+    def _go_live(self, client: C, end: str | None, since: str | None) -> None:
         """Send ``live`` (the client has every update up to ``end``), join the fan-out."""
         if not client.writable():
             raise ClientGoneError
         # Caught up to nothing on an empty stream: "0-0" when a since was asked (resuming from
         # it gets everything), null only without one (docs/protocol.md, "live").
         shown = SINCE_START if end is None and since is not None else end
-        data = encode_text_frame(live_message(shown))
+        # What changed while it caught up (those messages went to live clients) comes before
+        # ``live``: at ``live`` a client's board and clock are those of its ``last_id`` (a
+        # ``--once`` ticker stops there).
+        data = b""
         board = self._board()
         if board is not client.board:
-            # The board changed while it caught up (those board messages went to live clients).
-            data += encode_text_frame(board_message(board))
-        client.write(data)
+            data += self._framing.message(board_message(board))
+        clock = self._clock()
+        if clock is not client.clock:
+            data += self._framing.message(clock_message(clock))
+        client.write(data + self._framing.message(live_message(shown)))
         client.cursor = end
         self._fan_out.add(client)

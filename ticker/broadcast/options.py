@@ -50,6 +50,8 @@ class BroadcasterOptions:
     #: How long a joining client may take to drain a page of its backlog.
     drain_timeout: float = 30.0
     health_interval: float = 5.0
+    #: How often a replay's clock (``replay_clock_key``) is read, for the ``clock`` message.
+    clock_interval: float = 0.5
     #: Client messages: a burst of this many, then this many per second; past it, 1008.
     message_burst: int = 20
     messages_per_second: float = 5.0

@@ -14,6 +14,7 @@ then, a client without ``since`` waits for its ``hello`` (:attr:`StreamReader.wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -21,8 +22,9 @@ from typing import Final
 
 from redis.exceptions import RedisError
 
-from ingest.runtime.backoff import Backoff, backoff_delay
-from ingest.store.stream_store import StreamStore
+from ingest.runtime.aio import retrying
+from ingest.runtime.backoff import Backoff
+from ingest.store.stream_store import ReadBatch, StreamStore
 from ticker.broadcast.metrics import BroadcasterMetrics
 from ticker.wire.protocol import SINCE_START, EncodedUpdate, id_key
 
@@ -86,47 +88,55 @@ class StreamReader:
         """Read after the last id, deliver, again; retry when Redis fails.
 
         It starts from the stream's start, and is warm once past the id the stream ended at
-        then (what the memory window and the snapshot need is read).
+        then (what the memory window and the snapshot need is read). Redis errors are retried
+        by :func:`ingest.runtime.aio.retrying`, with backoff, from the last id read.
         """
-        failures = 0
         stream = self._store.stream
         warm_at: tuple[int, int] | None = None
-        while not self._stopping:
-            try:
-                if warm_at is None and not self.warm.is_set():
-                    end = await self._store.last_id()
-                    warm_at = ORIGIN if end is None else id_key(end)
-                    warm_at = self._warm_if_past(warm_at)
-                batch = await self._store.read_after(
-                    self.position or SINCE_START,
-                    block_ms=self._block_ms,
-                    count=self._read_count,
-                )
-            except (RedisError, OSError) as error:
-                failures += 1
-                self.ok = False
-                self._metrics.redis_up.set(0)
-                self._metrics.redis_read_errors.inc()
-                delay = backoff_delay(failures, _REDIS_BACKOFF)
-                log = logger.warning if failures == 1 else logger.debug
-                log("reading %s failed (%s); retrying in %.2f s", stream, error, delay)
-                await asyncio.sleep(delay)
-                continue
-            if failures:
-                logger.warning("reading %s again after %d failures", stream, failures)
-                failures = 0
-            self.ok = True
-            self._metrics.redis_up.set(1)
-            entries = [EncodedUpdate.of(update) for update in batch]
-            if batch.last_id != SINCE_START:  # what an empty read of an empty stream says
-                self._move_to(batch.last_id)
-            if entries:
-                warm = self.warm.is_set()
-                if warm:  # the start's reading is no lag
-                    self._observe(entries)
-                self._deliver(entries, warm)
-            if warm_at is not None:
-                warm_at = self._warm_if_past(warm_at)
+        attempts = retrying(_REDIS_BACKOFF, retry_on=(RedisError, OSError), on_failure=self._failed)
+        async with contextlib.aclosing(attempts):
+            async for attempt in attempts:
+                with attempt:
+                    while not self._stopping:
+                        if warm_at is None and not self.warm.is_set():
+                            end = await self._store.last_id()
+                            warm_at = ORIGIN if end is None else id_key(end)
+                            warm_at = self._warm_if_past(warm_at)
+                        batch = await self._store.read_after(
+                            self.position or SINCE_START,
+                            block_ms=self._block_ms,
+                            count=self._read_count,
+                        )
+                        if not attempt.recovered:
+                            if attempt.failures:
+                                logger.warning(
+                                    "reading %s again after %d failures", stream, attempt.failures
+                                )
+                            attempt.succeeded()
+                        warm_at = self._read(batch, warm_at)
+
+    def _read(self, batch: ReadBatch, warm_at: tuple[int, int] | None) -> tuple[int, int] | None:
+        """Take in one batch read; return the id the warm-up still awaits (None: warm)."""
+        self.ok = True
+        self._metrics.redis_up.set(1)
+        entries = [EncodedUpdate.of(update) for update in batch]
+        if batch.last_id != SINCE_START:  # what an empty read of an empty stream says
+            self._move_to(batch.last_id)
+        if entries:
+            warm = self.warm.is_set()
+            if warm:  # the start's reading is no lag
+                self._observe(entries)
+            self._deliver(entries, warm)
+        return None if warm_at is None else self._warm_if_past(warm_at)
+
+    def _failed(self, error: BaseException, delay: float) -> None:
+        """A read failed: say so (a warning for the first of a series), before the wait."""
+        first = self.ok
+        self.ok = False
+        self._metrics.redis_up.set(0)
+        self._metrics.redis_read_errors.inc()
+        log = logger.warning if first else logger.debug
+        log("reading %s failed (%s); retrying in %.2f s", self._store.stream, error, delay)
 
     def _warm_if_past(self, warm_at: tuple[int, int]) -> tuple[int, int] | None:
         """Become warm if the reader is at or past ``warm_at``; return what is still awaited."""

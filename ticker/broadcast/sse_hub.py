@@ -2,10 +2,14 @@
 block websockets and for partner sites.
 
 The same join as ``/ws`` (``hello``, ``snapshot``, ``[gap]``, the backlog, ``live``, then live
-updates, ``board`` and ``health``) with the same filters (``kinds=``, ``sources=``) and cursor:
-``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else ``since=``. The
-broadcaster's one Redis reader feeds :meth:`SseHub.publish`; nothing here reads Redis but a
-backlog older than the memory holds, page by page as the client drains it.
+updates, ``board``, ``health`` and ``clock``) with the same filters (``kinds=``, ``sources=``)
+and cursor: ``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else
+``since=``. It *is* the same join and the same fan-out: :class:`ticker.broadcast.joining.Joiner`
+(also while the broadcaster warms up) and :class:`ticker.broadcast.fan_out.FanOut` (filters,
+the slow-client rule), writing events instead of frames
+(:data:`ticker.wire.framing.EVENT_STREAM`). The broadcaster's one Redis reader feeds
+:meth:`SseHub.publish`. What is left here is HTTP: the refusals, the response head, the
+``retry:`` hint, heartbeats and the end of a stream.
 
 How a request is answered (``docs/protocol.md``, "Server-sent events"):
 
@@ -16,8 +20,10 @@ How a request is answered (``docs/protocol.md``, "Server-sent events"):
   connection and does not retry.
 - otherwise 200 ``text/event-stream``, a ``retry:`` hint, then the events; a comment every
   ``heartbeat`` seconds.
-- a client whose unsent bytes exceed ``max_pending_bytes`` when an update is due is cut off
-  (after a comment ``too slow; last_id=<id>``); ``EventSource`` reconnects from its last id.
+- a client whose unsent bytes exceed ``max_pending_bytes`` when an update is due, or that does
+  not drain a page of its backlog within ``drain_timeout``, is cut off (after a comment ``too
+  slow; last_id=<id>``); ``EventSource`` reconnects from its last id. An event-stream client
+  sends nothing after its request: no message budget applies.
 
 :class:`SseConnection` is the connection class given to ``websockets.serve``: it answers
 ``/sse`` itself, outside websockets' opening handshake (whose timeout would end the stream), and
@@ -30,8 +36,7 @@ import asyncio
 import contextlib
 import email.utils
 import logging
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
@@ -41,39 +46,32 @@ from websockets.http11 import Request
 
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.client import Client, ClientGoneError
+from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.http_routes import origin_allowed, request_token, response, token_matches
+from ticker.broadcast.joining import Joiner
+from ticker.broadcast.options import BroadcasterOptions
+from ticker.broadcast.reader import StreamReader
+from ticker.wire.framing import EVENT_STREAM
 from ticker.wire.protocol import (
     SINCE_NOW,
     SINCE_START,
     ConnectRequest,
     EncodedUpdate,
     ErrorCode,
-    Filter,
     ProtocolError,
-    board_message,
     error_message,
-    gap_message,
     id_key,
-    live_message,
     parse_connect_query,
     too_slow_reason,
 )
-from ticker.wire.sse import (
-    HEARTBEAT,
-    comment,
-    frame_payload,
-    join_events,
-    message_event,
-    retry_hint,
-)
+from ticker.wire.sse import HEARTBEAT, comment, retry_hint
 
-__all__ = ["SSE_PATH", "SseConnection", "SseHub", "SseOptions", "sse_connection_class"]
+__all__ = ["SSE_PATH", "SseClient", "SseConnection", "SseHub", "sse_connection_class"]
 
 logger = logging.getLogger(__name__)
 
 SSE_PATH: Final = "/sse"
-_ORIGIN: Final = (0, 0)
-_CHUNK: Final = 256 * 1024
 
 SseHandler = Callable[[ServerConnection, Request], Awaitable[None]]
 
@@ -116,45 +114,10 @@ def sse_connection_class(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SseOptions:
-    """What the hub shares with the broadcaster's options."""
+class SseClient(Client):
+    """One event-stream client: open until its stream ends (no protocol state of its own)."""
 
-    stream: str
-    version: str
-    night: Any
-    token: str | None
-    allowed_origins: Collection[str]
-    max_pending_bytes: int
-    recent: int
-    history_page: int
-    drain_timeout: float
-    close_timeout: float
-    retry_ms: int = 2000
-    heartbeat: float = 15.0
-
-
-@dataclass(eq=False, slots=True)
-class _SseClient:
-    connection: ServerConnection
-    filter: Filter
-    cursor: str | None = None
-    pending: list[EncodedUpdate] | None = None
-    pending_bytes: int = 0
-    gone: bool = False
-    board: object = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    @property
-    def transport(self) -> asyncio.Transport:
-        return self.connection.transport
-
-    def writable(self) -> bool:
-        return not self.gone and not self.transport.is_closing()
-
-    def write(self, data: bytes) -> None:
-        if data and self.writable():
-            self.transport.write(data)
+    __slots__ = ()
 
 
 class SseHub:
@@ -162,27 +125,38 @@ class SseHub:
 
     def __init__(
         self,
-        options: SseOptions,
+        options: BroadcasterOptions,
         *,
         store: StreamStore,
         recent: RecentUpdates,
+        reader: StreamReader,
         history_slots: asyncio.Semaphore,
-        position: Callable[[], str | None],
         snapshot_frame: Callable[[], bytes],
-        hello_text: Callable[[ConnectRequest], str],
-        board: Callable[[], Any],
+        board: Callable[[], Mapping[str, Any]],
+        clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
     ) -> None:
         self.options = options
         self._store = store
-        self._recent = recent
-        self._history_slots = history_slots
-        self._position = position
-        self._snapshot_frame = snapshot_frame
-        self._hello_text = hello_text
-        self._board = board
-        self._groups: dict[Filter, set[_SseClient]] = {}
-        self._catching_up: set[_SseClient] = set()
-        self._clients: set[_SseClient] = set()
+        self._reader = reader
+        self._fan_out: FanOut[SseClient] = FanOut(
+            max_pending_bytes=options.max_pending_bytes, framing=EVENT_STREAM
+        )
+        self._joiner: Joiner[SseClient] = Joiner(
+            options,
+            store=store,
+            recent=recent,
+            reader=reader,
+            fan_out=self._fan_out,
+            history_slots=history_slots,
+            snapshot_frame=snapshot_frame,
+            board=board,
+            clock=clock,
+            close=lambda client, _code, _reason: self._end(client),
+            close_slow=self._cut_slow,
+            count_error=lambda _code: None,
+            framing=EVENT_STREAM,
+        )
+        self._clients: set[SseClient] = set()
         self._heartbeat: asyncio.Task[None] | None = None
         self.slow_closed = 0
 
@@ -204,48 +178,19 @@ class SseHub:
         for client in list(self._clients):
             self._end(client)
 
-    # -- the fan-out ------------------------------------------------------------------------
-
     def publish(self, entries: list[EncodedUpdate]) -> None:
-        """A batch read from the stream: to every live client, queued for joining ones."""
-        if not self._clients:
-            return
-        limit = self.options.max_pending_bytes
-        slow: list[_SseClient] = []
-        last_id = entries[-1].id
-        for wanted, clients in self._groups.items():
-            data, _count = join_events(entries, wanted)
-            for client in clients:
-                if not client.writable():
-                    continue
-                if client.transport.get_write_buffer_size() > limit:
-                    slow.append(client)
-                    continue
-                client.write(data)
-                client.cursor = last_id
-        size = sum(len(entry.frame) for entry in entries)
-        for client in self._catching_up:
-            if client.pending is None:
-                continue
-            client.pending.extend(entries)
-            client.pending_bytes += size
-            if client.pending_bytes > limit:
-                slow.append(client)
+        """A batch read from the stream: to every live client (joining ones chase the reader)."""
+        _sent, slow = self._fan_out.publish(entries)
         for client in slow:
             self._cut_slow(client)
 
     def broadcast_frame(self, frame: bytes) -> None:
         """A message the broadcaster sent its live websocket clients (``board``, ``health``)."""
-        if not self._groups:
-            return
-        event = message_event(frame_payload(frame).decode())
-        for clients in self._groups.values():
-            for client in clients:
-                client.write(event)
+        self._fan_out.broadcast(frame)
 
     async def _beat_forever(self) -> None:
         while True:
-            await asyncio.sleep(self.options.heartbeat)
+            await asyncio.sleep(self.options.sse_heartbeat)
             for client in list(self._clients):
                 client.write(HEARTBEAT)
 
@@ -266,19 +211,19 @@ class SseHub:
             await self._finish(connection)
             return
         wanted = refusal
-        client = _SseClient(connection, wanted.filter)
+        client = SseClient(connection, wanted.filter)
         self._clients.add(client)
         try:
-            connection.transport.write(self._head(request) + retry_hint(self.options.retry_ms))
-            await self._join(client, wanted)
+            connection.transport.write(self._head(request) + retry_hint(self.options.sse_retry_ms))
+            await self._joiner.join(client, wanted)
             await connection.connection_lost_waiter
-        except (ConnectionError, _GoneError):
+        except (ConnectionError, ClientGoneError):
             pass
         except Exception as error:  # noqa: BLE001 - Redis failing mid-backlog: the client retries
-            logger.warning("cannot serve an event-stream client: %s", error)
+            logger.warning("cannot serve an event-stream client: %s", error or type(error).__name__)
             client.write(comment("server error; retry"))
         finally:
-            self._detach(client)
+            self._fan_out.remove(client)
             client.gone = True
             self._clients.discard(client)
             await self._finish(connection)
@@ -305,8 +250,7 @@ class SseHub:
         since = wanted.since
         if since not in (None, SINCE_START, SINCE_NOW):
             assert since is not None
-            position = self._position()
-            if position is None or id_key(since) > id_key(position):
+            if id_key(since) > self._reader.position_key:
                 last = await self._store.last_id()
                 if last is None or id_key(since) > id_key(last):
                     return HTTPStatus.BAD_REQUEST, _error_body(
@@ -350,97 +294,10 @@ class SseHub:
         except TimeoutError:
             transport.abort()
 
-    async def _join(self, client: _SseClient, wanted: ConnectRequest) -> None:
-        """hello, snapshot, the backlog, live: as ``/ws`` does
-        (``ticker.broadcast.broadcaster``)."""
-        since = wanted.since
-        client.write(
-            message_event(self._hello_text(wanted))
-            + message_event(frame_payload(self._snapshot_frame()).decode())
-        )
-        client.board = self._board()
-        position = self._position()
-        position_key = _ORIGIN if position is None else id_key(position)
-        backlog = self._recent.backlog(since, position_key, newest=self.options.recent)
-        client.pending = []
-        self._catching_up.add(client)
-        if backlog is not None:
-            await self._send(client, backlog)
-            self._go_live(client, position, position_key)
-            return
-        assert since is not None
-        end = await self._send_history(client, since)
-        self._go_live(client, end, _ORIGIN if end is None else id_key(end))
-
-    async def _send(self, client: _SseClient, entries: list[EncodedUpdate]) -> None:
-        for start in range(0, len(entries), 500):
-            data, _count = join_events(entries[start : start + 500], client.filter)
-            if data:
-                await self._write_and_drain(client, data)
-
-    async def _send_history(self, client: _SseClient, since: str) -> str | None:
-        cursor: str | None = None if since == SINCE_START else since
-        first = True
-        while True:
-            async with self._history_slots:
-                history = await self._store.history(since=cursor, count=self.options.history_page)
-            if first and history.gap:
-                client.write(
-                    message_event(
-                        gap_message(
-                            since=since,
-                            first_id=history.first_retained_id,
-                            last_trimmed_id=history.last_trimmed_id,
-                        )
-                    )
-                )
-            first = False
-            entries = [EncodedUpdate.of(update) for update in history.updates]
-            await self._send(client, entries)
-            if history.last_id is None or history.last_id == cursor:
-                return cursor
-            cursor = history.last_id
-
-    async def _write_and_drain(self, client: _SseClient, data: bytes) -> None:
-        if not client.writable():
-            raise _GoneError
-        client.transport.write(data)
-        try:
-            async with asyncio.timeout(self.options.drain_timeout):
-                await client.connection.drain()
-        except TimeoutError:
-            self._cut_slow(client)
-            raise _GoneError from None
-        if not client.writable():
-            raise _GoneError
-
-    def _go_live(self, client: _SseClient, end: str | None, end_key: tuple[int, int]) -> None:
-        if not client.writable():
-            raise _GoneError
-        self._catching_up.discard(client)
-        queued = [entry for entry in client.pending or () if entry.key > end_key]
-        client.pending = None
-        client.pending_bytes = 0
-        data, _count = join_events(queued, client.filter)
-        board = self._board()
-        if board is not client.board:
-            data += message_event(board_message(board))
-        client.write(message_event(live_message(end)) + data)
-        client.cursor = queued[-1].id if queued else end
-        self._groups.setdefault(client.filter, set()).add(client)
-
     # -- ending -----------------------------------------------------------------------------
 
-    def _detach(self, client: _SseClient) -> None:
-        self._catching_up.discard(client)
-        client.pending = None
-        group = self._groups.get(client.filter)
-        if group is not None:
-            group.discard(client)
-            if not group:
-                del self._groups[client.filter]
-
-    def _cut_slow(self, client: _SseClient) -> None:
+    def _cut_slow(self, client: SseClient) -> None:
+        """The slow-client rule of :mod:`ticker.broadcast.fan_out`, said as a comment."""
         if client.gone:
             return
         self.slow_closed += 1
@@ -448,17 +305,13 @@ class SseHub:
         client.write(comment(too_slow_reason(client.cursor)))
         self._end(client)
 
-    def _end(self, client: _SseClient) -> None:
+    def _end(self, client: SseClient) -> None:
         client.gone = True
-        self._detach(client)
+        self._fan_out.remove(client)
         transport = client.transport
         if not transport.is_closing():
             transport.close()
         asyncio.get_running_loop().call_later(self.options.close_timeout, transport.abort)
-
-
-class _GoneError(Exception):
-    """The client went away (or was cut off) while it was being served."""
 
 
 def _error_body(code: ErrorCode, message: str) -> bytes:

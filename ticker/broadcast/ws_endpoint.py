@@ -66,6 +66,7 @@ class WsEndpoint:
         history_slots: asyncio.Semaphore,
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
+        clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
     ) -> None:
         self.options = options
         self.metrics = metrics
@@ -79,6 +80,7 @@ class WsEndpoint:
             history_slots=history_slots,
             snapshot_frame=snapshot_frame,
             board=board,
+            clock=clock,
             close=self._close_client,
             close_slow=self.close_slow,
             count_error=self._count_error,

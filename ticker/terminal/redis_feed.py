@@ -30,8 +30,8 @@ from ingest.runtime.backoff import Backoff
 from ingest.store import keys
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from ticker.terminal.replay_clock import ReplayClock
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
+from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_BACKOFF", "PAUSE", "RESUME", "RedisFeed"]
 

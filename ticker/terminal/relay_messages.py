@@ -3,8 +3,8 @@
 Pure, like :mod:`ticker.wire.protocol` (the server's side): :func:`relay_url` builds
 ``ws://host:port/ws?since=ID&kinds=a,b&sources=x``, :func:`parse_server_message` turns one
 message's text into a typed value, or :class:`RelayMessageError`. ``docs/protocol.md``
-describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``gap``,
-``update``, ``live``, ``health`` and ``error``, and ignores the others (``subscribed``,
+describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``clock``,
+``gap``, ``update``, ``live``, ``health`` and ``error``, and ignores the others (``subscribed``,
 ``pong``, and any a later protocol version adds).
 
 Everything here came over the network: updates are validated (:meth:`Update.from_json`) and
@@ -27,9 +27,11 @@ from ingest.model.update import Update, UpdateError
 from ticker.board.board_json import BoardError, board_from_json
 from ticker.board.night_board import Board
 from ticker.wire.protocol import Filter
+from ticker.wire.replay_clock import ReplayClock
 
 __all__ = [
     "BoardMessage",
+    "ClockMessage",
     "Gap",
     "Health",
     "Hello",
@@ -72,6 +74,9 @@ class Snapshot:
     last_id: str | None = None
     #: The night's board (None from a server older than the ``board`` message).
     board: Board | None = None
+    #: The replay's clock (None: the stream is no replay's, or the server is older than it).
+    #: Its ``wall`` is 0: the receiver sets the time it got it (:meth:`ClockMessage.clock`).
+    clock: ReplayClock | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,17 @@ class BoardMessage:
     """The night's board changed: show this one."""
 
     board: Board
+
+
+@dataclass(frozen=True, slots=True)
+class ClockMessage:
+    """The replay's clock changed (None: the stream has no replay clock any more).
+
+    The server sends no wall time (its clock is not the ticker's): ``clock.wall`` is 0 here,
+    and the ticker replaces it with the time it received the message.
+    """
+
+    clock: ReplayClock | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +142,16 @@ class Ignored:
 
 
 ServerMessage = (
-    Hello | Snapshot | BoardMessage | Gap | UpdateMessage | Live | Health | ServerError | Ignored
+    Hello
+    | Snapshot
+    | BoardMessage
+    | ClockMessage
+    | Gap
+    | UpdateMessage
+    | Live
+    | Health
+    | ServerError
+    | Ignored
 )
 
 
@@ -231,6 +256,15 @@ def _board(value: object) -> Board:
         raise RelayMessageError(f"board: {error}") from error
 
 
+def _clock(value: object) -> ReplayClock | None:
+    if value is None:
+        return None
+    clock = ReplayClock.from_json(value, wall=0.0)
+    if clock is None:
+        raise RelayMessageError("clock: not a replay clock")
+    return clock
+
+
 def parse_server_message(raw: str | bytes) -> ServerMessage:
     """One message from the broadcaster, typed; :class:`RelayMessageError` if unreadable."""
     try:
@@ -254,9 +288,12 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
             health=_health(message.get("health")),
             last_id=_string(message.get("last_id")),
             board=None if message.get("board") is None else _board(message.get("board")),
+            clock=_clock(message.get("clock")),
         )
     if kind == "board":
         return BoardMessage(_board(message.get("board")))
+    if kind == "clock":
+        return ClockMessage(_clock(message.get("clock")))
     if kind == "live":
         return Live(last_id=_string(message.get("last_id")))
     if kind == "gap":

@@ -68,6 +68,12 @@ class ScoreboardPanel:
         border = "green" if fresh else theme.BORDER
         if current is None:
             waiting = Text("En attente des premiers résultats…", style=theme.MUTED)
+            if self.board.candidates:
+                waiting.append("\nCandidats : ", style=theme.MUTED)
+                for position, name in enumerate(self.board.candidates):
+                    style = theme.candidate_style(self.board.candidate_color(name))
+                    waiting.append(" · " if position else "", style=theme.MUTED)
+                    waiting.append_text(untrusted_text(name, f"bold {style}", max_length=60))
             history = self._history()
             body = waiting if history is None else Group(waiting, history)
             yield Panel(body, title=title, title_align="left", border_style=border)

@@ -14,7 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ticker.board.board_state import BoardState
-from ticker.terminal.replay_clock import ReplayClock
+from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_TITLE", "PARIS", "Connection", "ConnectionState", "TickerView"]
 

@@ -1,9 +1,10 @@
 """The ticker's websocket feed: relay a broadcaster (``soiree ticker --ws URL``).
 
 A thin shell over :mod:`ticker.terminal.relay_messages`: connect to ``/ws?since=...``, read
-messages, apply them to the :class:`~ticker.terminal.ticker_view.TickerView`, and call ``notify``
-whenever the view changed. When the connection drops (the server restarts, the network fails, the
-server closes a slow client with 4008), it reconnects with exponential backoff and jitter, resuming
+messages, apply them to the :class:`~ticker.terminal.ticker_view.TickerView` (the replay's clock
+too, from ``snapshot`` and ``clock``), and call ``notify`` whenever the view changed. When the
+connection drops (the server restarts, the network fails, the server closes a slow client with
+4008), it reconnects with exponential backoff and jitter, resuming
 after the last id it saw (the last update's, or ``live``'s ``last_id`` if later), so no update
 is missed or shown twice. The first connection asks for ``since=0-0``: the whole retained
 night, so the scoreboard, the turnout and the feed start complete.
@@ -15,6 +16,7 @@ and raises :class:`~ingest.model.errors.CommandError` if the server cannot be re
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -29,6 +31,7 @@ from ingest.runtime.aio import Attempt, retrying
 from ingest.runtime.backoff import Backoff
 from ticker.terminal.relay_messages import (
     BoardMessage,
+    ClockMessage,
     Gap,
     Health,
     Hello,
@@ -45,6 +48,7 @@ from ticker.terminal.relay_messages import (
 from ticker.terminal.safe_text import untrusted
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.wire.protocol import id_key
+from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_BACKOFF", "TOKEN_ENV", "WsRelay"]
 
@@ -189,9 +193,11 @@ class WsRelay:
             # A server older than the board message sends none: the rule runs here instead.
             if message.board is not None:
                 changed = board.serve(message.board) or changed
-            return changed
+            return self._set_clock(message.clock) or changed
         if isinstance(message, BoardMessage):
             return board.serve(message.board)
+        if isinstance(message, ClockMessage):
+            return self._set_clock(message.clock)
         if isinstance(message, Live):
             self.cursor = _later(self.cursor, message.last_id)
             self._went_live = True
@@ -206,6 +212,12 @@ class WsRelay:
             view.notice = f"le serveur signale : {message.code} — {message.message}"
             return True
         return False
+
+    def _set_clock(self, clock: ReplayClock | None) -> bool:
+        """The replay's clock as the server relays it, from the moment it was received (the
+        view then shows it as the Redis feed does: virtual time, speed, en pause, terminé)."""
+        received = None if clock is None else dataclasses.replace(clock, wall=time.time())
+        return self.view.set_clock(received)
 
     def _hello(self, hello: Hello) -> None:
         view = self.view

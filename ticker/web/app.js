@@ -52,6 +52,9 @@
     countedFill: $("counted-fill"),
     turnoutList: $("turnout-list"),
     nightState: $("night-state"),
+    replayClock: $("replay-clock"),
+    replayTime: $("replay-time"),
+    replayState: $("replay-state"),
     scoreNote: $("scoreboard-note"),
     scoreRound: $("scoreboard-round"),
     scoreHistory: $("scoreboard-history"),
@@ -84,6 +87,7 @@
     items: new Map(), // uid -> its <li> in the feed
     health: {},
     board: null, // the night's board, as the server computed it
+    clock: null, // a replay's clock, as the server relays it (null: no replay)
     scopeSort: "name",
     night: null,
     timeZone: "Europe/Paris",
@@ -112,6 +116,9 @@
     },
     get board() {
       return state.board;
+    },
+    get clock() {
+      return state.clock;
     },
   };
 
@@ -300,6 +307,11 @@
           renderBoards();
         }
         break;
+      case "clock":
+        // About once a second while a replay runs: the header only, not the whole board.
+        state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
+        renderHeader();
+        break;
       case "gap":
         onGap(message);
         break;
@@ -335,6 +347,7 @@
 
   function onSnapshot(message) {
     if (message.board) state.board = message.board;
+    state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
     state.health = message.health || {};
     renderSources();
     renderBoards();
@@ -531,8 +544,45 @@
     return node;
   }
 
+  function replayState() {
+    // "running", "paused", "finished", or "" when the stream is no replay's.
+    const clock = state.clock;
+    if (!clock) return "";
+    if (clock.finished === true) return "finished";
+    return clock.paused === true ? "paused" : "running";
+  }
+
   function liveText() {
-    return state.board && state.board.state === "over" ? "Terminé" : "En direct";
+    const replay = replayState();
+    if ((state.board && state.board.state === "over") || replay === "finished") return "Terminé";
+    return replay === "paused" ? "En pause" : "En direct";
+  }
+
+  function speedText(speed) {
+    // "×60", "×0,5"; "max" for a replay that does not wait.
+    return typeof speed === "number" && Number.isFinite(speed) && speed > 0 ? `×${fmt(speed)}` : "max";
+  }
+
+  function renderReplayClock() {
+    // A replay's virtual time and state, from the server's `clock`: "20h41 replay ×60",
+    // "replay en pause", "replay terminé". Text only.
+    const replay = replayState();
+    els.replayClock.hidden = replay === "";
+    els.replayClock.dataset.replay = replay;
+    document.documentElement.dataset.replay = replay;
+    if (replay === "") {
+      els.replayTime.textContent = "";
+      els.replayState.textContent = "";
+      return;
+    }
+    const clock = state.clock;
+    els.replayTime.textContent = typeof clock.virtual_time === "string" ? timeOf(clock.virtual_time) : "";
+    els.replayState.textContent =
+      replay === "finished"
+        ? "replay terminé"
+        : replay === "paused"
+          ? "replay en pause"
+          : `replay ${speedText(clock.speed)}`;
   }
 
   function sharesText(shares) {
@@ -551,13 +601,7 @@
   }
 
   function renderBoards() {
-    const board = state.board;
-    els.nightState.textContent = board ? NIGHT_STATES[board.state] || "" : "";
-    els.nightState.dataset.state = board ? board.state : "";
-    document.documentElement.dataset.night = board ? board.state : "";
-    els.kicker.textContent =
-      board && board.state === "over" ? "Soirée électorale · terminée" : "Soirée électorale · en direct";
-    if (state.live) setConnection("live", liveText());
+    renderHeader();
     renderScoreboard();
     renderShareChart();
     renderTurnout();
@@ -565,6 +609,23 @@
     renderScopes();
     renderSpeeches();
     renderGroups();
+  }
+
+  function renderHeader() {
+    // The state of the night (the board's) and of a replay (the clock's).
+    const board = state.board;
+    els.nightState.textContent = board ? NIGHT_STATES[board.state] || "" : "";
+    els.nightState.dataset.state = board ? board.state : "";
+    document.documentElement.dataset.night = board ? board.state : "";
+    const replay = replayState();
+    els.kicker.textContent =
+      (board && board.state === "over") || replay === "finished"
+        ? "Soirée électorale · terminée"
+        : replay === "paused"
+          ? "Soirée électorale · en pause"
+          : "Soirée électorale · en direct";
+    renderReplayClock();
+    if (state.live) setConnection("live", liveText());
   }
 
   function renderSpeeches() {
@@ -600,7 +661,9 @@
       els.scoreLabel.hidden = true;
       els.counted.hidden = true;
       els.scoreNote.hidden = true;
-      els.scoreMeta.textContent = "En attente des premiers résultats…";
+      const names = state.night && Array.isArray(state.night.candidates) ? state.night.candidates : [];
+      els.scoreMeta.textContent = "En attente des premiers résultats…" +
+        (names.length ? ` Candidats : ${names.map(String).join(" · ")}` : "");
       return;
     }
     const f = current.figures;

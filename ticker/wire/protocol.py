@@ -9,6 +9,7 @@ Server messages, in the order a client sees them::
 
     hello -> snapshot -> [gap] -> update* (the backlog) -> live -> update* (live)
                           any time after hello: error, subscribed, pong
+                          any time after snapshot: board, health, clock
 
 An update's frame is encoded once (:class:`EncodedUpdate`) and the same bytes are written to
 every client that wants it: a server frame is never masked and the broadcaster negotiates no
@@ -50,6 +51,7 @@ __all__ = [
     "ProtocolError",
     "Subscribe",
     "board_message",
+    "clock_message",
     "encode_text_frame",
     "error_message",
     "frames_of",
@@ -346,9 +348,11 @@ def snapshot_message(
     health: Mapping[str, Mapping[str, object]],
     last_id: str | None,
     board: Mapping[str, Any] | None = None,
+    clock: Mapping[str, Any] | None = None,
 ) -> str:
-    """The state at connection time: the board, per-source health, and (for clients older
-    than the board) the update of the current count and of the latest turnout."""
+    """The state at connection time: the board, per-source health, the replay's clock (null:
+    the stream is no replay's), and (for clients older than the board) the update of the
+    current count and of the latest turnout."""
     return _text(
         {
             "type": "snapshot",
@@ -357,6 +361,7 @@ def snapshot_message(
             "health": {name: dict(value) for name, value in health.items()},
             "last_id": last_id,
             "board": board,
+            "clock": None if clock is None else dict(clock),
         }
     )
 
@@ -364,6 +369,12 @@ def snapshot_message(
 def board_message(board: Mapping[str, Any]) -> str:
     """The night's board changed (:mod:`ticker.board.board_json` writes ``board``)."""
     return _text({"type": "board", "board": board})
+
+
+def clock_message(clock: Mapping[str, Any] | None) -> str:
+    """The replay's clock changed (:meth:`ticker.wire.replay_clock.ReplayClock.to_json` writes
+    ``clock``); null: the stream has no replay clock any more."""
+    return _text({"type": "clock", "clock": None if clock is None else dict(clock)})
 
 
 def gap_message(*, since: str, first_id: str | None, last_trimmed_id: str | None) -> str:

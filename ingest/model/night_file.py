@@ -1,0 +1,367 @@
+"""The night file, ``night.toml``: read strictly, every problem named by file, key and line.
+
+The format is documented in ``docs/night.md`` and described by ``docs/night.schema.json``.
+Unknown keys (``alias`` for ``aliases``), wrong types, bad values, a candidate twice or one
+spelling given to two candidates are errors; a file with several problems gives them all, one
+line each: ``night.toml:14: candidates[2].alias: unknown key (did you mean 'aliases'?)``.
+tomllib keeps no line numbers, so :class:`_KeyLines` finds a key's line by a small scan of the
+text. Pure apart from :func:`load_night`, which reads one file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ingest.model.night import Candidate, Night, NightError, fold, role_key
+
+__all__ = [
+    "CANDIDATE_KEYS",
+    "DEFAULT_EARLY_HOUR",
+    "DEFAULT_TIMEZONE",
+    "NIGHT_KEYS",
+    "NightFileError",
+    "default_stream",
+    "load_night",
+    "night_from_data",
+    "night_from_text",
+]
+
+#: Every key of a night file, top level.
+NIGHT_KEYS: Final = (
+    "slug",
+    "title",
+    "date",
+    "round",
+    "timezone",
+    "stream",
+    "early_hour",
+    "candidates",
+    "roles",
+)
+#: Every key of one ``[[candidates]]`` table.
+CANDIDATE_KEYS: Final = ("name", "aliases")
+DEFAULT_TIMEZONE: Final = "Europe/Paris"
+DEFAULT_EARLY_HOUR: Final = 5
+_SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_STREAM: Final = re.compile(r"[!-~]{1,200}")  # printable ASCII, no space
+_MAX_TEXT: Final = 200
+
+
+def default_stream(slug: str) -> str:
+    """The stream a night writes when its file names none: ``soiree:night:<slug>``."""
+    return f"soiree:night:{slug}"
+
+
+class NightFileError(NightError):
+    """A night file with problems; :attr:`problems` has them all, one line each."""
+
+    def __init__(self, problems: Sequence[str], *, origin: str = "night.toml") -> None:
+        self.problems = tuple(problems)
+        more = len(self.problems) - 1
+        message = self.problems[0] if self.problems else f"{origin}: bad night file"
+        if more > 0:
+            message += (
+                f" (and {more} more problem{'s' if more > 1 else ''}:"
+                f" `soiree night check {origin}` lists them)"
+            )
+        super().__init__(message)
+
+
+# -- finding lines ------------------------------------------------------------------------------
+
+
+class _KeyLines:
+    """Where keys stand in a night file's text (1-based lines), found by scanning it."""
+
+    _HEADER: Final = re.compile(r"\s*\[")
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.blocks: list[tuple[int, int]] = []  # each [[candidates]] table: (first, end)
+        headers = [n for n, line in enumerate(self.lines) if self._HEADER.match(line)]
+        for position, start in enumerate(headers):
+            end = headers[position + 1] if position + 1 < len(headers) else len(self.lines)
+            if re.match(r"\s*\[\[\s*candidates\s*\]\]", self.lines[start]):
+                self.blocks.append((start, end))
+        self.top_end = headers[0] if headers else len(self.lines)
+
+    @staticmethod
+    def _assigns(line: str, key: str) -> bool:
+        quoted = re.escape(key)
+        return re.match(rf"\s*(?:{quoted}|\"{quoted}\"|'{quoted}')\s*=", line) is not None
+
+    def _find(self, start: int, end: int, test: Callable[[str], object]) -> int | None:
+        for number in range(start, end):
+            if test(self.lines[number]):
+                return number + 1
+        return None
+
+    def in_table(self, table: str, key: str) -> int | None:
+        """The line of ``key = ...`` inside the ``[table]`` table, else of its header."""
+        header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
+        start = self._find(0, len(self.lines), header.match)
+        if start is None:
+            return None
+        end = next(
+            (n for n in range(start, len(self.lines)) if self._HEADER.match(self.lines[n])),
+            len(self.lines),
+        )
+        return self._find(start, end, lambda line: self._assigns(line, key)) or start
+
+    def top(self, key: str) -> int | None:
+        """The line of a top-level ``key = ...``, else of a ``[key]`` / ``[[key]]`` header."""
+        found = self._find(0, self.top_end, lambda line: self._assigns(line, key))
+        header = re.compile(rf"\s*\[\[?\s*{re.escape(key)}\s*\]")
+        return found or self._find(0, len(self.lines), header.match)
+
+    def candidate(
+        self, index: int, key: str | None = None, holding: str | None = None
+    ) -> int | None:
+        """The line of the ``index``-th (0-based) candidate's table, of its ``key``, or of the
+        first line of that table holding the quoted string ``holding``."""
+        if index >= len(self.blocks):
+            return self.top("candidates")  # an inline array: its key's line
+        start, end = self.blocks[index]
+        if key is None and holding is None:
+            return start + 1
+        if holding is not None:
+            quoted = (f'"{holding}"', f"'{holding}'")
+            found = self._find(start, end, lambda line: any(q in line for q in quoted))
+        else:
+            found = self._find(start, end, lambda line: self._assigns(line, str(key)))
+        return found or start + 1
+
+
+# -- reading ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Check:
+    """The problems found so far in one file."""
+
+    origin: str
+    lines: _KeyLines
+    problems: list[str]
+
+    def add(self, key: str, line: int | None, message: str) -> None:
+        key = key if key.isprintable() and len(key) <= 80 else repr(key[:80])
+        where = f"{self.origin}:{line}" if line is not None else self.origin
+        self.problems.append(f"{where}: {key}: {message}")
+
+    def top(self, key: str, message: str) -> None:
+        self.add(key, self.lines.top(key), message)
+
+    def unknown(
+        self, key: str, known: Sequence[str], line: int | None, *, prefix: str = ""
+    ) -> None:
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
+        self.add(prefix + key, line, f"unknown key{hint}")
+
+
+def _text(value: object) -> str | None:
+    """A non-empty, stripped, one-line text, or None."""
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
+        return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return None
+    return value.strip()
+
+
+def _shown(value: object) -> str:
+    """A value as the problem quotes it: its repr, cut short."""
+    shown = repr(value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
+    """The night a night file's text describes; :class:`NightFileError` lists every problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise NightFileError([f"{origin}: not valid TOML: {error}"], origin=origin) from None
+    check = _Check(origin, _KeyLines(text), [])
+    night = _night(data, check)
+    if check.problems or night is None:
+        raise NightFileError(check.problems, origin=origin)
+    return night
+
+
+def night_from_data(data: Mapping[str, Any], *, origin: str = "night") -> Night:
+    """The night a parsed night table describes (a night inside another file: no line numbers)."""
+    check = _Check(origin, _KeyLines(""), [])
+    night = _night(data, check)
+    if check.problems or night is None:
+        raise NightFileError(check.problems, origin=origin)
+    return night
+
+
+def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
+    for key in data:
+        if key not in NIGHT_KEYS:
+            check.unknown(key, NIGHT_KEYS, check.lines.top(key))
+    night_date = _date(data, check)
+    round_ = _whole(data.get("round"))
+    if "round" not in data:
+        check.add("round", None, "missing (1 or 2)")
+    elif round_ not in (1, 2):
+        check.top("round", f"must be 1 or 2, got {_shown(data['round'])}")
+    zone = _zone(data, check)
+    slug = data.get("slug", night_date.isoformat() if night_date else "night")
+    if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or len(slug) > 64:
+        check.top("slug", f"must be lowercase letters, digits and dashes, got {_shown(slug)}")
+    title = data.get("title", slug)
+    if "title" in data and _text(title) is None:
+        check.top("title", "must be a non-empty one-line text (at most 200 characters)")
+    stream = data.get("stream", default_stream(str(slug)))
+    if "stream" in data and (not isinstance(stream, str) or not _STREAM.fullmatch(stream)):
+        check.top("stream", "must be a Redis key without spaces (at most 200 characters)")
+    early_hour = _whole(data.get("early_hour", DEFAULT_EARLY_HOUR))
+    if early_hour is None or not 0 <= early_hour <= 12:
+        check.top(
+            "early_hour", f"must be an hour from 0 to 12, got {_shown(data.get('early_hour'))}"
+        )
+    candidates = _candidates(data, check)
+    roles = _roles(data, check)
+    if check.problems or night_date is None or zone is None or round_ is None:
+        return None
+    assert early_hour is not None
+    return Night(
+        slug=str(slug),
+        title=str(_text(title)),
+        date=night_date,
+        round=round_,
+        timezone=zone,
+        candidates=candidates,
+        stream=str(stream),
+        early_hour=early_hour,
+        roles=roles,
+    )
+
+
+def _date(data: Mapping[str, Any], check: _Check) -> date | None:
+    if "date" not in data:
+        check.add("date", None, "missing (the night's date, YYYY-MM-DD)")
+        return None
+    raw = data["date"]
+    if isinstance(raw, date) and not isinstance(raw, datetime):
+        return raw
+    if isinstance(raw, str):
+        try:
+            return date.fromisoformat(raw) if len(raw) == 10 else None
+        except ValueError:
+            pass
+    check.top("date", f"must be a date, YYYY-MM-DD, got {_shown(raw)}")
+    return None
+
+
+def _zone(data: Mapping[str, Any], check: _Check) -> ZoneInfo | None:
+    raw = data.get("timezone", DEFAULT_TIMEZONE)
+    if isinstance(raw, str) and raw.strip():
+        try:
+            return ZoneInfo(raw)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    check.top("timezone", f"must be an IANA time zone (Europe/Paris), got {_shown(raw)}")
+    return None
+
+
+def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]:
+    raw = data.get("candidates")
+    if raw is None:
+        check.add("candidates", None, "missing (at least one [[candidates]] table)")
+        return ()
+    if not isinstance(raw, list) or not raw:
+        check.top("candidates", "must be a non-empty array of tables ([[candidates]])")
+        return ()
+    found: list[Candidate] = []
+    owners: dict[str, int] = {}  # folded spelling -> index of its candidate
+    names: dict[int, str] = {}
+    lines = check.lines
+    for index, table in enumerate(raw):
+        label = f"candidates[{index + 1}]"
+        if not isinstance(table, Mapping):
+            check.add(label, lines.candidate(index), "must be a table with a name")
+            continue
+        for key in table:
+            if key not in CANDIDATE_KEYS:
+                check.unknown(key, CANDIDATE_KEYS, lines.candidate(index, key), prefix=f"{label}.")
+        name = _text(table.get("name"))
+        if name is None:
+            check.add(f"{label}.name", lines.candidate(index, "name"), "missing or not a text")
+            continue
+        aliases = table.get("aliases", [])
+        if not isinstance(aliases, list) or any(_text(alias) is None for alias in aliases):
+            check.add(
+                f"{label}.aliases",
+                lines.candidate(index, "aliases"),
+                "must be a list of non-empty texts",
+            )
+            aliases = []
+        names[index] = name
+        spellings: list[str] = []
+        for position, spelling in enumerate([name, *(str(_text(a)) for a in aliases)]):
+            key = f"{label}.name" if position == 0 else f"{label}.aliases"
+            if spelling in spellings:
+                check.add(
+                    key, lines.candidate(index, holding=spelling), f"{_shown(spelling)} twice"
+                )
+                continue
+            spellings.append(spelling)
+            owner = owners.setdefault(fold(spelling), index)
+            if owner != index:
+                what = "candidate" if position == 0 else "alias"
+                check.add(
+                    key,
+                    lines.candidate(index, holding=spelling),
+                    f"duplicate {what}: {_shown(spelling)} already designates"
+                    f" candidates[{owner + 1}] ({names[owner]})",
+                )
+        found.append(Candidate(name=name, aliases=tuple(spellings[1:])))
+    return tuple(found)
+
+
+def _roles(data: Mapping[str, Any], check: _Check) -> tuple[tuple[str, str], ...]:
+    """The optional ``[roles]`` table: a role as texts write it -> who holds it tonight."""
+    raw = data.get("roles", {})
+    if not isinstance(raw, Mapping):
+        check.top("roles", 'must be a table of role = "holder" ([roles])')
+        return ()
+    roles: dict[str, str] = {}
+    for role, holder in raw.items():
+        key = role_key(role)
+        if not key or _text(holder) is None:
+            check.add(f"roles.{role}", check.lines.in_table("roles", role), "must name its holder")
+            continue
+        if key in roles:
+            check.add(f"roles.{role}", check.lines.in_table("roles", role), "given twice")
+            continue
+        roles[key] = str(_text(holder))
+    return tuple(roles.items())
+
+
+def load_night(path: Path) -> Night:
+    """Read and check the night file at ``path``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise NightError(f"{path}: no such night file") from None
+    except IsADirectoryError:
+        raise NightError(f"{path}: is a directory, not a night file") from None
+    except UnicodeDecodeError:
+        raise NightError(f"{path}: not UTF-8 text") from None
+    except OSError as error:
+        raise NightError(f"{path}: unreadable: {error.strerror}") from None
+    return night_from_text(text, origin=str(path))

@@ -1,0 +1,93 @@
+"""The broadcaster's view of a replay's clock: the hash the replay writes, polled from Redis.
+
+A replay (and ``soiree demo``) leaves its virtual clock in the hash
+:func:`ingest.store.keys.replay_clock_key` (:func:`replay.runner.publish_clock`).
+:class:`ReplayClockWatch` reads it every ``interval`` seconds on the broadcaster's Redis client
+and says when what clients are told changed (:meth:`ReplayClock.to_json`: the virtual time, the
+speed, paused, finished; not the replay's wall time, rewritten every second even while paused).
+The broadcaster then sends ``clock`` to its clients (``docs/protocol.md``).
+
+A missing or unreadable hash is no replay clock (``None``). When Redis fails, the clock last
+read is kept (a blip is not the end of the replay) and the watch retries with the reader's
+jittered backoff, logging the first failure as a warning and the next ones at debug level, as
+the stream reader does (:mod:`ticker.broadcast.reader`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Final
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ingest.runtime.backoff import Backoff, backoff_delay
+from ingest.store.keys import replay_clock_key
+from ticker.wire.replay_clock import ReplayClock
+
+__all__ = ["ReplayClockWatch"]
+
+logger = logging.getLogger(__name__)
+
+# Retrying after a Redis failure: as the stream reader does (50 ms doubling up to 1 s, jitter).
+_REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
+
+#: What clients are told of the clock (``ReplayClock.to_json``), or None: no replay clock.
+ClockJson = dict[str, Any] | None
+
+
+class ReplayClockWatch:
+    """The replay clock of one stream, as last read (see the module docstring)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        stream: str,
+        *,
+        interval: float,
+        on_change: Callable[[ClockJson], None],
+    ) -> None:
+        self._redis = redis
+        self._key = replay_clock_key(stream)
+        self._stream = stream
+        self._interval = interval
+        self._on_change = on_change
+        self._failures = 0
+        #: The clock last read, as clients see it (None: no replay clock).
+        self.current: ClockJson = None
+
+    async def refresh(self) -> None:
+        """Read the hash now; call ``on_change`` if what clients see changed.
+
+        Raises ``RedisError`` / ``OSError`` when Redis fails (the clock is kept).
+        """
+        raw = await self._redis.hgetall(self._key)
+        fields = {str(name): str(value) for name, value in raw.items()}
+        clock = ReplayClock.from_hash(fields) if fields else None
+        current = None if clock is None else clock.to_json()
+        if current != self.current:
+            self.current = current
+            self._on_change(current)
+
+    async def run(self) -> None:
+        """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
+        while True:
+            try:
+                await self.refresh()
+            except (RedisError, OSError) as error:
+                self._failures += 1
+                delay = max(self._interval, backoff_delay(self._failures, _REDIS_BACKOFF))
+                log = logger.warning if self._failures == 1 else logger.debug
+                log("reading the replay clock of %s failed (%s); retrying", self._stream, error)
+                await asyncio.sleep(delay)
+                continue
+            if self._failures:
+                logger.warning(
+                    "reading the replay clock of %s again after %d failures",
+                    self._stream,
+                    self._failures,
+                )
+                self._failures = 0
+            await asyncio.sleep(self._interval)
