@@ -52,6 +52,10 @@ NOT_RUN: Final = {
     "soiree bench": "minutes of measurements (docs/benchmarks.md); its options are parsed",
     "python -m tests.benchmarks": "a benchmark group, minutes; the module is checked to exist",
     ".venv/bin/mutmut": "mutation testing, 9 to 25 minutes (docs/testing.md)",
+    "datasette serve": "Datasette's server on its fixed port 8001: tests/test_export_command.py"
+    " runs it on a unix socket",
+    "soiree night from-recording": "needs a recording of a whole night: tests/test_recording.py",
+    "soiree replay --fixtures my-night": "plays what from-recording made: tests/test_recording.py",
 }
 
 #: How long an example may take to show its first output, or to finish.

@@ -28,13 +28,15 @@ from ingest.commands.stream_options import (
     resolve_stream,
     stream_maxlen,
 )
-from ingest.model.errors import CommandError
+from ingest.model.errors import CommandError, SoireeError
 from ingest.model.night import Night
 from ingest.model.nights import SOURCES_FILE, find_night_dir
+from ingest.model.recording import HEADER_FILE, RecordingError, load_recording
 from ingest.model.settings import settings
 from ingest.model.source_staleness import is_silent, overdue_seconds
 from ingest.model.text_cleaning import clean_text
 from ingest.polling.poll_result import PollTotals
+from ingest.polling.recorder import Recorder
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
@@ -98,10 +100,50 @@ def run(options: IngestOptions) -> int:
     if options.status:
         names = [source.name for source in config.sources]
         return run_command(_status(url, stream, configured=names, as_json=options.json))
-    return run_command(_ingest(config, night, url=url, stream=stream, burst=options.burst))
+    recorder = None if options.record is None else open_recorder(options.record, night)
+    try:
+        return run_command(
+            _ingest(config, night, url=url, stream=stream, burst=options.burst, recorder=recorder)
+        )
+    finally:
+        if recorder is not None:
+            recorder.close()
+            _say_recorded(recorder.root)
 
 
-async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, burst: bool) -> int:
+def open_recorder(root: Path, night: Night) -> Recorder:
+    """The recorder of ``--record``, having said what the recording already holds."""
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    if (root / HEADER_FILE).exists():
+        try:
+            err.print(f"recording into {root}, which holds {load_recording(root).summary()}")
+        except RecordingError as error:
+            raise CommandError(str(error)) from None
+    else:
+        err.print(f"recording into {root} (new)")
+    try:
+        return Recorder(root, night=night.slug, timezone=str(night.timezone))
+    except SoireeError as error:
+        raise CommandError(str(error)) from None
+
+
+def _say_recorded(root: Path) -> None:
+    err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
+    try:
+        err.print(f"recording {root} holds {load_recording(root).summary()}")
+    except RecordingError as error:
+        err.print(f"recording {root}: {error}")
+
+
+async def _ingest(
+    config: IngestConfig,
+    night: Night,
+    *,
+    url: str,
+    stream: str,
+    burst: bool,
+    recorder: Recorder | None = None,
+) -> int:
     client = await connect_client(url)
     err = Console(stderr=True, highlight=False)
     try:
@@ -115,7 +157,7 @@ async def _ingest(config: IngestConfig, night: Night, *, url: str, stream: str, 
                 )
             report = await run_ingest(
                 config, client, night=night, stream=stream, stop=stop, burst=burst,
-                maxlen=stream_maxlen(),
+                maxlen=stream_maxlen(), recorder=recorder,
             )  # fmt: skip
     finally:
         await client.aclose()

@@ -28,6 +28,7 @@ class IngestOptions:
     burst: bool = False
     status: bool = False
     json: bool = False
+    record: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> IngestOptions:
@@ -40,6 +41,7 @@ class IngestOptions:
             burst=args.burst,
             status=args.status,
             json=args.json,
+            record=Path(args.record) if args.record else None,
         )
 
 
@@ -67,6 +69,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     mode.add_argument("--status", action="store_true", help="print the sources' health and exit")
     parser.add_argument("--json", action="store_true", help="with --status: print JSON")
+    parser.add_argument(
+        "--record",
+        metavar="DIR",
+        help="also write every response received to the recording in DIR (created, or"
+        " appended to), for `soiree sources --recording` (docs/recording.md)",
+    )
 
 
 COMMAND = Command(

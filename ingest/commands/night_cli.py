@@ -155,10 +155,11 @@ def run(chosen: Chosen) -> int:
 
 COMMAND = Command(
     name="night",
-    help="night files: check one, write a new one (docs/night.md)",
+    help="night files: check one, write a new one, make one from a recording (docs/night.md)",
     description="Night files (night.toml: the night's date, round, time zone and candidates;"
     " docs/night.md). `soiree night check FILE` validates one; `soiree night new` writes a"
-    " commented skeleton.",
+    " commented skeleton; `soiree night from-recording DIR OUT` turns a recording into a"
+    " night's fixtures (docs/recording.md).",
     add_arguments=add_arguments,
     options=lambda args: Chosen(command=args.night_subcommand, args=args),
     run="ingest.commands.night_cli:run",

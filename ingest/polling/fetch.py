@@ -115,6 +115,7 @@ class FetchResult:
     last_modified: str | None = None
     retry_after: float | None = None
     max_age: float | None = None
+    cache_control: str | None = None
     error: str | None = None
     redirects: tuple[str, ...] = field(default=())
     slot_wait: float = 0.0
@@ -361,6 +362,7 @@ class Fetcher:
             last_modified=headers.get("Last-Modified"),
             retry_after=parse_retry_after(headers.get("Retry-After"), now=datetime.now(UTC)),
             max_age=parse_max_age(headers.get("Cache-Control")),
+            cache_control=headers.get("Cache-Control"),
             redirects=tuple(redirects),
         )
         if status == 304:

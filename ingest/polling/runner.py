@@ -23,6 +23,7 @@ from ingest.model.settings import DEFAULT_STREAM_MAXLEN
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poll_result import PollResult, PollTotals
 from ingest.polling.poller import DEFAULT_BURST_POLLS, SourcePoller
+from ingest.polling.recorder import Recorder, RecordingFetcher
 from ingest.runtime.aio import cancel_until_done
 from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
 from ingest.store.redis_client import StoreLimits, bounded_client
@@ -67,13 +68,15 @@ async def run_ingest(
     on_poller: Callable[[SourcePoller], None] | None = None,
     on_poll: Callable[[PollResult], None] | None = None,
     store_limits: StoreLimits = DEFAULT_STORE_LIMITS,
+    recorder: Recorder | None = None,
 ) -> IngestReport:
     """Poll every source of ``config`` into ``stream`` until ``stop`` (or the burst) ends.
 
     The pollers write through a client of their own on ``redis``'s server
     (:func:`~ingest.store.redis_client.bounded_client`, within ``store_limits``). ``on_poller``
     sees each poller once created (tests read their health from it), ``on_poll`` the result of
-    every poll of every source as it finishes.
+    every poll of every source as it finishes. With ``recorder``, every response is also
+    written to its recording (:mod:`ingest.polling.recorder`).
     """
     stop = stop or asyncio.Event()
     # The pollers' own client: every reply bounded (a hung Redis must not hold a poll), and
@@ -86,7 +89,7 @@ async def run_ingest(
         return await _run_pollers(
             config, writer, night=night, stream=stream, stop=stop, burst=burst,
             burst_polls=burst_polls, maxlen=maxlen, on_poller=on_poller, on_poll=on_poll,
-            probe=probe,
+            probe=probe, recorder=recorder,
         )  # fmt: skip
     finally:
         await probe.close()
@@ -107,6 +110,7 @@ async def _run_pollers(
     on_poller: Callable[[SourcePoller], None] | None,
     on_poll: Callable[[PollResult], None] | None,
     probe: StoreProbe,
+    recorder: Recorder | None = None,
 ) -> IngestReport:
     store = StreamStore(redis, stream, maxlen=maxlen)
     connector = aiohttp.TCPConnector(limit=0, limit_per_host=0, ttl_dns_cache=300)
@@ -115,6 +119,11 @@ async def _run_pollers(
         connector=connector, cookie_jar=aiohttp.DummyCookieJar(), trust_env=False
     ) as session:
         fetcher = Fetcher(session, max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT)
+        if recorder is not None:
+            fetcher = RecordingFetcher(
+                session, recorder, sources={source.url: source.name for source in config.sources},
+                max_per_host=config.max_per_host, user_agent=DEFAULT_USER_AGENT,
+            )  # fmt: skip
         pollers = [
             SourcePoller(
                 source,

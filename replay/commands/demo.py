@@ -18,6 +18,9 @@ import logging
 import math
 import os
 import sys
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from typing import Final
 
 from aiohttp import web
@@ -31,6 +34,10 @@ from ingest.commands.stream_options import (
     stream_maxlen,
 )
 from ingest.model.errors import CommandError
+from ingest.model.night import Night, NightError
+from ingest.model.night_file import load_night
+from ingest.model.nights import NIGHT_FILE, SOURCES_FILE, find_night_dir
+from ingest.model.recording import Recording
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop, run_command
@@ -43,12 +50,13 @@ from ingest.store.keys import (
     replay_runs_key,
 )
 from ingest.store.stream_store import StreamStore
-from replay.clock import ReplayWindow
+from replay.clock import AnchoredClock, ReplayWindow
 from replay.commands.clock_options import window_of
 from replay.commands.demo_cli import DEFAULT_PORT, DemoOptions
+from replay.commands.recording_options import open_recording, recording_window
+from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
 from replay.emulated.server import (
     SOURCES_KEY,
-    SourcesState,
     build_sources_app,
     start_sources_server,
 )
@@ -77,16 +85,64 @@ def poll_interval(speed: float) -> float:
     return min(_SLOWEST_POLL, max(_FASTEST_POLL, 60.0 / speed))
 
 
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """What the demo's sources serve: the night's fixtures, or a recording."""
+
+    night: Night
+    window: ReplayWindow
+    sources_file: Path
+    recording: Recording | None = None
+    fixture: NightFixture | None = None
+
+    def app(self, *, interval: float, loop: bool) -> tuple[web.Application, AnchoredClock]:
+        """The sources' application, and its clock."""
+        if self.recording is not None:
+            app = build_recording_app(self.recording, self.window, interval=interval, loop=loop)
+            return app, app[RECORDING_KEY].clock
+        assert self.fixture is not None
+        app = build_sources_app(self.fixture, self.window, interval=interval, loop=loop)
+        return app, app[SOURCES_KEY].clock
+
+
+def _served(args: DemoOptions) -> _Served:
+    if args.recording is None:
+        fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
+        window = window_of(args.clock, fixture)
+        return _Served(fixture.night, window, fixture.directory / SOURCES_FILE, fixture=fixture)
+    recording = open_recording(args.recording)
+    print(f"soiree demo: recording {recording.root} holds {recording.summary()}", file=sys.stderr)
+    try:
+        directory = find_night_dir(
+            args.night.night or recording.night, nights_dir=args.night.fixtures
+        )
+        night = load_night(directory / NIGHT_FILE)
+    except NightError as error:
+        raise CommandError(str(error)) from None
+    window = recording_window(args.clock, recording)
+    return _Served(night, window, directory / SOURCES_FILE, recording=recording)
+
+
+def _moment(app: web.Application) -> tuple[datetime | None, bool]:
+    """The sources' virtual (or recorded) time, and whether the night is over."""
+    if RECORDING_KEY in app:
+        state = app[RECORDING_KEY]
+        recorded = state.schedule.moment(state.clock.elapsed())
+        return recorded.recorded_time, recorded.finished
+    emulated = app[SOURCES_KEY]
+    moment = emulated.schedule.moment(emulated.clock.elapsed())
+    return moment.virtual_time, moment.finished
+
+
 def run(args: DemoOptions) -> int:
     """Run ``soiree demo``; return the exit status."""
-    fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
-    window = window_of(args.clock, fixture)
+    served = _served(args)
     data_dir = args.redis.data_dir or default_data_dir()
     uses_embedded = not (args.redis.redis_url or settings().redis_url)
     started_here = uses_embedded and not embedded_running(data_dir)
     try:
         url = redis_url_of(args.redis)
-        return run_command(_demo(fixture, window, url=url, args=args))
+        return run_command(_demo(served, url=url, args=args))
     finally:
         if started_here:
             # A second SIGTERM must not tear the shutdown: the server would be left running.
@@ -94,8 +150,8 @@ def run(args: DemoOptions) -> int:
                 stop_embedded(data_dir)
 
 
-async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: DemoOptions) -> int:
-    night = fixture.night
+async def _demo(served: _Served, *, url: str, args: DemoOptions) -> int:
+    night, window = served.night, served.window
     client = await connect_client(url)
     console = Console()
     try:
@@ -106,9 +162,9 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
             stream = replay_run_stream(night.stream, run_number)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
         interval = poll_interval(window.speed)
-        app = build_sources_app(fixture, window, interval=interval, loop=args.loop)
+        app, clock = served.app(interval=interval, loop=args.loop)
         sources, base_url = await start_sources_server(app, "127.0.0.1", 0)
-        config = load_ingest_config(fixture.directory / "sources.toml", base_url=base_url)
+        config = load_ingest_config(served.sources_file, base_url=base_url)
         config = dataclasses.replace(
             config,
             sources=tuple(
@@ -124,7 +180,9 @@ async def _demo(fixture: NightFixture, window: ReplayWindow, *, url: str, args: 
             asyncio.create_task(
                 run_ingest(config, client, night=night, stream=stream, stop=stop), name="ingest"
             ),
-            asyncio.create_task(_follow_sources_clock(app, store, window.speed), name="clock"),
+            asyncio.create_task(
+                _follow_sources_clock(app, clock, store, window.speed), name="clock"
+            ),
         ]
         page = f"http://{args.host}:{broadcaster.port}/"
         print(
@@ -178,12 +236,13 @@ async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> N
         )
 
 
-async def _follow_sources_clock(app: web.Application, store: StreamStore, speed: float) -> None:
+async def _follow_sources_clock(
+    app: web.Application, clock: AnchoredClock, store: StreamStore, speed: float
+) -> None:
     """Show the sources' virtual time in the ticker's header, and obey its pause key.
 
     Redis may go away and come back (a restart): the clock carries on publishing then.
     """
-    state = app[SOURCES_KEY]
     control = replay_control_key(store.stream)
     cleared = False
     while True:
@@ -191,27 +250,21 @@ async def _follow_sources_clock(app: web.Application, store: StreamStore, speed:
             if not cleared:
                 await store.redis.delete(control)
                 cleared = True
-            await _publish_clock_once(state, store, control, speed)
+            await _publish_clock_once(app, clock, store, control, speed)
         except (RedisError, OSError) as error:
             logger.debug("demo: publishing the clock failed (%r); retrying", error)
         await asyncio.sleep(_CLOCK_EVERY)
 
 
 async def _publish_clock_once(
-    state: SourcesState, store: StreamStore, control: str, speed: float
+    app: web.Application, clock: AnchoredClock, store: StreamStore, control: str, speed: float
 ) -> None:
     """Obey the pause key once, and publish the sources' virtual time."""
     wanted = await store.redis.get(control)
-    if wanted == "pause" and not state.clock.paused:
-        state.clock.pause()
-    elif wanted == "resume" and state.clock.paused:
-        state.clock.resume()
-    moment = state.schedule.moment(state.clock.elapsed())
-    if moment.virtual_time is not None:
-        await publish_clock(
-            store,
-            moment.virtual_time,
-            speed=speed,
-            paused=state.clock.paused,
-            finished=moment.finished,
-        )
+    if wanted == "pause" and not clock.paused:
+        clock.pause()
+    elif wanted == "resume" and clock.paused:
+        clock.resume()
+    virtual, finished = _moment(app)
+    if virtual is not None:
+        await publish_clock(store, virtual, speed=speed, paused=clock.paused, finished=finished)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 from ingest.commands.command import (
@@ -34,6 +35,7 @@ class DemoOptions:
     port: int | None = None
     """None: 8765 if free, else any free port (said so); a port given must be free."""
     loop: bool = False
+    recording: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DemoOptions:
@@ -45,6 +47,7 @@ class DemoOptions:
             host=args.host,
             port=_checked_port(args.port),
             loop=args.loop,
+            recording=Path(args.recording) if args.recording else None,
         )
 
 
@@ -68,6 +71,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"web page port; 0: any free one (default: {DEFAULT_PORT} if free, else any free one)",
     )
     parser.add_argument("--loop", action="store_true", help="start the night again at its end")
+    parser.add_argument(
+        "--recording",
+        metavar="DIR",
+        help="play this recording (soiree ingest --record) instead of the night's fixtures;"
+        " the pollers read the recording's night's sources.toml (docs/recording.md)",
+    )
 
 
 COMMAND = Command(

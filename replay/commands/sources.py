@@ -22,6 +22,7 @@ from ingest.model.errors import CommandError
 from ingest.runtime.aio import run_command, stop_on_signals
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
+from replay.commands.sources_recording import serve_recording
 from replay.emulated.documents import Document, published_instants
 from replay.emulated.server import (
     PATHS,
@@ -52,6 +53,8 @@ def run(args: SourcesOptions) -> int:
         raise CommandError(f"--interval must be a number of seconds >= 0, got {args.interval}")
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
+    if args.recording is not None:
+        return serve_recording(args, args.recording)
     fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
     window = window_of(args.clock, fixture)
     app = build_sources_app(

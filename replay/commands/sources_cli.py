@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import dataclass
+from pathlib import Path
 
 from ingest.commands.command import Command, NightOptions, add_night_options
 from replay.commands.clock_cli import ClockOptions, add_clock_options
@@ -22,6 +23,7 @@ class SourcesOptions:
     page_size: int = 20
     interval: float = 5.0
     loop: bool = False
+    recording: Path | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> SourcesOptions:
@@ -34,6 +36,7 @@ class SourcesOptions:
             page_size=args.page_size,
             interval=args.interval,
             loop=args.loop,
+            recording=Path(args.recording) if args.recording else None,
         )
 
 
@@ -68,6 +71,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--loop",
         action="store_true",
         help="start the night again three intervals (at least 1 s) after its end",
+    )
+    parser.add_argument(
+        "--recording",
+        metavar="DIR",
+        help="serve this recording (`soiree ingest --record`) instead of the night's fixtures;"
+        " --from/--to are then times of the recording's day, and --page-size and --night do"
+        " not apply (docs/recording.md)",
     )
 
 

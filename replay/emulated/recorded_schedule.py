@@ -1,0 +1,169 @@
+"""When each recorded version of each document is served again, in wall seconds. Pure.
+
+A recording (:mod:`ingest.model.recording`) holds, per document (one URL), the bodies the
+pollers received. A *version* is a body that differs from the one before it; it is due when the
+request that first got it was sent. One :class:`~replay.clock.ReplayPlan` covers every version of
+every document with the window's ``--speed`` / ``--from`` / ``--to`` / ``--max-gap``, exactly as
+:mod:`replay.emulated.schedule` does for a night's fixtures (versions before ``--from`` are due at
+once; with ``--to``, a phantom event makes the clock run on to it).
+
+At ``elapsed`` wall seconds after the anchor, a document shows its last version due; that version
+first appeared at its step's offset (its ``Last-Modified``), and the one before it at the offset
+before (so a server can tell two versions in the same second apart). With ``loop``, the recording
+starts again ``loop_pause`` wall seconds after its end.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from ingest.model.recording import RecordedResponse
+from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
+
+__all__ = ["RecordedVersion", "RecordingMoment", "RecordingSchedule", "versions_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedVersion:
+    """The version of a document shown at some moment (``response`` None: none is due yet).
+
+    ``index`` counts the document's versions from 0 (``-1``: none); ``started`` and
+    ``previous_started`` are wall seconds since the anchor, as in
+    :class:`replay.emulated.schedule.DocumentVersion`.
+    """
+
+    index: int
+    response: RecordedResponse | None
+    started: float
+    previous_started: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingMoment:
+    """Where the recording stands ``elapsed`` wall seconds after the anchor."""
+
+    elapsed: float
+    pass_index: int
+    recorded_time: datetime | None
+    finished: bool
+
+
+def versions_of(responses: Iterable[RecordedResponse]) -> dict[str, list[RecordedResponse]]:
+    """Each document's versions (by URL, in time order): the bodies that differ from the last."""
+    versions: dict[str, list[RecordedResponse]] = {}
+    for response in sorted(responses, key=lambda r: r.at):
+        if response.body is None:
+            continue  # 304s, errors and failures change nothing
+        shown = versions.setdefault(response.url, [])
+        if not shown or shown[-1].body != response.body:
+            shown.append(response)
+    return versions
+
+
+class RecordingSchedule:
+    """The timeline of a re-served recording: see the module's docstring."""
+
+    def __init__(
+        self,
+        versions: Mapping[str, list[RecordedResponse]],
+        window: ReplayWindow,
+        *,
+        loop: bool = False,
+        loop_pause: float = 1.0,
+    ) -> None:
+        if loop and not (math.isfinite(loop_pause) and loop_pause > 0):
+            raise ClockError("the pause between two passes of a loop must be positive")
+        ats: list[datetime] = []
+        owners: list[tuple[str, int] | None] = []
+        for url, shown in versions.items():
+            for index, response in enumerate(shown):
+                ats.append(response.at)
+                owners.append((url, index))
+        if not ats:
+            raise ClockError("the recording holds no body to serve")
+        if window.end is not None:
+            ats.append(window.end)  # the phantom event: the clock runs on to --to
+            owners.append(None)
+        self.plan: ReplayPlan = plan_replay(ats, window)
+        self.loop = loop
+        self.loop_pause = loop_pause
+        self.window = window
+        # Per document: the wall offset of each version due, and which version it is.
+        self._offsets: dict[str, list[float]] = {url: [] for url in versions}
+        self._indices: dict[str, list[int]] = {url: [] for url in versions}
+        for position, offset in zip(self.plan.order, self.plan.offsets, strict=True):
+            owner = owners[position]
+            if owner is None:
+                continue
+            url, index = owner
+            offsets, indices = self._offsets[url], self._indices[url]
+            if offsets and offsets[-1] == offset:
+                indices[-1] = index  # two versions due at once: the later one is shown
+            else:
+                offsets.append(offset)
+                indices.append(index)
+        self._versions = {url: list(shown) for url, shown in versions.items()}
+
+    @property
+    def documents(self) -> list[str]:
+        """The URLs of the documents served."""
+        return list(self._versions)
+
+    @property
+    def duration(self) -> float:
+        """Wall seconds of one pass."""
+        return self.plan.duration
+
+    @property
+    def period(self) -> float:
+        """Wall seconds between the starts of two passes of a loop."""
+        return self.duration + self.loop_pause
+
+    def steps(self, url: str) -> int:
+        """How many versions of ``url`` one pass serves."""
+        return len(self._offsets.get(url, []))
+
+    def _locate(self, elapsed: float) -> tuple[int, float]:
+        elapsed = max(0.0, elapsed)
+        if not self.loop:
+            return 0, elapsed
+        pass_index = int(elapsed // self.period)
+        return pass_index, elapsed - pass_index * self.period
+
+    def moment(self, elapsed: float) -> RecordingMoment:
+        """Where the recording stands ``elapsed`` wall seconds after the anchor."""
+        pass_index, local = self._locate(elapsed)
+        return RecordingMoment(
+            elapsed=elapsed,
+            pass_index=pass_index,
+            recorded_time=self.plan.virtual_time(local),
+            finished=local >= self.duration,
+        )
+
+    def version(self, url: str, elapsed: float) -> RecordedVersion:
+        """The version of ``url`` shown ``elapsed`` wall seconds after the anchor."""
+        offsets = self._offsets.get(url, [])
+        if not offsets:
+            return RecordedVersion(-1, None, 0.0, None)
+        indices = self._indices[url]
+        if len(offsets) == 1 and offsets[0] == 0:
+            return RecordedVersion(0, self._versions[url][indices[0]], 0.0, None)
+        pass_index, local = self._locate(elapsed)
+        base = pass_index * self.period
+        step = bisect.bisect_right(offsets, local) - 1
+        response = self._versions[url][indices[step]] if step >= 0 else None
+        started = base + (offsets[step] if step >= 0 else 0.0)
+        previous: float | None
+        if step >= 1:
+            previous = base + offsets[step - 1]
+        elif step == 0 and offsets[0] > 0:
+            previous = base
+        elif pass_index > 0:
+            previous = base - self.period + offsets[-1]
+        else:
+            previous = None
+        return RecordedVersion(step, response, started, previous)
