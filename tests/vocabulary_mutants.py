@@ -1,8 +1,8 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/document.py``, ``figures.py``, ``rounds.py`` and ``extract.py``, the support
-cues of ``rallies.py``, the number
+``ingest/extraction/document.py``, ``figures.py``, ``rounds.py``, ``extract.py``,
+``rallies.py``, ``institutes.py``, ``leads.py`` and ``speakers.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
@@ -95,7 +95,7 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_CANDIDATE_VOTED": REGEX,
     },
     # Not listed yet, for lack of sentences that need each of their words (docs/extraction.md):
-    # speakers' vocabularies but its verbs.
+    # speakers' _NOT_DESCRIPTION and _NOT_A_NAME word tables.
     "rallies": {
         "_SUPPORT": REGEX,
         "_TO_VOTE": REGEX,
@@ -111,6 +111,13 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
     },
     "speakers": {
         "SAYING_VERBS": REGEX,
+        "_ADVERB": REGEX,
+        "_AUXILIARY": REGEX,
+        "_PRONOUN": REGEX,
+        "_AFTER": REGEX,
+        "_BEFORE": REGEX,
+        "_ACCORDING_BEFORE": REGEX,
+        "_PRONOUN_SUBJECT": REGEX,
     },
     "french_numbers": {
         "_WORD_VALUES": TABLE,

@@ -85,10 +85,7 @@ SAYING_VERBS: Final[tuple[tuple[str, str], ...]] = (
 
 _PARTICIPLE: Final = "(?:" + "|".join(past for past, _ in SAYING_VERBS) + ")"
 _PRESENT: Final = "(?:" + "|".join(present for _, present in SAYING_VERBS) + ")"
-_ADVERB: Final = (
-    r"(?:encore|ensuite|aussi|alors|également|enfin|notamment|ainsi|même|aussitôt|d['\u2019]emblée"
-    r"|sobrement|simplement|immédiatement|plus\s+tard|avec\s+émotion)"
-)
+_ADVERB: Final = r"(?:encore|ensuite|aussi|alors|enfin|également)"
 _AUXILIARY: Final = r"(?:a|avait|s['\u2019](?:est|était))"
 _PRONOUN: Final = r"(?:il|elle)"
 _DASH: Final = r"[-\u2011]"
