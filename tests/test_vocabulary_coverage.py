@@ -5,7 +5,9 @@ extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.
 ``extract.py``, ``french_numbers.py`` and ``departements.py``) and drops each in turn from its
 module's source, loading that module and every module that imports it afresh. A word is *reached*
 when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
-sentences of ``tests/test_extract_boundaries.py``; the long seed articles would make the test slow)
+sentences of ``tests/test_extract_boundaries.py`` and of the extraction corpus,
+``tests/data/extraction_corpus``, each read against its own night; the long seed articles would
+make the test slow)
 extracts differently without it: another kind, speaker,
 figure or round, other numbers or ranges, other départements. A word no sentence needs is
 either dead (remove it) or lacks a sentence (write one, from how newsrooms write, not tuned to
@@ -22,8 +24,10 @@ from types import FunctionType
 import pytest
 
 from ingest.extraction.departements import fold_text
+from ingest.model.night import Night
 from tests import test_extract, test_extract_boundaries
 from tests.conftest import TIMEOUT_FACTOR
+from tests.extraction_corpus import load_corpus
 from tests.vocabulary_mutants import (
     EXTRA_MUTATIONS,
     Extractor,
@@ -54,9 +58,13 @@ EQUIVALENT: dict[str, str] = {
 def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
+    texts += [case.text for case in _PHRASING]
     return texts
 
 
+# The extraction corpus (tests/data/extraction_corpus), each sentence read against its own night.
+_PHRASING = load_corpus()
+_NIGHT_OF: dict[str, Night] = {case.text: case.night for case in _PHRASING}
 CORPUS = _corpus()
 
 
@@ -65,8 +73,8 @@ def _behaviour(functions: Extractor, text: str) -> str:
     try:
         return repr(
             (
-                functions.extract(text, NIGHT),
-                functions.extract_scoped_figures(text, NIGHT),
+                functions.extract(text, _NIGHT_OF.get(text, NIGHT)),
+                functions.extract_scoped_figures(text, _NIGHT_OF.get(text, NIGHT)),
                 functions.find_numbers(text),
                 functions.find_ranges(text),
                 functions.find_departements(text),

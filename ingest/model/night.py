@@ -8,6 +8,7 @@ liveblog's bare ``HHhMM`` into an instant. Pure.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -15,7 +16,15 @@ from zoneinfo import ZoneInfo
 
 from ingest.model.errors import SoireeError
 
-__all__ = ["Candidate", "Night", "NightError", "fold"]
+__all__ = ["Candidate", "Night", "NightError", "fold", "role_key"]
+
+
+_ARTICLE = re.compile(r"^(?:(?:les|le|la)\s+|l['\u2019]\s*)")
+
+
+def role_key(role: str) -> str:
+    """A role as looked up: folded, spaces collapsed, its article dropped ("président sortant")."""
+    return _ARTICLE.sub("", " ".join(fold(role).split()))
 
 
 class NightError(SoireeError, ValueError):
@@ -46,7 +55,9 @@ class Night:
     """One election night.
 
     ``early_hour``: liveblog times earlier than this hour belong to the next day (a night
-    runs late: ``00h30`` on the night of the 29th is the 30th).
+    runs late: ``00h30`` on the night of the 29th is the 30th). ``roles``: who holds a role a
+    text may name a speaker by (``"président sortant" -> "François Hollande"``), keys folded
+    (:func:`fold`) and without their article; optional, empty by default.
     """
 
     slug: str
@@ -57,6 +68,15 @@ class Night:
     candidates: tuple[Candidate, ...]
     stream: str
     early_hour: int = 5
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def holder_of(self, role: str) -> str | None:
+        """Who holds ``role`` ("le président réélu", "candidate du FN") on this night, or None."""
+        wanted = role_key(role)
+        holder = next((held_by for key, held_by in self.roles if key == wanted), None)
+        if holder is None:
+            return None
+        return self.candidate_named(holder) or holder
 
     def candidate_named(self, written: str) -> str | None:
         """The full name of the candidate that ``written`` designates, or None."""

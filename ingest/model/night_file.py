@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ingest.model.night import Candidate, Night, NightError, fold
+from ingest.model.night import Candidate, Night, NightError, fold, role_key
 
 __all__ = [
     "CANDIDATE_KEYS",
@@ -30,6 +30,7 @@ __all__ = [
     "NightFileError",
     "default_stream",
     "load_night",
+    "night_from_data",
     "night_from_text",
 ]
 
@@ -43,6 +44,7 @@ NIGHT_KEYS: Final = (
     "stream",
     "early_hour",
     "candidates",
+    "roles",
 )
 #: Every key of one ``[[candidates]]`` table.
 CANDIDATE_KEYS: Final = ("name", "aliases")
@@ -101,6 +103,18 @@ class _KeyLines:
             if test(self.lines[number]):
                 return number + 1
         return None
+
+    def in_table(self, table: str, key: str) -> int | None:
+        """The line of ``key = ...`` inside the ``[table]`` table, else of its header."""
+        header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
+        start = self._find(0, len(self.lines), header.match)
+        if start is None:
+            return None
+        end = next(
+            (n for n in range(start, len(self.lines)) if self._HEADER.match(self.lines[n])),
+            len(self.lines),
+        )
+        return self._find(start, end, lambda line: self._assigns(line, key)) or start
 
     def top(self, key: str) -> int | None:
         """The line of a top-level ``key = ...``, else of a ``[key]`` / ``[[key]]`` header."""
@@ -185,6 +199,15 @@ def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
     return night
 
 
+def night_from_data(data: Mapping[str, Any], *, origin: str = "night") -> Night:
+    """The night a parsed night table describes (a night inside another file: no line numbers)."""
+    check = _Check(origin, _KeyLines(""), [])
+    night = _night(data, check)
+    if check.problems or night is None:
+        raise NightFileError(check.problems, origin=origin)
+    return night
+
+
 def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
     for key in data:
         if key not in NIGHT_KEYS:
@@ -211,6 +234,7 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
             "early_hour", f"must be an hour from 0 to 12, got {_shown(data.get('early_hour'))}"
         )
     candidates = _candidates(data, check)
+    roles = _roles(data, check)
     if check.problems or night_date is None or zone is None or round_ is None or early_hour is None:
         return None
     return Night(
@@ -222,6 +246,7 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         candidates=candidates,
         stream=str(stream),
         early_hour=early_hour,
+        roles=roles,
     )
 
 
@@ -305,6 +330,25 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                 )
         found.append(Candidate(name=name, aliases=tuple(spellings[1:])))
     return tuple(found)
+
+
+def _roles(data: Mapping[str, Any], check: _Check) -> tuple[tuple[str, str], ...]:
+    """The optional ``[roles]`` table: a role as texts write it -> who holds it tonight."""
+    raw = data.get("roles", {})
+    if not isinstance(raw, Mapping):
+        check.top("roles", 'must be a table of role = "holder" ([roles])')
+        return ()
+    roles: dict[str, str] = {}
+    for role, holder in raw.items():
+        key = role_key(role)
+        if not key or _text(holder) is None:
+            check.add(f"roles.{role}", check.lines.in_table("roles", role), "must name its holder")
+            continue
+        if key in roles:
+            check.add(f"roles.{role}", check.lines.in_table("roles", role), "given twice")
+            continue
+        roles[key] = str(_text(holder))
+    return tuple(roles.items())
 
 
 def load_night(path: Path) -> Night:

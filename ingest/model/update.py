@@ -332,6 +332,7 @@ class Update:
     speaker: str | None = None
     figures: Figures | None = None
     round: int | None = None
+    institute: str | None = None
     id: str | None = None
     # (content digest, stream data) once computed: both come from one build of the content.
     # Not a value of the update (no init, repr or comparison); ``replace`` starts without it.
@@ -366,6 +367,8 @@ class Update:
             data["figures"] = self.figures.to_json()
         if self.round is not None:
             data["round"] = self.round
+        if self.institute is not None:
+            data["institute"] = self.institute
         return data
 
     def content_digest(self) -> str:
@@ -441,6 +444,7 @@ class Update:
             "speaker",
             "figures",
             "round",
+            "institute",
             "type",  # present when the object is a websocket "update" message
         }
         unknown = set(data) - known
@@ -467,6 +471,7 @@ class Update:
         speaker = data.get("speaker")
         figures = data.get("figures")
         round_ = data.get("round")
+        institute = data.get("institute")
         return cls(
             id=id_,
             uid=uid,
@@ -479,6 +484,9 @@ class Update:
             speaker=None if speaker is None else _short_string(speaker, field_name="speaker"),
             figures=None if figures is None else Figures.from_json(figures),
             round=None if round_ is None else parse_round(round_),
+            institute=None
+            if institute is None
+            else _short_string(institute, field_name="institute"),
         )
 
     @classmethod
