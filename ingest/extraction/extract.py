@@ -61,6 +61,7 @@ from ingest.extraction.figures import (
     Accumulator,
     accumulate,
     figures_of,
+    other_scopes,
     primary_scope,
 )
 from ingest.extraction.rounds import figures_round, stated_round
@@ -125,6 +126,8 @@ class Extraction:
     speaker: str | None = None
     figures: Figures | None = None
     round: int | None = None
+    #: The figures of every other scope the text states (``Update.more_figures``).
+    more_figures: tuple[Figures, ...] = ()
 
 
 # -- internal types ---------------------------------------------------------------------------
@@ -224,7 +227,8 @@ def extract(text: str, night: Night) -> Extraction:
     speaker = _speaker(document.text, night)
     if speaker is not None:
         return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
-    primary = primary_scope(accumulate(document))
+    accumulators = accumulate(document)
+    primary = primary_scope(accumulators)
     figures = None if primary is None else figures_of(primary)
     kind = _kind(document, primary, figures)
     if figures is not None:
@@ -233,4 +237,5 @@ def extract(text: str, night: Night) -> Extraction:
         round_ = stated
     else:
         round_ = None if kind is Kind.NEWS else night.round
-    return Extraction(kind, figures=figures, round=round_)
+    more = other_scopes(accumulators, primary) if figures is not None else ()
+    return Extraction(kind, figures=figures, round=round_, more_figures=more)

@@ -67,6 +67,7 @@ __all__ = [
     "extract_figures",
     "extract_scoped_figures",
     "figures_of",
+    "other_scopes",
     "primary_scope",
 ]
 
@@ -647,6 +648,14 @@ def extract_figures(text: str, night: Night) -> list[Figures]:
     In text order (of each scope's first figure).
     """
     return [scoped.figures for scoped in extract_scoped_figures(text, night)]
+
+
+def other_scopes(
+    accumulators: list[Accumulator], primary: Accumulator | None
+) -> tuple[Figures, ...]:
+    """The figures of every scope but the primary one, in text order; scopes with none left out."""
+    others = (figures_of(item) for item in accumulators if item is not primary)
+    return tuple(figures for figures in others if len(figures.to_json()) > 1)
 
 
 def primary_scope(accumulators: list[Accumulator]) -> Accumulator | None:
