@@ -44,6 +44,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
+from ingest.extraction.departements import departement_named
 from ingest.extraction.document import (
     NATIONAL,
     Document,
@@ -162,7 +163,6 @@ _PLACE_GAP: Final = re.compile(
 # "au niveau national"), or takes "en" ("en France entière").
 _MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
 _LOCAL_MARKERS: Final = (
-    re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
     re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
     re.compile(
         r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
@@ -172,8 +172,10 @@ _LOCAL_MARKERS: Final = (
     re.compile(r"\bbureaux?\s+(?:de\s+vote\s+)?de\s+[A-ZÀ-ÖØ-Þ]"),
     re.compile(r"\b(?:commune|ville|village|canton)\s+d(?:e\s+|['\u2019])[A-ZÀ-ÖØ-Þ]"),
 )
+# "à Poitiers", "A la Roque d'Antéron": a commune, unless the name is a place of the lists
+# ("À Paris", "à Lyon", "à Mayotte") or a candidate ("32,3 % à Manuel Valls").
 _A_PLACE: Final = re.compile(
-    r"\bà\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
+    r"(?:\bà|(?<!\w)[AÀ])\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
 )
 _V = TypeVar("_V")
 # How far back in a paragraph the subject of a sentence is looked for, in mentions.
@@ -597,7 +599,14 @@ def _opening_scope(document: Document, index: int) -> str | None:
     above = document.paragraphs[index - 1]
     if not is_heading(document.text, above):
         return NATIONAL
-    named = document.places_in(above.start, above.end)
+    # A département anywhere in the heading ("Dans la Vienne, Hamon devance Valls"); another
+    # territory only when it opens it ("Occitanie : ..."): "Hamon victorieux en Occitanie"
+    # heads national figures.
+    named = [
+        place
+        for place in document.places_in(above.start, above.end)
+        if departement_named(place.scope or "") is not None or place.start == above.start
+    ]
     return named[-1].scope if named else NATIONAL
 
 
