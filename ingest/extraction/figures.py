@@ -139,6 +139,11 @@ _PEOPLE_AFTER: Final = re.compile(
     r"[^.;]{0,60}?\b(?:vot|d[ée]plac|particip)",
     re.IGNORECASE,
 )
+# "47,5 millions d'électeurs inscrits sont appelés aux urnes", "1 200 000 votants sont
+# attendus": the registered or expected voters, not a count of those who voted.
+_NOT_VOTED_AFTER: Final = re.compile(
+    r"[^.;:]{0,40}?\b(?:inscrits?|appelée?s|attendue?s|convoquée?s)\b", re.IGNORECASE
+)
 _STATIONS_AFTER: Final = re.compile(r"\s*bureaux\b", re.IGNORECASE)
 _CONTRE: Final = re.compile(r"\bcontre\b", re.IGNORECASE)
 _CONTRE_BEFORE: Final = re.compile(r"\bcontre\s+" + _APPROX + r"?$", re.IGNORECASE)
@@ -408,7 +413,8 @@ def _percent_items(
         before, after = _before(text, sentence, number), _after(text, sentence, number)
         start, end, approx = base + number.start, base + number.end, _is_approx(before)
         role = _percent_role(before, after, about_stations)
-        if role == "share" and rate_seen is not None and _CONTRE_BEFORE.search(before):
+        comparing = role == "share" or role in RATE_FIELDS
+        if comparing and rate_seen is not None and _CONTRE_BEFORE.search(before):
             # "69,42 % à 17 heures, contre 70,59 % en 2012": the rate compared with.
             if rate_seen == "rate_pct":
                 items += _previous_rate_items(number.value, after, start, end, approx)
@@ -491,6 +497,8 @@ def _count_field(
     """What a whole number counts: voters (now or before), stations, or nothing we know."""
     text = document.text
     before, after = _before(text, sentence, number), _after(text, sentence, number)
+    if _NOT_VOTED_AFTER.match(after):
+        return None  # registered, called to vote, expected: no one has voted yet
     if has_voters and _CONTRE_BEFORE.search(before):
         return "previous.voters"
     if _VOTERS_AFTER.match(after) or _PEOPLE_AFTER.match(after):
