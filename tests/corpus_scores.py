@@ -117,15 +117,17 @@ def report(path: Path) -> str:
         "| class | cases | exact | precision | recall |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for score in scores(night, cases):
-        lines.append(
-            f"| {score.klass} | {score.cases} | {score.exact} | {score.precision:.2f} "
-            f"| {score.recall:.2f} |"
-        )
+    lines += [
+        f"| {score.klass} | {score.cases} | {score.exact} | {score.precision:.2f} "
+        f"| {score.recall:.2f} |"
+        for score in scores(night, cases)
+    ]
     lines.append("")
-    for case in cases:
-        if case.fails:
-            lines.append(f"- {case.klass}: « {case.text.splitlines()[0]} » — {case.fails}")
+    lines += [
+        f"- {case.klass}: « {case.text.splitlines()[0]} » — {case.fails}"
+        for case in cases
+        if case.fails
+    ]
     return "\n".join(lines)
 
 
