@@ -102,7 +102,7 @@ _COUNTED_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_BEFORE: Final = re.compile(
-    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?(?:portant\s+)?sur\s+"
+    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?sur\s+"
     r"|\bportant\s+sur\s+)" + _APPROX + r"?$",
     re.IGNORECASE,
 )

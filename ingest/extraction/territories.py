@@ -9,10 +9,9 @@ département's scope, ``Paris`` (:mod:`ingest.extraction.departements`); Lyon an
 cities within the Rhône and the Bouches-du-Rhône, scopes of their own (``Lyon``, ``Marseille``).
 
 :func:`find_territories` finds them where a text places something in them: "en Occitanie",
-"dans les Hauts-de-France", "en région Nouvelle-Aquitaine", "à Lyon", "à Marseille", "en
-Polynésie française", "à Saint-Pierre-et-Miquelon". The French abroad ("à l'étranger", "hors de
-France", "les Français de l'étranger", "les Français établis hors de France") are one scope,
-:data:`ABROAD`.
+"dans les Hauts-de-France", "dans le Grand Est", "en région Nouvelle-Aquitaine", "à Lyon",
+"à Marseille", "en Polynésie française", "à Saint-Pierre-et-Miquelon". The French abroad ("à
+l'étranger", "de l'étranger", "hors de France", "expatriés") are one scope, :data:`ABROAD`.
 """
 
 from __future__ import annotations
@@ -75,10 +74,7 @@ CITIES: Final = ("Lyon", "Marseille")
 _SEPARATOR: Final = r"[\s\-\u2010\u2011\u2013'\u2019]+"
 # The five overseas régions are found as départements; Corse takes "en".
 _METROPOLITAN: Final = tuple(name for code, name in REGIONS if not code.startswith("0"))
-_LOCATIVE: Final = (
-    r"(?:\b(?:en|dans)\s+(?:(?:la|le|les)\s+|l['\u2019]\s*)?(?:r[eé]gion\s+)?"
-    r"|\b(?:la\s+)?r[eé]gion\s+)"
-)
+_LOCATIVE: Final = r"\b(?:en|dans)\s+(?:(?:la|le|les)\s+|l['\u2019]\s*)?(?:r[eé]gion\s+)?"
 _ABROAD: Final = re.compile(
     r"\b(?:de|à)\s+l['\u2019]étranger\b|\bhors\s+de\s+France\b|\bexpatriés\b", re.IGNORECASE
 )
