@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.corpus_scores import Case, facts, found_figures, load_corpus, scores
+from tests.corpus_scores import Case, facts, found_figures, load_corpus, report, scores
 
 CORPUS_FILE = Path(__file__).parent / "data" / "extraction_corpus" / "figures.toml"
 NIGHT, CASES = load_corpus(CORPUS_FILE)
@@ -59,3 +59,10 @@ def test_precision_stays_high() -> None:
     """Per class, at least 0.9 of what extraction finds is expected (it may miss, not invent)."""
     for score in scores(NIGHT, CASES):
         assert score.precision >= 0.9, score
+
+
+def test_the_table_in_the_docs_is_the_corpus_s() -> None:
+    """docs/extraction.md prints the scores of this corpus as they are."""
+    docs = (Path(__file__).parent.parent / "docs" / "extraction.md").read_text(encoding="utf-8")
+    table = report(CORPUS_FILE).split("\n\n")[0]
+    assert table in docs
