@@ -8,39 +8,38 @@ replacing an approximate one; :func:`figures_of` turns an accumulator into
 
 Rules (:func:`extract_figures`): text is cut into paragraphs (lines) and sentences. In each
 sentence, percentages are classified as counted share (``à 60% du dépouillement``, ``résultats
-partiels portant sur 60 % des bureaux``), share of polling stations (``Sur 75% des bureaux``,
-``sur 63%`` in a sentence about bureaux), change (``hausse de 25,9 %``; kept for turnout only),
-a rate of turnout, abstention, blank or null votes (:mod:`ingest.extraction.rates`; a rate after
-``contre`` is the comparison's, ``previous.rate_pct`` with its year and round; nobody's: a rate
-right after a candidate's name is dropped) or vote share; percentages above 100 are ignored. A share goes to the candidate
-written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
-given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name
-before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est
-crédité de 58 %``, ``réalise un score de 58 %``); the
-first share of a sentence that names nobody before it goes to the candidate last named in the
-paragraph (``Le député des Yvelines remporte le deuxième tour avec 58,72%`` after a sentence
-about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs`` (or
-``personnes`` / ``Français`` who voted or turned out), unless they are registered, called to
-vote or expected (``inscrits``, ``appelés``, ``attendus``, ``convoqués``); a number of stations
-is followed by ``bureaux``; in a paragraph about participation, a bare count followed by a département
-("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``, voters and
-station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is ``as_of``.
+partiels portant sur 60 % des bureaux``), share of polling stations (``Sur 75% des bureaux``, ``sur
+63%`` in a sentence about bureaux), change (``hausse de 25,9 %``; kept for turnout only), a rate of
+turnout, abstention, blank or null votes (:mod:`ingest.extraction.rates`; a rate after ``contre`` is
+the comparison's, ``previous.rate_pct`` with its year and round; nobody's: a rate right after a
+candidate's name is dropped) or vote share; percentages above 100 are ignored. A share goes to the
+candidate written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
+given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name before
+it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est crédité de 58
+%``, ``réalise un score de 58 %``); the first share of a sentence that names nobody before it goes
+to the candidate last named in the paragraph (``Le député des Yvelines remporte le deuxième tour
+avec 58,72%`` after a sentence about Benoit Hamon). Voters are numbers followed by ``votants`` /
+``électeurs`` (or ``personnes`` / ``Français`` who voted or turned out), unless they are registered,
+called to vote or expected (``inscrits``, ``appelés``, ``attendus``, ``convoqués``); a number of
+stations is followed by ``bureaux``; in a paragraph about participation, a bare count followed by a
+département ("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``,
+voters and station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is
+``as_of``.
 
 Scope: a number followed at once by a place ("8.000 dans le Lot", "12.000 votants à l'étranger",
-"1,2 million de votants en France entière") belongs there; otherwise it
-belongs to the last place the paragraph named before it ("dans la Loire", "En Aveyron",
-"Dans le Var"), else to the place a heading just above set ("Vienne : ..."), else national.
-Only locative mentions set a place ("le député des Yvelines" does not); "au niveau national"
-sets it back. Places are départements ("à Paris" is département 75), régions, overseas
-collectivités, Lyon and Marseille (:mod:`ingest.extraction.territories`), and the French abroad
-(scope ``Français de l'étranger``). A heading sets the place of the paragraph below when it names a
-département, or opens with another territory ("Occitanie : ..."; "Hamon victorieux en
-Occitanie" heads national figures). Sentences about a place below the département (``A la
-Roque d'Antéron``, ``à Poitiers``, ``sur St Etienne``, ``Dans plusieurs bureaux``) give no
-figures: a commune's 55% is not its département's. One :class:`Figures` per scope, in order of
-first appearance; within a scope an exact value replaces an approximate one ("plus de 38%" then
-"38,18 %"), otherwise the first value stated stands. Approximate values ("près de", "un peu
-plus de", "proche de") are kept as stated when nothing exact is given.
+"1,2 million de votants en France entière") belongs there; otherwise it belongs to the last place
+the paragraph named before it ("dans la Loire", "En Aveyron", "Dans le Var"), else to the place a
+heading just above set ("Vienne : ..."), else national. Only locative mentions set a place ("le
+député des Yvelines" does not); "au niveau national" sets it back. Places are départements ("à
+Paris" is département 75), régions, overseas collectivités, Lyon and Marseille
+(:mod:`ingest.extraction.territories`), and the French abroad (scope ``Français de l'étranger``). A
+heading sets the place of the paragraph below when it names a département, or opens with another
+territory ("Occitanie : ..."; "Hamon victorieux en Occitanie" heads national figures). Sentences
+about a place below the département (``A la Roque d'Antéron``, ``à Poitiers``, ``sur St Etienne``,
+``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's. One
+:class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
+approximate one ("plus de 38%" then "38,18 %"), otherwise the first value stated stands. Approximate
+values ("près de", "un peu plus de", "proche de") are kept as stated when nothing exact is given.
 """
 
 from __future__ import annotations
