@@ -167,7 +167,7 @@ _GAP_WORDS: Final = (
     r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?"
 )
 _PLACE_GAP: Final = re.compile(
-    r"\s*" + _GAP_WORDS + r"(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
+    r"\s*" + _GAP_WORDS + r"(?:dans|en|à)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
 )
 # Before a national or abroad marker, which carries its own preposition ("à l'étranger",
 # "au niveau national"), or takes "en" ("en France entière").

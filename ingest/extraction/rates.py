@@ -10,7 +10,8 @@
 - ``blank_pct`` / ``null_pct``: near "blancs" / "nuls" ("8,5 % de votes blancs", "les bulletins
   nuls représentent 2,2 %").
 
-Between the word and the number only words may stand, and a clock time ("La participation à
+Abstention named before the number wins over what follows it ("Record d'abstention : 25,44 %
+des inscrits ne se sont pas déplacés"). Between the word and the number only words may stand, and a clock time ("La participation à
 17 heures atteint 69,42 %"): never another number, a percentage or the end of a sentence. A
 count "portant sur 60 % des inscrits" is a share of the count (:mod:`ingest.extraction.figures`
 classifies it first). :func:`comparison` reads the year and round a comparison is for ("contre
@@ -53,6 +54,8 @@ _ROUND: Final = re.compile(
 
 def rate_field(before: str, after: str) -> str | None:
     """What the percentage between ``before`` and ``after`` is a rate of, or None."""
+    if _BEFORE_CUES[0].search(before):
+        return "abstention_pct"  # "Record d'abstention : 25,44 % des inscrits ..."
     for name, pattern in zip(_FIELDS, _AFTER_CUES, strict=True):
         if pattern.match(after):
             return name

@@ -10,7 +10,8 @@ cities within the Rhône and the Bouches-du-Rhône, scopes of their own (``Lyon`
 
 :func:`find_territories` finds them where a text places something in them: "en Occitanie",
 "dans les Hauts-de-France", "dans le Grand Est", "en région Nouvelle-Aquitaine", "à Lyon",
-"à Marseille", "en Polynésie française", "à Saint-Pierre-et-Miquelon". The French abroad ("à
+"à Marseille", "en Polynésie française", "à Saint-Pierre-et-Miquelon", or a line that opens
+with the name and a colon ("Occitanie : ..."). The French abroad ("à
 l'étranger", "de l'étranger", "hors de France", "expatriés") are one scope, :data:`ABROAD`.
 """
 
@@ -103,7 +104,16 @@ def _patterns() -> tuple[tuple[re.Pattern[str], dict[str, str]], ...]:
     cities_pattern = re.compile(r"\ba\s+(?P<name>" + _alternation(CITIES) + r")(?![\w\-])")
     collectivites = tuple(name for _, name in COLLECTIVITES if name.startswith("Saint"))
     a_pattern = re.compile(r"\ba\s+(?P<name>" + _alternation(collectivites) + r")(?![\w\-])")
-    return ((areas_pattern, names_of), (cities_pattern, names_of), (a_pattern, names_of))
+    # A line that opens with the name and a colon: "Occitanie : Macron en tête".
+    heading = re.compile(
+        r"^[^\S\n]*(?P<name>" + _alternation(areas + CITIES) + r")[^\S\n]*:", re.MULTILINE
+    )
+    return (
+        (areas_pattern, names_of),
+        (cities_pattern, names_of),
+        (a_pattern, names_of),
+        (heading, names_of),
+    )
 
 
 def _key(name: str) -> str:
