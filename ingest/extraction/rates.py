@@ -2,20 +2,20 @@
 
 :func:`rate_field` tells what a percentage is a rate of, from the words around it:
 
-- ``rate_pct`` (turnout): after "participation" / "taux de participation" ("La participation
-  s'élève à 69,42 %", "un taux de participation de 28,23 % à midi"), or before "des inscrits",
-  "des électeurs inscrits", "de participation" ("69,42 % des inscrits avaient voté").
-- ``abstention_pct``: after "abstention" ("L'abstention atteint 25,44 %"), or before
-  "d'abstention" ("25,44 % d'abstention").
-- ``blank_pct`` / ``null_pct``: near "blancs" / "nuls" ("8,5 % de votes blancs", "les bulletins
-  nuls représentent 2,2 %").
+- ``rate_pct`` (turnout): after "participation" / "taux de participation" ("La participation s'élève
+  à 69,42 %", "un taux de participation de 28,23 % à midi"), or before "des inscrits", "des
+  électeurs inscrits", "de participation" ("69,42 % des inscrits avaient voté").
+- ``abstention_pct``: after "abstention" ("L'abstention atteint 25,44 %"), or before "d'abstention"
+  ("25,44 % d'abstention").
+- ``blank_pct`` / ``null_pct``: near "blancs" / "nuls" ("8,5 % de votes blancs", "les bulletins nuls
+  représentent 2,2 %").
 
-Abstention named before the number wins over what follows it ("Record d'abstention : 25,44 %
-des inscrits ne se sont pas déplacés"). Between the word and the number only words may stand, and a clock time ("La participation à
-17 heures atteint 69,42 %"): never another number, a percentage or the end of a sentence. A
-count "portant sur 60 % des inscrits" is a share of the count (:mod:`ingest.extraction.figures`
-classifies it first). :func:`comparison` reads the year and round a comparison is for ("contre
-70,59 % en 2012", "au premier tour de 2012").
+Abstention named before the number wins over what follows it ("Record d'abstention : 25,44 % des
+inscrits ne se sont pas déplacés"). Between the word and the number only words may stand, and a
+clock time ("La participation à 17 heures atteint 69,42 %"): never another number, a percentage or
+the end of a sentence. A count "portant sur 60 % des inscrits" is a share of the count
+(:mod:`ingest.extraction.figures` classifies it first). :func:`comparison` reads the year and round
+a comparison is for ("contre 70,59 % en 2012", "au premier tour de 2012").
 """
 
 from __future__ import annotations
