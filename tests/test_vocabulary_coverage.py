@@ -5,8 +5,9 @@ extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.
 ``extract.py``, ``french_numbers.py`` and ``departements.py``) and drops each in turn from its
 module's source, loading that module and every module that imports it afresh. A word is *reached*
 when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
-sentences of ``tests/test_extract_boundaries.py`` and of the figures corpus,
-``tests/data/extraction_corpus/figures.toml``; the long seed articles would make the test slow)
+sentences of ``tests/test_extract_boundaries.py`` and of the extraction corpus,
+``tests/data/extraction_corpus`` (the figures corpus, ``figures.toml``, included), each read
+against its own night; the long seed articles would make the test slow)
 extracts differently without it: another kind, speaker,
 figure or round, other numbers or ranges, other départements. A word no sentence needs is
 either dead (remove it) or lacks a sentence (write one, from how newsrooms write, not tuned to
@@ -23,8 +24,10 @@ from types import FunctionType
 import pytest
 
 from ingest.extraction.departements import fold_text
+from ingest.model.night import Night
 from tests import test_extract, test_extract_boundaries, test_extraction_corpus_figures
 from tests.conftest import TIMEOUT_FACTOR
+from tests.extraction_corpus import load_corpus
 from tests.vocabulary_mutants import (
     EXTRA_MUTATIONS,
     Extractor,
@@ -36,7 +39,6 @@ from tests.vocabulary_mutants import (
 )
 
 NIGHT = test_extract.NIGHT
-FIGURES_NIGHT = test_extraction_corpus_figures.NIGHT
 
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
@@ -54,10 +56,21 @@ EQUIVALENT: dict[str, str] = {
 def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
+    texts += [case.text for case in _PHRASING]
     texts += [case.text for case in test_extraction_corpus_figures.CASES]
     return texts
 
 
+# The extraction corpus (tests/data/extraction_corpus), each sentence read against its own night.
+_PHRASING = load_corpus()
+_NIGHT_OF: dict[str, Night] = {case.text: case.night for case in _PHRASING}
+# The figures corpus (tests/data/extraction_corpus/figures.toml) names its own night too.
+_NIGHT_OF.update(
+    {
+        case.text: test_extraction_corpus_figures.NIGHT
+        for case in test_extraction_corpus_figures.CASES
+    }
+)
 CORPUS = _corpus()
 
 
@@ -66,10 +79,8 @@ def _behaviour(functions: Extractor, text: str) -> str:
     try:
         return repr(
             (
-                functions.extract(text, NIGHT),
-                functions.extract_scoped_figures(text, NIGHT),
-                # The figures corpus names the candidates of its own night.
-                functions.extract_scoped_figures(text, FIGURES_NIGHT),
+                functions.extract(text, _NIGHT_OF.get(text, NIGHT)),
+                functions.extract_scoped_figures(text, _NIGHT_OF.get(text, NIGHT)),
                 functions.find_numbers(text),
                 functions.find_ranges(text),
                 functions.find_departements(text),

@@ -1,7 +1,9 @@
-"""From French election text to an update's kind, speaker, figures and round. Pure.
+"""From French election text to an update's kind, speaker, figures, round and institute. Pure.
 
-Owns the rules (:mod:`ingest.extraction.extract`), French number formats
-(:mod:`ingest.extraction.french_numbers`), the départements
+Owns the rules (:mod:`ingest.extraction.extract`; speakers, institutes, calls to vote and who
+leads in :mod:`~ingest.extraction.speakers`, :mod:`~ingest.extraction.institutes`,
+:mod:`~ingest.extraction.rallies`, :mod:`~ingest.extraction.leads`; ``docs/extraction.md``),
+French number formats (:mod:`ingest.extraction.french_numbers`), the départements
 (:mod:`ingest.extraction.departements`, with its data file) and the building of an update from a
 source's raw entry (:mod:`ingest.extraction.entries`). May import :mod:`ingest.model` only.
 """

@@ -82,8 +82,8 @@ class TextEntry:
     def same_content(self, seen: Update) -> bool:
         """Whether ``seen`` (an update built from this uid before) has this entry's content.
 
-        Kind, speaker, figures and round are extracted from the text alone (and the night), so
-        an entry with the same time and text extracts to the same content.
+        Kind, speaker, figures, round and institute are extracted from the text alone (and the
+        night), so an entry with the same time and text extracts to the same content.
         """
         return (
             seen.text == self.text
@@ -105,6 +105,7 @@ class TextEntry:
             figures=found.figures,
             round=found.round,
             more_figures=found.more_figures,
+            institute=found.institute,
         )
 
 

@@ -64,7 +64,11 @@ from ingest.extraction.figures import (
     other_scopes,
     primary_scope,
 )
+from ingest.extraction.institutes import institute_of
+from ingest.extraction.leads import with_leader_shares
+from ingest.extraction.rallies import calls_to_vote, declares_support
 from ingest.extraction.rounds import figures_round, stated_round
+from ingest.extraction.speakers import attributed_speaker
 from ingest.model.night import Night
 from ingest.model.update import Figures, Kind
 
@@ -102,17 +106,9 @@ _CANDIDATE_VOTED: Final = re.compile(
     r"[^\S\n]+(?:vient\s+de\s+voter|a\s+voté|est\s+allée?\s+voter|a\s+glissé\s+son\s+bulletin)\b",
     re.IGNORECASE,
 )
-_RALLY_CUE: Final = re.compile(
-    r"\bse\s+dit\s+(?:[\"«“]\s*)?[^\W\d_]+(?:\s*[\"»”])?\s+derri[èe]re\b"
-    r"|\bse\s+dit\s+(?:[\"«“]\s*)?(?:prête?|disponible)(?:\s*[\"»”])?\s+(?:à|pour)\s+"
-    r"(?:aider|soutenir|accompagner|rejoindre|travailler)"
-    r"|\b(?:apporte|apportera|annonce|affiche|déclare|réaffirme|confirme|officialise)\s+son\s+"
-    r"soutien\s+à"
-    r"|\bse\s+(?:rallie|range)\b"
-    r"|\b(?:rallie|rejoint)\s+(?:le\s+camp|la\s+campagne|l['\u2019]équipe|les\s+rangs)"
-    r"|\bappelle\s+(?:\w+\s+){0,2}à\s+voter\s+(?:pour|en\s+faveur)",
-    re.IGNORECASE,
-)
+# Kinds a headline's word gives without figures ("a commenté les premières estimations"): an
+# attributed quote in the lead makes the text a speech instead.
+_CUE_ONLY_KINDS: Final = frozenset({Kind.NEWS, Kind.ESTIMATE, Kind.TURNOUT})
 
 
 # -- public types -----------------------------------------------------------------------------
@@ -120,7 +116,8 @@ _RALLY_CUE: Final = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """What one entry's text reports: its kind, and speaker, figures and round when known."""
+    """What one entry's text reports: its kind, and speaker, figures, round and (for an
+    estimate) polling institute when known."""
 
     kind: Kind
     speaker: str | None = None
@@ -128,6 +125,7 @@ class Extraction:
     round: int | None = None
     #: The figures of every other scope the text states (``Update.more_figures``).
     more_figures: tuple[Figures, ...] = ()
+    institute: str | None = None
 
 
 # -- internal types ---------------------------------------------------------------------------
@@ -200,20 +198,33 @@ def _is_milestone(document: Document, headline: str) -> bool:
     )
 
 
+def _first_paragraph(document: Document) -> str:
+    if not document.paragraphs:
+        return ""
+    first = document.paragraphs[0]
+    return document.text[first.start : first.end]
+
+
 def _kind(document: Document, primary: Accumulator | None, figures: Figures | None) -> Kind:
     headline = first_sentence(document)
     if figures is not None and figures.shares:
-        estimated = (primary is not None and primary.estimated) or bool(
-            ESTIMATE_CUE.search(headline)
+        estimated = (
+            (primary is not None and primary.estimated)
+            or bool(ESTIMATE_CUE.search(headline))
+            or institute_of(headline) is not None
         )
         return Kind.ESTIMATE if estimated and figures.counted_pct is None else Kind.COUNT
-    if (figures is not None and _has_turnout(figures)) or _TURNOUT_CUE.search(headline):
+    if figures is not None and _has_turnout(figures):
+        return Kind.TURNOUT
+    if calls_to_vote(_first_paragraph(document)):
+        return Kind.RALLY
+    if _TURNOUT_CUE.search(headline):
         return Kind.TURNOUT
     if ESTIMATE_CUE.search(headline):
         return Kind.ESTIMATE
     if _is_milestone(document, headline):
         return Kind.MILESTONE
-    if _RALLY_CUE.search(headline):
+    if declares_support(headline):
         return Kind.RALLY
     return Kind.NEWS
 
@@ -231,8 +242,15 @@ def extract(text: str, night: Night) -> Extraction:
         return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
     accumulators = accumulate(document)
     primary = primary_scope(accumulators)
-    figures = None if primary is None else figures_of(primary)
+    figures = None if primary is None else with_leader_shares(document, figures_of(primary))
     kind = _kind(document, primary, figures)
+    if kind in _CUE_ONLY_KINDS and (
+        figures is None or not (figures.shares or _has_turnout(figures))
+    ):
+        speaker = attributed_speaker(document, night)
+        if speaker is not None:
+            return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
+    institute = institute_of(document.text) if kind is Kind.ESTIMATE else None
     if figures is not None:
         round_: int | None = figures_round(figures, stated, night)
     elif stated is not None:
@@ -240,4 +258,4 @@ def extract(text: str, night: Night) -> Extraction:
     else:
         round_ = None if kind is Kind.NEWS else night.round
     more = other_scopes(accumulators, primary) if figures is not None else ()
-    return Extraction(kind, figures=figures, round=round_, more_figures=more)
+    return Extraction(kind, figures=figures, round=round_, institute=institute, more_figures=more)

@@ -7,9 +7,11 @@ second-round night are first-round figures; otherwise the night's round.
 Round: the first mention of a round that is not a comparison ("lors du second tour", "du
 premier tour", "Après les résultats du premier tour"; but not "par rapport au premier tour",
 "qu'au premier tour" or "qui avait soutenu ... au premier tour"); "avant ce second tour" means
-the text predates the second round: round 1. Without a mention, the night's round for anything
-but news (None for news). Figures with shares for three candidates or more on a second-round
-night are first-round figures (a second round is a duel).
+the text predates the second round: round 1. A look ahead to the second round ("qualifiés pour
+le second tour", "affrontera X au second tour", "accède au second tour") states no round: a
+first-round estimate naming the qualified stays the night's round. Without a mention, the
+night's round for anything but news (None for news). Figures with shares for three candidates
+or more on a second-round night are first-round figures (a second round is a duel).
 """
 
 from __future__ import annotations
@@ -30,7 +32,16 @@ _BEFORE_SECOND_ROUND: Final = re.compile(r"\b(?:avant|en\s+vue\s+d[ue])\s+(?:le\
 _COMPARISON: Final = re.compile(
     r"\b(?:rapport|qu|que|contre|depuis|comme|avai(?:t|ent)|etai(?:t|ent)|\w{4,}ai(?:en)?t)\b"
 )
-_CLAUSE_BREAK: Final = re.compile(r"[,;:.!?()\n]")
+# A look ahead from the first round to the second: "qualifiés pour le second tour", "Marine Le
+# Pen affrontera Emmanuel Macron au second tour", "accède au second tour". Not a statement
+# that the text is about the second round.
+_TOWARDS_SECOND_ROUND: Final = re.compile(
+    r"\b(?:qualifi\w*|accede\w*|affront\w*|duel|face-a-face|presente?s?|pour|rendez-vous"
+    r"|rat\w*|manqu\w*|elimin\w*|ser(?:a|ont))\b"
+    r"(?:\s+\S+){0,4}?\s+(?:le|au|du)\s*$"
+)
+_TOWARDS_AFTER: Final = re.compile(r"\s*(?:opposera|se\s+jouera|aura\s+lieu)")
+_CLAUSE_BREAK: Final = re.compile(r"[;:!?()\n]|[,.](?!\d)")  # not the comma of "27,8"
 
 
 def stated_round(text: str) -> int | None:
@@ -44,6 +55,10 @@ def stated_round(text: str) -> int | None:
         if match["first"] is None and _BEFORE_SECOND_ROUND.search(clause):
             return 1
         if _COMPARISON.search(clause):
+            continue
+        if match["first"] is None and (
+            _TOWARDS_SECOND_ROUND.search(clause) or _TOWARDS_AFTER.match(folded, match.end())
+        ):
             continue
         return 1 if match["first"] is not None else 2
     return None

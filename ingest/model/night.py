@@ -8,6 +8,7 @@ This module is pure apart from :func:`load_night`, which reads one TOML file.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.errors import SoireeError
 
-__all__ = ["Candidate", "Night", "NightError", "fold", "load_night", "night_from_mapping"]
+__all__ = [
+    "Candidate",
+    "Night",
+    "NightError",
+    "fold",
+    "load_night",
+    "night_from_mapping",
+    "role_key",
+]
+
+
+_ARTICLE = re.compile(r"^(?:(?:les|le|la)\s+|l['\u2019]\s*)")
+
+
+def role_key(role: str) -> str:
+    """A role as looked up: folded, spaces collapsed, its article dropped ("président sortant")."""
+    return _ARTICLE.sub("", " ".join(fold(role).split()))
 
 
 class NightError(SoireeError, ValueError):
@@ -50,7 +67,9 @@ class Night:
     """One election night.
 
     ``early_hour``: liveblog times earlier than this hour belong to the next day (a night
-    runs late: ``00h30`` on the night of the 29th is the 30th).
+    runs late: ``00h30`` on the night of the 29th is the 30th). ``roles``: who holds a role a
+    text may name a speaker by (``"président sortant" -> "François Hollande"``), keys folded
+    (:func:`fold`) and without their article; optional, empty by default.
     """
 
     slug: str
@@ -61,6 +80,15 @@ class Night:
     candidates: tuple[Candidate, ...]
     stream: str
     early_hour: int = 5
+    roles: tuple[tuple[str, str], ...] = ()
+
+    def holder_of(self, role: str) -> str | None:
+        """Who holds ``role`` ("le président réélu", "candidate du FN") on this night, or None."""
+        wanted = role_key(role)
+        holder = next((held_by for key, held_by in self.roles if key == wanted), None)
+        if holder is None:
+            return None
+        return self.candidate_named(holder) or holder
 
     def candidate_named(self, written: str) -> str | None:
         """The full name of the candidate that ``written`` designates, or None."""
@@ -114,6 +142,7 @@ def night_from_mapping(data: Mapping[str, Any], *, origin: str = "night") -> Nig
     early_hour = data.get("early_hour", 5)
     if not isinstance(early_hour, int) or not 0 <= early_hour <= 12:
         raise NightError(f"{origin}: early_hour must be an hour from 0 to 12")
+    roles = _roles(data.get("roles", {}), origin=origin)
     slug = str(need("slug"))
     return Night(
         slug=slug,
@@ -124,7 +153,23 @@ def night_from_mapping(data: Mapping[str, Any], *, origin: str = "night") -> Nig
         candidates=tuple(candidates),
         stream=str(data.get("stream", f"soiree:{slug}")),
         early_hour=early_hour,
+        roles=roles,
     )
+
+
+def _roles(raw: object, *, origin: str) -> tuple[tuple[str, str], ...]:
+    """The optional ``[roles]`` table: role (as texts write it) -> who holds it tonight."""
+    if not isinstance(raw, Mapping):
+        raise NightError(f'{origin}: roles must be a table of role = "holder"')
+    roles: dict[str, str] = {}
+    for role, holder in raw.items():
+        key = role_key(str(role))
+        if not key or not isinstance(holder, str) or not holder.strip():
+            raise NightError(f"{origin}: roles.{role!r} must name its holder as a non-empty string")
+        if key in roles:
+            raise NightError(f"{origin}: roles.{role!r} is given twice")
+        roles[key] = holder.strip()
+    return tuple(roles.items())
 
 
 def load_night(path: Path) -> Night:

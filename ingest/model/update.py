@@ -145,6 +145,7 @@ class Update:
     speaker: str | None = None
     figures: Figures | None = None
     round: int | None = None
+    institute: str | None = None
     id: str | None = None
     #: The figures of the other scopes the text states (never the main one's scope twice).
     more_figures: tuple[Figures, ...] = ()
@@ -185,6 +186,8 @@ class Update:
             data["round"] = self.round
         if self.more_figures:
             data["more_figures"] = [figures.to_json() for figures in self.more_figures]
+        if self.institute is not None:
+            data["institute"] = self.institute
         return data
 
     def all_figures(self) -> tuple[Figures, ...]:
@@ -267,6 +270,7 @@ class Update:
             "figures",
             "round",
             "more_figures",
+            "institute",
             "type",  # present when the object is a websocket "update" message
         }
         unknown = set(data) - known
@@ -298,6 +302,7 @@ class Update:
             raise UpdateError("more_figures: expected a list")
         if len(more) > MAX_MORE_FIGURES:
             raise UpdateError(f"more_figures: more than {MAX_MORE_FIGURES} scopes")
+        institute = data.get("institute")
         return cls(
             id=id_,
             uid=uid,
@@ -311,6 +316,9 @@ class Update:
             figures=None if figures is None else Figures.from_json(figures),
             round=None if round_ is None else parse_round(round_),
             more_figures=tuple(Figures.from_json(item) for item in more),
+            institute=None
+            if institute is None
+            else short_string(institute, field_name="institute"),
         )
 
     @classmethod
