@@ -106,6 +106,8 @@ class Document:
     place_starts: tuple[int, ...] = ()
     departements: tuple[Place, ...] = ()
     departement_starts: tuple[int, ...] = ()
+    #: The year of the night the text is read for (a sentence about another year is history).
+    year: int | None = None
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
         """The candidate mentions lying within ``[start, end)``."""
@@ -272,4 +274,5 @@ def read_document(text: str, night: Night) -> Document:
         place_starts=tuple(place.start for place in places),
         departements=departements,
         departement_starts=tuple(place.start for place in departements),
+        year=night.date.year,
     )

@@ -36,8 +36,9 @@ Paris" is département 75), régions, overseas collectivités, Lyon and Marseill
 heading sets the place of the paragraph below when it names a département, or opens with another
 territory ("Occitanie : ..."; "Hamon victorieux en Occitanie" heads national figures). Sentences
 about a place below the département (``A la Roque d'Antéron``, ``à Poitiers``, ``sur St Etienne``,
-``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's. One
-:class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
+``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's; nor does
+a sentence that opens on another year than the night's (``En 2002, ... avait obtenu 17,79 %``).
+One :class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
 approximate one ("plus de 38%" then "38,18 %"), otherwise the first value stated stands. Approximate
 values ("près de", "un peu plus de", "proche de") are kept as stated when nothing exact is given.
 """
@@ -187,6 +188,8 @@ _LOCAL_MARKERS: Final = (
 _A_PLACE: Final = re.compile(
     r"(?:\bà|(?<!\w)[AÀ])\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
 )
+# A sentence that opens on a year: "En 2002, ...", "En 2012 ...".
+_OTHER_YEAR_OPENING: Final = re.compile(r"\s*En\s+(?P<year>(?:19|20)[0-9]{2})\b")
 _V = TypeVar("_V")
 # How far back in a paragraph the subject of a sentence is looked for, in mentions.
 MAX_SUBJECT_LOOKBACK: Final = 50
@@ -574,9 +577,16 @@ def _as_of_item(document: Document, sentence: Span, items: list[_Item]) -> _Item
     return _Item("as_of", clock, first.start, first.end)
 
 
+def _is_history(document: Document, sentence: Span) -> bool:
+    """``En 2002, Jean-Marie Le Pen avait obtenu 17,79 %``: a sentence about another year."""
+    match = _OTHER_YEAR_OPENING.match(document.text, sentence.start, sentence.end)
+    return match is not None and document.year is not None and int(match["year"]) != document.year
+
+
 def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list[_Item]:
-    """Every figure one sentence states, in text order (none for a commune or some bureaux)."""
-    if _is_local(document, sentence):
+    """Every figure one sentence states, in text order (none for a commune or some bureaux, none
+    in a sentence about another year's election)."""
+    if _is_local(document, sentence) or _is_history(document, sentence):
         return []
     numbers = find_numbers(document.text[sentence.start : sentence.end])
     if not numbers:
