@@ -36,9 +36,9 @@ Paris" is département 75), régions, overseas collectivités, Lyon and Marseill
 heading sets the place of the paragraph below when it names a département, or opens with another
 territory ("Occitanie : ..."; "Hamon victorieux en Occitanie" heads national figures). Sentences
 about a place below the département (``A la Roque d'Antéron``, ``à Poitiers``, ``sur St Etienne``,
-``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's; nor does
-a sentence that opens on another year than the night's (``En 2002, ... avait obtenu 17,79 %``).
-One :class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
+``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's; nor does a
+sentence that opens on another year than the night's (``En 2002, ... avait obtenu 17,79 %``). One
+:class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
 approximate one ("plus de 38%" then "38,18 %"), otherwise the first value stated stands. Approximate
 values ("près de", "un peu plus de", "proche de") are kept as stated when nothing exact is given.
 """
