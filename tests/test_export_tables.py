@@ -64,6 +64,9 @@ def national(table: Table, round: int) -> dict[str, object]:
         ("Auvergne Rhone Alpes", "84", "insee-region"),
         ("Provence-Alpes-Côte d\u2019Azur", "93", "insee-region"),
         ("Belgique", "BE", "iso-3166-1"),
+        ("Paris", "75", "insee-departement"),
+        ("Polynésie française", "987", "insee-collectivite"),
+        ("Français de l'étranger", "ZZ", "interieur-resultats"),
     ],
 )
 def test_scopes_carry_their_official_code(scope: str, code: str, system: str) -> None:
