@@ -85,6 +85,7 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_FALLING": TABLE,
         "_NOT_VOTED_AFTER": REGEX,
         "_OTHER_YEAR_OPENING": REGEX,
+        "_PRONOUN_SUBJECT": REGEX,
         "_SHARE_CUE_BEFORE": REGEX,
         "_SHARE_CUE_AFTER": REGEX,
         "_NAME_AFTER_SHARE": REGEX,

@@ -190,6 +190,8 @@ _A_PLACE: Final = re.compile(
 )
 # A sentence that opens on a year: "En 2002, ...", "En 2012 ...".
 _OTHER_YEAR_OPENING: Final = re.compile(r"\s*En\s+(?P<year>(?:19|20)[0-9]{2})\b")
+# A sentence whose subject is a pronoun: "il obtient", "elle recueille", "il l'emporte".
+_PRONOUN_SUBJECT: Final = re.compile(r"(?:^|,\s*)(?:il|elle)\s+(?!y\b)", re.IGNORECASE)
 _V = TypeVar("_V")
 # How far back in a paragraph the subject of a sentence is looked for, in mentions.
 MAX_SUBJECT_LOOKBACK: Final = 50
@@ -350,11 +352,27 @@ def _recent_name(
     """The candidate last named in the paragraph before this sentence, not yet given a share."""
     index = bisect_left(document.mention_starts, sentence.start) - 1
     lowest = max(-1, index - MAX_SUBJECT_LOOKBACK)
+    if sentence.start == paragraph.start and _PRONOUN_SUBJECT.search(
+        document.text, sentence.start, sentence.end
+    ):
+        return _subject_before(document, paragraph, taken)
     while index > lowest and document.mentions[index].start >= paragraph.start:
         if document.mentions[index].name not in taken:
             return document.mentions[index].name
         index -= 1
     return None
+
+
+def _subject_before(document: Document, paragraph: Span, taken: set[str]) -> str | None:
+    """A pronoun opening a paragraph ("Dans le Morbihan, il recueille 71,2 %") stands for the
+    subject of the paragraph before, the first candidate it names (not "Marine Le Pen" of "...
+    contre 24,6 % pour Marine Le Pen")."""
+    position = bisect_left([p.start for p in document.paragraphs], paragraph.start)
+    if position == 0:
+        return None
+    before = document.paragraphs[position - 1]
+    named = document.mentions_in(before.start, before.end)
+    return next((mention.name for mention in named if mention.name not in taken), None)
 
 
 def _pair_shares(
