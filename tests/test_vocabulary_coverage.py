@@ -46,8 +46,8 @@ EQUIVALENT: dict[str, str] = {
     "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
-    "figures._A_PLACE:le": _CONTRACTED,
-    "figures._A_PLACE:les": _CONTRACTED,
+    "scopes._A_PLACE:le": _CONTRACTED,
+    "scopes._A_PLACE:les": _CONTRACTED,
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
     "french_numbers._WORD_VALUES:1#2": "the value of 'une', which never precedes a multiplier",
 }
@@ -189,8 +189,8 @@ def test_a_mutated_module_is_what_every_module_importing_it_calls() -> None:
     assert not any(
         name.startswith("_vocabulary_mutant_") for name in _reached_modules(_reference())
     )
-    modules = ("departements", "french_numbers", "territories", "rates", "document", "rounds")
-    for module in (*modules, "figures", "extract"):
+    modules = ("departements", "french_numbers", "territories", "rates", "document", "scopes")
+    for module in (*modules, "rounds", "figures", "extract"):
         reached = _reached_modules(extractor({module: source_of(module)}))
         assert any(name.startswith(f"_vocabulary_mutant_{module}_") for name in reached), module
         assert f"ingest.extraction.{module}" not in reached, module  # the real one is left out

@@ -1,7 +1,8 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/document.py``, ``figures.py``, ``rates.py``, ``territories.py``, ``rounds.py``
+``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``, ``territories.py``,
+``rounds.py``
 and ``extract.py``, the support cues of ``rallies.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
@@ -40,6 +41,7 @@ from ingest.extraction import (
     rallies,
     rates,
     rounds,
+    scopes,
     speakers,
     territories,
 )
@@ -56,6 +58,14 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
     "territories": {
         "_LOCATIVE": REGEX,
         "_ABROAD": REGEX,
+    },
+    "scopes": {
+        "_GAP_WORDS": REGEX,
+        "PLACE_GAP": REGEX,
+        "_MARKER_GAP": REGEX,
+        "_LOCAL_MARKERS": REGEX,
+        "_A_PLACE": REGEX,
+        "_OTHER_YEAR_OPENING": REGEX,
     },
     "rates": {
         "_GAP": REGEX,
@@ -84,7 +94,6 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_CHANGE_BEFORE": REGEX,
         "_FALLING": TABLE,
         "_NOT_VOTED_AFTER": REGEX,
-        "_OTHER_YEAR_OPENING": REGEX,
         "_PRONOUN_SUBJECT": REGEX,
         "_SHARE_CUE_BEFORE": REGEX,
         "_SHARE_CUE_AFTER": REGEX,
@@ -96,11 +105,6 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_CONTRE_BEFORE": REGEX,
         "_EARLIER_ROUND_AFTER": REGEX,
         "_AS_OF": REGEX,
-        "_GAP_WORDS": REGEX,
-        "_PLACE_GAP": REGEX,
-        "_MARKER_GAP": REGEX,
-        "_LOCAL_MARKERS": REGEX,
-        "_A_PLACE": REGEX,
     },
     "extract": {
         "_NAME": REGEX,
@@ -187,6 +191,7 @@ _MODULES: Final[dict[str, types.ModuleType]] = {
     "territories": territories,
     "rates": rates,
     "document": document,
+    "scopes": scopes,
     "rounds": rounds,
     "figures": figures,
     "institutes": institutes,

@@ -50,19 +50,18 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
-from ingest.extraction.departements import departement_named
 from ingest.extraction.document import (
     NATIONAL,
     Document,
     Mention,
     Span,
-    is_heading,
     read_document,
     split_sentences,
 )
 from ingest.extraction.french_numbers import NumberMatch, RangeMatch, find_numbers, find_ranges
 from ingest.extraction.rates import RATE_FIELDS, comparison, rate_field
 from ingest.extraction.rounds import figures_round, stated_round
+from ingest.extraction.scopes import PLACE_GAP, is_history, is_local, opening_scope, scope_of
 from ingest.model.night import Night
 from ingest.model.update import Figures, Previous
 
@@ -162,34 +161,6 @@ _AS_OF: Final = re.compile(
     r"\bà\s+(?:(?P<hour>[0-9]{1,2})\s*h\s*(?P<minute>[0-5][0-9])?(?![0-9])|(?P<word>midi|minuit))",
     re.IGNORECASE,
 )
-# What may stand between a figure and the place it is for: "58 % des voix dans la Loire".
-_GAP_WORDS: Final = (
-    r"(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
-    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?"
-)
-_PLACE_GAP: Final = re.compile(
-    r"\s*" + _GAP_WORDS + r"(?:dans|en|à)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
-)
-# Before a national or abroad marker, which carries its own preposition ("à l'étranger",
-# "au niveau national"), or takes "en" ("en France entière").
-_MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
-_LOCAL_MARKERS: Final = (
-    re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
-    re.compile(
-        r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
-        r"|la\s+plupart\s+des)\s+bureaux\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\bbureaux?\s+(?:de\s+vote\s+)?de\s+[A-ZÀ-ÖØ-Þ]"),
-    re.compile(r"\b(?:commune|ville|village|canton)\s+d(?:e\s+|['\u2019])[A-ZÀ-ÖØ-Þ]"),
-)
-# "à Poitiers", "A la Roque d'Antéron": a commune, unless the name is a place of the lists
-# ("À Paris", "à Lyon", "à Mayotte") or a candidate ("32,3 % à Manuel Valls").
-_A_PLACE: Final = re.compile(
-    r"(?:\bà|(?<!\w)[AÀ])\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
-)
-# A sentence that opens on a year: "En 2002, ...", "En 2012 ...".
-_OTHER_YEAR_OPENING: Final = re.compile(r"\s*En\s+(?P<year>(?:19|20)[0-9]{2})\b")
 # A sentence whose subject is a pronoun: "il obtient", "elle recueille", "il l'emporte".
 _PRONOUN_SUBJECT: Final = re.compile(r"(?:^|,\s*)(?:il|elle)\s+(?!y\b)", re.IGNORECASE)
 _V = TypeVar("_V")
@@ -246,24 +217,6 @@ def _keep(store: dict[str, tuple[_V, bool]], key: str, offered: tuple[_V, bool])
     current = store.get(key)
     if current is None or (current[1] and not offered[1]):
         store[key] = offered
-
-
-def _is_local(document: Document, sentence: Span) -> bool:
-    """Whether the sentence is about a place below the département (a commune, some bureaux)."""
-    text = document.text[sentence.start : sentence.end]
-    if any(marker.search(text) for marker in _LOCAL_MARKERS):
-        return True
-    named = sorted(
-        [(m.start, m.end) for m in document.mentions_in(sentence.start, sentence.end)]
-        + [(p.start, p.end) for p in document.places_in(sentence.start, sentence.end)]
-    )
-    starts = [start for start, _ in named]
-    for match in _A_PLACE.finditer(text):
-        at = sentence.start + match.end()
-        index = bisect_right(starts, at) - 1
-        if index < 0 or not named[index][0] <= at < named[index][1]:
-            return True
-    return False
 
 
 def _before(text: str, sentence: Span, number: NumberMatch | RangeMatch) -> str:
@@ -535,7 +488,7 @@ def _count_field(
     if (
         place is not None
         and not _is_year(number)
-        and _PLACE_GAP.fullmatch(text, sentence.start + number.end, place.start)
+        and PLACE_GAP.fullmatch(text, sentence.start + number.end, place.start)
         and document.speaks_of_turnout(paragraph)
     ):
         return "voters"
@@ -595,16 +548,10 @@ def _as_of_item(document: Document, sentence: Span, items: list[_Item]) -> _Item
     return _Item("as_of", clock, first.start, first.end)
 
 
-def _is_history(document: Document, sentence: Span) -> bool:
-    """``En 2002, Jean-Marie Le Pen avait obtenu 17,79 %``: a sentence about another year."""
-    match = _OTHER_YEAR_OPENING.match(document.text, sentence.start, sentence.end)
-    return match is not None and document.year is not None and int(match["year"]) != document.year
-
-
 def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list[_Item]:
     """Every figure one sentence states, in text order (none for a commune or some bureaux, none
     in a sentence about another year's election)."""
-    if _is_local(document, sentence) or _is_history(document, sentence):
+    if is_local(document, sentence) or is_history(document, sentence):
         return []
     numbers = find_numbers(document.text[sentence.start : sentence.end])
     if not numbers:
@@ -617,48 +564,14 @@ def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list
     return sorted(items, key=lambda item: item.start)
 
 
-def _scope_of(document: Document, paragraph: Span, opening: str | None, item: _Item) -> str | None:
-    """The place an item belongs to (see the module docstring); None means drop it."""
-    following = document.next_departement(item.end)
-    if following is not None and _PLACE_GAP.fullmatch(document.text, item.end, following.start):
-        return following.scope
-    marker = document.next_place(item.end)
-    if (
-        marker is not None
-        and not marker.departement
-        and _MARKER_GAP.fullmatch(document.text, item.end, marker.start)
-    ):
-        return marker.scope
-    place = document.last_place_before(item.start)
-    return place.scope if place is not None and place.start >= paragraph.start else opening
-
-
-def _opening_scope(document: Document, index: int) -> str | None:
-    """National, unless the paragraph just above is a heading that names a place."""
-    if index == 0:
-        return NATIONAL
-    above = document.paragraphs[index - 1]
-    if not is_heading(document.text, above):
-        return NATIONAL
-    # A département anywhere in the heading ("Dans la Vienne, Hamon devance Valls"); another
-    # territory only when it opens it ("Occitanie : ..."): "Hamon victorieux en Occitanie"
-    # heads national figures.
-    named = [
-        place
-        for place in document.places_in(above.start, above.end)
-        if departement_named(place.scope or "") is not None or place.start == above.start
-    ]
-    return named[-1].scope if named else NATIONAL
-
-
 def accumulate(document: Document) -> list[Accumulator]:
     """Every scope's merged figures, in order of first appearance."""
     scopes: dict[str, Accumulator] = {}
     for index, paragraph in enumerate(document.paragraphs):
-        opening = _opening_scope(document, index)
+        opening = opening_scope(document, index)
         for sentence in split_sentences(document.text, paragraph):
             for item in _sentence_items(document, paragraph, sentence):
-                scope = _scope_of(document, paragraph, opening, item)
+                scope = scope_of(document, paragraph, opening, item.start, item.end)
                 if scope is None:
                     continue
                 scopes.setdefault(scope, Accumulator(scope)).offer(item)
