@@ -262,6 +262,42 @@ def test_scopes_carry_their_margin_and_leader() -> None:
     assert (scope.scope, scope.leader, scope.margin) == ("Loire", HAMON, 21.6)
 
 
+def test_every_scope_of_an_update_is_on_the_board_and_an_edit_can_take_one_away() -> None:
+    """more_figures: each scope's count and turnout; the article corroborates a results feed."""
+    rule = NightBoard(round=2)
+    lot = Figures(scope="Lot", shares={HAMON: 55.6}, voters_low=8000)
+    aveyron = Figures(scope="Aveyron", shares={HAMON: 54.7}, voters_low=10000)
+    article = make("article", 5, figures=shares(58.72, None), source="articles")
+    rule.apply(
+        Update.from_json({**article.to_json(), "more_figures": [aveyron.to_json(), lot.to_json()]})
+    )
+    rule.apply(make("lot", 5, figures=Figures(scope="Lot", shares={HAMON: 55.6}), source="results"))
+    scopes = {scope.scope: scope for scope in rule.board().scopes}
+    assert set(scopes) == {"Aveyron", "Lot"}
+    lot_count = scopes["Lot"].count
+    assert lot_count is not None
+    assert lot_count.sources == ("articles", "results")
+    assert not lot_count.disagreement
+    lot_turnout = scopes["Lot"].turnout
+    assert lot_turnout is not None
+    assert lot_turnout.figures.voters_low == 8000
+    assert lot_turnout.uids == ("article",)
+    rule.apply(make("article", 5, figures=shares(58.72, None), source="articles", op=Op.EDIT))
+    assert {scope.scope for scope in rule.board().scopes} == {"Lot"}
+    assert rule.board().current is not None
+
+
+def test_a_turnout_rate_is_a_turnout_point_with_its_comparison() -> None:
+    """rate_pct at 17:00 against 2012 is a point of the turnout series."""
+    rule = NightBoard(round=2)
+    rate = Figures(rate_pct=65.3, as_of="17:00", previous=Previous(rate_pct=71.96, year=2012))
+    rule.apply(make("t", -170, kind=Kind.TURNOUT, figures=rate))
+    [point] = rule.board().turnout
+    assert point.figures.rate_pct == 65.3
+    assert point.figures.previous == Previous(rate_pct=71.96, year=2012)
+    assert point.at.hour == 17
+
+
 def _noon(previous: Previous) -> Figures:
     """The 12:00 turnout, compared with ``previous``."""
     return Figures(voters=567563, stations_pct=75, as_of="12:00", previous=previous)
@@ -332,6 +368,8 @@ def test_state_is_before_close_until_a_milestone_says_the_polls_close() -> None:
         ("La Réunion", "outre-mer"),
         ("Français de l'étranger", "étranger"),
         ("Occitanie", "région"),
+        ("Lyon", "ville"),
+        ("Polynésie française", "outre-mer"),
     ],
 )
 def test_scope_level_says_what_kind_of_place_a_scope_is(scope: str, level: str) -> None:

@@ -90,6 +90,15 @@ def test_sqlite_holds_the_final_result_and_the_scopes_with_insee_codes(
     assert codes[(2, "Lot")] == ("46", "insee-departement")
     assert codes[(2, "Aveyron")] == ("12", "insee-departement")
     assert codes[(1, "Deux-Sèvres")] == ("79", "insee-departement")
+    # The same article states the Vienne too (update.more_figures): every scope is a row.
+    assert codes[(1, "Vienne")] == ("86", "insee-departement")
+    assert shares(rows, 1, "Vienne") == {
+        "Benoît Hamon": 35.65,
+        "Manuel Valls": 30.24,
+        "Arnaud Montebourg": 18.84,
+        "Vincent Peillon": 7.53,
+        "François de Rugy": 4.84,
+    }
     assert shares(rows, 2, "Loire") == {"Benoît Hamon": 60.8, "Manuel Valls": 39.2}
     assert all(r["stream_id"] and r["at"] and r["sources"] for r in rows)
     # The other tables are there, and the meta says which stream and where it stopped.

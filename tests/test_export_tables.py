@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from ingest.model.update import Figures, Kind, Op, Update
+from ingest.model.update import Figures, Kind, Op, Previous, Update
 from ticker.export.formats import csv_text, json_text
 from ticker.export.scope_codes import scope_code
 from ticker.export.tables import AsOf, NightExport, Table
@@ -63,6 +64,9 @@ def national(table: Table, round: int) -> dict[str, object]:
         ("Auvergne Rhone Alpes", "84", "insee-region"),
         ("Provence-Alpes-Côte d\u2019Azur", "93", "insee-region"),
         ("Belgique", "BE", "iso-3166-1"),
+        ("Paris", "75", "insee-departement"),
+        ("Polynésie française", "987", "insee-collectivite"),
+        ("Français de l'étranger", "ZZ", "interieur-resultats"),
     ],
 )
 def test_scopes_carry_their_official_code(scope: str, code: str, system: str) -> None:
@@ -97,6 +101,48 @@ def test_the_results_follow_the_board_and_other_rounds_are_kept_apart() -> None:
         (HAMON, "42", "1-4"),
         (VALLS, "42", "1-4"),
     ]
+
+
+def test_every_scope_of_an_update_is_a_row_and_an_edit_drops_a_scope_no_longer_stated() -> None:
+    """``more_figures``: each scope is its own result (and turnout); an edit without it drops it."""
+    vienne = Figures(scope="Vienne", shares={HAMON: 35.65, VALLS: 30.24}, voters=11234)
+    article = replace(
+        count(5, scope="Deux-Sèvres", round=1, uid="articles:poitou"), more_figures=(vienne,)
+    )
+    export = NightExport(round=2)
+    export.apply(article)
+    rows = export.tables()["results"].records()
+    by_scope = {(r["scope"], r["candidate"]): (r["pct"], r["scope_code"]) for r in rows}
+    assert by_scope[("Vienne", HAMON)] == (35.65, "86")
+    assert by_scope[("Deux-Sèvres", HAMON)] == (58.0, "79")
+    turnout = export.tables()["turnout"].records()
+    assert [(r["scope"], r["voters"]) for r in turnout] == [("Vienne", 11234)]
+    export.apply(replace(article, op=Op.EDIT, more_figures=(), id="1-6"))
+    assert {r["scope"] for r in export.results().records()} == {"Deux-Sèvres"}
+
+
+def test_turnout_rates_and_their_comparison_are_columns() -> None:
+    """rate_pct at as_of, against a rate of an earlier year."""
+    rate = Update(
+        uid="liveblog:1700",
+        at=datetime(2017, 5, 7, 17, 5, tzinfo=_PARIS),
+        source="liveblog",
+        kind=Kind.TURNOUT,
+        text="participation",
+        seen=datetime(2017, 5, 7, 15, 5, tzinfo=UTC),
+        figures=Figures(rate_pct=65.3, as_of="17:00", previous=Previous(rate_pct=71.96, year=2012)),
+        round=2,
+        id="1-1",
+    )
+    export = NightExport(round=2)
+    export.apply(rate)
+    (row,) = export.tables()["turnout"].records()
+    assert (row["rate_pct"], row["as_of"], row["previous_rate_pct"], row["previous_year"]) == (
+        65.3,
+        "17:00",
+        71.96,
+        2012,
+    )
 
 
 def test_an_edit_that_changes_the_round_moves_the_figures() -> None:

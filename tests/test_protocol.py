@@ -14,7 +14,7 @@ from referencing import Registry, Resource
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from ingest.model.update import Figures, Kind, Op, Update
+from ingest.model.update import UPDATE_SCHEMA_VERSION, Figures, Kind, Op, Previous, Update
 from ticker.wire.protocol import (
     Close,
     ConnectRequest,
@@ -265,6 +265,32 @@ def test_an_update_message_is_the_update_with_a_type() -> None:
     assert message.pop("type") == "update"
     assert message == update.to_json()
     assert Update.from_json({**message, "type": "update"}) == update
+
+
+def test_an_update_of_schema_2_is_valid_and_hello_says_so() -> None:
+    """more_figures and rates validate against update.schema.json; hello names the version."""
+    update = count_update(
+        more_figures=(
+            Figures(scope="Vienne", shares={"Benoît Hamon": 35.65}, voters=11234),
+            Figures(
+                scope="Paris",
+                rate_pct=65.3,
+                abstention_pct=34.7,
+                blank_pct=2.1,
+                null_pct=0.9,
+                as_of="17:00",
+                previous=Previous(rate_pct=71.96, year=2012, round=2),
+            ),
+        )
+    )
+    validator("update").validate(json.loads(update_message(update)))
+    hello = hello_message(version="1.0", stream="s", night=None, since=None, filter=Filter())
+    assert json.loads(hello)["update_schema"] == UPDATE_SCHEMA_VERSION
+    schema = load_schema("update.schema.json")
+    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 2
+    duplicate = {**update.to_json(), "type": "update", "more_figures": [{"scope": "x", "y": 1}]}
+    with pytest.raises(jsonschema.ValidationError):
+        validator("update").validate(duplicate)
 
 
 def test_messages_escape_what_could_split_a_line_or_drive_a_terminal() -> None:

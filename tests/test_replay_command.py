@@ -117,6 +117,37 @@ def test_the_night_s_figures(replayed: tuple[Path, list[dict[str, Any]]]) -> Non
     assert night["liveblog:1924"]["kind"] == "estimate"
 
 
+def test_every_scope_an_article_states_is_in_the_stream(
+    replayed: tuple[Path, list[dict[str, Any]]],
+) -> None:
+    """The first-round article's Vienne (seed 003) and the Occitanie article's départements."""
+    _, updates = replayed
+    night = by_uid(updates)
+    poitou = night["articles:439f4ac286a5338c"]
+    assert poitou["figures"]["scope"] == "Deux-Sèvres"
+    assert poitou["more_figures"] == [
+        {
+            "scope": "Vienne",
+            "shares": {
+                "Benoît Hamon": 35.65,
+                "Manuel Valls": 30.24,
+                "Arnaud Montebourg": 18.84,
+                "Vincent Peillon": 7.53,
+                "François de Rugy": 4.84,
+            },
+            "voters": 11234,
+        }
+    ]
+    occitanie = night["articles:e4f46512611fd0ca"]
+    assert occitanie["figures"]["shares"] == {"Benoît Hamon": 58.72, "Manuel Valls": 41.28}
+    assert [(f["scope"], f["shares"]) for f in occitanie["more_figures"]] == [
+        ("Aveyron", {"Benoît Hamon": 54.7}),
+        ("Lot", {"Benoît Hamon": 55.6}),
+    ]
+    loire = night["articles:effb7a1a62648635"]["more_figures"]
+    assert [f["scope"] for f in loire] == ["Loire"]
+
+
 def test_every_quoted_line_is_a_speech(replayed: tuple[Path, list[dict[str, Any]]]) -> None:
     """Each `Name: "..."` line of the two speeches is a speech with its speaker."""
     _, updates = replayed

@@ -234,3 +234,56 @@ def test_clean_text_fast_path_agrees_with_the_careful_one(raw: str) -> None:
     """The fast path for printable text gives what the character-by-character path gives."""
     assert clean_text(raw) == _clean_any_text(raw, max_length=MAX_TEXT_LENGTH)
     assert clean_text(raw, max_length=5) == _clean_any_text(raw, max_length=5)
+
+
+def test_more_figures_and_rates_round_trip() -> None:
+    """Schema 2: other scopes, turnout and abstention rates, a comparison by rate and year."""
+    vienne = Figures(scope="Vienne", shares={"Benoît Hamon": 35.65}, voters=11234)
+    rates = Figures(
+        scope="Français de l'étranger",
+        rate_pct=69.42,
+        abstention_pct=30.58,
+        blank_pct=1.5,
+        null_pct=0.5,
+        as_of="17:00",
+        previous=Previous(rate_pct=70.59, year=2012, round=1),
+    )
+    update = count_update(
+        figures=Figures(scope="Deux-Sèvres", shares={"Benoît Hamon": 38.18}),
+        more_figures=(vienne, rates),
+    )
+    data = json.loads(update.to_json_text())
+    assert [item["scope"] for item in data["more_figures"]] == ["Vienne", "Français de l'étranger"]
+    assert data["more_figures"][1]["previous"] == {"rate_pct": 70.59, "year": 2012, "round": 1}
+    back = Update.from_json(data)
+    assert back == update
+    assert back.all_figures() == (update.figures, vienne, rates)
+    # A version 1 update (no more_figures) is unchanged, in JSON and in digest.
+    plain = count_update()
+    assert "more_figures" not in plain.to_json()
+    assert plain.all_figures() == (plain.figures,)
+
+
+@pytest.mark.parametrize(
+    ("more", "message"),
+    [
+        ([{"scope": "Vienne"}, {"scope": "Vienne"}], "scope 'Vienne' given twice"),
+        ([{"scope": "national"}], "scope 'national' given twice"),
+        ({"scope": "Vienne"}, "more_figures: expected a list"),
+        ([{"scope": "Vienne", "rate_pct": 120}], "rate_pct: a percentage must be within 0-100"),
+        ([{"scope": "Vienne", "previous": {"year": 12}}], "previous.year: expected a year"),
+        ([{"scope": f"lieu {n}"} for n in range(201)], "more than 200 scopes"),
+    ],
+)
+def test_bad_more_figures_are_refused_with_the_field_named(more: object, message: str) -> None:
+    """Duplicate scopes, a rate over 100, a year that is none, too many scopes: one clear error."""
+    data = count_update().to_json()
+    data["more_figures"] = more
+    with pytest.raises(UpdateError, match=message):
+        Update.from_json(data)
+
+
+def test_more_figures_need_main_figures() -> None:
+    """Other scopes without a main one is no update."""
+    with pytest.raises(UpdateError, match="without figures"):
+        count_update(figures=None, more_figures=(Figures(scope="Lot"),))

@@ -6,8 +6,8 @@ extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.
 module's source, loading that module and every module that imports it afresh. A word is *reached*
 when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
 sentences of ``tests/test_extract_boundaries.py`` and of the extraction corpus,
-``tests/data/extraction_corpus``, each read against its own night; the long seed articles would
-make the test slow)
+``tests/data/extraction_corpus`` (the figures corpus, ``figures.toml``, included), each read
+against its own night; the long seed articles would make the test slow)
 extracts differently without it: another kind, speaker,
 figure or round, other numbers or ranges, other départements. A word no sentence needs is
 either dead (remove it) or lacks a sentence (write one, from how newsrooms write, not tuned to
@@ -25,7 +25,7 @@ import pytest
 
 from ingest.extraction.departements import fold_text
 from ingest.model.night import Night
-from tests import test_extract, test_extract_boundaries
+from tests import test_extract, test_extract_boundaries, test_extraction_corpus_figures
 from tests.conftest import TIMEOUT_FACTOR
 from tests.extraction_corpus import load_corpus
 from tests.vocabulary_mutants import (
@@ -46,10 +46,8 @@ EQUIVALENT: dict[str, str] = {
     "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
-    "figures._LOCAL_MARKERS:le": _CONTRACTED,
-    "figures._LOCAL_MARKERS:les": _CONTRACTED,
-    "figures._A_PLACE:le": _CONTRACTED,
-    "figures._A_PLACE:les": _CONTRACTED,
+    "scopes._A_PLACE:le": _CONTRACTED,
+    "scopes._A_PLACE:les": _CONTRACTED,
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
     "french_numbers._WORD_VALUES:1#2": "the value of 'une', which never precedes a multiplier",
 }
@@ -59,12 +57,20 @@ def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
     texts += [case.text for case in _PHRASING]
+    texts += [case.text for case in test_extraction_corpus_figures.CASES]
     return texts
 
 
 # The extraction corpus (tests/data/extraction_corpus), each sentence read against its own night.
 _PHRASING = load_corpus()
 _NIGHT_OF: dict[str, Night] = {case.text: case.night for case in _PHRASING}
+# The figures corpus (tests/data/extraction_corpus/figures.toml) names its own night too.
+_NIGHT_OF.update(
+    {
+        case.text: test_extraction_corpus_figures.NIGHT
+        for case in test_extraction_corpus_figures.CASES
+    }
+)
 CORPUS = _corpus()
 
 
@@ -183,7 +189,8 @@ def test_a_mutated_module_is_what_every_module_importing_it_calls() -> None:
     assert not any(
         name.startswith("_vocabulary_mutant_") for name in _reached_modules(_reference())
     )
-    for module in ("departements", "french_numbers", "document", "rounds", "figures", "extract"):
+    modules = ("departements", "french_numbers", "territories", "rates", "document", "scopes")
+    for module in (*modules, "rounds", "figures", "extract"):
         reached = _reached_modules(extractor({module: source_of(module)}))
         assert any(name.startswith(f"_vocabulary_mutant_{module}_") for name in reached), module
         assert f"ingest.extraction.{module}" not in reached, module  # the real one is left out

@@ -1,8 +1,9 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/document.py``, ``figures.py``, ``rounds.py``, ``extract.py``,
-``rallies.py``, ``institutes.py``, ``leads.py`` and ``speakers.py``, the number
+``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
+``territories.py``, ``rounds.py``, ``extract.py``, ``rallies.py``, ``institutes.py``,
+``leads.py`` and ``speakers.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
@@ -38,8 +39,11 @@ from ingest.extraction import (
     institutes,
     leads,
     rallies,
+    rates,
     rounds,
+    scopes,
     speakers,
+    territories,
 )
 
 #: Per module: the constants that are vocabularies, and how their strings are read.
@@ -50,7 +54,25 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_ABBREVIATION": REGEX,
         "_PARTICIPATION_CONTEXT": REGEX,
         "_NATIONAL_MARKER": REGEX,
-        "_ABROAD_MARKER": REGEX,
+    },
+    "territories": {
+        "_LOCATIVE": REGEX,
+        "_ABROAD": REGEX,
+    },
+    "scopes": {
+        "_GAP_WORDS": REGEX,
+        "PLACE_GAP": REGEX,
+        "_MARKER_GAP": REGEX,
+        "_LOCAL_MARKERS": REGEX,
+        "_A_PLACE": REGEX,
+        "_OTHER_YEAR_OPENING": REGEX,
+    },
+    "rates": {
+        "_GAP": REGEX,
+        "_BEFORE_CUES": REGEX,
+        "_AFTER_CUES": REGEX,
+        "_YEAR": REGEX,
+        "_ROUND": REGEX,
     },
     "rounds": {
         "_ROUND_MARKER": REGEX,
@@ -71,7 +93,8 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_MENTIONS_STATIONS": REGEX,
         "_CHANGE_BEFORE": REGEX,
         "_FALLING": TABLE,
-        "_RATE_BEFORE": REGEX,
+        "_NOT_VOTED_AFTER": REGEX,
+        "_PRONOUN_SUBJECT": REGEX,
         "_SHARE_CUE_BEFORE": REGEX,
         "_SHARE_CUE_AFTER": REGEX,
         "_NAME_AFTER_SHARE": REGEX,
@@ -82,11 +105,6 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_CONTRE_BEFORE": REGEX,
         "_EARLIER_ROUND_AFTER": REGEX,
         "_AS_OF": REGEX,
-        "_GAP_WORDS": REGEX,
-        "_PLACE_GAP": REGEX,
-        "_MARKER_GAP": REGEX,
-        "_LOCAL_MARKERS": REGEX,
-        "_A_PLACE": REGEX,
     },
     "extract": {
         "_NAME": REGEX,
@@ -190,7 +208,10 @@ class Word:
 _MODULES: Final[dict[str, types.ModuleType]] = {
     "departements": departements,
     "french_numbers": french_numbers,
+    "territories": territories,
+    "rates": rates,
     "document": document,
+    "scopes": scopes,
     "rounds": rounds,
     "figures": figures,
     "institutes": institutes,

@@ -3,7 +3,9 @@
 Owns the rules (:mod:`ingest.extraction.extract`; speakers, institutes, calls to vote and who
 leads in :mod:`~ingest.extraction.speakers`, :mod:`~ingest.extraction.institutes`,
 :mod:`~ingest.extraction.rallies`, :mod:`~ingest.extraction.leads`; ``docs/extraction.md``),
-French number formats (:mod:`ingest.extraction.french_numbers`), the départements
-(:mod:`ingest.extraction.departements`, with its data file) and the building of an update from a
+figures and their scopes (:mod:`~ingest.extraction.figures`, :mod:`~ingest.extraction.scopes`,
+:mod:`~ingest.extraction.rates`), French number formats (:mod:`ingest.extraction.french_numbers`),
+the places (:mod:`ingest.extraction.departements`, with its data file, and
+:mod:`ingest.extraction.territories`) and the building of an update from a
 source's raw entry (:mod:`ingest.extraction.entries`). May import :mod:`ingest.model` only.
 """

@@ -104,6 +104,7 @@ class TextEntry:
             speaker=found.speaker,
             figures=found.figures,
             round=found.round,
+            more_figures=found.more_figures,
             institute=found.institute,
         )
 

@@ -61,6 +61,7 @@ from ingest.extraction.figures import (
     Accumulator,
     accumulate,
     figures_of,
+    other_scopes,
     primary_scope,
 )
 from ingest.extraction.institutes import institute_of
@@ -122,6 +123,8 @@ class Extraction:
     speaker: str | None = None
     figures: Figures | None = None
     round: int | None = None
+    #: The figures of every other scope the text states (``Update.more_figures``).
+    more_figures: tuple[Figures, ...] = ()
     institute: str | None = None
 
 
@@ -177,6 +180,8 @@ def _has_turnout(figures: Figures) -> bool:
             figures.stations_pct,
             figures.change_pct,
             figures.previous,
+            figures.rate_pct,
+            figures.abstention_pct,
         )
     )
 
@@ -235,7 +240,8 @@ def extract(text: str, night: Night) -> Extraction:
     speaker = _speaker(document.text, night)
     if speaker is not None:
         return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
-    primary = primary_scope(accumulate(document))
+    accumulators = accumulate(document)
+    primary = primary_scope(accumulators)
     figures = None if primary is None else with_leader_shares(document, figures_of(primary))
     kind = _kind(document, primary, figures)
     if kind in _CUE_ONLY_KINDS and (
@@ -251,4 +257,5 @@ def extract(text: str, night: Night) -> Extraction:
         round_ = stated
     else:
         round_ = None if kind is Kind.NEWS else night.round
-    return Extraction(kind, figures=figures, round=round_, institute=institute)
+    more = other_scopes(accumulators, primary) if figures is not None else ()
+    return Extraction(kind, figures=figures, round=round_, institute=institute, more_figures=more)

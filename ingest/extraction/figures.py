@@ -8,33 +8,39 @@ replacing an approximate one; :func:`figures_of` turns an accumulator into
 
 Rules (:func:`extract_figures`): text is cut into paragraphs (lines) and sentences. In each
 sentence, percentages are classified as counted share (``à 60% du dépouillement``, ``résultats
-partiels portant sur 60 % des bureaux``), share of polling stations (``Sur 75% des bureaux``,
-``sur 63%`` in a sentence about bureaux), change (``hausse de 25,9 %``; kept for turnout only),
-participation rate (dropped: the update model has no field for it) or vote share; percentages
-above 100 are ignored. A share goes to the candidate
-written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
-given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name
-before it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est
-crédité de 58 %``, ``réalise un score de 58 %``); the
-first share of a sentence that names nobody before it goes to the candidate last named in the
-paragraph (``Le député des Yvelines remporte le deuxième tour avec 58,72%`` after a sentence
-about Benoit Hamon). Voters are numbers followed by ``votants`` / ``électeurs`` (or
-``personnes`` / ``Français`` who voted or turned out), a number of stations is followed by
-``bureaux``; in a paragraph about participation, a bare count followed by a département
-("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``, voters and
-station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is ``as_of``.
+partiels portant sur 60 % des bureaux``), share of polling stations (``Sur 75% des bureaux``, ``sur
+63%`` in a sentence about bureaux), change (``hausse de 25,9 %``; kept for turnout only), a rate of
+turnout, abstention, blank or null votes (:mod:`ingest.extraction.rates`; a rate after ``contre`` is
+the comparison's, ``previous.rate_pct`` with its year and round; nobody's: a rate right after a
+candidate's name is dropped) or vote share; percentages above 100 are ignored. A share goes to the
+candidate written next to it (``Valls 41.35%``, ``Manuel Valls (31,48%)``), then to the one it is
+given for (``41,28% pour Manuel Valls``, ``32,3 % à Manuel Valls``), then to the nearest name before
+it since the previous share (``Benoît Hamon est arrivé en tête avec 38,18 %``, ``est crédité de 58
+%``, ``réalise un score de 58 %``); the first share of a sentence that names nobody before it goes
+to the candidate last named in the paragraph (``Le député des Yvelines remporte le deuxième tour
+avec 58,72%`` after a sentence about Benoit Hamon). Voters are numbers followed by ``votants`` /
+``électeurs`` (or ``personnes`` / ``Français`` who voted or turned out), unless they are registered,
+called to vote or expected (``inscrits``, ``appelés``, ``attendus``, ``convoqués``); a number of
+stations is followed by ``bureaux``; in a paragraph about participation, a bare count followed by a
+département ("un peu plus de 10.000 en Aveyron") is that département's voters. After ``contre``,
+voters and station shares are the comparison point (``previous``). ``à 17h`` / ``à midi`` is
+``as_of``.
 
 Scope: a number followed at once by a place ("8.000 dans le Lot", "12.000 votants à l'étranger",
-"1,2 million de votants en France entière") belongs there; otherwise it
-belongs to the last place the paragraph named before it ("dans la Loire", "En Aveyron",
-"Dans le Var"), else to the place a heading just above set ("Vienne : ..."), else national.
-Only locative mentions set a place ("le député des Yvelines" does not); "au niveau national"
-sets it back. Sentences about a place below the département (``A la Roque d'Antéron``,
-``sur St Etienne``, ``Dans plusieurs bureaux``) and figures about the French abroad give no
-figures: a commune's 55% is not its département's. One :class:`Figures` per scope, in order of
-first appearance; within a scope an exact value replaces an approximate one ("plus de 38%" then
-"38,18 %"), otherwise the first value stated stands. Approximate values ("près de", "un peu
-plus de", "proche de") are kept as stated when nothing exact is given.
+"1,2 million de votants en France entière") belongs there; otherwise it belongs to the last place
+the paragraph named before it ("dans la Loire", "En Aveyron", "Dans le Var"), else to the place a
+heading just above set ("Vienne : ..."), else national. Only locative mentions set a place ("le
+député des Yvelines" does not); "au niveau national" sets it back. Places are départements ("à
+Paris" is département 75), régions, overseas collectivités, Lyon and Marseille
+(:mod:`ingest.extraction.territories`), and the French abroad (scope ``Français de l'étranger``). A
+heading sets the place of the paragraph below when it names a département, or opens with another
+territory ("Occitanie : ..."; "Hamon victorieux en Occitanie" heads national figures). Sentences
+about a place below the département (``A la Roque d'Antéron``, ``à Poitiers``, ``sur St Etienne``,
+``Dans plusieurs bureaux``) give no figures: a commune's 55% is not its département's; nor does a
+sentence that opens on another year than the night's (``En 2002, ... avait obtenu 17,79 %``). One
+:class:`Figures` per scope, in order of first appearance; within a scope an exact value replaces an
+approximate one ("plus de 38%" then "38,18 %"), otherwise the first value stated stands. Approximate
+values ("près de", "un peu plus de", "proche de") are kept as stated when nothing exact is given.
 """
 
 from __future__ import annotations
@@ -49,12 +55,13 @@ from ingest.extraction.document import (
     Document,
     Mention,
     Span,
-    is_heading,
     read_document,
     split_sentences,
 )
 from ingest.extraction.french_numbers import NumberMatch, RangeMatch, find_numbers, find_ranges
+from ingest.extraction.rates import RATE_FIELDS, comparison, rate_field
 from ingest.extraction.rounds import figures_round, stated_round
+from ingest.extraction.scopes import PLACE_GAP, is_history, is_local, opening_scope, scope_of
 from ingest.model.night import Night
 from ingest.model.update import Figures, Previous
 
@@ -67,6 +74,7 @@ __all__ = [
     "extract_figures",
     "extract_scoped_figures",
     "figures_of",
+    "other_scopes",
     "primary_scope",
 ]
 
@@ -99,9 +107,8 @@ _COUNTED_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_BEFORE: Final = re.compile(
-    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?(?:portant\s+)?sur\s+)"
-    + _APPROX
-    + r"?$",
+    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?sur\s+"
+    r"|\bportant\s+sur\s+)" + _APPROX + r"?$",
     re.IGNORECASE,
 )
 _STATIONS_PCT_AFTER: Final = re.compile(r"\s*des\s+bureaux\b", re.IGNORECASE)
@@ -114,7 +121,6 @@ _CHANGE_BEFORE: Final = re.compile(
 )
 _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
-_RATE_BEFORE: Final = re.compile(r"\b(?:participation|abstention)\b[^.%0-9]{0,30}$", re.IGNORECASE)
 _SHARE_CUE_BEFORE: Final = re.compile(
     r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
     r"|score(?:\s+de)?|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
@@ -138,6 +144,11 @@ _PEOPLE_AFTER: Final = re.compile(
     r"[^.;]{0,60}?\b(?:vot|d[ée]plac|particip)",
     re.IGNORECASE,
 )
+# "47,5 millions d'électeurs inscrits sont appelés aux urnes", "1 200 000 votants sont
+# attendus": the registered or expected voters, not a count of those who voted.
+_NOT_VOTED_AFTER: Final = re.compile(
+    r"[^.;:]{0,40}?\b(?:inscrits?|appelée?s|attendue?s|convoquée?s)\b", re.IGNORECASE
+)
 _STATIONS_AFTER: Final = re.compile(r"\s*bureaux\b", re.IGNORECASE)
 _CONTRE: Final = re.compile(r"\bcontre\b", re.IGNORECASE)
 _CONTRE_BEFORE: Final = re.compile(r"\bcontre\s+" + _APPROX + r"?$", re.IGNORECASE)
@@ -150,36 +161,14 @@ _AS_OF: Final = re.compile(
     r"\bà\s+(?:(?P<hour>[0-9]{1,2})\s*h\s*(?P<minute>[0-5][0-9])?(?![0-9])|(?P<word>midi|minuit))",
     re.IGNORECASE,
 )
-# What may stand between a figure and the place it is for: "58 % des voix dans la Loire".
-_GAP_WORDS: Final = (
-    r"(?:(?:des?\s+|d['\u2019]\s*)?(?:voix|suffrages|votes(?:\s+exprim\w+)?|votants|électeurs"
-    r"|personnes|bureaux(?:\s+de\s+vote)?)\s+)?"
-)
-_PLACE_GAP: Final = re.compile(
-    r"\s*" + _GAP_WORDS + r"(?:dans|en)\s+(?:(?:le|la|les)\s+|l['\u2019]\s*)?", re.IGNORECASE
-)
-# Before a national or abroad marker, which carries its own preposition ("à l'étranger",
-# "au niveau national"), or takes "en" ("en France entière").
-_MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
-_LOCAL_MARKERS: Final = (
-    re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
-    re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
-    re.compile(
-        r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
-        r"|la\s+plupart\s+des)\s+bureaux\b",
-        re.IGNORECASE,
-    ),
-    re.compile(r"\bbureaux?\s+(?:de\s+vote\s+)?de\s+[A-ZÀ-ÖØ-Þ]"),
-    re.compile(r"\b(?:commune|ville|village|canton)\s+d(?:e\s+|['\u2019])[A-ZÀ-ÖØ-Þ]"),
-)
-_A_PLACE: Final = re.compile(
-    r"\bà\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
-)
+# A sentence whose subject is a pronoun: "il obtient", "elle recueille", "il l'emporte".
+_PRONOUN_SUBJECT: Final = re.compile(r"(?:^|,\s*)(?:il|elle)\s+(?!y\b)", re.IGNORECASE)
 _V = TypeVar("_V")
 # How far back in a paragraph the subject of a sentence is looked for, in mentions.
 MAX_SUBJECT_LOOKBACK: Final = 50
 _TURNOUT_FIELDS: Final = frozenset(
     {"voters", "voters_low", "voters_high", "stations_pct", "change_pct", "previous.voters"}
+    | {"rate_pct", "abstention_pct"}
 )
 
 
@@ -230,24 +219,6 @@ def _keep(store: dict[str, tuple[_V, bool]], key: str, offered: tuple[_V, bool])
         store[key] = offered
 
 
-def _is_local(document: Document, sentence: Span) -> bool:
-    """Whether the sentence is about a place below the département (a commune, some bureaux)."""
-    text = document.text[sentence.start : sentence.end]
-    if any(marker.search(text) for marker in _LOCAL_MARKERS):
-        return True
-    named = sorted(
-        [(m.start, m.end) for m in document.mentions_in(sentence.start, sentence.end)]
-        + [(p.start, p.end) for p in document.places_in(sentence.start, sentence.end)]
-    )
-    starts = [start for start, _ in named]
-    for match in _A_PLACE.finditer(text):
-        at = sentence.start + match.end()
-        index = bisect_right(starts, at) - 1
-        if index < 0 or not named[index][0] <= at < named[index][1]:
-            return True
-    return False
-
-
 def _before(text: str, sentence: Span, number: NumberMatch | RangeMatch) -> str:
     return text[
         max(sentence.start, sentence.start + number.start - 80) : sentence.start + number.start
@@ -273,9 +244,8 @@ def _percent_role(before: str, after: str, about_stations: bool) -> str:
         return "stations_pct"
     if _CHANGE_BEFORE.search(before) or _SIGN_BEFORE.search(before):
         return "change_pct"
-    if _RATE_BEFORE.search(before):
-        return "rate"
-    return "share"
+    rate = rate_field(before, after)
+    return rate if rate is not None else "share"
 
 
 def _change_value(before: str, value: int | float) -> int | float:
@@ -335,11 +305,27 @@ def _recent_name(
     """The candidate last named in the paragraph before this sentence, not yet given a share."""
     index = bisect_left(document.mention_starts, sentence.start) - 1
     lowest = max(-1, index - MAX_SUBJECT_LOOKBACK)
+    if sentence.start == paragraph.start and _PRONOUN_SUBJECT.search(
+        document.text, sentence.start, sentence.end
+    ):
+        return _subject_before(document, paragraph, taken)
     while index > lowest and document.mentions[index].start >= paragraph.start:
         if document.mentions[index].name not in taken:
             return document.mentions[index].name
         index -= 1
     return None
+
+
+def _subject_before(document: Document, paragraph: Span, taken: set[str]) -> str | None:
+    """A pronoun opening a paragraph ("Dans le Morbihan, il recueille 71,2 %") stands for the
+    subject of the paragraph before, the first candidate it names (not "Marine Le Pen" of "...
+    contre 24,6 % pour Marine Le Pen")."""
+    position = bisect_left([p.start for p in document.paragraphs], paragraph.start)
+    if position == 0:
+        return None
+    before = document.paragraphs[position - 1]
+    named = document.mentions_in(before.start, before.end)
+    return next((mention.name for mention in named if mention.name not in taken), None)
 
 
 def _pair_shares(
@@ -399,13 +385,25 @@ def _percent_items(
     about_stations = bool(_MENTIONS_STATIONS.search(sentence_text))
     items: list[_Item] = []
     shares: list[NumberMatch] = []
+    rate_seen: str | None = None
     for number in numbers:
         if not number.percent or not 0 <= number.value <= 100:
             continue
         before, after = _before(text, sentence, number), _after(text, sentence, number)
         start, end, approx = base + number.start, base + number.end, _is_approx(before)
         role = _percent_role(before, after, about_stations)
-        if role == "share":
+        comparing = role == "share" or role in RATE_FIELDS
+        if comparing and rate_seen is not None and _CONTRE_BEFORE.search(before):
+            # "69,42 % à 17 heures, contre 70,59 % en 2012": the rate compared with.
+            if rate_seen == "rate_pct":
+                items += _previous_rate_items(number.value, after, start, end, approx)
+            continue
+        if role in RATE_FIELDS:
+            # "La participation de Benoît Hamon atteint 45 %": a rate is nobody's.
+            if not document.mentions_in(max(base, start - 60), start):
+                items.append(_Item(role, number.value, start, end, approx))
+                rate_seen = role
+        elif role == "share":
             shares.append(number)
         elif role == "stations_pct":
             # "Sur 75% des bureaux ... contre 1 million ... sur 70% des bureaux": after "contre",
@@ -432,6 +430,19 @@ def _percent_items(
                 estimated=estimated,
             )
         )
+    return items
+
+
+def _previous_rate_items(
+    value: int | float, after: str, start: int, end: int, approx: bool
+) -> list[_Item]:
+    """The comparison rate, with the year and round the text gives it."""
+    items = [_Item("previous.rate_pct", value, start, end, approx)]
+    stated = comparison(after)
+    if stated.year is not None:
+        items.append(_Item("previous.year", stated.year, start, end))
+    if stated.round is not None:
+        items.append(_Item("previous.round", stated.round, start, end))
     return items
 
 
@@ -465,6 +476,8 @@ def _count_field(
     """What a whole number counts: voters (now or before), stations, or nothing we know."""
     text = document.text
     before, after = _before(text, sentence, number), _after(text, sentence, number)
+    if _NOT_VOTED_AFTER.match(after):
+        return None  # registered, called to vote, expected: no one has voted yet
     if has_voters and _CONTRE_BEFORE.search(before):
         return "previous.voters"
     if _VOTERS_AFTER.match(after) or _PEOPLE_AFTER.match(after):
@@ -475,7 +488,7 @@ def _count_field(
     if (
         place is not None
         and not _is_year(number)
-        and _PLACE_GAP.fullmatch(text, sentence.start + number.end, place.start)
+        and PLACE_GAP.fullmatch(text, sentence.start + number.end, place.start)
         and document.speaks_of_turnout(paragraph)
     ):
         return "voters"
@@ -536,8 +549,9 @@ def _as_of_item(document: Document, sentence: Span, items: list[_Item]) -> _Item
 
 
 def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list[_Item]:
-    """Every figure one sentence states, in text order (none for a commune or some bureaux)."""
-    if _is_local(document, sentence):
+    """Every figure one sentence states, in text order (none for a commune or some bureaux, none
+    in a sentence about another year's election)."""
+    if is_local(document, sentence) or is_history(document, sentence):
         return []
     numbers = find_numbers(document.text[sentence.start : sentence.end])
     if not numbers:
@@ -550,41 +564,14 @@ def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list
     return sorted(items, key=lambda item: item.start)
 
 
-def _scope_of(document: Document, paragraph: Span, opening: str | None, item: _Item) -> str | None:
-    """The place an item belongs to (see the module docstring); None means drop it."""
-    following = document.next_departement(item.end)
-    if following is not None and _PLACE_GAP.fullmatch(document.text, item.end, following.start):
-        return following.scope
-    marker = document.next_place(item.end)
-    if (
-        marker is not None
-        and not marker.departement
-        and _MARKER_GAP.fullmatch(document.text, item.end, marker.start)
-    ):
-        return marker.scope
-    place = document.last_place_before(item.start)
-    return place.scope if place is not None and place.start >= paragraph.start else opening
-
-
-def _opening_scope(document: Document, index: int) -> str | None:
-    """National, unless the paragraph just above is a heading that names a place."""
-    if index == 0:
-        return NATIONAL
-    above = document.paragraphs[index - 1]
-    if not is_heading(document.text, above):
-        return NATIONAL
-    named = document.places_in(above.start, above.end)
-    return named[-1].scope if named else NATIONAL
-
-
 def accumulate(document: Document) -> list[Accumulator]:
     """Every scope's merged figures, in order of first appearance."""
     scopes: dict[str, Accumulator] = {}
     for index, paragraph in enumerate(document.paragraphs):
-        opening = _opening_scope(document, index)
+        opening = opening_scope(document, index)
         for sentence in split_sentences(document.text, paragraph):
             for item in _sentence_items(document, paragraph, sentence):
-                scope = _scope_of(document, paragraph, opening, item)
+                scope = scope_of(document, paragraph, opening, item.start, item.end)
                 if scope is None:
                     continue
                 scopes.setdefault(scope, Accumulator(scope)).offer(item)
@@ -604,9 +591,16 @@ def _whole(store: dict[str, tuple[int | float | str, bool]], name: str) -> int |
 def _previous(store: dict[str, tuple[int | float | str, bool]]) -> Previous | None:
     voters = _whole(store, "previous.voters")
     stations = _number(store, "previous.stations_pct")
-    if voters is None and stations is None:
+    rate = _number(store, "previous.rate_pct")
+    if voters is None and stations is None and rate is None:
         return None
-    return Previous(voters=voters, stations_pct=stations, round=_whole(store, "previous.round"))
+    return Previous(
+        voters=voters,
+        stations_pct=stations,
+        round=_whole(store, "previous.round"),
+        rate_pct=rate,
+        year=_whole(store, "previous.year"),
+    )
 
 
 def figures_of(accumulator: Accumulator) -> Figures:
@@ -627,6 +621,10 @@ def figures_of(accumulator: Accumulator) -> Figures:
         as_of=as_of if isinstance(as_of, str) else None,
         change_pct=_number(values, "change_pct"),
         previous=_previous(values),
+        rate_pct=_number(values, "rate_pct"),
+        abstention_pct=_number(values, "abstention_pct"),
+        blank_pct=_number(values, "blank_pct"),
+        null_pct=_number(values, "null_pct"),
     )
 
 
@@ -647,6 +645,14 @@ def extract_figures(text: str, night: Night) -> list[Figures]:
     In text order (of each scope's first figure).
     """
     return [scoped.figures for scoped in extract_scoped_figures(text, night)]
+
+
+def other_scopes(
+    accumulators: list[Accumulator], primary: Accumulator | None
+) -> tuple[Figures, ...]:
+    """The figures of every scope but the primary one, in text order; scopes with none left out."""
+    others = (figures_of(item) for item in accumulators if item is not primary)
+    return tuple(figures for figures in others if len(figures.to_json()) > 1)
 
 
 def primary_scope(accumulators: list[Accumulator]) -> Accumulator | None:

@@ -12,6 +12,11 @@ The JSON form is the contract of ``docs/design.md`` ("The update") and of
      "source": "liveblog", "kind": "count", "text": "...",
      "figures": {"scope": "national", "shares": {...}, "counted_pct": 60}, "round": 2}
 
+A text that states several scopes (a national result and département results, two
+départements) keeps them all: ``figures`` holds the main scope's (national when stated, else
+the first scope's) and ``more_figures`` the others', in text order, one per scope (update
+schema version 2, :data:`UPDATE_SCHEMA_VERSION`).
+
 Text is plain: :func:`~ingest.model.text_cleaning.clean_text` removes control characters and
 terminal escape sequences, so nothing ingested can drive a terminal or smuggle markup past a reader;
 rendering layers still treat it as data (textContent on the web page, ``rich.text.Text`` in the
@@ -22,8 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,12 +36,14 @@ from typing import Any, Final
 import orjson
 
 from ingest.model.compact_json import dumps_json, fast_json_ok
-from ingest.model.errors import SoireeError
+from ingest.model.figures import Figures, Previous, UpdateError, parse_round, short_string
 from ingest.model.stream_ids import is_entry_id
 from ingest.model.text_cleaning import MAX_NAME_LENGTH, clean_text
 
 __all__ = [
     "KINDS",
+    "MAX_MORE_FIGURES",
+    "UPDATE_SCHEMA_VERSION",
     "Figures",
     "Kind",
     "Op",
@@ -50,8 +55,10 @@ __all__ = [
 ]
 
 
-class UpdateError(SoireeError, ValueError):
-    """An update (or its JSON) does not satisfy the contract; the message says which field."""
+#: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``).
+UPDATE_SCHEMA_VERSION: Final = 2
+#: Most scopes an update's ``more_figures`` may hold (every département, région and more).
+MAX_MORE_FIGURES: Final = 200
 
 
 class Kind(StrEnum):
@@ -90,45 +97,6 @@ def parse_instant(value: object, *, field_name: str) -> datetime:
     return instant
 
 
-def _number(value: object, *, field_name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise UpdateError(f"{field_name}: expected a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except OverflowError:  # an integer of hundreds of digits, as JSON allows
-        raise UpdateError(f"{field_name}: number out of range") from None
-    if not math.isfinite(number):
-        raise UpdateError(f"{field_name}: not a finite number")
-    return number
-
-
-def _percentage(value: object, *, field_name: str) -> float:
-    number = _number(value, field_name=field_name)
-    if not 0 <= number <= 100:
-        raise UpdateError(f"{field_name}: a percentage must be within 0-100, got {number}")
-    return number
-
-
-def _count(value: object, *, field_name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        else:
-            raise UpdateError(f"{field_name}: expected a whole number")
-    if value < 0:
-        raise UpdateError(f"{field_name}: must not be negative, got {value}")
-    return value
-
-
-def _short_string(value: object, *, field_name: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise UpdateError(f"{field_name}: expected a non-empty string")
-    cleaned = clean_text(value, max_length=MAX_NAME_LENGTH)
-    if "\n" in cleaned or not cleaned:
-        raise UpdateError(f"{field_name}: must be a single line of text")
-    return cleaned
-
-
 # The last ``seen`` written, and its text: a poll or a replay batch stamps every update with
 # the same datetime object, so most calls skip isoformat (a datetime is immutable, and the
 # cache holds it, so the object compared is never another one at the same address).
@@ -145,172 +113,17 @@ def _seen_text(seen: datetime) -> str:
     return text
 
 
-def _compact_number(number: float) -> int | float:
-    """58.0 -> 58 and 58.65 -> 58.65, so the JSON reads as the source wrote it."""
-    return int(number) if float(number).is_integer() else number
-
-
-@dataclass(frozen=True, slots=True)
-class Previous:
-    """The comparison point a turnout figure is given against ("contre 1 million ... sur 70%")."""
-
-    voters: int | None = None
-    stations_pct: float | None = None
-    round: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object, without absent fields."""
-        data: dict[str, Any] = {}
-        if self.voters is not None:
-            data["voters"] = self.voters
-        if self.stations_pct is not None:
-            data["stations_pct"] = _compact_number(self.stations_pct)
-        if self.round is not None:
-            data["round"] = self.round
-        return data
-
-    @classmethod
-    def from_json(cls, data: object) -> Previous:
-        """Parse and validate the JSON object."""
-        if not isinstance(data, Mapping):
-            raise UpdateError("figures.previous: expected an object")
-        unknown = set(data) - {"voters", "stations_pct", "round"}
-        if unknown:
-            raise UpdateError(f"figures.previous: unknown fields {sorted(unknown)}")
-        voters = data.get("voters")
-        stations = data.get("stations_pct")
-        round_ = data.get("round")
-        return cls(
-            voters=None if voters is None else _count(voters, field_name="previous.voters"),
-            stations_pct=None
-            if stations is None
-            else _percentage(stations, field_name="previous.stations_pct"),
-            round=None if round_ is None else parse_round(round_, field_name="previous.round"),
-        )
-
-
-def parse_round(value: object, *, field_name: str = "round") -> int:
-    """A round number, 1 or 2; an integral float (``2.0``, as some JSON writers put it) too."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or value not in (1, 2):
-        raise UpdateError(f"{field_name}: must be 1 or 2, got {_shown(value)}")
-    return int(value)
-
-
-def _shown(value: object) -> str:
-    """A value from a document, for an error message: scalars as written, containers by type."""
-    if isinstance(value, str):
-        return repr(value if len(value) <= 40 else value[:40] + "…")
-    if value is None or isinstance(value, bool | int | float):
-        return repr(value)
-    return f"a JSON {type(value).__name__}"
-
-
-@dataclass(frozen=True, slots=True)
-class Figures:
-    """Structured numbers stated by an update's text (``docs/design.md``, "The update").
-
-    ``scope`` is ``"national"`` or the official name of a French département. Counts and
-    estimates carry ``shares`` (candidate full name -> percentage) and ``counted_pct``; turnout
-    carries ``voters`` (or ``voters_low`` / ``voters_high`` for a range), ``stations_pct``,
-    ``as_of`` ("17:00"), ``change_pct`` ("hausse de 23%") and ``previous``. ``stations`` is a
-    number of polling stations ("65 bureaux"). Any field may be absent.
-    """
-
-    scope: str = "national"
-    shares: Mapping[str, float] = field(default_factory=dict)
-    counted_pct: float | None = None
-    voters: int | None = None
-    voters_low: int | None = None
-    voters_high: int | None = None
-    stations: int | None = None
-    stations_pct: float | None = None
-    as_of: str | None = None
-    change_pct: float | None = None
-    previous: Previous | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON object, without absent fields, numbers as JSON numbers."""
-        data: dict[str, Any] = {"scope": self.scope}
-        if self.shares:
-            data["shares"] = {name: _compact_number(pct) for name, pct in self.shares.items()}
-        for name in ("counted_pct", "stations_pct", "change_pct"):
-            value = getattr(self, name)
-            if value is not None:
-                data[name] = _compact_number(value)
-        for name in ("voters", "voters_low", "voters_high", "stations", "as_of"):
-            value = getattr(self, name)
-            if value is not None:
-                data[name] = value
-        if self.previous is not None:
-            data["previous"] = self.previous.to_json()
-        return data
-
-    @classmethod
-    def from_json(cls, data: object) -> Figures:
-        """Parse and validate the JSON object."""
-        if not isinstance(data, Mapping):
-            raise UpdateError("figures: expected an object")
-        known = {
-            "scope",
-            "shares",
-            "counted_pct",
-            "voters",
-            "voters_low",
-            "voters_high",
-            "stations",
-            "stations_pct",
-            "as_of",
-            "change_pct",
-            "previous",
-        }
-        unknown = set(data) - known
-        if unknown:
-            raise UpdateError(f"figures: unknown fields {sorted(unknown)}")
-        shares_raw = data.get("shares", {})
-        if not isinstance(shares_raw, Mapping):
-            raise UpdateError("figures.shares: expected an object")
-        shares = {
-            _short_string(name, field_name="figures.shares name"): _percentage(
-                pct, field_name=f"figures.shares[{name!r}]"
-            )
-            for name, pct in shares_raw.items()
-        }
-        as_of = data.get("as_of")
-        if as_of is not None and (
-            not isinstance(as_of, str) or not re.fullmatch(r"[0-2]\d:[0-5]\d", as_of)
-        ):
-            raise UpdateError(f"figures.as_of: expected HH:MM, got {as_of!r}")
-        change = data.get("change_pct")
-        previous = data.get("previous")
-
-        def optional_count(name: str) -> int | None:
-            value = data.get(name)
-            return None if value is None else _count(value, field_name=f"figures.{name}")
-
-        def optional_pct(name: str) -> float | None:
-            value = data.get(name)
-            return None if value is None else _percentage(value, field_name=f"figures.{name}")
-
-        figures = cls(
-            scope=_short_string(data.get("scope", "national"), field_name="figures.scope"),
-            shares=shares,
-            counted_pct=optional_pct("counted_pct"),
-            voters=optional_count("voters"),
-            voters_low=optional_count("voters_low"),
-            voters_high=optional_count("voters_high"),
-            stations=optional_count("stations"),
-            stations_pct=optional_pct("stations_pct"),
-            as_of=as_of,
-            change_pct=None if change is None else _number(change, field_name="change_pct"),
-            previous=None if previous is None else Previous.from_json(previous),
-        )
-        if (
-            figures.voters_low is not None
-            and figures.voters_high is not None
-            and figures.voters_low > figures.voters_high
-        ):
-            raise UpdateError("figures: voters_low is above voters_high")
-        return figures
+def _check_more_figures(figures: Figures | None, more: tuple[Figures, ...]) -> None:
+    """``more_figures`` needs a main scope, at most :data:`MAX_MORE_FIGURES` distinct scopes."""
+    if figures is None:
+        raise UpdateError("more_figures: given without figures (the main scope)")
+    if len(more) > MAX_MORE_FIGURES:
+        raise UpdateError(f"more_figures: more than {MAX_MORE_FIGURES} scopes")
+    seen = {figures.scope}
+    for item in more:
+        if item.scope in seen:
+            raise UpdateError(f"more_figures: scope {item.scope!r} given twice")
+        seen.add(item.scope)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +147,8 @@ class Update:
     round: int | None = None
     institute: str | None = None
     id: str | None = None
+    #: The figures of the other scopes the text states (never the main one's scope twice).
+    more_figures: tuple[Figures, ...] = ()
     # (content digest, stream data) once computed: both come from one build of the content.
     # Not a value of the update (no init, repr or comparison); ``replace`` starts without it.
     _encoded: tuple[str, bytes] | None = field(default=None, init=False, repr=False, compare=False)
@@ -346,6 +161,8 @@ class Update:
         if self.round is not None:
             # Stored as the int it stands for (a round of 2.0 is round 2).
             object.__setattr__(self, "round", parse_round(self.round))
+        if self.more_figures:
+            _check_more_figures(self.figures, self.more_figures)
 
     # -- JSON -------------------------------------------------------------------------------
 
@@ -367,9 +184,17 @@ class Update:
             data["figures"] = self.figures.to_json()
         if self.round is not None:
             data["round"] = self.round
+        if self.more_figures:
+            data["more_figures"] = [figures.to_json() for figures in self.more_figures]
         if self.institute is not None:
             data["institute"] = self.institute
         return data
+
+    def all_figures(self) -> tuple[Figures, ...]:
+        """Every scope's figures: the main scope's first, then ``more_figures``."""
+        if self.figures is None:
+            return self.more_figures
+        return (self.figures, *self.more_figures)
 
     def content_digest(self) -> str:
         """A stable digest of :meth:`content_json`, the key of edit detection and dedupe.
@@ -444,6 +269,7 @@ class Update:
             "speaker",
             "figures",
             "round",
+            "more_figures",
             "institute",
             "type",  # present when the object is a websocket "update" message
         }
@@ -471,6 +297,11 @@ class Update:
         speaker = data.get("speaker")
         figures = data.get("figures")
         round_ = data.get("round")
+        more = data.get("more_figures", [])
+        if not isinstance(more, list):
+            raise UpdateError("more_figures: expected a list")
+        if len(more) > MAX_MORE_FIGURES:
+            raise UpdateError(f"more_figures: more than {MAX_MORE_FIGURES} scopes")
         institute = data.get("institute")
         return cls(
             id=id_,
@@ -478,15 +309,16 @@ class Update:
             op=Op(op_raw),
             at=parse_instant(data["at"], field_name="at"),
             seen=parse_instant(data["seen"], field_name="seen"),
-            source=_short_string(data["source"], field_name="source"),
+            source=short_string(data["source"], field_name="source"),
             kind=Kind(kind_raw),
             text=clean_text(text),
-            speaker=None if speaker is None else _short_string(speaker, field_name="speaker"),
+            speaker=None if speaker is None else short_string(speaker, field_name="speaker"),
             figures=None if figures is None else Figures.from_json(figures),
             round=None if round_ is None else parse_round(round_),
+            more_figures=tuple(Figures.from_json(item) for item in more),
             institute=None
             if institute is None
-            else _short_string(institute, field_name="institute"),
+            else short_string(institute, field_name="institute"),
         )
 
     @classmethod

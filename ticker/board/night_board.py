@@ -7,7 +7,9 @@ that :class:`NightBoard` computes here, and nothing else decides what is current
 The rule (``docs/protocol.md``, "board"):
 
 - **Figures** are the live (not deleted) ``count`` and ``estimate`` updates that carry shares,
-  and the ``turnout`` updates that carry a turnout figure. An edit replaces its uid's figures
+  and the ``turnout`` updates that carry a turnout figure, for every scope an update states
+  (``figures`` and each of ``more_figures``: :func:`ticker.board.scope_views.scope_views`). An
+  edit replaces its uid's figures
   (a changed figure is *corrected*: the previous value is kept beside it); a delete removes it.
 - **Corroboration.** Figures of the same kind, scope and round standing for the same time (a
   count's or estimate's minute; a turnout's ``as_of``, else its minute) are one *point*. Within a
@@ -38,8 +40,10 @@ from enum import StrEnum
 from typing import Final
 
 from ingest.extraction.departements import departement_named
+from ingest.extraction.territories import territory_level
 from ingest.model.night import fold
 from ingest.model.update import Figures, Kind, Op, Previous, Update
+from ticker.board.scope_views import has_turnout, scope_views
 
 __all__ = [
     "NATIONAL",
@@ -172,11 +176,14 @@ class CurrentResult:
 
 
 def scope_level(scope: str) -> str:
-    """What kind of place a scope is: ``département``, ``outre-mer``, ``étranger`` or ``région``
-    (any other name a source gives: regions, big cities...)."""
+    """What kind of place a scope is: ``département``, ``outre-mer``, ``étranger``, ``ville``
+    (Lyon, Marseille) or ``région`` (a région, or any other name a source gives)."""
     departement = departement_named(scope)
     if departement is not None:
         return "outre-mer" if departement.code.startswith("97") else "département"
+    level = territory_level(scope)
+    if level is not None:
+        return level
     folded = fold(scope).casefold()
     if "etranger" in folded or "hors de france" in folded:
         return "étranger"
@@ -260,26 +267,13 @@ class _Seen:
     corrected: Figures | None = None
 
 
-def _has_turnout(figures: Figures) -> bool:
-    return any(
-        value is not None
-        for value in (
-            figures.voters,
-            figures.voters_low,
-            figures.voters_high,
-            figures.stations_pct,
-            figures.change_pct,
-        )
-    )
-
-
 def _carries_figures(update: Update) -> bool:
     figures = update.figures
     if figures is None:
         return False
     if update.kind in (Kind.COUNT, Kind.ESTIMATE):
         return bool(figures.shares)
-    return update.kind is Kind.TURNOUT and _has_turnout(figures)
+    return update.kind is Kind.TURNOUT and has_turnout(figures)
 
 
 def _minute(instant: datetime) -> datetime:
@@ -307,10 +301,20 @@ def _signature(figures: Figures) -> tuple[object, ...]:
         figures.voters_high,
         figures.stations_pct,
         figures.change_pct,
+        figures.rate_pct,
+        figures.abstention_pct,
+        figures.blank_pct,
+        figures.null_pct,
     )
 
 
 _PointKey = tuple[Kind, int | None, str, datetime]
+_ViewKey = tuple[str, str, Kind]
+
+
+def _view_key(view: Update) -> _ViewKey:
+    assert view.figures is not None
+    return (view.uid, view.figures.scope, view.kind)
 
 
 def _point(kind: Kind, members: list[_Seen]) -> Point:
@@ -392,7 +396,10 @@ class NightBoard:
     #: Times before this hour belong to the night before (the morning after ends the night).
     early_hour: int = 5
     _seq: int = 0
-    _figures: dict[str, _Seen] = field(default_factory=dict)
+    #: Figures by (uid, scope, kind): an update stating several scopes is one view per scope
+    #: (and per kind of figure, for a scope of ``more_figures``).
+    _figures: dict[_ViewKey, _Seen] = field(default_factory=dict)
+    _views_of: dict[str, tuple[_ViewKey, ...]] = field(default_factory=dict)
     _speeches: dict[str, _Seen] = field(default_factory=dict)
     _closing: dict[str, _Seen] = field(default_factory=dict)
     _rounds: set[int] = field(default_factory=set)
@@ -425,19 +432,28 @@ class NightBoard:
             self.apply(update)
 
     def _apply_figures(self, update: Update) -> bool:
-        known = self._figures.get(update.uid)
-        if update.op is Op.DELETE or not _carries_figures(update):
-            return self._figures.pop(update.uid, None) is not None
-        corrected = known.corrected if known else None
-        if (
-            known is not None
-            and known.update.figures is not None
-            and update.figures is not None
-            and _signature(known.update.figures) != _signature(update.figures)
-        ):
-            corrected = known.update.figures
-        self._figures[update.uid] = _Seen(update, known.seq if known else self._seq, corrected)
-        return True
+        views = [] if update.op is Op.DELETE else scope_views(update)
+        views = [view for view in views if _carries_figures(view)]
+        before = self._views_of.pop(update.uid, ())
+        after = tuple(_view_key(view) for view in views)
+        known_seq = next((self._figures[key].seq for key in before), self._seq)
+        for key in set(before) - set(after):
+            del self._figures[key]
+        for view in views:
+            assert view.figures is not None
+            key = _view_key(view)
+            known = self._figures.get(key)
+            corrected = known.corrected if known else None
+            if (
+                known is not None
+                and known.update.figures is not None
+                and _signature(known.update.figures) != _signature(view.figures)
+            ):
+                corrected = known.update.figures
+            self._figures[key] = _Seen(view, known_seq, corrected)
+        if after:
+            self._views_of[update.uid] = after
+        return bool(before or after)
 
     def _apply_kind(
         self, update: Update, kind: Kind, table: dict[str, _Seen], *, only: bool = True
@@ -505,11 +521,14 @@ class NightBoard:
         )
 
     def _seq_of(self, point: Point) -> list[int]:
-        return [self._figures[uid].seq for uid in point.uids if uid in self._figures]
+        keys = [(uid, point.figures.scope, point.kind) for uid in point.uids]
+        return [self._figures[key].seq for key in keys if key in self._figures]
 
     def _is_final(self, point: Point) -> bool:
         return any(
-            is_final_count(self._figures[uid].update) for uid in point.uids if uid in self._figures
+            is_final_count(self._figures[key].update)
+            for key in ((uid, point.figures.scope, point.kind) for uid in point.uids)
+            if key in self._figures
         )
 
     def _current(
@@ -533,7 +552,8 @@ class NightBoard:
         if not estimates:
             return None
         shown = estimates[-1]
-        texts = [self._figures[uid].update.text for uid in shown.uids if uid in self._figures]
+        keys = [(uid, shown.figures.scope, shown.kind) for uid in shown.uids]
+        texts = [self._figures[key].update.text for key in keys if key in self._figures]
         institute = next((name for name in map(institute_of, texts) if name), None)
         return CurrentResult(point=shown, rows=_rows(shown.figures.shares, {}), institute=institute)
 

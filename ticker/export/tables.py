@@ -73,8 +73,9 @@ RESULTS_COLUMNS: Final = _columns(
 )
 TURNOUT_COLUMNS: Final = _columns(
     "round INTEGER, " + _SCOPE + ", at TEXT, as_of TEXT, voters INTEGER, voters_low INTEGER,"
-    " voters_high INTEGER, stations_pct REAL, change_pct REAL, previous_voters INTEGER,"
-    " previous_stations_pct REAL, previous_round INTEGER, sources TEXT, stream_id TEXT"
+    " voters_high INTEGER, rate_pct REAL, abstention_pct REAL, stations_pct REAL,"
+    " change_pct REAL, previous_voters INTEGER, previous_stations_pct REAL, previous_rate_pct REAL,"
+    " previous_round INTEGER, previous_year INTEGER, sources TEXT, stream_id TEXT"
 )
 SPEECHES_COLUMNS: Final = _columns(
     "uid TEXT, round INTEGER, at TEXT, speaker TEXT, source TEXT, text TEXT, stream_id TEXT"
@@ -261,11 +262,15 @@ class NightExport:
             figures.voters,
             figures.voters_low,
             figures.voters_high,
+            figures.rate_pct,
+            figures.abstention_pct,
             figures.stations_pct,
             figures.change_pct,
             previous.voters if previous else None,
             previous.stations_pct if previous else None,
+            previous.rate_pct if previous else None,
             previous.round if previous else None,
+            previous.year if previous else None,
             ",".join(point.sources),
             self._stream_id(point),
         )

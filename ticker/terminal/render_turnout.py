@@ -50,11 +50,17 @@ def turnout_change(figures: Figures) -> float | None:
 
 def _comparison(figures: Figures) -> Text:
     previous = figures.previous
-    if previous is None or (previous.voters is None and previous.stations_pct is None):
+    if previous is None or (
+        previous.voters is None and previous.stations_pct is None and previous.rate_pct is None
+    ):
         return Text("")
     parts: list[str] = []
     if previous.voters is not None:
         parts.append(group_thousands(previous.voters))
+    if previous.rate_pct is not None:
+        parts.append(percent(previous.rate_pct))
+    if previous.year is not None:
+        parts.append(f"({previous.year})")
     if previous.stations_pct is not None:
         stations = percent(previous.stations_pct)
         parts.append(f"({stations})" if parts else f"{stations} des bureaux")
@@ -131,6 +137,8 @@ class TurnoutPanel:
             fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
             instant = checkpoint.at.astimezone(self.view.timezone)
             voters = voters_label(figures.voters, low=figures.voters_low, high=figures.voters_high)
+            if not voters and figures.rate_pct is not None:
+                voters = f"{percent(figures.rate_pct)} des inscrits"
             change = turnout_change(figures)
             cells = [
                 Text(instant.strftime("%H:%M"), style=theme.FRESH if fresh else theme.TITLE),

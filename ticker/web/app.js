@@ -454,6 +454,8 @@
     } else if (typeof f.voters_high === "number") {
       parts.push(`jusqu’à ${fmt(f.voters_high)} votants`);
     }
+    if (typeof f.rate_pct === "number") parts.push(`participation ${pct(f.rate_pct)}`);
+    if (typeof f.abstention_pct === "number") parts.push(`abstention ${pct(f.abstention_pct)}`);
     if (typeof f.stations_pct === "number") parts.push(`${pct(f.stations_pct)} des bureaux`);
     if (typeof f.stations === "number") parts.push(`${fmt(f.stations)} bureaux`);
     if (f.as_of) parts.push(`à ${f.as_of.replace(":", "h")}`);
@@ -813,11 +815,14 @@
       const body = el("div", "checkpoint-body");
       body.appendChild(el("span", "checkpoint-main", turnoutText(Object.assign({}, f, { as_of: null }))));
       const previous = f.previous;
-      if (previous && (typeof previous.voters === "number" || typeof previous.stations_pct === "number")) {
+      if (previous && (typeof previous.voters === "number" || typeof previous.stations_pct === "number"
+          || typeof previous.rate_pct === "number")) {
         const bits = [];
         if (typeof previous.voters === "number") bits.push(`${fmt(previous.voters)} votants`);
+        if (typeof previous.rate_pct === "number") bits.push(pct(previous.rate_pct));
         if (typeof previous.stations_pct === "number") bits.push(`${pct(previous.stations_pct)} des bureaux`);
-        const round = previous.round ? ` au ${previous.round === 1 ? "1er" : "2d"} tour` : "";
+        const year = typeof previous.year === "number" ? ` en ${previous.year}` : "";
+        const round = (previous.round ? ` au ${previous.round === 1 ? "1er" : "2d"} tour` : "") + year;
         body.appendChild(el("span", "checkpoint-previous", `contre ${bits.join(", ")}${round}`));
       }
       const sources = point.sources.length > 1 ? `${point.sources.length} sources : ` : "";

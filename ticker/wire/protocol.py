@@ -34,7 +34,7 @@ from ingest.model.errors import SoireeError
 from ingest.model.json_lines import json_line
 from ingest.model.stream_ids import check_since, parse_stream_id
 from ingest.model.text_cleaning import MAX_NAME_LENGTH
-from ingest.model.update import KINDS, Update
+from ingest.model.update import KINDS, UPDATE_SCHEMA_VERSION, Update
 
 __all__ = [
     "MAX_FILTER_VALUES",
@@ -333,6 +333,7 @@ def hello_message(
             "server": SERVER_NAME,
             "version": version,
             "protocol": PROTOCOL_VERSION,
+            "update_schema": UPDATE_SCHEMA_VERSION,
             "stream": stream,
             "night": night,
             "since": since,
