@@ -182,6 +182,8 @@ def _has_turnout(figures: Figures) -> bool:
             figures.stations_pct,
             figures.change_pct,
             figures.previous,
+            figures.rate_pct,
+            figures.abstention_pct,
         )
     )
 

@@ -54,6 +54,7 @@ from ingest.extraction.document import (
     split_sentences,
 )
 from ingest.extraction.french_numbers import NumberMatch, RangeMatch, find_numbers, find_ranges
+from ingest.extraction.rates import RATE_FIELDS, comparison, rate_field
 from ingest.extraction.rounds import figures_round, stated_round
 from ingest.model.night import Night
 from ingest.model.update import Figures, Previous
@@ -100,9 +101,8 @@ _COUNTED_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_BEFORE: Final = re.compile(
-    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?(?:portant\s+)?sur\s+)"
-    + _APPROX
-    + r"?$",
+    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?(?:portant\s+)?sur\s+"
+    r"|\bportant\s+sur\s+)" + _APPROX + r"?$",
     re.IGNORECASE,
 )
 _STATIONS_PCT_AFTER: Final = re.compile(r"\s*des\s+bureaux\b", re.IGNORECASE)
@@ -115,7 +115,6 @@ _CHANGE_BEFORE: Final = re.compile(
 )
 _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
-_RATE_BEFORE: Final = re.compile(r"\b(?:participation|abstention)\b[^.%0-9]{0,30}$", re.IGNORECASE)
 _SHARE_CUE_BEFORE: Final = re.compile(
     r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
     r"|score(?:\s+de)?|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
@@ -181,6 +180,7 @@ _V = TypeVar("_V")
 MAX_SUBJECT_LOOKBACK: Final = 50
 _TURNOUT_FIELDS: Final = frozenset(
     {"voters", "voters_low", "voters_high", "stations_pct", "change_pct", "previous.voters"}
+    | {"rate_pct", "abstention_pct"}
 )
 
 
@@ -274,9 +274,8 @@ def _percent_role(before: str, after: str, about_stations: bool) -> str:
         return "stations_pct"
     if _CHANGE_BEFORE.search(before) or _SIGN_BEFORE.search(before):
         return "change_pct"
-    if _RATE_BEFORE.search(before):
-        return "rate"
-    return "share"
+    rate = rate_field(before, after)
+    return rate if rate is not None else "share"
 
 
 def _change_value(before: str, value: int | float) -> int | float:
@@ -400,13 +399,24 @@ def _percent_items(
     about_stations = bool(_MENTIONS_STATIONS.search(sentence_text))
     items: list[_Item] = []
     shares: list[NumberMatch] = []
+    rate_seen: str | None = None
     for number in numbers:
         if not number.percent or not 0 <= number.value <= 100:
             continue
         before, after = _before(text, sentence, number), _after(text, sentence, number)
         start, end, approx = base + number.start, base + number.end, _is_approx(before)
         role = _percent_role(before, after, about_stations)
-        if role == "share":
+        if role == "share" and rate_seen is not None and _CONTRE_BEFORE.search(before):
+            # "69,42 % à 17 heures, contre 70,59 % en 2012": the rate compared with.
+            if rate_seen == "rate_pct":
+                items += _previous_rate_items(number.value, after, start, end, approx)
+            continue
+        if role in RATE_FIELDS:
+            # "La participation de Benoît Hamon atteint 45 %": a rate is nobody's.
+            if not document.mentions_in(max(base, start - 60), start):
+                items.append(_Item(role, number.value, start, end, approx))
+                rate_seen = role
+        elif role == "share":
             shares.append(number)
         elif role == "stations_pct":
             # "Sur 75% des bureaux ... contre 1 million ... sur 70% des bureaux": after "contre",
@@ -433,6 +443,19 @@ def _percent_items(
                 estimated=estimated,
             )
         )
+    return items
+
+
+def _previous_rate_items(
+    value: int | float, after: str, start: int, end: int, approx: bool
+) -> list[_Item]:
+    """The comparison rate, with the year and round the text gives it."""
+    items = [_Item("previous.rate_pct", value, start, end, approx)]
+    stated = comparison(after)
+    if stated.year is not None:
+        items.append(_Item("previous.year", stated.year, start, end))
+    if stated.round is not None:
+        items.append(_Item("previous.round", stated.round, start, end))
     return items
 
 
@@ -605,9 +628,16 @@ def _whole(store: dict[str, tuple[int | float | str, bool]], name: str) -> int |
 def _previous(store: dict[str, tuple[int | float | str, bool]]) -> Previous | None:
     voters = _whole(store, "previous.voters")
     stations = _number(store, "previous.stations_pct")
-    if voters is None and stations is None:
+    rate = _number(store, "previous.rate_pct")
+    if voters is None and stations is None and rate is None:
         return None
-    return Previous(voters=voters, stations_pct=stations, round=_whole(store, "previous.round"))
+    return Previous(
+        voters=voters,
+        stations_pct=stations,
+        round=_whole(store, "previous.round"),
+        rate_pct=rate,
+        year=_whole(store, "previous.year"),
+    )
 
 
 def figures_of(accumulator: Accumulator) -> Figures:
@@ -628,6 +658,10 @@ def figures_of(accumulator: Accumulator) -> Figures:
         as_of=as_of if isinstance(as_of, str) else None,
         change_pct=_number(values, "change_pct"),
         previous=_previous(values),
+        rate_pct=_number(values, "rate_pct"),
+        abstention_pct=_number(values, "abstention_pct"),
+        blank_pct=_number(values, "blank_pct"),
+        null_pct=_number(values, "null_pct"),
     )
 
 
