@@ -133,7 +133,7 @@ def add_night_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--night",
         metavar="SLUG",
-        help="which night of the fixtures (default: the only one, 2017-01-29)",
+        help="which night of the fixtures (default: the first by name, 2017-01-29)",
     )
     group.add_argument(
         "--fixtures",
