@@ -58,7 +58,7 @@ def test_the_replay_plays_the_whole_night(replayed: tuple[str, list[Any]]) -> No
     printed, updates = replayed
     assert "Présidentielle, second tour - 7 mai 2017" in printed
     uids = [update["uid"] for update in updates]
-    assert len(uids) == len(set(uids)) == 29 + 3 + 4
+    assert len(uids) == len(set(uids)) == 30 + 3 + 4
     instants = [datetime.fromisoformat(update["at"]) for update in updates]
     assert instants == sorted(instants)
 
