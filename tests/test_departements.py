@@ -158,7 +158,7 @@ def test_longest_name_wins_and_genitives_are_not_locative(
         "en somme, la manche est gagnée",
         "Le Lot est une rivière",
         "la Loire déborde à Nantes",
-        "il est à Paris aujourd'hui",
+        "le Paris-Roubaix",
         "le Nord de la France",
         "Vienne, la capitale autrichienne",
         "qu'il vienne",

@@ -321,6 +321,7 @@ LIVEBLOG: list[Case] = [
             "tour. Près de 12.000 Français avaient participé au premier tour."
         ),
         Kind.TURNOUT,
+        figures={"scope": "Français de l'étranger", "previous": {"voters": 12000, "round": 1}},
         round=2,
     ),
     Case(
@@ -849,10 +850,10 @@ def test_exact_value_replaces_an_approximate_one() -> None:
     assert figures_json(text) == [{"scope": "Deux-Sèvres", "shares": {"Benoît Hamon": 38.18}}]
 
 
-def test_french_abroad_have_no_scope() -> None:
-    """Turnout of the French abroad is turnout, but neither national nor a département's."""
+def test_french_abroad_are_a_scope_of_their_own() -> None:
+    """Turnout of the French abroad is turnout, neither national nor a département's."""
     (entry,) = [case for case in LIVEBLOG if case.clock == "12:05"]
-    assert extract_figures(entry.text, NIGHT) == []
+    assert [f.scope for f in extract_figures(entry.text, NIGHT)] == ["Français de l'étranger"]
     assert extract(entry.text, NIGHT).kind is Kind.TURNOUT
 
 

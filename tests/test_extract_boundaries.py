@@ -80,8 +80,8 @@ AMBIGUOUS = [
     "Le député de la Creuse, la sénatrice de l'Allier et le maire de Vienne soutiennent Benoît"
     " Hamon.",
     "Crues : la Loire, le Rhône, la Marne, la Meuse, la Moselle et la Somme sous surveillance.",
-    "Les élus du Nord, du Var, du Gard, du Gers, du Lot, du Tarn, du Cher et du Jura réunis à"
-    " Paris.",
+    "Les élus du Nord, du Var, du Gard, du Gers, du Lot, du Tarn, du Cher et du Jura réunis par"
+    " le Paris-Saint-Germain.",
 ]
 
 
@@ -574,8 +574,8 @@ MARKED = [
 
 
 def test_a_figure_followed_by_abroad_or_national_belongs_there() -> None:
-    """'12.000 votants à l'étranger' is no national count; '... en France entière' is national."""
-    assert scopes_of(MARKED[0]) == {}
+    """'12.000 votants à l'étranger' is the French abroad's; '... en France entière' is national."""
+    assert scopes_of(MARKED[0]) == {"Français de l'étranger": {"voters": 12000, "as_of": "12:00"}}
     assert scopes_of(MARKED[1]) == {"Lot": {"voters": 8000}, "national": {"voters": 1_200_000}}
     assert scopes_of(MARKED[2]) == {"Lot": {"voters": 8000}, "national": {"voters": 1_200_000}}
 
@@ -726,8 +726,8 @@ VOCABULARY_SENTENCES: list[str] = [
     "Le député de la Creuse, la sénatrice de l'Allier et le maire de Vienne soutiennent Benoît"
     " Hamon.",
     "Crues : la Loire, le Rhône, la Marne, la Meuse, la Moselle et la Somme sous surveillance.",
-    "Les élus du Nord, du Var, du Gard, du Gers, du Lot, du Tarn, du Cher et du Jura réunis à"
-    " Paris.",
+    "Les élus du Nord, du Var, du Gard, du Gers, du Lot, du Tarn, du Cher et du Jura réunis par"
+    " le Paris-Saint-Germain.",
     "Les fédérations de l'Ain, de l'Aube, de l'Aude, de l'Eure, de l'Oise, de l'Orne et de"
     " l'Indre votent Hamon.",
     "Les militants de l'Isère, de l'Essonne et de l'Yonne ont voté tôt.",

@@ -5,7 +5,8 @@ extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.
 ``extract.py``, ``french_numbers.py`` and ``departements.py``) and drops each in turn from its
 module's source, loading that module and every module that imports it afresh. A word is *reached*
 when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
-sentences of ``tests/test_extract_boundaries.py``; the long seed articles would make the test slow)
+sentences of ``tests/test_extract_boundaries.py`` and of the figures corpus,
+``tests/data/extraction_corpus/figures.toml``; the long seed articles would make the test slow)
 extracts differently without it: another kind, speaker,
 figure or round, other numbers or ranges, other départements. A word no sentence needs is
 either dead (remove it) or lacks a sentence (write one, from how newsrooms write, not tuned to
@@ -22,7 +23,7 @@ from types import FunctionType
 import pytest
 
 from ingest.extraction.departements import fold_text
-from tests import test_extract, test_extract_boundaries
+from tests import test_extract, test_extract_boundaries, test_extraction_corpus_figures
 from tests.conftest import TIMEOUT_FACTOR
 from tests.vocabulary_mutants import (
     EXTRA_MUTATIONS,
@@ -35,6 +36,7 @@ from tests.vocabulary_mutants import (
 )
 
 NIGHT = test_extract.NIGHT
+FIGURES_NIGHT = test_extraction_corpus_figures.NIGHT
 
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
@@ -42,8 +44,6 @@ EQUIVALENT: dict[str, str] = {
     "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
-    "figures._LOCAL_MARKERS:le": _CONTRACTED,
-    "figures._LOCAL_MARKERS:les": _CONTRACTED,
     "figures._A_PLACE:le": _CONTRACTED,
     "figures._A_PLACE:les": _CONTRACTED,
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
@@ -54,6 +54,7 @@ EQUIVALENT: dict[str, str] = {
 def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
+    texts += [case.text for case in test_extraction_corpus_figures.CASES]
     return texts
 
 
@@ -67,6 +68,8 @@ def _behaviour(functions: Extractor, text: str) -> str:
             (
                 functions.extract(text, NIGHT),
                 functions.extract_scoped_figures(text, NIGHT),
+                # The figures corpus names the candidates of its own night.
+                functions.extract_scoped_figures(text, FIGURES_NIGHT),
                 functions.find_numbers(text),
                 functions.find_ranges(text),
                 functions.find_departements(text),
@@ -175,7 +178,8 @@ def test_a_mutated_module_is_what_every_module_importing_it_calls() -> None:
     assert not any(
         name.startswith("_vocabulary_mutant_") for name in _reached_modules(_reference())
     )
-    for module in ("departements", "french_numbers", "document", "rounds", "figures", "extract"):
+    modules = ("departements", "french_numbers", "territories", "rates", "document", "rounds")
+    for module in (*modules, "figures", "extract"):
         reached = _reached_modules(extractor({module: source_of(module)}))
         assert any(name.startswith(f"_vocabulary_mutant_{module}_") for name in reached), module
         assert f"ingest.extraction.{module}" not in reached, module  # the real one is left out

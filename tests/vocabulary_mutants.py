@@ -1,7 +1,8 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/document.py``, ``figures.py``, ``rounds.py`` and ``extract.py``, the number
+``ingest/extraction/document.py``, ``figures.py``, ``rates.py``, ``territories.py``, ``rounds.py``
+and ``extract.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
@@ -28,7 +29,16 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
-from ingest.extraction import departements, document, extract, figures, french_numbers, rounds
+from ingest.extraction import (
+    departements,
+    document,
+    extract,
+    figures,
+    french_numbers,
+    rates,
+    rounds,
+    territories,
+)
 
 #: Per module: the constants that are vocabularies, and how their strings are read.
 REGEX: Final = "regex"
@@ -38,7 +48,17 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_ABBREVIATION": REGEX,
         "_PARTICIPATION_CONTEXT": REGEX,
         "_NATIONAL_MARKER": REGEX,
-        "_ABROAD_MARKER": REGEX,
+    },
+    "territories": {
+        "_LOCATIVE": REGEX,
+        "_ABROAD": REGEX,
+    },
+    "rates": {
+        "_GAP": REGEX,
+        "_BEFORE_CUES": REGEX,
+        "_AFTER_CUES": REGEX,
+        "_YEAR": REGEX,
+        "_ROUND": REGEX,
     },
     "rounds": {
         "_ROUND_MARKER": REGEX,
@@ -57,7 +77,7 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_MENTIONS_STATIONS": REGEX,
         "_CHANGE_BEFORE": REGEX,
         "_FALLING": TABLE,
-        "_RATE_BEFORE": REGEX,
+        "_NOT_VOTED_AFTER": REGEX,
         "_SHARE_CUE_BEFORE": REGEX,
         "_SHARE_CUE_AFTER": REGEX,
         "_NAME_AFTER_SHARE": REGEX,
@@ -152,6 +172,8 @@ class Word:
 _MODULES: Final[dict[str, types.ModuleType]] = {
     "departements": departements,
     "french_numbers": french_numbers,
+    "territories": territories,
+    "rates": rates,
     "document": document,
     "rounds": rounds,
     "figures": figures,

@@ -93,8 +93,9 @@ AMBIGUOUS_NAMES: Final = frozenset(
         "Yonne",
     }
 )
-# Islands take "à" ("à Mayotte", "à La Réunion"), the others "en" or "dans le/la/les".
-_TAKES_A: Final = frozenset({"Mayotte", "La Réunion"})
+# Islands take "à" ("à Mayotte", "à La Réunion"), and so does Paris, a city and a département
+# ("À Paris, Benoît Hamon obtient ..."); the others "en" or "dans le/la/les".
+_TAKES_A: Final = frozenset({"Mayotte", "La Réunion", "Paris"})
 
 _NAME_SEPARATOR: Final = r"[\s\-\u2010\u2011\u2013'\u2019]+"
 _LOCATIVE_BEFORE: Final = re.compile(

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Final
 
 from ingest.extraction.departements import find_departements, fold_text
+from ingest.extraction.territories import ABROAD, find_territories
 from ingest.model.night import Candidate, Night
 
 __all__ = [
@@ -58,9 +59,6 @@ _NATIONAL_MARKER: Final = re.compile(
     r"|dans\s+toute\s+la\s+France|France\s+entière)\b",
     re.IGNORECASE,
 )
-_ABROAD_MARKER: Final = re.compile(
-    r"\b(?:de|à)\s+l['\u2019]étranger\b|\bhors\s+de\s+France\b|\bexpatriés\b", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +80,9 @@ class Mention:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a text places what follows: a département, national (or None: abroad)."""
+    """Where a text places what follows: a département or another territory (``departement``
+    true: a région, an overseas collectivité, Lyon, Marseille), or a marker (national, the
+    French abroad) that carries its own preposition."""
 
     scope: str | None
     start: int
@@ -234,7 +234,8 @@ def candidate_mentions(text: str, night: Night) -> tuple[Mention, ...]:
 
 
 def place_mentions(text: str) -> tuple[Place, ...]:
-    """Locative département mentions, national markers and mentions of the French abroad."""
+    """Locative mentions of départements and other territories (:mod:`territories`), national
+    markers and mentions of the French abroad."""
     places = [
         Place(mention.departement.name, mention.start, mention.end, departement=True)
         for mention in find_departements(text)
@@ -245,8 +246,8 @@ def place_mentions(text: str) -> tuple[Place, ...]:
         for match in _NATIONAL_MARKER.finditer(text)
     ]
     places += [
-        Place(None, match.start(), match.end(), departement=False)
-        for match in _ABROAD_MARKER.finditer(text)
+        Place(found.scope, found.start, found.end, departement=found.scope != ABROAD)
+        for found in find_territories(text)
     ]
     return tuple(sorted(places, key=lambda place: place.start))
 

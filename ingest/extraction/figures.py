@@ -44,6 +44,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Final, TypeVar
 
+from ingest.extraction.departements import departement_named
 from ingest.extraction.document import (
     NATIONAL,
     Document,
@@ -101,7 +102,7 @@ _COUNTED_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _COUNTED_BEFORE: Final = re.compile(
-    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?(?:portant\s+)?sur\s+"
+    r"(?:d[ée]pouill\w*\s+(?:de\s+|à\s+|sur\s+)?|résultats\s+(?:partiels\s+)?sur\s+"
     r"|\bportant\s+sur\s+)" + _APPROX + r"?$",
     re.IGNORECASE,
 )
@@ -138,6 +139,11 @@ _PEOPLE_AFTER: Final = re.compile(
     r"[^.;]{0,60}?\b(?:vot|d[ée]plac|particip)",
     re.IGNORECASE,
 )
+# "47,5 millions d'électeurs inscrits sont appelés aux urnes", "1 200 000 votants sont
+# attendus": the registered or expected voters, not a count of those who voted.
+_NOT_VOTED_AFTER: Final = re.compile(
+    r"[^.;:]{0,40}?\b(?:inscrits?|appelée?s|attendue?s|convoquée?s)\b", re.IGNORECASE
+)
 _STATIONS_AFTER: Final = re.compile(r"\s*bureaux\b", re.IGNORECASE)
 _CONTRE: Final = re.compile(r"\bcontre\b", re.IGNORECASE)
 _CONTRE_BEFORE: Final = re.compile(r"\bcontre\s+" + _APPROX + r"?$", re.IGNORECASE)
@@ -162,7 +168,6 @@ _PLACE_GAP: Final = re.compile(
 # "au niveau national"), or takes "en" ("en France entière").
 _MARKER_GAP: Final = re.compile(r"\s*" + _GAP_WORDS + r"(?:en\s+)?", re.IGNORECASE)
 _LOCAL_MARKERS: Final = (
-    re.compile(r"^\s*[AÀ]\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ]"),
     re.compile(r"\b[Ss]ur\s+(?:St|Ste|Saint|Sainte)\b"),
     re.compile(
         r"\b(?:dans|sur)\s+(?:plusieurs|certains|quelques|de\s+nombreux|nombre\s+de"
@@ -172,8 +177,10 @@ _LOCAL_MARKERS: Final = (
     re.compile(r"\bbureaux?\s+(?:de\s+vote\s+)?de\s+[A-ZÀ-ÖØ-Þ]"),
     re.compile(r"\b(?:commune|ville|village|canton)\s+d(?:e\s+|['\u2019])[A-ZÀ-ÖØ-Þ]"),
 )
+# "à Poitiers", "A la Roque d'Antéron": a commune, unless the name is a place of the lists
+# ("À Paris", "à Lyon", "à Mayotte") or a candidate ("32,3 % à Manuel Valls").
 _A_PLACE: Final = re.compile(
-    r"\bà\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
+    r"(?:\bà|(?<!\w)[AÀ])\s+(?:la\s+|le\s+|les\s+|l['\u2019]\s*)?(?=[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ])"
 )
 _V = TypeVar("_V")
 # How far back in a paragraph the subject of a sentence is looked for, in mentions.
@@ -406,7 +413,8 @@ def _percent_items(
         before, after = _before(text, sentence, number), _after(text, sentence, number)
         start, end, approx = base + number.start, base + number.end, _is_approx(before)
         role = _percent_role(before, after, about_stations)
-        if role == "share" and rate_seen is not None and _CONTRE_BEFORE.search(before):
+        comparing = role == "share" or role in RATE_FIELDS
+        if comparing and rate_seen is not None and _CONTRE_BEFORE.search(before):
             # "69,42 % à 17 heures, contre 70,59 % en 2012": the rate compared with.
             if rate_seen == "rate_pct":
                 items += _previous_rate_items(number.value, after, start, end, approx)
@@ -489,6 +497,8 @@ def _count_field(
     """What a whole number counts: voters (now or before), stations, or nothing we know."""
     text = document.text
     before, after = _before(text, sentence, number), _after(text, sentence, number)
+    if _NOT_VOTED_AFTER.match(after):
+        return None  # registered, called to vote, expected: no one has voted yet
     if has_voters and _CONTRE_BEFORE.search(before):
         return "previous.voters"
     if _VOTERS_AFTER.match(after) or _PEOPLE_AFTER.match(after):
@@ -597,7 +607,14 @@ def _opening_scope(document: Document, index: int) -> str | None:
     above = document.paragraphs[index - 1]
     if not is_heading(document.text, above):
         return NATIONAL
-    named = document.places_in(above.start, above.end)
+    # A département anywhere in the heading ("Dans la Vienne, Hamon devance Valls"); another
+    # territory only when it opens it ("Occitanie : ..."): "Hamon victorieux en Occitanie"
+    # heads national figures.
+    named = [
+        place
+        for place in document.places_in(above.start, above.end)
+        if departement_named(place.scope or "") is not None or place.start == above.start
+    ]
     return named[-1].scope if named else NATIONAL
 
 

@@ -29,39 +29,34 @@ __all__ = ["RATE_FIELDS", "Comparison", "comparison", "rate_field"]
 RATE_FIELDS: Final = ("rate_pct", "abstention_pct", "blank_pct", "null_pct")
 
 # Words, or a clock time, between the cue and the number: never another number.
-_GAP: Final = r"(?:[^.%0-9\n]|[0-9]{1,2}\s*h(?:eures?)?(?:\s*[0-9]{2})?(?![0-9%]))"
-_BEFORE: Final = (
-    ("abstention_pct", re.compile(r"\babstention\b" + _GAP + r"{0,50}$", re.I)),
-    ("blank_pct", re.compile(r"\b(?:votes?|bulletins?)\s+blancs?\b" + _GAP + r"{0,40}$", re.I)),
-    ("null_pct", re.compile(r"\b(?:votes?|bulletins?)\s+nuls?\b" + _GAP + r"{0,40}$", re.I)),
-    ("rate_pct", re.compile(r"\bparticipation\b" + _GAP + r"{0,50}$", re.I)),
+_GAP: Final = r"(?:[^.%0-9\n]|[0-9]{1,2}\s*h(?:\s*[0-9]{2})?(?![0-9%]))"
+#: The fields, in the order their cues are tried (abstention before participation: "taux
+#: d'abstention" is no turnout).
+_FIELDS: Final = ("abstention_pct", "blank_pct", "null_pct", "rate_pct")
+_BEFORE_CUES: Final = (
+    re.compile(r"\babstention\b" + _GAP + r"{0,50}$", re.IGNORECASE),
+    re.compile(r"\b(?:votes?|bulletins?)\s+blancs?\b" + _GAP + r"{0,40}$", re.IGNORECASE),
+    re.compile(r"\b(?:votes?|bulletins?)\s+nuls?\b" + _GAP + r"{0,40}$", re.IGNORECASE),
+    re.compile(r"\bparticipation\b" + _GAP + r"{0,50}$", re.IGNORECASE),
 )
-_AFTER: Final = (
-    ("abstention_pct", re.compile(r"\s*d['\u2019]\s*abstention\b", re.I)),
-    ("blank_pct", re.compile(r"\s*(?:de\s+|des\s+)?(?:(?:votes?|bulletins?)\s+)?blancs?\b", re.I)),
-    ("null_pct", re.compile(r"\s*(?:de\s+|des\s+)?(?:(?:votes?|bulletins?)\s+)?nuls?\b", re.I)),
-    (
-        "rate_pct",
-        re.compile(
-            r"\s*(?:des\s+(?:électeurs\s+|électrices\s+)?inscrits|de\s+participation)\b", re.I
-        ),
-    ),
+_AFTER_CUES: Final = (
+    re.compile(r"\s*d['\u2019]\s*abstention\b", re.IGNORECASE),
+    re.compile(r"\s*(?:de\s+)?(?:(?:votes?|bulletins?)\s+)?blancs?\b", re.IGNORECASE),
+    re.compile(r"\s*(?:de\s+)?(?:(?:votes?|bulletins?)\s+)?nuls?\b", re.IGNORECASE),
+    re.compile(r"\s*(?:des\s+(?:électeurs\s+)?inscrits|de\s+participation)\b", re.IGNORECASE),
 )
-_YEAR: Final = re.compile(r"^(?:(?!contre\b)[^,.;:%0-9]){0,50}?\b(?P<year>(?:19|20)[0-9]{2})\b")
+_YEAR: Final = re.compile(r"^[^,.;:%0-9]{0,50}?\b(?P<year>(?:19|20)[0-9]{2})\b")
 _ROUND: Final = re.compile(
-    r"^(?:(?!contre\b)[^,.;:%0-9]){0,50}?\b(?:(?P<first>premier|1er)|second|deuxième|2e|2nd)"
-    r"\s+tour\b",
-    re.IGNORECASE,
+    r"^[^,.;:%0-9]{0,50}?\b(?:(?P<first>premier|1er)|second|deuxième)\s+tour\b", re.IGNORECASE
 )
 
 
 def rate_field(before: str, after: str) -> str | None:
     """What the percentage between ``before`` and ``after`` is a rate of, or None."""
-    for name, pattern in _AFTER:
+    for name, pattern in zip(_FIELDS, _AFTER_CUES, strict=True):
         if pattern.match(after):
-            # "25 % des inscrits se sont abstenus" reads as abstention only with the word.
             return name
-    for name, pattern in _BEFORE:
+    for name, pattern in zip(_FIELDS, _BEFORE_CUES, strict=True):
         if pattern.search(before):
             return name
     return None

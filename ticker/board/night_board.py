@@ -40,6 +40,7 @@ from enum import StrEnum
 from typing import Final
 
 from ingest.extraction.departements import departement_named
+from ingest.extraction.territories import territory_level
 from ingest.model.night import fold
 from ingest.model.update import Figures, Kind, Op, Previous, Update
 from ticker.board.scope_views import has_turnout, scope_views
@@ -175,11 +176,14 @@ class CurrentResult:
 
 
 def scope_level(scope: str) -> str:
-    """What kind of place a scope is: ``département``, ``outre-mer``, ``étranger`` or ``région``
-    (any other name a source gives: regions, big cities...)."""
+    """What kind of place a scope is: ``département``, ``outre-mer``, ``étranger``, ``ville``
+    (Lyon, Marseille) or ``région`` (a région, or any other name a source gives)."""
     departement = departement_named(scope)
     if departement is not None:
         return "outre-mer" if departement.code.startswith("97") else "département"
+    level = territory_level(scope)
+    if level is not None:
+        return level
     folded = fold(scope).casefold()
     if "etranger" in folded or "hors de france" in folded:
         return "étranger"

@@ -1,14 +1,15 @@
 """Official codes for the scopes results are given for, so that a map joins on them. Pure.
 
-========================  ==================  =================================================
-scope                     ``code``            ``code_system``
-========================  ==================  =================================================
-``national``              ``FR``              ``iso-3166-1`` (France)
-a département             ``42``, ``2A``      ``insee-departement``
-(``ingest/extraction/departements.tsv``) a région                  ``84``
-``insee-region`` (the 18 régions since 2016) a country (abroad)        ``BE``
-``iso-3166-1`` anything else             none                none
-========================  ==================  =================================================
+- ``national``: ``FR``, ``iso-3166-1`` (France);
+- a département (``ingest/extraction/departements.tsv``): ``42``, ``2A``, ``insee-departement``;
+- a région (the 18 régions since 2016, :data:`ingest.extraction.territories.REGIONS`): ``84``,
+  ``insee-region``;
+- an overseas collectivité (:data:`ingest.extraction.territories.COLLECTIVITES`): ``987``,
+  ``insee-collectivite``;
+- the French abroad as a whole (``Français de l'étranger``): ``ZZ``, ``interieur-resultats``
+  (the code the Ministry of the Interior's result files give them);
+- a country (abroad): ``BE``, ``iso-3166-1``;
+- anything else (Lyon, Marseille, a name a source gives): none.
 
 Names are matched whole, without accents, case, hyphens or apostrophes (``Auvergne Rhone
 Alpes`` is 84). The level (département, outre-mer, étranger, région) is the board's own
@@ -22,30 +23,9 @@ from dataclasses import dataclass
 from typing import Final
 
 from ingest.extraction.departements import departement_named, fold_text
+from ingest.extraction.territories import ABROAD, COLLECTIVITES, REGIONS
 
 __all__ = ["ScopeCode", "scope_code"]
-
-#: The régions (INSEE code, official name), 1 January 2016 onwards.
-REGIONS: Final = (
-    ("01", "Guadeloupe"),
-    ("02", "Martinique"),
-    ("03", "Guyane"),
-    ("04", "La Réunion"),
-    ("06", "Mayotte"),
-    ("11", "Île-de-France"),
-    ("24", "Centre-Val de Loire"),
-    ("27", "Bourgogne-Franche-Comté"),
-    ("28", "Normandie"),
-    ("32", "Hauts-de-France"),
-    ("44", "Grand Est"),
-    ("52", "Pays de la Loire"),
-    ("53", "Bretagne"),
-    ("75", "Nouvelle-Aquitaine"),
-    ("76", "Occitanie"),
-    ("84", "Auvergne-Rhône-Alpes"),
-    ("93", "Provence-Alpes-Côte d'Azur"),
-    ("94", "Corse"),
-)
 
 #: Countries where the primary had polling stations for French voters abroad (ISO 3166-1).
 COUNTRIES: Final = (
@@ -79,6 +59,7 @@ def _key(name: str) -> str:
 
 
 _REGION_BY_KEY: Final = {_key(name): code for code, name in REGIONS}
+_COLLECTIVITE_BY_KEY: Final = {_key(name): code for code, name in COLLECTIVITES}
 _COUNTRY_BY_KEY: Final = {_key(name): code for code, name in COUNTRIES}
 
 
@@ -92,6 +73,10 @@ def scope_code(scope: str) -> ScopeCode | None:
     key = _key(scope)
     if key in _REGION_BY_KEY:
         return ScopeCode(_REGION_BY_KEY[key], "insee-region")
+    if key in _COLLECTIVITE_BY_KEY:
+        return ScopeCode(_COLLECTIVITE_BY_KEY[key], "insee-collectivite")
+    if key == _key(ABROAD):
+        return ScopeCode("ZZ", "interieur-resultats")
     if key in _COUNTRY_BY_KEY:
         return ScopeCode(_COUNTRY_BY_KEY[key], "iso-3166-1")
     return None
