@@ -99,3 +99,13 @@ def test_the_turnout_series_is_the_three_official_rates(board: Board) -> None:
     final = next(point for point in board.turnout if point.figures.rate_pct == 74.56)
     assert final.figures.abstention_pct == 25.44
     assert final.at.isoformat() == "2017-05-08T00:25:00+02:00"
+
+
+def test_a_quote_after_a_name_is_the_night_s_speech(
+    replayed: tuple[str, list[Any]], board: Board
+) -> None:
+    """21h10 "Emmanuel Macron : « … »" is a speech of his, and the board lists it."""
+    updates = {update["uid"]: update for update in replayed[1]}
+    assert updates["liveblog:2110"]["kind"] == "speech"
+    assert updates["liveblog:2110"]["speaker"] == MACRON
+    assert "liveblog:2110" in [speech.uid for speech in board.speeches]
