@@ -7,10 +7,12 @@ A night lives in ``fixtures/<slug>/`` (see ``fixtures/2017-01-29/README.md``)::
     articles.json      the feed's articles, with their publication times (estimated ones marked)
     checkpoints.json   the results endpoint's turnout and count checkpoints
 
-Every record names the seed text it comes from. :func:`load_fixture_night` reads and validates
-a night, with a :class:`FixtureError` naming the file and the record for anything wrong; with
-``seeds_dir`` it also checks that every text is found verbatim in its seed. This module is pure
-apart from reading those files.
+Every record names the seed text it comes from, or says it was written for soiree (``"seed":
+"written"``: then the night's ``README.md`` must say so, and a checkpoint's ``quote`` must be
+found verbatim in one of the night's own entries or articles). :func:`load_fixture_night` reads
+and validates a night, with a :class:`FixtureError` naming the file and the record for anything
+wrong; with ``seeds_dir`` it also checks that every text is found verbatim in its seed. This
+module is pure apart from reading those files.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ __all__ = [
     "INTRO_KEY",
     "LIVEBLOG_FILE",
     "NIGHT_FILE",
+    "WRITTEN",
+    "WRITTEN_NOTICE",
     "Article",
     "Checkpoint",
     "FixtureError",
@@ -60,8 +64,16 @@ CHECKPOINT_KINDS: Final = (Kind.TURNOUT, Kind.COUNT)
 
 INTRO_KEY: Final = "intro"
 
+#: The ``seed`` of a record written for soiree rather than taken from a seed text.
+WRITTEN: Final = "written"
+#: What the README of a night holding written records must say (case aside).
+WRITTEN_NOTICE: Final = "written for soiree"
+README_FILE: Final = "README.md"
+
 # Seed files are named "NNN_<16 hex digits>.txt"; the hex digits are an article's guid.
 _SEED_NAME: Final = re.compile(r"\d{3}_(?P<guid>[0-9a-f]{16})\.txt")
+# The guid of a written article: 16 hex digits, like a seed's.
+_WRITTEN_GUID: Final = re.compile(r"[0-9a-f]{16}")
 # A liveblog time as written: "20h41", "12H05", or "21:16" (the intro's header).
 _TIME_WRITTEN: Final = re.compile(r"(?P<hour>[01]\d|2[0-3])[hH:](?P<minute>[0-5]\d)")
 _ENTRY_KEY: Final = re.compile(r"(?P<base>\d{4})(?:-(?P<n>[2-9]|[1-9]\d+))?")
@@ -215,6 +227,7 @@ def load_fixture_night(
     names = [liveblog_source, feed_source, results_source]
     if len(set(names)) != len(names):
         raise FixtureError(f"{directory}: the three files must name three sources, got {names}")
+    _check_written(directory, liveblog, articles, checkpoints)
     return NightFixture(
         night=night,
         directory=directory,
@@ -244,6 +257,8 @@ class _SeedTexts:
         return self._texts[name]
 
     def check(self, name: str, passage: str, *, origin: str, what: str) -> None:
+        if name == WRITTEN:
+            return  # no seed to check against: _check_written traces these records
         if passage not in self.text(name, origin=origin):
             shown = passage if len(passage) <= 80 else passage[:77] + "..."
             raise FixtureError(f"{origin}: {what} not found verbatim in seed {name}: {shown!r}")
@@ -323,9 +338,42 @@ def _round(data: Mapping[str, object], *, origin: str) -> int:
 
 def _seed(data: Mapping[str, object], *, origin: str) -> str:
     name = _text(data, "seed", origin=origin)
-    if not _SEED_NAME.fullmatch(name):
-        raise FixtureError(f"{origin}: seed: expected a seed file name like 004_<16 hex>.txt")
+    if name != WRITTEN and not _SEED_NAME.fullmatch(name):
+        raise FixtureError(
+            f"{origin}: seed: expected a seed file name like 004_<16 hex>.txt, or {WRITTEN!r}"
+        )
     return name
+
+
+def _check_written(
+    directory: Path,
+    liveblog: Sequence[LiveblogEntry],
+    articles: Sequence[Article],
+    checkpoints: Sequence[Checkpoint],
+) -> None:
+    """Records written for soiree: the README says so, and checkpoints quote the night's texts."""
+    seeds = [entry.seed for entry in liveblog] + [article.seed for article in articles]
+    seeds += [checkpoint.seed for checkpoint in checkpoints]
+    if WRITTEN not in seeds:
+        return
+    readme = directory / README_FILE
+    try:
+        notice = readme.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise FixtureError(f"{readme}: unreadable, and written records need it: {error}") from None
+    if WRITTEN_NOTICE not in " ".join(notice.split()).casefold():
+        raise FixtureError(
+            f"{readme}: the night holds records written by us; its README must say they are"
+            f" {WRITTEN_NOTICE!r}"
+        )
+    texts = [entry.text for entry in liveblog]
+    texts += [article.text for article in articles]
+    for checkpoint in checkpoints:
+        if checkpoint.seed == WRITTEN and not any(checkpoint.quote in text for text in texts):
+            raise FixtureError(
+                f"{directory / CHECKPOINTS_FILE}: checkpoint {checkpoint.id!r}: quote not found"
+                f" verbatim in any entry or article of the night: {checkpoint.quote[:77]!r}"
+            )
 
 
 def _reason(data: Mapping[str, object], *, estimated: bool, flag: str, origin: str) -> str | None:
@@ -475,9 +523,13 @@ def _load_articles(
 def _article(record: Mapping[str, object], night: Night, *, origin: str) -> Article:
     guid = _text(record, "guid", origin=origin)
     seed = _seed(record, origin=origin)
-    seed_match = _SEED_NAME.fullmatch(seed)
-    if seed_match is None or seed_match["guid"] != guid:
-        raise FixtureError(f"{origin}: guid must be the hex id of its seed's name ({seed})")
+    if seed == WRITTEN:
+        if not _WRITTEN_GUID.fullmatch(guid):
+            raise FixtureError(f"{origin}: guid of a written article: expected 16 hex digits")
+    else:
+        seed_match = _SEED_NAME.fullmatch(seed)
+        if seed_match is None or seed_match["guid"] != guid:
+            raise FixtureError(f"{origin}: guid must be the hex id of its seed's name ({seed})")
     title = record.get("title")
     if title is not None and (not isinstance(title, str) or not title.strip()):
         raise FixtureError(f"{origin}: title: expected a non-empty string or null")
@@ -569,10 +621,11 @@ def _figures(raw: object, kind: Kind, night: Night, *, origin: str) -> Figures:
         raise FixtureError(f"{origin}: {error}") from error
     if kind is Kind.COUNT and not figures.shares:
         raise FixtureError(f"{origin}: a count checkpoint needs figures.shares")
-    voters = (figures.voters, figures.voters_low, figures.voters_high)
-    if kind is Kind.TURNOUT and all(value is None for value in voters):
+    stated = (figures.voters, figures.voters_low, figures.voters_high, figures.rate_pct)
+    if kind is Kind.TURNOUT and all(value is None for value in stated):
         raise FixtureError(
             f"{origin}: a turnout checkpoint needs figures.voters (or voters_low / voters_high)"
+            " or figures.rate_pct"
         )
     total = sum(figures.shares.values())
     if total > 100 + _SHARES_TOLERANCE:

@@ -124,3 +124,38 @@ def test_demo_in_a_terminal_shows_the_count_and_stops_clean(
             check=False,
             timeout=30,
         )
+
+
+@pytest.mark.slow
+def test_demo_plays_the_presidential_night_to_its_final_result(
+    tmux: Tmux, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`soiree demo --night 2017-05-07 --speed max`: the final 66,10 / 33,90 reaches the ticker."""
+    data_dir = tmp_path_factory.mktemp("demo-may7")
+    env = " ".join(
+        [
+            f"SOIREE_DATA_DIR={data_dir}",
+            "REDIS_URL=",
+            f"PATH={os.environ.get('PATH', '')}",
+        ]
+    )
+    command = f"env {env} {SOIREE} demo --night 2017-05-07 --speed max --port 0"
+    tmux("new-session", "-d", "-s", "demo", "-x", "140", "-y", "50", command)
+    wanted = ("7 mai 2017", "Emmanuel Macron", "66,10 %", "Marine Le Pen", "33,90 %", "définitifs")
+
+    def shows_the_final_result() -> bool:
+        screen = tmux.screen()
+        return all(text in screen for text in wanted)
+
+    try:
+        assert wait_for(shows_the_final_result, 90), tmux.screen()
+        tmux("send-keys", "-t", "demo", "q")
+        assert wait_for(lambda: not tmux.alive(), 20), tmux.screen()
+        assert wait_for(lambda: not processes_of(data_dir), 10), processes_of(data_dir)
+    finally:
+        subprocess.run(
+            [SOIREE, "redis", "--stop", "--data-dir", str(data_dir)],
+            capture_output=True,
+            check=False,
+            timeout=30,
+        )

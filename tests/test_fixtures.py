@@ -357,13 +357,15 @@ def test_no_first_round_figure_is_a_checkpoint(fixture: NightFixture) -> None:
 
 
 def test_find_night_by_name_and_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    """find_night finds the bundled night by name, or as the only one."""
+    """find_night finds a bundled night by name, or the first by name."""
     monkeypatch.delenv("SOIREE_FIXTURES", raising=False)
     assert default_fixtures_dir() == BUNDLED_NIGHTS
     assert find_night().night.slug == "2017-01-29"
     assert find_night("2017-01-29", fixtures_dir=BUNDLED_NIGHTS).directory == NIGHT_DIR
     assert find_night(fixtures_dir=NIGHT_DIR).directory == NIGHT_DIR
-    with pytest.raises(FixtureError, match=r"no night '2017-01-22' \(nights: 2017-01-29\)"):
+    with pytest.raises(
+        FixtureError, match=r"no night '2017-01-22' \(nights: 2017-01-29, 2017-05-07\)"
+    ):
         find_night("2017-01-22")
 
 

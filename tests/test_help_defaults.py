@@ -160,7 +160,7 @@ def _check_stream(command: str) -> None:
 
 #: Every default ``--help`` describes in words, and what checks it.
 DESCRIBED: dict[str, Callable[[str], None]] = {
-    "the first night, 2017-01-29": _check_night,
+    "the first by name, 2017-01-29": _check_night,
     "$SOIREE_FIXTURES, else the nights bundled in ingest/nights/": _check_fixtures,
     "$REDIS_URL, else soiree's embedded server": _check_redis_url,
     DATA_DIR_DEFAULT: _check_data_dir,

@@ -43,6 +43,9 @@ def test_the_wheel_holds_exactly_ingest_ticker_replay(wheel: Path) -> None:
     assert tops - dist_info == {"ingest", "ticker", "replay"}
     assert len(dist_info) == 1
     assert "ingest/nights/2017-01-29/night.toml" in names
+    # A night of written records loads only with its README (replay.fixtures checks it says so).
+    assert "ingest/nights/2017-05-07/liveblog.json" in names
+    assert "ingest/nights/2017-05-07/README.md" in names
     assert "ingest/extraction/departements.tsv" in names
     assert "ticker/web/app.js" in names
     assert not [name for name in names if "benchmarks" in name or name.startswith("tests/")]

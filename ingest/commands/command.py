@@ -135,7 +135,7 @@ def add_night_options(parser: argparse.ArgumentParser) -> None:
         "--night",
         metavar="NIGHT",
         help="a night file (night.toml; docs/night.md), its folder, or the slug of a night of"
-        " the nights directory (default: the first night, 2017-01-29)",
+        " the nights directory (default: the first by name, 2017-01-29)",
     )
     group.add_argument(
         "--fixtures",
