@@ -55,7 +55,7 @@ NOT_RUN: Final = {
     "datasette serve": "Datasette's server on its fixed port 8001: tests/test_export_command.py"
     " runs it on a unix socket",
     "soiree night from-recording": "needs a recording of a whole night: tests/test_recording.py",
-    "soiree replay --fixtures my-night": "plays what from-recording made: tests/test_recording.py",
+    "soiree replay --night my-night": "plays what from-recording made: tests/test_recording.py",
 }
 
 #: How long an example may take to show its first output, or to finish.

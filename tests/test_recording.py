@@ -154,7 +154,7 @@ async def test_a_recorded_night_served_again_gives_the_same_updates(
     status = await asyncio.to_thread(main, ["night", "from-recording", str(root), str(out)])
     assert status == 0
     assert {p.name for p in out.iterdir()} >= {"night.toml", "liveblog.json", "README.md"}
-    replay = ["replay", "--fixtures", str(out), "--speed", "max", "--no-progress",
+    replay = ["replay", "--night", str(out), "--speed", "max", "--no-progress",
               "--redis-url", redis_url, "--stream", stream_key + ":replayed"]  # fmt: skip
     assert await asyncio.to_thread(main, replay) == 0
     assert await identities(redis_client, stream_key + ":replayed") == direct

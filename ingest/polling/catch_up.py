@@ -102,7 +102,9 @@ class CatchUp:
         if not has_gap(parsed.entries, known):
             self._known = known.plus(parsed.entries)
             return parsed
-        walk = await self._walk(Walk.start(parsed.entries, known, pagination), parsed, page_url)
+        walk = await self._walk(
+            Walk.start(parsed.entries, known, pagination), parsed, page_url, pagination
+        )
         self.last_walk = walk
         self.walk_again = walk.ending is Ending.FAILED
         self.gaps_found += 1
@@ -147,10 +149,10 @@ class CatchUp:
             return Known()
         return Known.of(seen.update for seen in previous.values())
 
-    async def _walk(self, walk: Walk, page: ParsedDocument, page_url: str) -> Walk:
+    async def _walk(
+        self, walk: Walk, page: ParsedDocument, page_url: str, pagination: Pagination
+    ) -> Walk:
         """Fetch older pages until the walk ends."""
-        pagination = self._pagination
-        assert pagination is not None
         visited = {page_url}
         last, last_url = page, page_url
         while walk.ending is None:

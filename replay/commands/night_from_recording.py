@@ -6,7 +6,7 @@ by the pollers' own parsers, oldest first (a response belongs to the source of i
 to the one polling the same path); each entry is kept as last seen. They are written as
 a night like ``fixtures/2017-01-29/`` (``night.toml``, ``liveblog.json``, ``articles.json``,
 ``checkpoints.json``, a ``README.md`` saying where they come from), which
-``soiree replay --fixtures OUT`` plays with the updates the recording's ingest gave.
+``soiree replay --night OUT`` plays with the updates the recording's ingest gave.
 
 The fixture format names each record's *seed*: here the body of the recording it was read
 from (``NNN_<first 16 hex digits of the body's SHA-256>.txt``). Where the format is stricter than
@@ -104,7 +104,7 @@ def run(options: FromRecordingOptions) -> int:
     counts = (len(fixture.liveblog), len(fixture.articles), len(fixture.checkpoints))
     err.print(
         f"wrote {out}: {counts[0]} liveblog entries, {counts[1]} articles, {counts[2]}"
-        f" checkpoints; play it with `soiree replay --fixtures {out}`"
+        f" checkpoints; play it with `soiree replay --night {out}`"
     )
     if renamed:
         err.print(f"{renamed} key(s) rewritten to the fixture format: their uids differ")

@@ -51,7 +51,7 @@ COMMAND = Command(
     help="turn a recording (soiree ingest --record) into a night's fixtures",
     description="Read every body a recording holds with the pollers' parsers and write the"
     " entries as a night's fixtures (night.toml, liveblog.json, articles.json,"
-    " checkpoints.json) that `soiree replay --fixtures OUT` plays (docs/recording.md).",
+    " checkpoints.json) that `soiree replay --night OUT` plays (docs/recording.md).",
     add_arguments=add_arguments,
     options=FromRecordingOptions.from_args,
     run="replay.commands.night_from_recording:run",
