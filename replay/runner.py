@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from ingest.model.update import Update
+from ingest.runtime.aio import wait_or_stop
 from ingest.store.keys import replay_clock_key, replay_control_key
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, Lateness, ReplayPlan
@@ -157,16 +158,7 @@ async def obey_control(
 
 async def _wait_or_stop(clock: AnchoredClock, offset: float, stop: asyncio.Event) -> bool:
     """Wait for ``offset``; return True if ``stop`` was set first."""
-    if stop.is_set():
-        return True
-    waiter = asyncio.ensure_future(clock.wait_for(offset))
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in (waiter, stopper):
-            task.cancel()
-    return stop.is_set()
+    return await wait_or_stop(clock.wait_for(offset), stop)
 
 
 async def publish_clock(

@@ -17,6 +17,7 @@ from ingest.runtime.aio import (
     run_command,
     stop_handling,
     stop_on_signals,
+    wait_or_stop,
 )
 from ingest.runtime.backoff import Backoff
 
@@ -161,3 +162,24 @@ def test_run_command_cancels_the_tasks_a_command_left_running() -> None:
     with stop_handling():
         assert run_command(work()) == 7
     assert ended == ["forgotten"]
+
+
+async def test_wait_or_stop_says_which_came_first() -> None:
+    """The work's end: False, the work done; the stop: True, the work cancelled."""
+    stop = asyncio.Event()
+    done: list[str] = []
+
+    async def work(seconds: float) -> None:
+        try:
+            await asyncio.sleep(seconds)
+            done.append("ended")
+        except asyncio.CancelledError:
+            done.append("cancelled")
+            raise
+
+    assert await wait_or_stop(work(0), stop) is False
+    asyncio.get_running_loop().call_later(0.01, stop.set)
+    assert await wait_or_stop(work(30), stop) is True
+    await asyncio.sleep(0)
+    assert done == ["ended", "cancelled"]
+    assert await wait_or_stop(work(30), stop) is True  # already stopped: not even started

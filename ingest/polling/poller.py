@@ -28,7 +28,6 @@ one source failing never stops another.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from ingest.polling.kept_documents import MAX_KEPT_DOCUMENTS, FetchedDocument, K
 from ingest.polling.kept_writer import KeptWriter, StoreSilentError
 from ingest.polling.poll_bookkeeping import PollBookkeeper, said
 from ingest.polling.poll_result import PollResult, PollTotals
+from ingest.runtime.aio import wait_or_stop
 from ingest.sources.config import SourceConfig
 from ingest.sources.feed_parser import FeedParseError
 from ingest.sources.flapping import damping_notes
@@ -299,7 +299,5 @@ class SourcePoller:
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     """Sleep ``seconds``, or less if ``stop`` is set meanwhile."""
-    if seconds <= 0:
-        return
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
+    if seconds > 0:
+        await wait_or_stop(asyncio.sleep(seconds), stop)

@@ -32,7 +32,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+)
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any, Final, TypeVar
@@ -52,6 +60,7 @@ __all__ = [
     "stop_handling",
     "stop_on_signals",
     "stop_requested",
+    "wait_or_stop",
 ]
 
 #: Seconds between two cancellations of a task that has not ended yet.
@@ -303,6 +312,22 @@ async def _cancel_leftovers(task: asyncio.Future[Any]) -> None:
         _done, pending = await asyncio.wait(pending, timeout=CANCEL_EVERY)
     if task.done() and not task.cancelled():
         task.exception()  # retrieved: the caller has it through the shield
+
+
+async def wait_or_stop(work: Awaitable[Any], stop: asyncio.Event) -> bool:
+    """Wait for ``work`` (a clock's moment, a sleep) or ``stop``, whichever comes first; return
+    whether ``stop`` is set. ``work`` is cancelled if it has not ended."""
+    waiter = asyncio.ensure_future(work)
+    if stop.is_set():
+        waiter.cancel()
+        return True
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (waiter, stopper):
+            task.cancel()
+    return stop.is_set()
 
 
 async def run_until_signalled(
