@@ -72,11 +72,10 @@ EXPECTED: dict[int, list[tuple[str, str, str]]] = {
 
 def gallery() -> dict[int, tuple[str, str, str]]:
     """The examples of docs/sources.md: number -> (title, html, toml)."""
-    found = {
+    return {
         int(match["number"]): (match["title"], match["html"], match["toml"])
         for match in _EXAMPLE.finditer(DOC.read_text(encoding="utf-8"))
     }
-    return found
 
 
 def source_of(toml: str) -> SourceConfig:

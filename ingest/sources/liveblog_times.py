@@ -88,7 +88,9 @@ def _value_time(value: str, night: Night) -> datetime | None:
     """An attribute's instant: ISO datetime, Unix time, or a time as written."""
     if _EPOCH.fullmatch(value):
         return _epoch(value, night)
-    return _iso(value, night) or parse_time_text(value, night)
+    if _DATE_ONLY.match(value):  # ISO-shaped: that or nothing (not the "10:00" of a bad one)
+        return _iso(value, night)
+    return parse_time_text(value, night)
 
 
 def element_time(node: LexborNode, night: Night) -> datetime | None:
