@@ -4,7 +4,7 @@ The emulated liveblog serves one markup only, so this test serves its own pages 
 by us) from an aiohttp server on 127.0.0.1, port 0: entries timed by an attribute of the entry
 element, ``dt``/``dd`` pairs, and headings followed by paragraphs. Two bursts of the real
 poller: the entries land with the right times in the night's zone; between them one entry is
-added (an ``add``) and one edited (an ``edit``).
+added (an ``add``) and one edited (an ``edit``), and one with a garbled time is skipped and named.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ingest.model.update import Op
+from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.conftest import BUNDLED_NIGHT_DIR
@@ -43,6 +44,7 @@ PAGES_BEFORE = {
 PAGES_AFTER = {
     "/attr": (
         '<ul class="direct"><li data-time="21h16">Jean-Luc Mélenchon réagit.</li>'
+        '<li data-time="bientôt">Heure illisible.</li>'
         '<li data-time="20h41">Benoît Hamon l\'emporte.</li>'
         '<li data-time="2017-01-29T20:05:00+01:00">Premières estimations.</li></ul>'
     ),
@@ -147,3 +149,8 @@ async def test_new_markups_are_ingested_with_times_adds_and_edits(
     edited = next(u for u in second if u.op is Op.EDIT)
     assert edited.text == "Manuel Valls reconnaît sa défaite.\n\nIl soutiendra Hamon."
     assert edited.at == datetime(2017, 1, 29, 21, 2, tzinfo=zone)
+    health = await read_all_health(redis_client, stream_key)
+    assert health["attr"]["skipped"]["no_date"] == 1
+    assert (
+        "entry #2: data-time 'bientôt' is no time it could read" in health["attr"]["last_warning"]
+    )
