@@ -149,8 +149,9 @@ async def test_new_markups_are_ingested_with_times_adds_and_edits(
     edited = next(u for u in second if u.op is Op.EDIT)
     assert edited.text == "Manuel Valls reconnaît sa défaite.\n\nIl soutiendra Hamon."
     assert edited.at == datetime(2017, 1, 29, 21, 2, tzinfo=zone)
-    health = await read_all_health(redis_client, stream_key)
-    assert health["attr"]["skipped"]["no_date"] == 1
-    assert (
-        "entry #2: data-time 'bientôt' is no time it could read" in health["attr"]["last_warning"]
-    )
+    health = (await read_all_health(redis_client, stream_key))["attr"]
+    skipped, warning = health["skipped"], health["last_warning"]
+    assert isinstance(skipped, dict)
+    assert isinstance(warning, str)
+    assert skipped["no_date"] == 1
+    assert "entry #2: data-time 'bientôt' is no time it could read" in warning
