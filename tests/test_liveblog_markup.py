@@ -6,8 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ingest.model.night import Night
+from ingest.model.text_cleaning import clean_text
 from ingest.sources.config import EntryMode, SourceConfigError, ingest_config_from_mapping
 from ingest.sources.entry_diff import SeenEntry, diff_entries
 from ingest.sources.liveblog_markup import TimeSpec, read_time_spec
@@ -215,3 +218,41 @@ def test_keys_are_stable_across_polls(
     diff = diff_entries(_state(before, night), after.entries)
     assert sorted(e.uid for e in diff.new_or_changed) == ["s:2041", "s:2055"]
     assert [u.uid for u in diff.deleted] == ["s:2050"]
+
+
+FRAGMENTS = [
+    "<dl>", "</dl>", "<dt>", "</dt>", "<dd>", "</dd>", "<h3>", "</h3>", "<p>", "</p>",
+    "<ul>", "<li data-time='19h45'>", "<li data-time='bientôt'>", "<li data-time=>", "<li>",
+    "</li>", "<dt data-t='1485715500'>", "<dt id='x'>", "<dt id=''>", "<h3 id='a b'>",
+    "20 h 41", "21:02", "99h99", "2017-13-45T10:00", "9" * 30, "\x00", "\x1b[31m", "<!--",
+    "<script>alert(1)</script>", "&#x1b;", "\u202e", "<div class='pub'>", "</div>", " ", "\u2013",
+]  # fmt: skip
+MODES: list[dict[str, Any]] = [
+    {"time_selector": "dt", **SIBLINGS},
+    {"time_selector": "dt@data-t", **SIBLINGS},
+    {"entry_mode": EntryMode.SIBLINGS, "container": "body", "time_selector": "h3"},
+    {"entry": "li", "time_selector": "@data-time"},
+    {"entry": "dl", "time_selector": "dt@data-t", "body": "dd"},
+]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    page=st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=8)), max_size=50).map(
+        "".join
+    ),
+    keys=st.sampled_from(MODES),
+)
+def test_any_markup_gives_entries_or_skips_never_an_exception(
+    sources_night: NightFixture, page: str, keys: dict[str, Any]
+) -> None:
+    """Any HTML in any mode: entries with distinct uids, aware times and clean one-line skips."""
+    parsed = parse(page, sources_night.night, **keys)
+    uids = [entry.uid for entry in parsed.entries]
+    assert len(uids) == len(set(uids))
+    for entry in parsed.entries:
+        assert entry.at.tzinfo is not None
+        assert entry.text == clean_text(entry.text)
+        assert entry.text
+    assert all("\n" not in problem for problem in parsed.problems)
+    assert sum(parsed.skipped.values()) <= len(parsed.problems)
