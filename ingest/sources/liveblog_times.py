@@ -88,8 +88,18 @@ def _value_time(value: str, night: Night) -> datetime | None:
     """An attribute's instant: ISO datetime, Unix time, or a time as written."""
     if _EPOCH.fullmatch(value):
         return _epoch(value, night)
-    if _DATE_ONLY.match(value):  # ISO-shaped: that or nothing (not the "10:00" of a bad one)
-        return _iso(value, night)
+    if _DATE_ONLY.match(value):
+        # ISO-shaped: an ISO datetime, or a real date and a time as written after it
+        # ("2017-01-29 à 20h41"); never the "10:00" of "2017-13-45T10:00".
+        found = _iso(value, night)
+        if found is not None:
+            return found
+        try:
+            day = date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+        written = parse_time_text(value[10:], night)
+        return None if written is None else night.instant(written.time(), on=day)
     return parse_time_text(value, night)
 
 
