@@ -37,6 +37,11 @@ from ingest.model.night import Night, NightError
 from ingest.model.night_file import load_night
 from ingest.runtime.log_redaction import redact_url
 from ingest.sources.css_selectors import check_selector
+from ingest.sources.liveblog_markup import (
+    LIVEBLOG_MARKUP_KEYS,
+    EntryMode,
+    read_liveblog_markup,
+)
 from ingest.sources.pagination import (
     PAGINATION_KEYS,
     Pagination,
@@ -48,6 +53,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PARSE_TIMEOUT",
     "DEFAULT_USER_AGENT",
+    "EntryMode",
     "IngestConfig",
     "LiveblogOrder",
     "Pagination",
@@ -123,7 +129,7 @@ _POLITENESS_KEYS: Final = (
 )
 _COMMON_KEYS: Final = frozenset({"name", "type", "url", "interval", *_POLITENESS_KEYS})
 _TYPE_KEYS: Final[Mapping[SourceType, frozenset[str]]] = {
-    SourceType.LIVEBLOG: frozenset({"entry", "time", "body", "order", *PAGINATION_KEYS}),
+    SourceType.LIVEBLOG: frozenset({"order", *LIVEBLOG_MARKUP_KEYS, *PAGINATION_KEYS}),
     SourceType.FEED: frozenset(),
     SourceType.RESULTS: frozenset(),
 }
@@ -134,9 +140,10 @@ class SourceConfig:
     """One source: what to poll, how often, how politely, and (liveblogs) how to read it.
 
     ``url`` is absolute (resolved against the file's ``base_url``). For a liveblog, ``entry``
-    / ``time`` / ``body`` are CSS selectors; ``entry=None`` is the default format (paragraphs
-    starting with ``HHhMM:``), ``time=None`` cuts the time from the start of the entry's text
-    and ``body=None`` takes the entry's whole text.
+    / ``body`` / ``container`` are CSS selectors and ``time`` a selector with an optional
+    ``@attribute`` (:mod:`ingest.sources.liveblog_markup`); ``entry=None`` (in ``elements``
+    mode) is the default format (paragraphs starting with ``HHhMM:``), ``time=None`` cuts the
+    time from the start of the entry's text and ``body=None`` takes the entry's whole text.
     """
 
     name: str
@@ -146,6 +153,9 @@ class SourceConfig:
     entry: str | None = None
     time: str | None = None
     body: str | None = None
+    #: ``siblings``: entries are runs of children of ``container``, each from a ``time`` head.
+    entry_mode: EntryMode = EntryMode.ELEMENTS
+    container: str | None = None
     order: LiveblogOrder = LiveblogOrder.AUTO
     #: How to reach older entries (liveblogs only; None: the page alone).
     pagination: Pagination | None = None
@@ -270,20 +280,10 @@ def _source(
     if "interval" not in raw:
         raise SourceConfigError(f"{origin}: missing interval (seconds between polls)")
     interval = _positive(raw["interval"], what=f"{origin}: interval", minimum=MIN_INTERVAL)
-    selectors: dict[str, str | None] = {}
-    for key in ("entry", "time", "body"):
-        value = raw.get(key)
-        if value is None:
-            selectors[key] = None
-            continue
-        if not isinstance(value, str):
-            raise SourceConfigError(f"{origin}: {key} must be a CSS selector string")
-        try:
-            selectors[key] = check_selector(value)
-        except ValueError as error:
-            raise SourceConfigError(f"{origin}: {key}: {error}") from None
-    if selectors["entry"] is None and (selectors["time"] or selectors["body"]):
-        raise SourceConfigError(f"{origin}: time and body selectors need an entry selector")
+    try:
+        markup = read_liveblog_markup(raw)
+    except ValueError as error:
+        raise SourceConfigError(f"{origin}: {error}") from None
     try:
         order = LiveblogOrder(raw.get("order", "auto"))
     except ValueError:
@@ -295,9 +295,11 @@ def _source(
         type=source_type,
         url=url,
         interval=interval,
-        entry=selectors["entry"],
-        time=selectors["time"],
-        body=selectors["body"],
+        entry=markup.entry,
+        time=markup.time,
+        body=markup.body,
+        entry_mode=markup.entry_mode,
+        container=markup.container,
         order=order,
         pagination=_pagination(raw, url=url, base_url=base_url, origin=origin),
         **_politeness(raw, defaults, origin=origin),

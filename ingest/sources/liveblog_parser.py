@@ -2,8 +2,12 @@
 
 With an ``entry`` selector (``docs/sources.md``, "Liveblog"), each match is an entry: its time
 is the ``time`` element's ``datetime`` attribute, else its text (``20h41``, ``12H05``,
-``29/01 21:16``), else (no ``time`` selector) the ``HHhMM:`` that starts the entry's text, cut
-from it; its text is the ``body`` element's (else the entry's own, less the time element).
+``29/01 21:16``), or the attribute ``time`` names (``@data-time``: of the entry itself;
+``span.t@title``: of an element inside it), else (no ``time``) the ``HHhMM:`` that starts the
+entry's text, cut from it; its text is the ``body`` element's (else the entry's own, less the
+time element). With ``entry_mode = "siblings"``, entries are runs of sibling elements
+(:mod:`ingest.sources.sibling_entries`). An entry without a time it can read, or without text,
+is left out and named (:mod:`ingest.sources.skipped_items`).
 
 Without an ``entry`` selector (the default format), the page's innermost blocks (``p``, ``li``,
 headings...) are read in order: a block whose text starts with a time (``21h15:``, ``12H05:``)
@@ -22,10 +26,9 @@ the page (so one old entry pinned on top does not turn a page around).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -34,9 +37,13 @@ from ingest.extraction.document import split_time_prefix
 from ingest.extraction.entries import TextEntry, build_update
 from ingest.model.night import Night
 from ingest.model.update import Update, UpdateError
-from ingest.sources.config import LiveblogOrder
+from ingest.sources.config import EntryMode, LiveblogOrder
 from ingest.sources.html_text import node_text
+from ingest.sources.liveblog_entry import RawEntry, element_id
+from ingest.sources.liveblog_markup import TimeSpec, read_time_spec
+from ingest.sources.liveblog_times import attribute_time, element_time, parse_time_text
 from ingest.sources.page_order import runs_newest_first
+from ingest.sources.sibling_entries import sibling_entries
 from ingest.sources.skipped_items import SkippedItems, SkipReason
 
 __all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_time_text"]
@@ -45,25 +52,6 @@ __all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_t
 DEFAULT_BLOCKS: Final = "p, li, h1, h2, h3, h4, h5, h6, blockquote, dd, dt, pre"
 # Blocks that continue the entry above them (a heading or a caption ends it instead).
 _CONTINUING: Final = frozenset({"p", "li", "blockquote", "pre", "dd"})
-_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
-# "29/01 21:16", "29/01/2017 à 21h16", "21h16", "12H05", "21:16".
-_TIME_TEXT: Final = re.compile(
-    r"(?:(?P<day>[0-3]?\d)/(?P<month>[01]?\d)(?:/(?P<year>\d{4}|\d{2}))?\s*(?:à\s*)?)?"
-    r"(?P<hour>[01]?\d|2[0-3])\s*[hH:]\s*(?P<minute>[0-5]\d)"
-)
-_DATE_ONLY: Final = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A date more than this after the night is taken to be in the year before (a "31/12" entry
-# on a night of 1 January).
-_YEAR_WRAP: Final = timedelta(days=183)
-
-
-@dataclass(frozen=True, slots=True)
-class RawEntry:
-    """One entry as found on the page, before identity: its element id, instant and text."""
-
-    element_id: str | None
-    at: datetime
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,52 +79,6 @@ class LiveblogPage:
         return [build_update(entry, night=self.night, seen=self.seen) for entry in self.entries]
 
 
-def parse_time_text(text: str, night: Night) -> datetime | None:
-    """The instant a liveblog time as written designates (None if there is no time in it)."""
-    match = _TIME_TEXT.search(text)
-    if match is None:
-        return None
-    clock = time(int(match["hour"]), int(match["minute"]))
-    if match["day"] is None:
-        return night.instant(clock)
-    year = night.date.year
-    if match["year"]:
-        year = int(match["year"])
-        if year < 100:
-            year += 2000
-    try:
-        day = date(year, int(match["month"]), int(match["day"]))
-    except ValueError:
-        return None
-    if match["year"] is None and day - night.date > _YEAR_WRAP:
-        day = day.replace(year=year - 1)
-    return night.instant(clock, on=day)
-
-
-def _time_of(node: LexborNode, night: Night) -> datetime | None:
-    """A time element's instant: its ``datetime`` attribute, else its text."""
-    attribute = (node.attributes.get("datetime") or "").strip()
-    if _DATE_ONLY.fullmatch(attribute):
-        # A date without its time: the day comes from it, the time from the text.
-        written = parse_time_text(node_text(node), night)
-        if written is None:
-            return None
-        return night.instant(written.time(), on=date.fromisoformat(attribute))
-    if attribute:
-        try:
-            instant = datetime.fromisoformat(attribute)
-        except ValueError:
-            instant = None
-        if instant is not None:
-            if instant.tzinfo is None:
-                return instant.replace(tzinfo=night.timezone)
-            return instant.astimezone(night.timezone)
-        found = parse_time_text(attribute, night)
-        if found is not None:
-            return found
-    return parse_time_text(node_text(node), night)
-
-
 def _prefixed(text: str, night: Night) -> tuple[datetime, str] | None:
     """``"21h15: text"`` -> (its instant, ``"text"``); None if the text starts with no time."""
     split = split_time_prefix(text)
@@ -144,14 +86,6 @@ def _prefixed(text: str, night: Night) -> tuple[datetime, str] | None:
         return None
     clock, rest = split
     return night.instant(clock), rest
-
-
-def _element_id(node: LexborNode) -> str | None:
-    value = node.attributes.get("id")
-    if value is None:
-        return None
-    value = value.strip()
-    return value if _ID.fullmatch(value) else None
 
 
 def _inside(node: LexborNode, selector: str) -> LexborNode | None:
@@ -162,47 +96,55 @@ def _inside(node: LexborNode, selector: str) -> LexborNode | None:
     return None
 
 
+def _entry_time(
+    node: LexborNode, spec: TimeSpec, night: Night
+) -> tuple[LexborNode | None, datetime | str]:
+    """The element the entry's time was read from (None: the entry itself) and the time, or
+    why there is none."""
+    target = node if spec.selector is None else _inside(node, spec.selector)
+    if target is None:
+        return None, f"no {spec.selector!r} element in it"
+    if spec.attribute is not None:
+        at = attribute_time(target, spec.attribute, night)
+    else:
+        at = element_time(target, night) or "no time it could read"
+    return (None if target is node else target), at
+
+
 def _selected_entries(
     tree: LexborHTMLParser,
     night: Night,
     *,
     entry: str,
-    time_selector: str | None,
+    time_spec: TimeSpec | None,
     body: str | None,
     skipped: SkippedItems,
 ) -> list[RawEntry]:
     entries: list[RawEntry] = []
     for number, node in enumerate(tree.css(entry), start=1):
-        label = _element_id(node) or f"#{number}"
-        time_node = _inside(node, time_selector) if time_selector else None
+        label = element_id(node) or f"#{number}"
         body_node = _inside(node, body) if body else None
         if body and body_node is None:
             skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no {body!r} element in it")
             continue
-        if body_node is not None:
-            text = node_text(body_node)
+        at: datetime | str | None
+        if time_spec is not None:
+            time_node, at = _entry_time(node, time_spec, night)
+            skip = [time_node] if time_node is not None else []
+            text = node_text(body_node) if body_node is not None else node_text(node, skip=skip)
         else:
-            text = node_text(node, skip=[time_node] if time_node is not None else [])
-        at: datetime | None
-        if time_selector:
-            if time_node is None:
-                skipped.skip(
-                    SkipReason.NO_DATE, f"entry {label}: no {time_selector!r} element in it"
-                )
-                continue
-            at = _time_of(time_node, night)
-        else:
+            text = node_text(body_node) if body_node is not None else node_text(node)
             found = _prefixed(text if body_node is None else node_text(node), night)
             at = None if found is None else found[0]
             if found is not None and body_node is None:
                 text = found[1]
-        if at is None:
-            skipped.skip(SkipReason.NO_DATE, f"entry {label}: no time it could read")
+        if at is None or isinstance(at, str):
+            skipped.skip(SkipReason.NO_DATE, f"entry {label}: {at or 'no time it could read'}")
             continue
         if not text:
             skipped.skip(SkipReason.NO_TEXT, f"entry {label}: no text")
             continue
-        entries.append(RawEntry(_element_id(node), at, text))
+        entries.append(RawEntry(element_id(node), at, text))
     return entries
 
 
@@ -248,7 +190,7 @@ def _default_entries(tree: LexborHTMLParser, night: Night) -> list[RawEntry]:
         found = _prefixed(text, night)
         if found is not None:
             close()
-            current = _Open(_element_id(block), found[0], [found[1]], parent)
+            current = _Open(element_id(block), found[0], [found[1]], parent)
         elif current is not None and current.parent == parent and block.tag in _CONTINUING:
             current.paragraphs.append(text)
         else:
@@ -291,17 +233,26 @@ def parse_liveblog(
     time_selector: str | None = None,
     body: str | None = None,
     order: LiveblogOrder = LiveblogOrder.AUTO,
+    entry_mode: EntryMode = EntryMode.ELEMENTS,
+    container: str | None = None,
     next_selector: str | None = None,
 ) -> LiveblogPage:
     """Parse a liveblog page into its entries, oldest first (see the module docstring), and
     the link to its older entries (``next_selector``: the first match with an ``href``)."""
     tree = LexborHTMLParser(page)
     skipped = SkippedItems()
-    if entry is None:
+    time_spec = None if time_selector is None else read_time_spec(time_selector)
+    if entry_mode is EntryMode.SIBLINGS:
+        if container is None or time_spec is None:
+            raise ValueError('entry_mode = "siblings" needs container and time')
+        raw = sibling_entries(
+            tree, night, container=container, head=time_spec, body=body, skipped=skipped
+        )
+    elif entry is None:
         raw = _default_entries(tree, night)
     else:
         raw = _selected_entries(
-            tree, night, entry=entry, time_selector=time_selector, body=body, skipped=skipped
+            tree, night, entry=entry, time_spec=time_spec, body=body, skipped=skipped
         )
     newest_first = _runs_newest_first(raw, order)
     ordered = raw[::-1] if newest_first else raw

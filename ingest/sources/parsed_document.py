@@ -79,6 +79,8 @@ def parse_document(
             time_selector=source.time,
             body=source.body,
             order=source.order,
+            entry_mode=source.entry_mode,
+            container=source.container,
             next_selector=None if source.pagination is None else source.pagination.next,
         )
         return ParsedDocument(
