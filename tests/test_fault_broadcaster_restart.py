@@ -169,7 +169,7 @@ class SwarmClient:
             if message.get("last_id") is not None:
                 self.cursor = _later(self.cursor, message["last_id"])
             self.live.set()
-        elif kind not in ("hello", "snapshot", "health"):
+        elif kind not in ("hello", "snapshot", "health", "board", "clock"):
             self.unexpected.append(json.dumps(message))
 
 

@@ -49,11 +49,13 @@ def sibling_entries(
     skipped: SkippedItems,
 ) -> list[RawEntry]:
     """The entries of every ``container`` on the page, in document order."""
-    assert head.selector is not None  # checked with the source's configuration
+    if head.selector is None:  # refused with the source's configuration already
+        raise ValueError("entries of sibling elements need a time selector")
+    selector = head.selector
     entries: list[RawEntry] = []
     heads_seen = 0
     for box in tree.css(container):
-        heads = {node.mem_id for node in box.css(head.selector)}
+        heads = {node.mem_id for node in box.css(selector)}
         bodies = None if body is None else {node.mem_id for node in box.css(body)}
         run: _Run | None = None
         for child in box.iter():
