@@ -71,6 +71,8 @@ class Kind(StrEnum):
     RALLY = "rally"
     MILESTONE = "milestone"
     NEWS = "news"
+    #: An alert the alerting engine fired (``docs/alerts.md``); never extracted from a text.
+    ALERT = "alert"
 
 
 KINDS: Final[tuple[str, ...]] = tuple(kind.value for kind in Kind)

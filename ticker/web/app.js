@@ -26,6 +26,7 @@
     rally: "Ralliement",
     milestone: "Étape",
     news: "Info",
+    alert: "Alerte",
   };
   const OP_LABELS = { edit: "modifié" };
   const BACKOFF_FIRST_MS = 500;
