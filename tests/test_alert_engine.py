@@ -53,7 +53,9 @@ def test_margin_below_with_hysteresis() -> None:
     rule = Rule(id="tight", type="margin_below", points=5, hysteresis=1)
     engine = AlertEngine((rule,), round=2)
     # margins: 10, 4, 5.6 (not re-armed: below 6), 7 (re-armed), 3
-    fired = uids(engine, [count(1, 55), count(2, 52), count(3, 52.8), count(4, 53.5), count(5, 51.5)])
+    fired = uids(
+        engine, [count(1, 55), count(2, 52), count(3, 52.8), count(4, 53.5), count(5, 51.5)]
+    )
     assert fired == ["alert:tight:1", "alert:tight:2"]
 
 
@@ -73,7 +75,13 @@ def test_first_count_and_first_estimate_fire_once_a_night() -> None:
 def test_a_count_of_another_round_is_not_the_first_count() -> None:
     engine = AlertEngine((Rule(id="c", type="first_count"),), round=2)
     first_round = Update(
-        uid="x", at=T0, source="feed", kind=Kind.COUNT, text="t", seen=T0, round=1,
+        uid="x",
+        at=T0,
+        source="feed",
+        kind=Kind.COUNT,
+        text="t",
+        seen=T0,
+        round=1,
         figures=Figures(shares={HAMON: 36.03}),
     )
     assert uids(engine, [first_round]) == []

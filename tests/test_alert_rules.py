@@ -54,12 +54,17 @@ def test_every_problem_is_one_line_with_the_file_the_line_and_the_key() -> None:
         ('[[rule]]\nid = "s"\ntype = "source_failing"\ntimes = true\n', "a.toml:4: rule[0].times"),
         ('[[rule]]\nid = "s"\ntype = "source_silent"\nminutes = 0\n', "a.toml:4: rule[0].minutes"),
         ('[[rule]]\nid = "s"\ntype = "source_silent"\nminutes = 1\nsources = "x"\n', "a.toml:5"),
-        ('[[rule]]\nid = "m"\ntype = "margin_below"\npoints = 5\nof = "all"\n', "a.toml:5: rule[0].of"),
-        ('rules = 1\n', "a.toml:1: rules: unknown key (did you mean 'rule'?)"),
+        (
+            '[[rule]]\nid = "m"\ntype = "margin_below"\npoints = 5\nof = "all"\n',
+            "a.toml:5: rule[0].of",
+        ),
+        ("rules = 1\n", "a.toml:1: rules: unknown key (did you mean 'rule'?)"),
         ("", "a.toml: rule: no [[rule]] in the file"),
         ("[[rule]\n", "a.toml: not valid TOML"),
-        ('[[rule]]\nid = "a"\ntype = "first_count"\n[[rule]]\nid = "a"\ntype = "first_count"\n',
-         "a.toml:5: rule[1].id: 'a' given twice"),
+        (
+            '[[rule]]\nid = "a"\ntype = "first_count"\n[[rule]]\nid = "a"\ntype = "first_count"\n',
+            "a.toml:5: rule[1].id: 'a' given twice",
+        ),
     ],
 )
 def test_one_problem(text: str, problem: str) -> None:
@@ -70,8 +75,12 @@ def test_one_problem(text: str, problem: str) -> None:
 
 def test_the_bundled_rules_load() -> None:
     rules = load_rules(BUNDLED)
-    assert {rule.type for rule in rules} >= {"first_estimate", "first_count", "share_above",
-                                             "source_silent"}
+    assert {rule.type for rule in rules} >= {
+        "first_estimate",
+        "first_count",
+        "share_above",
+        "source_silent",
+    }
 
 
 def test_soiree_alerts_test_on_29_january() -> None:

@@ -101,10 +101,20 @@ class Fired:
         )
 
 
+def _polled_since(rule: Rule, record: Mapping[str, object], fired_at: float | None) -> bool:
+    """Whether a silent source's rule saw it poll after it fired."""
+    if rule.type != "source_silent" or fired_at is None:
+        return False
+    last = parse_instant(record.get("last_poll"))
+    return last is not None and last > fired_at
+
+
 @dataclass
 class _State:
     occurrences: int = 0
     firing: bool = False
+    #: When it last fired (a source that polled after it is silent no more).
+    fired_at: float | None = None
 
 
 @dataclass
@@ -131,6 +141,7 @@ class AlertEngine:
         state = self._state(rule, key)
         state.occurrences += 1
         state.firing = True
+        state.fired_at = at.timestamp()
         return Fired(rule, state.occurrences, at, detail, key=key, cause=cause)
 
     # -- editorial ----------------------------------------------------------------------------
@@ -138,7 +149,7 @@ class AlertEngine:
     def observe(self, update: Update) -> list[Fired]:
         """Take the stream's next update; the alerts it makes fire."""
         if update.kind is Kind.ALERT:
-            self._record(update.uid)
+            self._record(update.uid, update.at)
             return []
         self._board.apply(update)
         fired: list[Fired] = []
@@ -150,7 +161,7 @@ class AlertEngine:
                 fired.append(alert)
         return fired
 
-    def _record(self, uid: str) -> None:
+    def _record(self, uid: str, update_at: datetime) -> None:
         self.recorded.add(uid)
         parsed = parse_alert_uid(uid)
         rule = next((r for r in self.rules if parsed and r.id == parsed[0]), None)
@@ -160,6 +171,7 @@ class AlertEngine:
         if parsed[1] >= state.occurrences:
             state.occurrences = parsed[1]
             state.firing = True
+            state.fired_at = update_at.timestamp()
 
     def _in_round(self, update: Update) -> bool:
         night_round = self._board.night_round
@@ -266,6 +278,8 @@ class AlertEngine:
                     continue
                 holds, detail = judged
                 state = self._state(rule, source)
+                if state.firing and _polled_since(rule, health[source], state.fired_at):
+                    state.firing = False  # silent since an earlier time: a new silence
                 if state.firing:
                     state.firing = holds
                 elif holds:
