@@ -66,8 +66,8 @@ async def receiver() -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-async def until(test: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout * TIMEOUT_FACTOR
+async def until(test: Callable[[], bool], what: str) -> None:
+    deadline = asyncio.get_running_loop().time() + 30 * TIMEOUT_FACTOR
     while not test():
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"never: {what}")
