@@ -15,7 +15,7 @@ from ingest.commands.command import Command, NightOptions, RedisOptions
 from ingest.model.errors import CommandError
 
 COMMANDS = (
-    "night", "demo", "replay", "dump", "export", "redis", "sources", "ingest", "serve", "ticker",
+    "night", "demo", "replay", "dump", "export", "redis", "sources", "ingest", "serve", "alerts", "ticker",
     "bench",
 )  # fmt: skip
 

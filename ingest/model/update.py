@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 
-#: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``).
-UPDATE_SCHEMA_VERSION: Final = 2
+#: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``;
+#: 3: the kind ``alert``).
+UPDATE_SCHEMA_VERSION: Final = 3
 #: Most scopes an update's ``more_figures`` may hold (every département, région and more).
 MAX_MORE_FIGURES: Final = 200
 
