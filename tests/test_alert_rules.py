@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ingest.cli import build_parser
+from ingest.commands.command import NightOptions, RedisOptions
+from replay.commands.alerts_cli import COMMAND, AlertsOptions
 from tests.cli_process import soiree
 from ticker.alerts.rules import RulesFileError, load_rules, rules_from_text
 
@@ -105,3 +108,8 @@ def test_soiree_alerts_test_reports_a_bad_rules_file_in_lines(tmp_path: Path) ->
     assert "Traceback" not in done.stderr
     assert f"{rules}:4: rule[0].pct: expected a number from 0 to 100, got 120" in done.stderr
     assert f"{rules}:5: rule[0].candidate: expected a one-line text" in done.stderr
+
+
+def test_alerts_run_parsed_defaults() -> None:
+    options = COMMAND.options(build_parser().parse_args(["alerts", "run"]))
+    assert options == AlertsOptions(action="run", night=NightOptions(), redis=RedisOptions())
