@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from ingest.model.update import Op, Update
+from ingest.model.update import Kind, Op, Update
 from ticker.board.night_board import Board, NightBoard
 from ticker.wire.protocol import Filter
 
@@ -68,6 +68,9 @@ class BoardState:
     _candidates: dict[str, int] = field(default_factory=dict)
     _health: dict[str, dict[str, object]] = field(default_factory=dict)
     _annotated: set[str] = field(default_factory=set)
+    #: The alerts (kind ``alert``) applied, in stream order, and how many were acknowledged.
+    alerts: list[Update] = field(default_factory=list)
+    acknowledged: int = 0
 
     # -- applying ---------------------------------------------------------------------------
 
@@ -94,7 +97,19 @@ class BoardState:
                 name for name, _ in sorted(update.figures.shares.items(), key=lambda i: -i[1])
             )
         self._apply_feed(update, seq, now)
+        if update.kind is Kind.ALERT and update.uid not in {a.uid for a in self.alerts}:
+            self.alerts.append(update)
         return True
+
+    def unacknowledged(self) -> list[Update]:
+        """The alerts not acknowledged yet, oldest first (the banner shows the newest)."""
+        return self.alerts[self.acknowledged :]
+
+    def acknowledge(self) -> bool:
+        """Acknowledge every alert shown (the ``a`` key); return whether any was pending."""
+        pending = self.acknowledged < len(self.alerts)
+        self.acknowledged = len(self.alerts)
+        return pending
 
     def apply_all(self, updates: Iterable[Update], *, now: float | None = None) -> bool:
         """Apply several updates; return whether any changed the board."""

@@ -79,3 +79,5 @@ OK: Final = "green"
 WARNING: Final = "yellow"
 ERROR: Final = "bold red"
 BORDER: Final = "bright_black"
+#: The alert banner (docs/alerts.md).
+ALERT: Final = "bold white on red"
