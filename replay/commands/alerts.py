@@ -9,17 +9,23 @@ never fired and the operational ones, which a replay cannot judge (they watch li
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
+
+from redis.exceptions import RedisError
 
 from ingest.commands.stream_options import open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night, NightError
 from ingest.model.night_file import load_night
 from ingest.model.nights import find_night_file
+from ingest.model.update import Update
 from ingest.runtime.aio import run_command, run_until_signalled
+from ingest.runtime.backoff import Backoff, backoff_delay
+from ingest.store.stream_store import StreamStore
 from replay.commands.alerts_cli import AlertsOptions
 from replay.fixtures import find_night
 from replay.timeline import night_updates
@@ -32,6 +38,8 @@ __all__ = ["RULES_FILE", "print_test", "run", "test_rules"]
 
 #: The rules file a night keeps beside its ``night.toml``.
 RULES_FILE = "alerts.toml"
+#: Waits after Redis failed: 0.5 s, then doubling, at most 30 s.
+_REDIS_BACKOFF = Backoff(interval=0.25, max_backoff=30.0)
 
 
 def run(options: AlertsOptions) -> int:
@@ -138,21 +146,43 @@ async def _follow(
 ) -> int:
     client, store = await open_store(url, stream)
     try:
-        engine = AlertEngine(rules, round=night.round, early_hour=night.early_hour)
-        senders = [WebhookSender(client, store.stream, hook, secret) for hook in webhooks]
         print(
             f"soiree alerts: {len(rules)} rules on {store.stream}"
-            f"{f', {len(senders)} webhooks' if senders else ''}",
+            f"{f', {len(webhooks)} webhooks' if webhooks else ''}",
             file=sys.stderr,
             flush=True,
         )
-
-        def said(alert: object) -> None:
-            text = getattr(alert, "text", "")
-            uid = getattr(alert, "uid", "")
-            print(f"soiree alerts: fired {uid}: {text}", file=sys.stderr, flush=True)
-
-        await run_until_signalled(run_alerts(store, engine, webhooks=senders, on_alert=said))
+        await run_until_signalled(_evaluate(store, night, rules, webhooks, secret))
         return 0
     finally:
         await client.aclose()
+
+
+def _said(alert: Update) -> None:
+    print(f"soiree alerts: fired {alert.uid}: {alert.text}", file=sys.stderr, flush=True)
+
+
+async def _evaluate(
+    store: StreamStore,
+    night: Night,
+    rules: tuple[Rule, ...],
+    webhooks: tuple[str, ...],
+    secret: bytes,
+) -> None:
+    """:func:`run_alerts` until cancelled; if Redis fails, again from the start (a restart:
+    nothing fires or is sent twice), after a backoff."""
+    failures = 0
+    while True:
+        engine = AlertEngine(rules, round=night.round, early_hour=night.early_hour)
+        senders = [WebhookSender(store.redis, store.stream, hook, secret) for hook in webhooks]
+        try:
+            await run_alerts(store, engine, webhooks=senders, on_alert=_said)
+        except (RedisError, OSError) as error:
+            failures += 1
+            delay = backoff_delay(failures, _REDIS_BACKOFF)
+            print(
+                f"soiree alerts: Redis failed ({type(error).__name__}); again in {delay:.1f} s",
+                file=sys.stderr,
+                flush=True,
+            )
+            await asyncio.sleep(delay)
