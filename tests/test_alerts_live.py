@@ -26,7 +26,10 @@ from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
-from ticker.alerts.webhook import SIGNATURE_HEADER
+from ticker.alerts.engine import AlertEngine
+from ticker.alerts.live import run_alerts
+from ticker.alerts.rules import load_rules
+from ticker.alerts.webhook import SIGNATURE_HEADER, WebhookSender
 
 BUNDLED = Path(__file__).parent.parent / "fixtures" / "2017-01-29" / "alerts.toml"
 SECRET = b"a shared secret"
@@ -197,3 +200,32 @@ async def test_a_stopped_source_fires_source_silent_once_until_it_polls_again(
     finally:
         await stop(restarted)
     assert len(found) == 3
+
+
+async def test_run_alerts_in_process_sends_each_new_alert_once(
+    store: StreamStore, receiver: Receiver
+) -> None:
+    """The loop itself (in this process): appended once, queued for the webhook, retried."""
+    night = find_night("2017-01-29")
+    await store.append_many(night_updates(night, seen=datetime.now(UTC)))
+    said: list[str] = []
+
+    async def once() -> None:
+        engine = AlertEngine(load_rules(BUNDLED), round=2)
+        sender = WebhookSender(store.redis, store.stream, receiver.url, SECRET)
+        task = asyncio.create_task(
+            run_alerts(
+                store, engine, webhooks=[sender], tick=0.1, on_alert=lambda a: said.append(a.uid)
+            )
+        )
+        try:
+            await until(lambda: len(receiver.bodies) == 5, "five alerts received")
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    await once()
+    await once()  # again on the same stream: nothing new fired, appended or sent
+    assert len(said) == 5
+    assert sorted(receiver.uids()) == sorted(set(receiver.uids()))
+    assert len(await alerts_in(store)) == 5
