@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ingest.model.update import Figures, Kind, Update
 from ticker.alerts.engine import AlertEngine, parse_alert_uid
 from ticker.alerts.rules import Rule
+from ticker.board.night_board import NightBoard
 
 T0 = datetime(2017, 1, 29, 20, 0, tzinfo=UTC)
 HAMON = "Benoît Hamon"
@@ -157,3 +158,19 @@ def test_alert_uids() -> None:
     assert parse_alert_uid("alert:first-count:1") == ("first-count", 1, "")
     assert parse_alert_uid("liveblog:2041") is None
     assert parse_alert_uid("alert:x:y") is None
+
+
+def test_an_alert_never_changes_the_board() -> None:
+    board = NightBoard(round=2)
+    board.apply(count(1, 58))
+    before = board.board()
+    wall_clock = Update(
+        uid="alert:silent:1:liveblog",
+        at=datetime(2026, 12, 2, tzinfo=UTC),
+        source="alerts",
+        kind=Kind.ALERT,
+        text="source liveblog silencieuse",
+        seen=T0,
+    )
+    assert board.apply(wall_clock) is False
+    assert board.board() == before
