@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+import os
+import pty
+import struct
+import termios
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ingest.model.update import Op
+from ingest.model.update import Kind, Op, Update
+from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
 from tests.test_alert_rules import BUNDLED
+from tests.test_ticker_command import SOIREE, PtyOutput, append_until
 from ticker.alerts.engine import AlertEngine
 from ticker.alerts.rules import load_rules
 from ticker.terminal.render_header import Header
@@ -39,3 +48,53 @@ def test_the_banner_shows_the_newest_alert_until_acknowledged(ticker: TickerKit)
     assert view.board.acknowledge() is False
     view.board.apply_all(alerts)  # the same alerts again (a reconnection): nothing new
     assert "ALERTE" not in ticker.render(Header(view, now=ticker.now), width=160)
+
+
+async def test_the_live_ticker_rings_shows_the_banner_and_a_acknowledges(
+    redis_url: str, store: StreamStore, ticker: TickerKit
+) -> None:
+    """In a terminal: an alert of the stream is a banner and a bell; ``a`` takes it away."""
+    await append_until(store, ticker, "20:45")
+    seen = datetime.now(UTC)
+    alert = Update(
+        uid="alert:hamon-55:1", at=datetime(2017, 1, 29, 19, 41, tzinfo=UTC), source="alerts",
+        kind=Kind.ALERT, text="Benoît Hamon passe 55 % : 58,65 %", seen=seen,
+    )  # fmt: skip
+    await store.append(alert)
+    main, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {key: value for key, value in os.environ.items() if key not in ("REDIS_URL", "COLUMNS")}
+    env.update({"TERM": "xterm-256color", "NO_COLOR": ""})
+    process = await asyncio.create_subprocess_exec(
+        SOIREE, "ticker", "--stream", store.stream, "--redis-url", redis_url,
+        stdin=secondary, stdout=secondary, stderr=secondary, env=env, start_new_session=True,
+    )  # fmt: skip
+    os.close(secondary)
+    output = PtyOutput(main)
+
+    def news(uid: str, text: str) -> Update:
+        at = datetime(2017, 1, 29, 20, 50, tzinfo=UTC)
+        return Update(uid=uid, at=at, source="test", kind=Kind.NEWS, text=text, seen=seen)
+
+    try:
+        await output.until("a : vu")
+        assert "ALERTE 20:41" in output.text
+        assert "\x07" in output.text  # the bell
+        os.write(main, b"a")
+        await store.append(news("test:1", "premier marqueur"))
+        await output.until("premier marqueur")
+        mark = len(output.text)
+        await store.append(news("test:2", "second marqueur"))
+        async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+            while "second marqueur" not in output.text[mark:]:  # noqa: ASYNC110 - PtyOutput reads
+                await asyncio.sleep(0.05)
+        assert "a : vu" not in output.text[mark:]
+        os.write(main, b"q")
+        async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        output.close()
+    assert "Traceback" not in output.text
