@@ -18,7 +18,9 @@ from tests.test_alert_rules import BUNDLED
 from tests.test_ticker_command import SOIREE, PtyOutput, append_until
 from ticker.alerts.engine import AlertEngine
 from ticker.alerts.rules import load_rules
+from ticker.board.board_state import BoardState
 from ticker.terminal.render_header import Header
+from ticker.wire.protocol import Filter
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit
@@ -98,3 +100,15 @@ async def test_the_live_ticker_rings_shows_the_banner_and_a_acknowledges(
             await process.wait()
         output.close()
     assert "Traceback" not in output.text
+
+
+def test_the_banner_shows_alerts_whatever_the_kinds_filter() -> None:
+    board = BoardState(filter=Filter(kinds=frozenset({"count"})))
+    alert = Update(
+        uid="alert:x:1", at=datetime(2017, 1, 29, 19, 41, tzinfo=UTC), source="alerts",
+        kind=Kind.ALERT, text="t", seen=datetime(2017, 1, 29, tzinfo=UTC),
+    )  # fmt: skip
+    assert board.apply(alert) is True
+    assert board.apply(alert) is False
+    assert [a.uid for a in board.unacknowledged()] == ["alert:x:1"]
+    assert board.applied == 0  # not in the feed: the filter says so

@@ -85,8 +85,11 @@ class BoardState:
         """
         if update.id is not None:
             self.last_id = update.id
+        new_alert = update.kind is Kind.ALERT and update.uid not in {a.uid for a in self.alerts}
+        if new_alert:
+            self.alerts.append(update)  # the banner shows every alert, whatever --kinds says
         if not self.accepts(update):
-            return False
+            return new_alert
         self.applied += 1
         seq = self._seq_of(update.uid)
         if not self.relayed:
@@ -97,8 +100,6 @@ class BoardState:
                 name for name, _ in sorted(update.figures.shares.items(), key=lambda i: -i[1])
             )
         self._apply_feed(update, seq, now)
-        if update.kind is Kind.ALERT and update.uid not in {a.uid for a in self.alerts}:
-            self.alerts.append(update)
         return True
 
     def unacknowledged(self) -> list[Update]:
