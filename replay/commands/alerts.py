@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
@@ -175,10 +176,12 @@ async def _evaluate(
     while True:
         engine = AlertEngine(rules, round=night.round, early_hour=night.early_hour)
         senders = [WebhookSender(store.redis, store.stream, hook, secret) for hook in webhooks]
+        started = time.monotonic()
         try:
             await run_alerts(store, engine, webhooks=senders, on_alert=_said)
         except (RedisError, OSError) as error:
-            failures += 1
+            # A run that went well for a minute starts the backoff again.
+            failures = 1 if time.monotonic() - started > 60 else failures + 1
             delay = backoff_delay(failures, _REDIS_BACKOFF)
             print(
                 f"soiree alerts: Redis failed ({type(error).__name__}); again in {delay:.1f} s",

@@ -26,6 +26,7 @@ from typing import Final
 
 from ingest.model.night import fold
 from ingest.model.source_staleness import parse_instant, parse_number
+from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Kind, Update
 from ticker.alerts.rules import Rule
 from ticker.board.night_board import NightBoard
@@ -96,7 +97,7 @@ class Fired:
             at=self.at,
             source=ALERT_SOURCE,
             kind=Kind.ALERT,
-            text=self.text,
+            text=clean_text(self.text),
             seen=seen,
         )
 
