@@ -21,6 +21,8 @@ from aiohttp import web
 from ingest.model.update import Kind, Update
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import record_poll
+from ingest.store.redis_client import connect
+from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from replay.timeline import night_updates
@@ -229,3 +231,29 @@ async def test_run_alerts_in_process_sends_each_new_alert_once(
     assert len(said) == 5
     assert sorted(receiver.uids()) == sorted(set(receiver.uids()))
     assert len(await alerts_in(store)) == 5
+
+
+@pytest.mark.slow
+async def test_alerts_run_outlives_a_redis_restart(tmp_path: Path) -> None:
+    """Redis stopped under ``alerts run``: it says so, waits, and evaluates again once back."""
+    rules = tmp_path / "alerts.toml"
+    rules.write_text('[[rule]]\nid = "first-count"\ntype = "first_count"\n')
+    server = ScratchServer(tmp_path / "redis", timeout=10 * TIMEOUT_FACTOR)
+    (tmp_path / "redis").mkdir()
+    server.start()
+    process = alerts_process(server.url, "night", rules)
+    try:
+        await asyncio.to_thread(process.wait_for_line, r"1 rules on night")
+        server.stop()
+        await asyncio.to_thread(process.wait_for_line, r"Redis failed")
+        server.start()
+        client = await connect(server.url)
+        try:
+            updates = night_updates(find_night("2017-01-29"), seen=datetime.now(UTC))
+            await StreamStore(client, "night").append_many(updates)
+        finally:
+            await client.aclose()
+        await asyncio.to_thread(process.wait_for_line, r"fired alert:first-count:1")
+    finally:
+        await stop(process)
+        server.stop()
