@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cli import build_parser
+from ingest.cli import build_parser, main
 from ingest.commands.command import NightOptions, RedisOptions
 from replay.commands.alerts_cli import COMMAND, AlertsOptions
 from tests.cli_process import soiree
@@ -113,3 +113,17 @@ def test_soiree_alerts_test_reports_a_bad_rules_file_in_lines(tmp_path: Path) ->
 def test_alerts_run_parsed_defaults() -> None:
     options = COMMAND.options(build_parser().parse_args(["alerts", "run"]))
     assert options == AlertsOptions(action="run", night=NightOptions(), redis=RedisOptions())
+
+
+def test_alerts_test_in_process(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The same command through ``main`` (this process): the report, and a bad file's lines."""
+    assert main(["alerts", "test", "--night", "2017-01-29"]) == 0  # the night's alerts.toml
+    out = capsys.readouterr().out
+    assert out.startswith("2017-01-29: 5 alerts\n")
+    assert "source-silent" in out
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[rule]]\nid = "x"\ntype = "speech"\ncandidate = ""\nsources = []\n')
+    assert main(["alerts", "test", str(bad), "--night", "2017-01-29"]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:4: rule[0].candidate: expected a one-line text" in err
+    assert f"{bad}:5: rule[0].sources: not a key of a speech rule" in err
