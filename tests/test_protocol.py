@@ -287,7 +287,7 @@ def test_an_update_of_schema_2_is_valid_and_hello_says_so() -> None:
     hello = hello_message(version="1.0", stream="s", night=None, since=None, filter=Filter())
     assert json.loads(hello)["update_schema"] == UPDATE_SCHEMA_VERSION
     schema = load_schema("update.schema.json")
-    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 2
+    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 3
     duplicate = {**update.to_json(), "type": "update", "more_figures": [{"scope": "x", "y": 1}]}
     with pytest.raises(jsonschema.ValidationError):
         validator("update").validate(duplicate)

@@ -55,8 +55,9 @@ __all__ = [
 ]
 
 
-#: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``).
-UPDATE_SCHEMA_VERSION: Final = 2
+#: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``;
+#: 3: the kind ``alert``).
+UPDATE_SCHEMA_VERSION: Final = 3
 #: Most scopes an update's ``more_figures`` may hold (every département, région and more).
 MAX_MORE_FIGURES: Final = 200
 
@@ -71,6 +72,8 @@ class Kind(StrEnum):
     RALLY = "rally"
     MILESTONE = "milestone"
     NEWS = "news"
+    #: An alert the alerting engine fired (``docs/alerts.md``); never extracted from a text.
+    ALERT = "alert"
 
 
 KINDS: Final[tuple[str, ...]] = tuple(kind.value for kind in Kind)

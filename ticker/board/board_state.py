@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
-from ingest.model.update import Op, Update
+from ingest.model.update import Kind, Op, Update
 from ticker.board.night_board import Board, NightBoard
 from ticker.wire.protocol import Filter
 
@@ -68,6 +68,9 @@ class BoardState:
     _candidates: dict[str, int] = field(default_factory=dict)
     _health: dict[str, dict[str, object]] = field(default_factory=dict)
     _annotated: set[str] = field(default_factory=set)
+    #: The alerts (kind ``alert``) applied, in stream order, and how many were acknowledged.
+    alerts: list[Update] = field(default_factory=list)
+    acknowledged: int = 0
 
     # -- applying ---------------------------------------------------------------------------
 
@@ -82,8 +85,11 @@ class BoardState:
         """
         if update.id is not None:
             self.last_id = update.id
+        new_alert = update.kind is Kind.ALERT and update.uid not in {a.uid for a in self.alerts}
+        if new_alert:
+            self.alerts.append(update)  # the banner shows every alert, whatever --kinds says
         if not self.accepts(update):
-            return False
+            return new_alert
         self.applied += 1
         seq = self._seq_of(update.uid)
         if not self.relayed:
@@ -95,6 +101,16 @@ class BoardState:
             )
         self._apply_feed(update, seq, now)
         return True
+
+    def unacknowledged(self) -> list[Update]:
+        """The alerts not acknowledged yet, oldest first (the banner shows the newest)."""
+        return self.alerts[self.acknowledged :]
+
+    def acknowledge(self) -> bool:
+        """Acknowledge every alert shown (the ``a`` key); return whether any was pending."""
+        pending = self.acknowledged < len(self.alerts)
+        self.acknowledged = len(self.alerts)
+        return pending
 
     def apply_all(self, updates: Iterable[Update], *, now: float | None = None) -> bool:
         """Apply several updates; return whether any changed the board."""

@@ -407,7 +407,13 @@ class NightBoard:
     _cached: Board | None = None
 
     def apply(self, update: Update) -> bool:
-        """Take one update; return whether the board may have changed."""
+        """Take one update; return whether the board may have changed.
+
+        An alert (kind ``alert``, ``docs/alerts.md``) is about the night, not of it: its time
+        (a source's alert is stamped with the wall clock) never moves the night on.
+        """
+        if update.kind is Kind.ALERT:
+            return False
         self._seq += 1
         changed = False
         if update.round is not None and update.round not in self._rounds:

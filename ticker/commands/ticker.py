@@ -197,6 +197,7 @@ class _LiveDisplay:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._rung = 0
 
     def notify(self) -> None:
         """Something changed: refresh as soon as the loop gets to it."""
@@ -222,6 +223,16 @@ class _LiveDisplay:
         elif key in ("p", "P", " ") and self.on_pause is not None:
             self.on_pause()
             self.notify()
+        elif key in ("a", "A") and self.view.board.acknowledge():
+            self.notify()
+
+    def _ring(self) -> None:
+        """The terminal bell, once per alert that came since the last frame."""
+        count = len(self.view.board.alerts)
+        if count > self._rung:
+            self._rung = count
+            if self.console.is_terminal:
+                self.console.bell()
 
     def _frame(self) -> TickerFrame:
         height = self.console.size.height if self.console.is_terminal else None
@@ -271,6 +282,7 @@ class _LiveDisplay:
                 if keys_ok:
                     can_pause = self.on_pause is not None and self.view.clock is not None
                     self.view.keys_hint = _KEYS_REPLAY if can_pause else _KEYS
+                self._ring()
                 live.update(self._frame(), refresh=True)
                 refreshed = time.monotonic()
                 await self._wait(feeding)

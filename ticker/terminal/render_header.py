@@ -7,7 +7,11 @@
      p pause · q quitter
 
 The third line appears only when there is something to say: a notice (a gap in the stream, a
-server's error), why the connection was lost, or the keys the ticker answers to.
+server's error), why the connection was lost, or the keys the ticker answers to. Above it, while
+an alert (``docs/alerts.md``) is not acknowledged, a banner: the newest alert, its time, how many
+more wait, and the key that acknowledges them::
+
+     ALERTE 20:41  Benoît Hamon passe 55 % : 58,65 %  (+1)  a : vu
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from rich.text import Text
 
 from ticker.board.night_board import NightState
 from ticker.terminal import theme
-from ticker.terminal.french_format import clock_label, group_thousands, percent
+from ticker.terminal.french_format import clock_label, group_thousands, percent, time_label
 from ticker.terminal.safe_text import untrusted
 from ticker.terminal.ticker_view import ConnectionState, TickerView
 
@@ -114,6 +118,19 @@ class Header:
         where.append(f"{group_thousands(count)} mise{'s' if count > 1 else ''} à jour")
         second.add_row(_clock(view, self.now), where)
         yield second
+
+        pending = view.board.unacknowledged()
+        if pending:
+            newest = pending[-1]
+            at = time_label(newest.at.astimezone(view.timezone), night_date=view.night_date)
+            banner = Text(f" ALERTE {at} ", style=theme.ALERT)
+            banner.append(" " + untrusted(newest.text, max_length=300), style="bold")
+            if len(pending) > 1:
+                banner.append(f"  (+{len(pending) - 1})", style="bold")
+            banner.append("  a : vu", style=theme.MUTED)
+            banner.no_wrap = True
+            banner.overflow = "ellipsis"
+            yield banner
 
         notes = Text()
         board = view.board.board()

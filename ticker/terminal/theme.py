@@ -46,6 +46,7 @@ _BADGES: Final[dict[Kind, Badge]] = {
     Kind.RALLY: Badge("RALLIEMENT", "bold white on magenta"),
     Kind.MILESTONE: Badge("ÉTAPE", "bold black on white"),
     Kind.NEWS: Badge("INFO", "white on bright_black"),
+    Kind.ALERT: Badge("ALERTE", "bold white on red"),
 }
 
 #: Width of the badge column: the longest label and a space either side.
@@ -78,3 +79,5 @@ OK: Final = "green"
 WARNING: Final = "yellow"
 ERROR: Final = "bold red"
 BORDER: Final = "bright_black"
+#: The alert banner (docs/alerts.md).
+ALERT: Final = "bold white on red"

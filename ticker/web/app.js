@@ -26,6 +26,7 @@
     rally: "Ralliement",
     milestone: "Étape",
     news: "Info",
+    alert: "Alerte",
   };
   const OP_LABELS = { edit: "modifié" };
   const BACKOFF_FIRST_MS = 500;
@@ -369,6 +370,8 @@
       return;
     }
     state.lastId = message.id;
+    // Alerts are the desk's (docs/alerts.md): not shown to readers until the staff view exists.
+    if (message.kind === "alert") return;
     const isNew = message.op === "add" && !state.updates.has(message.uid);
     apply(message);
     const item = state.items.get(message.uid);
