@@ -13,6 +13,7 @@ from ingest.extraction.entries import TextEntry
 from ingest.sources.config import (
     Pagination,
     SourceConfigError,
+    SourceType,
     ingest_config_from_mapping,
     load_ingest_config,
 )
@@ -319,3 +320,18 @@ async def test_emulated_server_answers_older_pages(start_sources: SourcesStarter
             running.url("/liveblog?page=2"), headers={"If-None-Match": etag}
         ) as conditional:
             assert conditional.status == 304
+
+
+@pytest.mark.parametrize(
+    "night_dir",
+    sorted(
+        path for path in BUNDLED_NIGHT_DIR.parent.iterdir() if (path / "sources.toml").is_file()
+    ),
+    ids=lambda path: path.name,
+)
+def test_every_bundled_night_s_liveblog_catches_up_through_its_older_pages(night_dir: Any) -> None:
+    """A late demo of any bundled night gets the entries that scrolled off the emulated page."""
+    config = load_ingest_config(night_dir / "sources.toml", base_url="http://127.0.0.1:1")
+    liveblogs = [source for source in config.sources if source.type is SourceType.LIVEBLOG]
+    assert liveblogs
+    assert all(source.pagination is not None for source in liveblogs)
