@@ -45,10 +45,8 @@ def problems(text: str) -> list[str]:
 def test_a_municipal_night_has_its_lists_seats_and_places() -> None:
     night = night_from_text(LISTS)
     assert night.election == "municipal"
-    assert night.seats is not None and (night.seats.total, night.seats.rule) == (
-        53,
-        "majority-bonus",
-    )
+    assert night.seats is not None
+    assert (night.seats.total, night.seats.rule) == (53, "majority-bonus")
     assert night.candidate_named("alain claeys") == "Poitiers demain"
     assert night.candidate_named("EELV") == "Poitiers collectif"
     assert [(p.scope, p.code) for p in night.places] == [
