@@ -281,13 +281,25 @@ def test_an_update_of_schema_2_is_valid_and_hello_says_so() -> None:
                 as_of="17:00",
                 previous=Previous(rate_pct=71.96, year=2012, round=2),
             ),
+            Figures(
+                scope="canton de Poitiers-1",
+                scope_kind="canton",
+                scope_code="8611",
+                votes={"Benoît Hamon": 12345},
+                seats={"Benoît Hamon": 2},
+                seats_total=2,
+                registered=60312,
+                cast=29876,
+                blank=412,
+                null=233,
+            ),
         )
     )
     validator("update").validate(json.loads(update_message(update)))
     hello = hello_message(version="1.0", stream="s", night=None, since=None, filter=Filter())
     assert json.loads(hello)["update_schema"] == UPDATE_SCHEMA_VERSION
     schema = load_schema("update.schema.json")
-    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 2
+    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 3
     duplicate = {**update.to_json(), "type": "update", "more_figures": [{"scope": "x", "y": 1}]}
     with pytest.raises(jsonschema.ValidationError):
         validator("update").validate(duplicate)
