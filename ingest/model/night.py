@@ -147,7 +147,14 @@ class Night:
         holder = next((held_by for key, held_by in self.roles if key == wanted), None)
         if holder is None:
             return None
-        return self.candidate_named(holder) or holder
+        return self.person(self.candidate_named(holder) or holder)
+
+    def person(self, name: str) -> str:
+        """Who speaks for ``name``: a list's head of list, else the name itself (a quote is a
+        person's: "a déclaré Alain Claeys" or "la tête de liste PS" is Alain Claeys, not his
+        list)."""
+        found = next((c for c in self.candidates if c.name == name), None)
+        return found.head if found is not None and found.head is not None else name
 
     def candidate_named(self, written: str) -> str | None:
         """The full name of the candidate that ``written`` designates, or None."""
