@@ -31,9 +31,12 @@ from ingest.extraction.french_numbers import NumberMatch
 
 __all__ = ["NAME_GAP", "ResultItem", "result_items"]
 
-#: What may stand between a name and its figure: "Valls 41 %", "Claeys (PS) : 38 %", "X - 38 %".
+#: What may stand between a name and its figure: "Valls 41 %", "Claeys (PS) : 38 %",
+#: "Diaz (RN), 19 %",
+#: "Moncond'huy (EELV-PCF) 42 %" (a label that is a spelling of the list, then more of it).
 NAME_GAP: Final = re.compile(
-    r"[^\S\n]*\)?[^\S\n]*(?:\([^()\n%0-9]{1,40}\)[^\S\n]*)?[:(\u2013\u2014-]?[^\S\n]*"
+    r"[^\S\n]*(?:[^()\n%0-9]{0,40}\)[^\S\n]*,?|\([^()\n%0-9]{1,40}\)[^\S\n]*,?)?"
+    r"[^\S\n]*[:(\u2013\u2014-]?[^\S\n]*"
 )
 _GIVEN_GAP: Final = re.compile(
     r"\s*,?\s*(?:pour|à|au\s+profit\s+d(?:e\s+|['\u2019]))\s*(?:[^\s,.;:()%0-9]+\s+){0,3}",
@@ -65,9 +68,17 @@ _TOTAL_BEFORE: Final = (
     ("null", re.compile(r"\b(?:bulletins\s+)?nuls\s*:\s*$", re.IGNORECASE)),
 )
 MAX_SEATS: Final = 1000
+#: A figure's unit, and the seats at stake after seats: where "pour X" may follow.
+_UNIT: Final = re.compile(
+    r"\s*(?:voix|suffrages|(?:si[èe]ges|élus|conseillers)(?:\s+sur\s+(?:les\s+)?[0-9]{1,4})?)\b",
+    re.IGNORECASE,
+)
 #: The share stated with votes: "12 345 voix, soit 42,8 %", "12 345 voix (42,8 %)".
 _THEN_SHARE: Final = re.compile(
     r"\s*(?:voix|suffrages)\s*(?:,\s*soit\s+|\(\s*)[0-9][0-9\s.,]*\s*%\s*\)?", re.IGNORECASE
+)
+_THEN_SHARE_AFTER_UNIT: Final = re.compile(
+    r"\s*(?:,\s*soit\s+|\(\s*)[0-9][0-9\s.,]*\s*%\s*\)?", re.IGNORECASE
 )
 
 
@@ -85,7 +96,8 @@ class ResultItem:
 def _owner(
     document: Document, sentence: Span, start: int, end: int, *, floor: int, used: set[int]
 ) -> str | None:
-    """The candidate or list a figure at ``[start, end)`` belongs to (rules above)."""
+    """The candidate or list a figure at ``[start, end)`` belongs to (rules above); ``end`` is
+    past its unit ("12 345 voix", "24 sièges sur 38")."""
     named = document.mentions_in(sentence.start, sentence.end)
     ends = [mention.end for mention in named]
     starts = [mention.start for mention in named]
@@ -99,7 +111,9 @@ def _owner(
         if index not in used:
             return _take(named, index, used)
         index -= 1
-    share = _THEN_SHARE.match(document.text, end)
+    share = _THEN_SHARE.match(document.text, end) or _THEN_SHARE_AFTER_UNIT.match(
+        document.text, end
+    )
     # "10 211 voix, soit 35,42 %, pour Alain Claeys": the share's owner is the votes'.
     if (
         share is not None
@@ -134,7 +148,11 @@ def result_items(
         if field in ("votes", "seats"):
             if field == "seats" and number.value > MAX_SEATS:
                 continue
-            owner = _owner(document, sentence, start, end, floor=floors[field], used=used[field])
+            unit = _UNIT.match(text, end, sentence.end)
+            unit_end = end if unit is None else unit.end()
+            owner = _owner(
+                document, sentence, start, unit_end, floor=floors[field], used=used[field]
+            )
             floors[field] = end
             if owner is not None:
                 items.append(ResultItem(field, number.value, start, end, owner))
