@@ -124,8 +124,9 @@ _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
 _SHARE_CUE_BEFORE: Final = re.compile(
     r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
-    r"|score(?:\s+de)?|contre|à|soit|crédité\w*(?:\s+de)?|obtiennent|fai[ts]|réalis\w*"
-    r"|totalis\w*)\s+" + _APPROX + r"?(?:les\s+)?$"
+    r"|score(?:\s+de)?|contre|à|soit|crédité\w*(?:\s+de)?|obtiennent|fai[ts])\s+"
+    + _APPROX
+    + r"?(?:les\s+)?$"
     r"|\b(?:voix|suffrages)\s*\(\s*$",
     re.IGNORECASE,
 )

@@ -6,7 +6,7 @@ Pure. Rules (``docs/extraction.md``, "Places below the département"), accents a
   ``Canton de Loudun :``;
 * a constituency by its name as the night file writes it (``2e circonscription de la Vienne``);
 * a commune after a locative cue: ``à Poitiers``, ``sur Poitiers``, ``la commune de``, ``la
-  ville de``, ``le village de``, or opening a paragraph before ``:`` / ``,`` / a dash
+  ville de``, or opening a paragraph before ``:`` / ``,`` / a dash
   (``Poitiers : ...``, the heading style of regional dailies). A commune's name inside a
   canton's mention ("canton de Loudun") is the canton, never the commune: a commune and a canton
   of the same name stay apart.
@@ -27,9 +27,7 @@ from ingest.model.night import Subdivision
 
 __all__ = ["LocalMention", "find_local_places"]
 
-_COMMUNE_CUE: Final = (
-    r"(?:(?<!\w)(?:a|sur)\s+|(?<!\w)(?:commune|ville|village)\s+d(?:e\s+|['\u2019]\s*))"
-)
+_COMMUNE_CUE: Final = r"(?:(?<!\w)(?:a|sur)\s+|(?<!\w)(?:commune|ville)\s+d(?:e\s+|['\u2019]\s*))"
 _OPENING_END: Final = r"(?=[^\S\n]*[:,\u2013\u2014-])"
 _NOT_GOING_ON: Final = r"(?![\w\u2019']|-\w)"
 

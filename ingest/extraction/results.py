@@ -16,7 +16,7 @@ seats and totals"):
   blancs`` (blank), ``N nuls`` (null), and the tables of regional dailies: ``Inscrits : 60 312``,
   ``Exprimés : 29 876``, ``Blancs : 412``, ``Nuls : 233``. Registered voters alone ("47 568 588
   inscrits sur les listes électorales") are the electorate, not a count: they are kept only
-  beside another figure of this module in the same sentence.
+  beside another figure of this module in the same sentence, or in a table ("Inscrits : N").
 """
 
 from __future__ import annotations
@@ -39,47 +39,38 @@ NAME_GAP: Final = re.compile(
     r"[^\S\n]*[:(\u2013\u2014-]?[^\S\n]*"
 )
 _GIVEN_GAP: Final = re.compile(
-    r"\s*,?\s*(?:pour|à|au\s+profit\s+d(?:e\s+|['\u2019]))\s*(?:[^\s,.;:()%0-9]+\s+){0,3}",
+    r"\s*,?\s*(?:pour|à)\s*(?:[^\s,.;:()%0-9]+\s+){0,3}",
     re.IGNORECASE,
 )
 _VOTES_AFTER: Final = re.compile(r"\s*(?:voix|suffrages)\b(?!\s+exprim)", re.IGNORECASE)
-_SEATS_AFTER: Final = re.compile(
-    r"\s*(?:si[èe]ges|élus|élues|conseillers|conseillères)\b", re.IGNORECASE
-)
+_SEATS_AFTER: Final = re.compile(r"\s*(?:si[èe]ges|élus|conseillers)\b", re.IGNORECASE)
 _SEATS_TOTAL_AFTER: Final = re.compile(
-    r"\s*(?:si[èe]ges\s+|élus\s+|conseillers\s+)?(?:\w+\s+){0,2}?sur\s+(?:les\s+)?"
-    r"(?P<total>[0-9]{1,4})(?![0-9]|[,.][0-9])",
+    r"\s*(?:\w+\s+){0,3}?sur\s+(?:les\s+)?(?P<total>[0-9]{1,4})(?![0-9]|[,.][0-9])",
     re.IGNORECASE,
 )
-_TO_FILL_AFTER: Final = re.compile(
-    r"\s*(?:si[èe]ges|postes)\s+(?:\w+\s+){0,2}?(?:à\s+pourvoir|en\s+jeu)", re.IGNORECASE
+_TO_FILL_AFTER: Final = re.compile(r"\s*si[èe]ges\s+(?:\w+\s+){0,2}?à\s+pourvoir", re.IGNORECASE)
+_REGISTERED_AFTER: Final = re.compile(r"\s*inscrits\b", re.IGNORECASE)
+_CAST_AFTER: Final = re.compile(r"\s*(?:suffrages\s+)?exprimés\b", re.IGNORECASE)
+_BLANK_AFTER: Final = re.compile(r"\s*(?:bulletins\s+)?blancs\b", re.IGNORECASE)
+_NULL_AFTER: Final = re.compile(r"\s*(?:bulletins\s+)?nuls\b", re.IGNORECASE)
+#: The label of a results table's line: "Inscrits : 60 312", "Votants : 31 020".
+_TABLE_LABEL: Final = re.compile(
+    r"\b(?:(?P<registered>inscrits)|(?P<voters>votants)|(?P<cast>exprimés)|(?P<blank>blancs)"
+    r"|(?P<null>nuls))\s*:\s*$",
+    re.IGNORECASE,
 )
 _TOTAL_AFTER: Final = (
-    ("registered", re.compile(r"\s*inscrits\b", re.IGNORECASE)),
-    ("cast", re.compile(r"\s*(?:suffrages\s+|votes\s+)?exprimés\b", re.IGNORECASE)),
-    ("blank", re.compile(r"\s*(?:bulletins\s+|votes\s+)?blancs\b", re.IGNORECASE)),
-    ("null", re.compile(r"\s*(?:bulletins\s+|votes\s+)?nuls\b", re.IGNORECASE)),
-)
-_TOTAL_BEFORE: Final = (
-    ("registered", re.compile(r"\binscrits\s*:\s*$", re.IGNORECASE)),
-    ("voters", re.compile(r"\bvotants\s*:\s*$", re.IGNORECASE)),
-    ("cast", re.compile(r"\b(?:suffrages\s+)?exprimés\s*:\s*$", re.IGNORECASE)),
-    ("blank", re.compile(r"\b(?:bulletins\s+)?blancs\s*:\s*$", re.IGNORECASE)),
-    ("null", re.compile(r"\b(?:bulletins\s+)?nuls\s*:\s*$", re.IGNORECASE)),
+    ("registered", _REGISTERED_AFTER),
+    ("cast", _CAST_AFTER),
+    ("blank", _BLANK_AFTER),
+    ("null", _NULL_AFTER),
 )
 MAX_SEATS: Final = 1000
-#: A figure's unit, and the seats at stake after seats: where "pour X" may follow.
-_UNIT: Final = re.compile(
-    r"\s*(?:voix|suffrages|(?:si[èe]ges|élus|conseillers)(?:\s+sur\s+(?:les\s+)?[0-9]{1,4})?)\b",
-    re.IGNORECASE,
-)
-#: The share stated with votes: "12 345 voix, soit 42,8 %", "12 345 voix (42,8 %)".
-_THEN_SHARE: Final = re.compile(
-    r"\s*(?:voix|suffrages)\s*(?:,\s*soit\s+|\(\s*)[0-9][0-9\s.,]*\s*%\s*\)?", re.IGNORECASE
-)
-_THEN_SHARE_AFTER_UNIT: Final = re.compile(
-    r"\s*(?:,\s*soit\s+|\(\s*)[0-9][0-9\s.,]*\s*%\s*\)?", re.IGNORECASE
-)
+#: A figure's unit, and the seats at stake after seats ("24 sièges sur 38"): where "pour X"
+#: may follow.
+_UNIT: Final = re.compile(r"\s*\w+(?:\s+sur\s+(?:\w+\s+)?[0-9]{1,4}(?![0-9]))?")
+#: The share stated with votes, after their unit: "12 345 voix, soit 42,8 %", "(42,8 %)".
+_THEN_SHARE: Final = re.compile(r"\s*(?:,\s*soit\s+|\(\s*)[0-9][0-9\s.,]*\s*%\s*\)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +102,7 @@ def _owner(
         if index not in used:
             return _take(named, index, used)
         index -= 1
-    share = _THEN_SHARE.match(document.text, end) or _THEN_SHARE_AFTER_UNIT.match(
-        document.text, end
-    )
+    share = _THEN_SHARE.match(document.text, end)
     # "10 211 voix, soit 35,42 %, pour Alain Claeys": the share's owner is the votes'.
     if (
         share is not None
@@ -137,6 +126,7 @@ def result_items(
     items: list[ResultItem] = []
     floors = {"votes": base, "seats": base}
     used: dict[str, set[int]] = {"votes": set(), "seats": set()}
+    labelled = False  # a total of a results table: "Inscrits : 60 312"
     for number in numbers:
         if number.percent or not isinstance(number.value, int):
             continue
@@ -162,7 +152,8 @@ def result_items(
                     items.append(ResultItem("seats_total", int(total["total"]), start, end))
             continue
         items.append(ResultItem(field, number.value, start, end))
-    if all(item.field == "registered" for item in items):
+        labelled = labelled or _TABLE_LABEL.search(before) is not None
+    if not labelled and all(item.field == "registered" for item in items):
         return []  # "47 568 588 inscrits sur les listes": the electorate, not a count's total
     return items
 
@@ -178,7 +169,5 @@ def _field(text: str, end: int, before: str, limit: int) -> str | None:
     for name, pattern in _TOTAL_AFTER:
         if pattern.match(text, end, limit):
             return name
-    for name, pattern in _TOTAL_BEFORE:
-        if pattern.search(before):
-            return name
-    return None
+    label = _TABLE_LABEL.search(before)
+    return None if label is None else label.lastgroup
