@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from ingest.model.update import Figures, Kind, Op, Previous, Update
+from tests.test_board_local import UPDATES
 from ticker.export.formats import csv_text, json_text
 from ticker.export.scope_codes import scope_code
 from ticker.export.tables import AsOf, NightExport, Table
@@ -213,3 +214,13 @@ def test_a_deleted_speech_leaves_the_speeches_table() -> None:
     assert [r["text"] for r in export.tables()["speeches"].records()] == ["Ce soir", "Merci à tous"]
     export.apply(speech(4, "Ce soir", Op.DELETE))
     assert [r["text"] for r in export.tables()["speeches"].records()] == ["Merci à tous"]
+
+
+def test_a_commune_and_a_canton_of_the_night_carry_the_night_file_s_codes() -> None:
+    """Schema 3 scopes: the level and the code come from the figures, not from a name list."""
+    export = NightExport(round=2)
+    export.apply_all(UPDATES)
+    rows = export.tables()["results"].records()
+    where = {r["scope"]: (r["level"], r["scope_code"], r["code_system"]) for r in rows}
+    assert where["canton de Poitiers"] == ("canton", "8611", "insee-canton")
+    assert where["national"] == ("national", "FR", "iso-3166-1")

@@ -364,7 +364,8 @@ def test_find_night_by_name_and_default(monkeypatch: pytest.MonkeyPatch) -> None
     assert find_night("2017-01-29", fixtures_dir=BUNDLED_NIGHTS).directory == NIGHT_DIR
     assert find_night(fixtures_dir=NIGHT_DIR).directory == NIGHT_DIR
     with pytest.raises(
-        FixtureError, match=r"no night '2017-01-22' \(nights: 2017-01-29, 2017-05-07\)"
+        FixtureError,
+        match=r"no night '2017-01-22' \(nights: 2017-01-29, 2017-05-07, 2020-06-28-fictional\)",
     ):
         find_night("2017-01-22")
 

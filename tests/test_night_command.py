@@ -329,3 +329,14 @@ def test_dump_and_export_read_the_stream_of_a_night_file(redis_url: str, night_f
     export = soiree("export", "--night", str(night_file), "--format", "csv", env=env)
     assert export.returncode == 0, export.stderr
     assert export.stdout.startswith("round,scope,scope_code,")
+
+
+def test_check_summarises_the_contest_of_a_local_night() -> None:
+    """The bundled fictional night: its election, seats and places in the summary line."""
+    result = soiree("night", "check", "2020-06-28-fictional")
+    assert result.returncode == 0, result.stderr
+    assert ": municipal election, 2020-06-28, round 2," in result.stdout
+    assert "(Montlaur en commun, Montlaur écologie, Réussir Montlaur, Montlaur d'abord)," in (
+        result.stdout
+    )
+    assert ", 35 seats (majority-bonus), 4 places, stream " in result.stdout

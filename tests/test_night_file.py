@@ -13,6 +13,7 @@ import jsonschema  # type: ignore[import-untyped]  # no stubs in the dev extras
 import pytest
 
 from ingest.model.night import NightError
+from ingest.model.night_contest import PLACE_KEYS, SEATS_KEYS
 from ingest.model.night_file import (
     CANDIDATE_KEYS,
     NIGHT_KEYS,
@@ -94,7 +95,7 @@ def test_an_unknown_table_is_named_on_its_header() -> None:
     """`[colours]`: an unknown key, on the line of its header."""
     assert problems(GOOD + '\n[colours]\nmacron = "#ffcc00"\n') == [
         "my/night.toml:15: colours: unknown key (known: slug, title, date, round, timezone,"
-        " stream, early_hour, candidates, roles)"
+        " stream, early_hour, candidates, roles, election, seats, places)"
     ]
 
 
@@ -175,7 +176,7 @@ def test_hostile_keys_are_shown_as_data() -> None:
     found = problems('"\\u001b[2J" = 1\n' + GOOD)
     assert found == [
         "my/night.toml: '\\x1b[2J': unknown key (known: slug, title, date, round, timezone,"
-        " stream, early_hour, candidates, roles)"
+        " stream, early_hour, candidates, roles, election, seats, places)"
     ]
 
 
@@ -239,4 +240,5 @@ def test_the_docs_table_lists_every_key() -> None:
     """docs/night.md's table has a row for every key the reader knows, and no other."""
     text = (ROOT / "docs" / "night.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| `([a-z_.]+)` \|", text, flags=re.MULTILINE))
-    assert rows == set(NIGHT_KEYS) | {f"candidates.{key}" for key in CANDIDATE_KEYS}
+    nested = {f"seats.{key}" for key in SEATS_KEYS} | {f"places.{key}" for key in PLACE_KEYS}
+    assert rows == set(NIGHT_KEYS) | {f"candidates.{key}" for key in CANDIDATE_KEYS} | nested

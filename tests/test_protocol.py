@@ -281,6 +281,18 @@ def test_an_update_of_schema_2_is_valid_and_hello_says_so() -> None:
                 as_of="17:00",
                 previous=Previous(rate_pct=71.96, year=2012, round=2),
             ),
+            Figures(
+                scope="canton de Poitiers-1",
+                scope_kind="canton",
+                scope_code="8611",
+                votes={"Benoît Hamon": 12345},
+                seats={"Benoît Hamon": 2},
+                seats_total=2,
+                registered=60312,
+                cast=29876,
+                blank=412,
+                null=233,
+            ),
         )
     )
     validator("update").validate(json.loads(update_message(update)))

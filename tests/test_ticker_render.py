@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ingest.model.update import Figures, Kind, Op, Update
+from ticker.terminal.render_departments import DepartmentsPanel
 from ticker.terminal.render_feed import FeedPanel
 from ticker.terminal.render_frame import TickerFrame
 from ticker.terminal.render_header import Header
@@ -274,3 +275,25 @@ def test_long_text_is_cut(ticker: TickerKit) -> None:
     frame = ticker.render(FeedPanel(view, now=ticker.now, limit=1))
     assert "Titre de l'article …" in frame
     assert "mot" not in frame
+
+
+def test_a_commune_known_by_its_votes_shows_them(ticker: TickerKit) -> None:
+    """A local scope with votes and no shares lists the votes, not an empty line."""
+    view = TickerView(title="Soirée")
+    loudun = Figures(
+        scope="Loudun", scope_kind="commune", votes={"Anthony Brottier": 1204, "Alain Claeys": 998}
+    )
+    view.board.apply(
+        Update(
+            uid="liveblog:loudun",
+            at=datetime(2020, 6, 28, 20, 0, tzinfo=UTC),
+            source="liveblog",
+            kind=Kind.COUNT,
+            text="texte",
+            seen=datetime(2020, 6, 28, 20, 0, tzinfo=UTC),
+            figures=loudun,
+            round=2,
+        )
+    )
+    line = line_with(ticker.render(DepartmentsPanel(view, now=ticker.now), width=100), "Loudun")
+    assert "Brottier 1 204 voix · Claeys 998 voix" in line

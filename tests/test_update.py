@@ -287,3 +287,46 @@ def test_more_figures_need_main_figures() -> None:
     """Other scopes without a main one is no update."""
     with pytest.raises(UpdateError, match="without figures"):
         count_update(figures=None, more_figures=(Figures(scope="Lot"),))
+
+
+def test_votes_seats_totals_and_local_scopes_round_trip() -> None:
+    """Schema 3: votes and seats per list, the totals stated, a canton with its code."""
+    canton = Figures(
+        scope="canton de Poitiers-1",
+        scope_kind="canton",
+        scope_code="8611",
+        shares={"Poitiers collectif": 42.83},
+        votes={"Poitiers collectif": 12345},
+        registered=60312,
+        cast=29876,
+        blank=412,
+        null=233,
+    )
+    council = Figures(
+        scope="Poitiers", scope_kind="commune", seats={"Poitiers collectif": 35}, seats_total=53
+    )
+    update = count_update(figures=council, more_figures=(canton,))
+    data = json.loads(update.to_json_text())
+    assert data["figures"]["seats"] == {"Poitiers collectif": 35}
+    assert data["more_figures"][0]["votes"] == {"Poitiers collectif": 12345}
+    assert data["more_figures"][0]["scope_code"] == "8611"
+    assert Update.from_json(data) == update
+
+
+@pytest.mark.parametrize(
+    ("figures", "message"),
+    [
+        ({"scope": "Poitiers", "votes": {"X": -3}}, "votes.*must not be negative"),
+        ({"scope": "Poitiers", "seats": {"X": 2.5}}, "seats.*whole number"),
+        ({"scope": "Poitiers", "scope_kind": "village"}, "scope_kind: must be one of"),
+        ({"scope": "Poitiers", "scope_code": "<b>"}, "scope_code: expected an official code"),
+        ({"scope": "Poitiers", "registered": "many"}, "registered: expected a whole number"),
+    ],
+)
+def test_bad_schema_3_figures_are_refused_with_the_field_named(
+    figures: object, message: str
+) -> None:
+    data = count_update().to_json()
+    data["figures"] = figures
+    with pytest.raises(UpdateError, match=message):
+        Update.from_json(data)

@@ -3,7 +3,7 @@
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
 ``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
 ``territories.py``, ``rounds.py``, ``extract.py``, ``rallies.py``, ``institutes.py``,
-``leads.py`` and ``speakers.py``, the number
+``leads.py``, ``speakers.py``, ``results.py`` and ``local_places.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
@@ -38,8 +38,10 @@ from ingest.extraction import (
     french_numbers,
     institutes,
     leads,
+    local_places,
     rallies,
     rates,
+    results,
     rounds,
     scopes,
     speakers,
@@ -50,6 +52,21 @@ from ingest.extraction import (
 REGEX: Final = "regex"
 TABLE: Final = "table"
 VOCABULARIES: Final[dict[str, dict[str, str]]] = {
+    "local_places": {"_COMMUNE_CUE": REGEX},
+    "results": {
+        "_GIVEN_GAP": REGEX,
+        "_VOTES_AFTER": REGEX,
+        "_SEATS_AFTER": REGEX,
+        "_SEATS_TOTAL_AFTER": REGEX,
+        "_TO_FILL_AFTER": REGEX,
+        "_REGISTERED_AFTER": REGEX,
+        "_CAST_AFTER": REGEX,
+        "_BLANK_AFTER": REGEX,
+        "_NULL_AFTER": REGEX,
+        "_TABLE_LABEL": REGEX,
+        "_UNIT": REGEX,
+        "_THEN_SHARE": REGEX,
+    },
     "document": {
         "_ABBREVIATION": REGEX,
         "_PARTICIPATION_CONTEXT": REGEX,
@@ -210,7 +227,9 @@ _MODULES: Final[dict[str, types.ModuleType]] = {
     "french_numbers": french_numbers,
     "territories": territories,
     "rates": rates,
+    "local_places": local_places,
     "document": document,
+    "results": results,
     "scopes": scopes,
     "rounds": rounds,
     "figures": figures,

@@ -16,10 +16,14 @@ __all__ = ["check", "summary"]
 def summary(night: Night) -> str:
     """One line: what a valid night file describes."""
     names = ", ".join(candidate.name for candidate in night.candidates)
+    contest = f"{night.election} election, " if night.election is not None else ""
+    seats = f", {night.seats.total} seats ({night.seats.rule})" if night.seats is not None else ""
+    places = f", {len(night.places)} places" if night.places else ""
     return (
-        f"{night.title} ({night.slug}): {night.date.isoformat()}, round {night.round},"
+        f"{night.title} ({night.slug}): {contest}{night.date.isoformat()}, round {night.round},"
         f" {night.timezone.key}, {len(night.candidates)} candidate"
-        f"{'s' if len(night.candidates) > 1 else ''} ({names}), stream {night.stream}"
+        f"{'s' if len(night.candidates) > 1 else ''} ({names}){seats}{places},"
+        f" stream {night.stream}"
     )
 
 

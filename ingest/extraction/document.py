@@ -17,8 +17,9 @@ from functools import cache
 from typing import Final
 
 from ingest.extraction.departements import find_departements, fold_text
+from ingest.extraction.local_places import find_local_places
 from ingest.extraction.territories import ABROAD, find_territories
-from ingest.model.night import Candidate, Night
+from ingest.model.night import Candidate, Night, Subdivision
 
 __all__ = [
     "MAX_HEADING_LENGTH",
@@ -88,6 +89,8 @@ class Place:
     start: int
     end: int
     departement: bool
+    #: A commune, canton or constituency of the night file (``local_places``).
+    local: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,16 @@ class Document:
     departement_starts: tuple[int, ...] = ()
     #: The year of the night the text is read for (a sentence about another year is history).
     year: int | None = None
+    #: The night's communes, cantons and constituencies (``places`` of the night file).
+    subdivisions: tuple[Subdivision, ...] = ()
+
+    def subdivision(self, scope: str) -> Subdivision | None:
+        """The night's commune, canton or constituency whose figures take ``scope``, or None."""
+        return next((place for place in self.subdivisions if place.scope == scope), None)
+
+    def names_local_place(self, start: int, end: int) -> bool:
+        """Whether a commune, canton or constituency of the night is named in ``[start, end)``."""
+        return any(place.local for place in self.places_in(start, end))
 
     def mentions_in(self, start: int, end: int) -> list[Mention]:
         """The candidate mentions lying within ``[start, end)``."""
@@ -235,9 +248,11 @@ def candidate_mentions(text: str, night: Night) -> tuple[Mention, ...]:
     return tuple(mentions)
 
 
-def place_mentions(text: str) -> tuple[Place, ...]:
+def place_mentions(text: str, subdivisions: tuple[Subdivision, ...] = ()) -> tuple[Place, ...]:
     """Locative mentions of départements and other territories (:mod:`territories`), national
-    markers and mentions of the French abroad."""
+    markers, mentions of the French abroad, and the night's communes, cantons and constituencies
+    (:mod:`local_places`; a place inside one of those, the Vienne of "2e circonscription de la
+    Vienne", is theirs)."""
     places = [
         Place(mention.departement.name, mention.start, mention.end, departement=True)
         for mention in find_departements(text)
@@ -251,14 +266,23 @@ def place_mentions(text: str) -> tuple[Place, ...]:
         Place(found.scope, found.start, found.end, departement=found.scope != ABROAD)
         for found in find_territories(text)
     ]
-    return tuple(sorted(places, key=lambda place: place.start))
+    local = [
+        Place(found.place.scope, found.start, found.end, departement=True, local=True)
+        for found in find_local_places(text, subdivisions)
+    ]
+    places = [
+        place
+        for place in places
+        if not any(inside.start < place.end and place.start < inside.end for inside in local)
+    ]
+    return tuple(sorted(places + local, key=lambda place: place.start))
 
 
 def read_document(text: str, night: Night) -> Document:
     text = text[:MAX_INPUT_LENGTH]
     paragraphs = split_paragraphs(text)
     mentions = candidate_mentions(text, night)
-    places = place_mentions(text)
+    places = place_mentions(text, night.places)
     departements = tuple(place for place in places if place.departement)
     return Document(
         text=text,
@@ -275,4 +299,5 @@ def read_document(text: str, night: Night) -> Document:
         departements=departements,
         departement_starts=tuple(place.start for place in departements),
         year=night.date.year,
+        subdivisions=night.places,
     )

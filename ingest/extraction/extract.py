@@ -170,6 +170,14 @@ def _speaker(text: str, night: Night) -> str | None:
     return written if " " in written else None
 
 
+def _has_result(figures: Figures) -> bool:
+    """Shares, votes, seats, or the totals only a count states (exprimés, blancs, nuls)."""
+    return bool(figures.shares or figures.votes or figures.seats) or any(
+        value is not None
+        for value in (figures.seats_total, figures.cast, figures.blank, figures.null)
+    )
+
+
 def _has_turnout(figures: Figures) -> bool:
     return any(
         value is not None
@@ -207,7 +215,7 @@ def _first_paragraph(document: Document) -> str:
 
 def _kind(document: Document, primary: Accumulator | None, figures: Figures | None) -> Kind:
     headline = first_sentence(document)
-    if figures is not None and figures.shares:
+    if figures is not None and _has_result(figures):
         estimated = (
             (primary is not None and primary.estimated)
             or bool(ESTIMATE_CUE.search(headline))
@@ -239,17 +247,19 @@ def extract(text: str, night: Night) -> Extraction:
     stated = stated_round(document.text)
     speaker = _speaker(document.text, night)
     if speaker is not None:
-        return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
+        return Extraction(Kind.SPEECH, speaker=night.person(speaker), round=stated or night.round)
     accumulators = accumulate(document)
     primary = primary_scope(accumulators)
     figures = None if primary is None else with_leader_shares(document, figures_of(primary))
     kind = _kind(document, primary, figures)
     if kind in _CUE_ONLY_KINDS and (
-        figures is None or not (figures.shares or _has_turnout(figures))
+        figures is None or not (_has_result(figures) or _has_turnout(figures))
     ):
         speaker = attributed_speaker(document, night)
         if speaker is not None:
-            return Extraction(Kind.SPEECH, speaker=speaker, round=stated or night.round)
+            return Extraction(
+                Kind.SPEECH, speaker=night.person(speaker), round=stated or night.round
+            )
     institute = institute_of(document.text) if kind is Kind.ESTIMATE else None
     if figures is not None:
         round_: int | None = figures_round(figures, stated, night)

@@ -60,6 +60,7 @@ from ingest.extraction.document import (
 )
 from ingest.extraction.french_numbers import NumberMatch, RangeMatch, find_numbers, find_ranges
 from ingest.extraction.rates import RATE_FIELDS, comparison, rate_field
+from ingest.extraction.results import NAME_GAP, result_items
 from ingest.extraction.rounds import figures_round, stated_round
 from ingest.extraction.scopes import PLACE_GAP, is_history, is_local, opening_scope, scope_of
 from ingest.model.night import Night
@@ -123,13 +124,16 @@ _SIGN_BEFORE: Final = re.compile(r"(?P<sign>[+\-\u2212])\s*$")
 _FALLING: Final = frozenset({"baisse", "recul", "diminution", "chute"})
 _SHARE_CUE_BEFORE: Final = re.compile(
     r"\b(?:avec|obtient|obtenu|obtiendrait|recueill\w*|réuni\w*|rallie|remporte|emporte"
-    r"|score(?:\s+de)?|contre|à|crédité\w*(?:\s+de)?)\s+" + _APPROX + r"?(?:les\s+)?$",
+    r"|score(?:\s+de)?|contre|à|soit|crédité\w*(?:\s+de)?|obtiennent|fai[ts])\s+"
+    + _APPROX
+    + r"?(?:les\s+)?$"
+    r"|\b(?:voix|suffrages)\s*\(\s*$",
     re.IGNORECASE,
 )
 _SHARE_CUE_AFTER: Final = re.compile(
     r"\s*(?:des\s+(?:voix|suffrages|votes|exprimés)|d['\u2019]intentions?)", re.IGNORECASE
 )
-_NAME_BEFORE_SHARE: Final = re.compile(r"[^\S\n]*(?:\(|:)?[^\S\n]*")
+_NAME_BEFORE_SHARE: Final = NAME_GAP
 _NAME_AFTER_SHARE: Final = re.compile(
     r"\s*(?:des\s+(?:voix|suffrages|votes)(?:\s+exprim\w+)?\s*)?,?\s*"
     r"(?:pour|à|au\s+profit\s+d(?:e\s+|['\u2019])|en\s+faveur\s+d(?:e\s+|['\u2019]))\s*"
@@ -201,9 +205,19 @@ class Accumulator:
     values: dict[str, tuple[int | float | str, bool]] = field(default_factory=dict)
     shares: dict[str, tuple[float, bool]] = field(default_factory=dict)
     estimated: bool = False
+    votes: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    seats: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    #: For a commune, canton or constituency of the night file: its kind and official code.
+    kind: str | None = None
+    code: str | None = None
 
     def offer(self, item: _Item) -> None:
         """Keep the item unless an exact value is already there (or it is approximate too)."""
+        if item.field in ("votes", "seats"):
+            if item.candidate is not None and isinstance(item.value, int):
+                store = self.votes if item.field == "votes" else self.seats
+                _keep(store, item.candidate, (item.value, item.approx))
+            return
         if item.field == "share":
             if item.candidate is None or not isinstance(item.value, int | float):
                 return  # a share always names its candidate and a number; nothing to keep
@@ -557,7 +571,14 @@ def _sentence_items(document: Document, paragraph: Span, sentence: Span) -> list
     if not numbers:
         return []
     items = _percent_items(document, paragraph, sentence, numbers)
-    items += _count_items(document, paragraph, sentence, numbers)
+    results = result_items(document, sentence, numbers)
+    claimed = {item.start for item in results}
+    items += [
+        _Item(item.field, item.value, item.start, item.end, candidate=item.candidate)
+        for item in results
+    ]
+    counted = [number for number in numbers if sentence.start + number.start not in claimed]
+    items += _count_items(document, paragraph, sentence, counted)
     as_of = _as_of_item(document, sentence, items)
     if as_of is not None:
         items.append(as_of)
@@ -574,7 +595,14 @@ def accumulate(document: Document) -> list[Accumulator]:
                 scope = scope_of(document, paragraph, opening, item.start, item.end)
                 if scope is None:
                     continue
-                scopes.setdefault(scope, Accumulator(scope)).offer(item)
+                if scope not in scopes:
+                    local = document.subdivision(scope)
+                    scopes[scope] = Accumulator(
+                        scope,
+                        kind=None if local is None else local.kind,
+                        code=None if local is None else local.code,
+                    )
+                scopes[scope].offer(item)
     return list(scopes.values())
 
 
@@ -625,6 +653,15 @@ def figures_of(accumulator: Accumulator) -> Figures:
         abstention_pct=_number(values, "abstention_pct"),
         blank_pct=_number(values, "blank_pct"),
         null_pct=_number(values, "null_pct"),
+        scope_kind=accumulator.kind,
+        scope_code=accumulator.code,
+        votes={name: value for name, (value, _) in accumulator.votes.items()},
+        seats={name: value for name, (value, _) in accumulator.seats.items()},
+        seats_total=_whole(values, "seats_total"),
+        registered=_whole(values, "registered"),
+        cast=_whole(values, "cast"),
+        blank=_whole(values, "blank"),
+        null=_whole(values, "null"),
     )
 
 

@@ -11,7 +11,9 @@ the text predates the second round: round 1. A look ahead to the second round ("
 le second tour", "affrontera X au second tour", "accède au second tour") states no round: a
 first-round estimate naming the qualified stays the night's round. Without a mention, the
 night's round for anything but news (None for news). Figures with shares for three candidates
-or more on a second-round night are first-round figures (a second round is a duel).
+or more on a second-round night are first-round figures when the night's second round is a duel
+(a presidential election, a primary, or a night file that names no ``election``); a municipal,
+regional, departmental or legislative second round of several lists keeps the night's round.
 """
 
 from __future__ import annotations
@@ -64,7 +66,12 @@ def stated_round(text: str) -> int | None:
     return None
 
 
+#: The elections whose second round is a duel: three shares on their second-round night are
+#: first-round figures. Any other (municipal, regional... with several lists) keeps its round.
+DUELS: Final = frozenset({None, "presidential", "primary"})
+
+
 def figures_round(figures: Figures, stated: int | None, night: Night) -> int:
-    if night.round == 2 and len(figures.shares) >= 3:
+    if night.round == 2 and len(figures.shares) >= 3 and night.election in DUELS:
         return 1
     return stated if stated is not None else night.round

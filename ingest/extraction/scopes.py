@@ -53,6 +53,8 @@ _OTHER_YEAR_OPENING: Final = re.compile(r"\s*En\s+(?P<year>(?:19|20)[0-9]{2})\b"
 def is_local(document: Document, sentence: Span) -> bool:
     """Whether the sentence is about a place below the département (a commune, some bureaux)."""
     text = document.text[sentence.start : sentence.end]
+    if document.names_local_place(sentence.start, sentence.end):
+        return False  # a commune, canton or constituency of the night: figures of its own
     if any(marker.search(text) for marker in _LOCAL_MARKERS):
         return True
     named = sorted(

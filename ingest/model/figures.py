@@ -16,7 +16,7 @@ from typing import Any, Final
 from ingest.model.errors import SoireeError
 from ingest.model.text_cleaning import MAX_NAME_LENGTH, clean_text
 
-__all__ = ["Figures", "Previous", "UpdateError", "parse_round", "short_string"]
+__all__ = ["SCOPE_KINDS", "Figures", "Previous", "UpdateError", "parse_round", "short_string"]
 
 
 class UpdateError(SoireeError, ValueError):
@@ -60,6 +60,18 @@ def short_string(value: object, *, field_name: str) -> str:
     if "\n" in cleaned or not cleaned:
         raise UpdateError(f"{field_name}: must be a single line of text")
     return cleaned
+
+
+def _counts_by_name(value: object, *, field_name: str) -> dict[str, int]:
+    """``votes`` or ``seats``: candidate or list full name -> a whole number."""
+    if not isinstance(value, Mapping):
+        raise UpdateError(f"{field_name}: expected an object")
+    return {
+        short_string(name, field_name=f"{field_name} name"): _count(
+            count, field_name=f"{field_name}[{name!r}]"
+        )
+        for name, count in value.items()
+    }
 
 
 def _compact_number(number: float) -> int | float:
@@ -138,6 +150,10 @@ def _shown(value: object) -> str:
 #: Rates of the registered voters or of the votes cast: turnout, abstention, blank, null.
 _RATE_FIELDS: Final = ("rate_pct", "abstention_pct", "blank_pct", "null_pct")
 _PCT_FIELDS: Final = ("counted_pct", "stations_pct", "change_pct", *_RATE_FIELDS)
+#: Schema 3: the totals a result states (inscrits, exprimés, blancs, nuls) and the seats at stake.
+_TOTAL_FIELDS: Final = ("registered", "cast", "blank", "null", "seats_total")
+#: What a scope below the département is (schema 3).
+SCOPE_KINDS: Final = ("commune", "canton", "constituency")
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +167,12 @@ class Figures:
     ``rate_pct`` (the turnout rate, "69,42 %"), ``as_of`` ("17:00"), ``change_pct`` ("hausse de
     23%") and ``previous`` (its voters, stations share or rate, round or year).
     ``abstention_pct``, ``blank_pct`` and ``null_pct`` are the stated rates of abstention and of
-    blank and null votes. ``stations`` is a number of polling stations ("65 bureaux"). Any field
-    may be absent.
+    blank and null votes. ``stations`` is a number of polling stations ("65 bureaux").
+    Schema 3: ``votes`` (name -> votes, "12 345 voix"), ``seats`` (name -> seats won, "35
+    sièges") and ``seats_total`` ("sur 58"), the totals ``registered`` (inscrits), ``cast``
+    (exprimés), ``blank`` and ``null`` (blancs, nuls; ``voters`` is the votants), and for a scope
+    below the département its ``scope_kind`` (commune, canton, constituency) and official
+    ``scope_code``. Any field may be absent.
     """
 
     scope: str = "national"
@@ -170,12 +190,33 @@ class Figures:
     abstention_pct: float | None = None
     blank_pct: float | None = None
     null_pct: float | None = None
+    scope_kind: str | None = None
+    scope_code: str | None = None
+    votes: Mapping[str, int] = field(default_factory=dict)
+    seats: Mapping[str, int] = field(default_factory=dict)
+    seats_total: int | None = None
+    registered: int | None = None
+    cast: int | None = None
+    blank: int | None = None
+    null: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The JSON object, without absent fields, numbers as JSON numbers."""
         data: dict[str, Any] = {"scope": self.scope}
+        if self.scope_kind is not None:
+            data["scope_kind"] = self.scope_kind
+        if self.scope_code is not None:
+            data["scope_code"] = self.scope_code
         if self.shares:
             data["shares"] = {name: _compact_number(pct) for name, pct in self.shares.items()}
+        if self.votes:
+            data["votes"] = dict(self.votes)
+        if self.seats:
+            data["seats"] = dict(self.seats)
+        for name in _TOTAL_FIELDS:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
         for name in _PCT_FIELDS:
             value = getattr(self, name)
             if value is not None:
@@ -206,6 +247,11 @@ class Figures:
             "change_pct",
             "previous",
             *_RATE_FIELDS,
+            *_TOTAL_FIELDS,
+            "scope_kind",
+            "scope_code",
+            "votes",
+            "seats",
         }
         unknown = set(data) - known
         if unknown:
@@ -219,6 +265,22 @@ class Figures:
             )
             for name, pct in shares_raw.items()
         }
+        votes = _counts_by_name(data.get("votes", {}), field_name="figures.votes")
+        seats = _counts_by_name(data.get("seats", {}), field_name="figures.seats")
+        scope_kind = data.get("scope_kind")
+        if scope_kind is not None and scope_kind not in SCOPE_KINDS:
+            raise UpdateError(
+                f"figures.scope_kind: must be one of {', '.join(SCOPE_KINDS)},"
+                f" got {_shown(scope_kind)}"
+            )
+        scope_code = data.get("scope_code")
+        if scope_code is not None and (
+            not isinstance(scope_code, str)
+            or not re.fullmatch(r"[0-9A-Z][0-9A-Z-]{0,9}", scope_code)
+        ):
+            raise UpdateError(
+                f"figures.scope_code: expected an official code, got {_shown(scope_code)}"
+            )
         as_of = data.get("as_of")
         if as_of is not None and (
             not isinstance(as_of, str) or not re.fullmatch(r"[0-2]\d:[0-5]\d", as_of)
@@ -251,6 +313,15 @@ class Figures:
             abstention_pct=optional_pct("abstention_pct"),
             blank_pct=optional_pct("blank_pct"),
             null_pct=optional_pct("null_pct"),
+            scope_kind=scope_kind,
+            scope_code=scope_code,
+            votes=votes,
+            seats=seats,
+            seats_total=optional_count("seats_total"),
+            registered=optional_count("registered"),
+            cast=optional_count("cast"),
+            blank=optional_count("blank"),
+            null=optional_count("null"),
         )
         if (
             figures.voters_low is not None

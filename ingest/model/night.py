@@ -12,11 +12,40 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from ingest.model.errors import SoireeError
 
-__all__ = ["Candidate", "Night", "NightError", "fold", "role_key"]
+__all__ = [
+    "ELECTIONS",
+    "PLACE_KINDS",
+    "SEAT_RULES",
+    "Candidate",
+    "Night",
+    "NightError",
+    "Seats",
+    "Subdivision",
+    "fold",
+    "role_key",
+]
+
+#: The kinds of election a night may report (``election`` of the night file).
+ELECTIONS: Final = (
+    "presidential",
+    "legislative",
+    "regional",
+    "departmental",
+    "municipal",
+    "primary",
+    "european",
+)
+#: The subdivisions of a night's territory that may have results of their own.
+PLACE_KINDS: Final = ("commune", "canton", "constituency")
+#: How seats are allocated: proportional with a majority bonus (municipal, regional), plain
+#: proportional, or one seat (or a pair) per constituency won by majority (legislative,
+#: departmental).
+SEAT_RULES: Final = ("majority-bonus", "proportional", "majority")
 
 
 _ARTICLE = re.compile(r"^(?:(?:les|le|la)\s+|l['\u2019]\s*)")
@@ -39,15 +68,52 @@ def fold(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A candidate: the full name used everywhere, and the other ways texts write it."""
+    """A candidate or a list: the full name used everywhere, and the other ways texts write it.
+
+    A list may have its ``head`` (the head of list, "Martine Aubry") and its party ``label``
+    ("PS-PCF", "LR-UDI"): texts name a list by either, so both are spellings of it.
+    """
 
     name: str
     aliases: tuple[str, ...] = ()
+    head: str | None = None
+    label: str | None = None
 
     @property
     def spellings(self) -> tuple[str, ...]:
         """Every way of writing the name, longest first (so "Manuel Valls" wins over "Valls")."""
-        return tuple(sorted({self.name, *self.aliases}, key=len, reverse=True))
+        written = {self.name, *self.aliases}
+        written |= {extra for extra in (self.head, self.label) if extra is not None}
+        return tuple(sorted(written, key=len, reverse=True))
+
+
+@dataclass(frozen=True, slots=True)
+class Seats:
+    """The seats at stake: how many, and the rule that allocates them (:data:`SEAT_RULES`)."""
+
+    total: int
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class Subdivision:
+    """A part of the night's territory with results of its own: a commune, a canton or a
+    constituency (:data:`PLACE_KINDS`), with its official code when it has one (INSEE code of
+    a commune "86194", canton "8601", constituency "86-01")."""
+
+    kind: str
+    name: str
+    code: str | None = None
+
+    @property
+    def scope(self) -> str:
+        """The scope its figures carry: a commune's or a constituency's name as the night file
+        writes it ("Poitiers", "1re circonscription de la Vienne"), a canton's with "canton de"
+        ("canton de Poitiers-1", "canton d'Angers-2"), so a canton and its chief town differ."""
+        if self.kind != "canton":
+            return self.name
+        elided = fold(self.name[:1]) in "aeiouyh"
+        return f"canton d'{self.name}" if elided else f"canton de {self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +123,9 @@ class Night:
     ``early_hour``: liveblog times earlier than this hour belong to the next day (a night
     runs late: ``00h30`` on the night of the 29th is the 30th). ``roles``: who holds a role a
     text may name a speaker by (``"président sortant" -> "François Hollande"``), keys folded
-    (:func:`fold`) and without their article; optional, empty by default.
+    (:func:`fold`) and without their article; optional, empty by default. ``election``: the
+    kind of contest (:data:`ELECTIONS`); ``seats``: the seats at stake; ``places``: the
+    communes, cantons and constituencies whose results texts give.
     """
 
     slug: str
@@ -69,6 +137,9 @@ class Night:
     stream: str
     early_hour: int = 5
     roles: tuple[tuple[str, str], ...] = ()
+    election: str | None = None
+    seats: Seats | None = None
+    places: tuple[Subdivision, ...] = ()
 
     def holder_of(self, role: str) -> str | None:
         """Who holds ``role`` ("le président réélu", "candidate du FN") on this night, or None."""
@@ -76,7 +147,14 @@ class Night:
         holder = next((held_by for key, held_by in self.roles if key == wanted), None)
         if holder is None:
             return None
-        return self.candidate_named(holder) or holder
+        return self.person(self.candidate_named(holder) or holder)
+
+    def person(self, name: str) -> str:
+        """Who speaks for ``name``: a list's head of list, else the name itself (a quote is a
+        person's: "a déclaré Alain Claeys" or "la tête de liste PS" is Alain Claeys, not his
+        list)."""
+        found = next((c for c in self.candidates if c.name == name), None)
+        return found.head if found is not None and found.head is not None else name
 
     def candidate_named(self, written: str) -> str | None:
         """The full name of the candidate that ``written`` designates, or None."""

@@ -21,6 +21,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.night import Candidate, Night, NightError, fold, role_key
+from ingest.model.night_contest import read_election, read_places, read_seats
 
 __all__ = [
     "CANDIDATE_KEYS",
@@ -45,9 +46,12 @@ NIGHT_KEYS: Final = (
     "early_hour",
     "candidates",
     "roles",
+    "election",
+    "seats",
+    "places",
 )
 #: Every key of one ``[[candidates]]`` table.
-CANDIDATE_KEYS: Final = ("name", "aliases")
+CANDIDATE_KEYS: Final = ("name", "aliases", "head", "label")
 DEFAULT_TIMEZONE: Final = "Europe/Paris"
 DEFAULT_EARLY_HOUR: Final = 5
 _SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -235,6 +239,9 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         )
     candidates = _candidates(data, check)
     roles = _roles(data, check)
+    election = read_election(data, check.add, check.lines.top)
+    seats = read_seats(data, check.add, check.lines.top)
+    places = read_places(data, check.add, check.lines.top)
     if check.problems or night_date is None or zone is None or round_ is None or early_hour is None:
         return None
     return Night(
@@ -247,6 +254,9 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         stream=str(stream),
         early_hour=early_hour,
         roles=roles,
+        election=election,
+        seats=seats,
+        places=places,
     )
 
 
@@ -310,9 +320,21 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
             )
             aliases = []
         names[index] = name
+        extras: dict[str, str] = {}
+        for extra in ("head", "label"):
+            if extra in table and _text(table[extra]) is None:
+                check.add(
+                    f"{label}.{extra}",
+                    lines.candidate(index, extra),
+                    "must be a non-empty one-line text",
+                )
+            elif extra in table:
+                extras[extra] = str(_text(table[extra]))
+        written = [name, *(str(_text(a)) for a in aliases)]
+        fields = ["name"] + ["aliases"] * len(aliases) + list(extras)
         spellings: list[str] = []
-        for position, spelling in enumerate([name, *(str(_text(a)) for a in aliases)]):
-            key = f"{label}.name" if position == 0 else f"{label}.aliases"
+        for position, spelling in enumerate([*written, *extras.values()]):
+            key = f"{label}.{fields[position]}"
             if spelling in spellings:
                 check.add(
                     key, lines.candidate(index, holding=spelling), f"{_shown(spelling)} twice"
@@ -328,7 +350,15 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                     f"duplicate {what}: {_shown(spelling)} already designates"
                     f" candidates[{owner + 1}] ({names[owner]})",
                 )
-        found.append(Candidate(name=name, aliases=tuple(spellings[1:])))
+        kept_aliases = tuple(s for s in spellings[1:] if s not in extras.values())
+        found.append(
+            Candidate(
+                name=name,
+                aliases=kept_aliases,
+                head=extras.get("head"),
+                label=extras.get("label"),
+            )
+        )
     return tuple(found)
 
 

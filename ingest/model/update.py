@@ -15,7 +15,7 @@ The JSON form is the contract of ``docs/design.md`` ("The update") and of
 A text that states several scopes (a national result and département results, two
 départements) keeps them all: ``figures`` holds the main scope's (national when stated, else
 the first scope's) and ``more_figures`` the others', in text order, one per scope (update
-schema version 2, :data:`UPDATE_SCHEMA_VERSION`).
+schema version 3, :data:`UPDATE_SCHEMA_VERSION`).
 
 Text is plain: :func:`~ingest.model.text_cleaning.clean_text` removes control characters and
 terminal escape sequences, so nothing ingested can drive a terminal or smuggle markup past a reader;
@@ -56,7 +56,7 @@ __all__ = [
 
 
 #: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``;
-#: 3: the kind ``alert``).
+#: 3: the kind ``alert``, votes and seats, scopes below the département).
 UPDATE_SCHEMA_VERSION: Final = 3
 #: Most scopes an update's ``more_figures`` may hold (every département, région and more).
 MAX_MORE_FIGURES: Final = 200

@@ -87,6 +87,7 @@ def board_to_json(board: Board) -> dict[str, Any]:
             {"uids": list(g.uids), "sources": list(g.sources), "agree": g.agree}
             for g in board.groups
         ],
+        "seats": None if board.seats is None else _point_json(board.seats),
     }
 
 
@@ -224,4 +225,5 @@ def board_from_json(data: object) -> Board:
         scopes=tuple(scopes),
         speeches=tuple(speeches),
         groups=tuple(groups),
+        seats=None if raw.get("seats") is None else _point_from(raw["seats"], "board.seats"),
     )

@@ -192,6 +192,18 @@ def scope_level(scope: str) -> str:
     return "région"
 
 
+#: The board's level of a place of the night file, by its ``scope_kind``.
+_LOCAL_LEVELS: Final = {"commune": "commune", "canton": "canton", "constituency": "circonscription"}
+
+
+def leader_of(figures: Figures) -> str | None:
+    """Who leads a count: the highest share, else the most votes, else the most seats."""
+    for standing in (figures.shares, figures.votes, figures.seats):
+        if standing:
+            return max(standing.items(), key=lambda item: (item[1], item[0]))[0]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ScopeResult:
     """The latest count and turnout of one scope other than national."""
@@ -202,23 +214,29 @@ class ScopeResult:
 
     @property
     def level(self) -> str:
-        """``département``, ``outre-mer``, ``étranger`` or ``région`` (:func:`scope_level`)."""
+        """``département``, ``outre-mer``, ``étranger`` or ``région`` (:func:`scope_level`);
+        ``commune``, ``canton`` or ``circonscription`` for a place of the night file (its
+        figures' ``scope_kind``)."""
+        for point in (self.count, self.turnout):
+            if point is not None and point.figures.scope_kind is not None:
+                return _LOCAL_LEVELS.get(point.figures.scope_kind, point.figures.scope_kind)
         return scope_level(self.scope)
 
     @property
     def margin(self) -> float | None:
-        """Points between the first and the second candidate (the first's share if alone)."""
-        if self.count is None:
+        """Points between the first and the second candidate (the first's share if alone);
+        None without shares."""
+        if self.count is None or not self.count.figures.shares:
             return None
         shares = sorted(self.count.figures.shares.values(), reverse=True)
         return round(shares[0] - (shares[1] if len(shares) > 1 else 0.0), 2)
 
     @property
     def leader(self) -> str | None:
-        """The candidate ahead, or None without a count."""
+        """The candidate or list ahead by share, else by votes, else by seats; None without."""
         if self.count is None:
             return None
-        return max(self.count.figures.shares.items(), key=lambda item: (item[1], item[0]))[0]
+        return leader_of(self.count.figures)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +273,9 @@ class Board:
     scopes: tuple[ScopeResult, ...] = ()
     speeches: tuple[Speech, ...] = ()
     groups: tuple[SourceGroup, ...] = ()
+    #: The latest national count point of the round that gives seats (a council, an
+    #: assembly: ``figures.seats`` and ``seats_total``), or None.
+    seats: Point | None = None
 
 
 # -- the rule ------------------------------------------------------------------------------------
@@ -272,7 +293,7 @@ def _carries_figures(update: Update) -> bool:
     if figures is None:
         return False
     if update.kind in (Kind.COUNT, Kind.ESTIMATE):
-        return bool(figures.shares)
+        return bool(figures.shares or figures.votes or figures.seats)
     return update.kind is Kind.TURNOUT and has_turnout(figures)
 
 
@@ -295,6 +316,9 @@ def _signature(figures: Figures) -> tuple[object, ...]:
     """What two sources must both state to agree (not how they compare it: ``previous``)."""
     return (
         tuple(sorted(figures.shares.items())),
+        tuple(sorted(figures.votes.items())),
+        tuple(sorted(figures.seats.items())),
+        figures.seats_total,
         figures.counted_pct,
         figures.voters,
         figures.voters_low,
@@ -504,7 +528,10 @@ class NightBoard:
             ]
             return sorted(chosen, key=lambda point: (point.at, max(self._seq_of(point))))
 
-        counts = of_round(Kind.COUNT, national=True)
+        every_count = of_round(Kind.COUNT, national=True)
+        # Seats alone ("35 sièges sur 53") are no shares to show as the current result.
+        counts = [point for point in every_count if point.figures.shares]
+        seats = [point for point in every_count if point.figures.seats]
         estimates = of_round(Kind.ESTIMATE, national=True)
         finals = [point for point in counts if self._is_final(point)]
         current = self._current(counts, finals, estimates)
@@ -519,6 +546,7 @@ class NightBoard:
                 of_round(Kind.COUNT, national=False), of_round(Kind.TURNOUT, national=False)
             ),
             speeches=self._speeches_of(night_round),
+            seats=seats[-1] if seats else None,
             groups=tuple(
                 SourceGroup(point.uids, point.sources, not point.disagreement)
                 for point in sorted(built.values(), key=lambda point: (point.at, point.uids))

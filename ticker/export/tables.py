@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Final
 
 from ingest.model.stream_ids import parse_stream_id
-from ingest.model.update import Kind, Op, Update
+from ingest.model.update import Figures, Kind, Op, Update
 from ticker.board.night_board import NATIONAL, Board, NightBoard, Point, scope_level
 from ticker.export.scope_codes import scope_code
 
@@ -121,7 +121,20 @@ class AsOf:
         )
 
 
-def _scope_values(scope: str) -> tuple[Value, ...]:
+#: A place of the night file (figures' ``scope_kind``): its board level and code system.
+_LOCAL_SCOPES: Final = {
+    "commune": ("commune", "insee-commune"),
+    "canton": ("canton", "insee-canton"),
+    "constituency": ("circonscription", "circonscription"),
+}
+
+
+def _scope_values(figures: Figures) -> tuple[Value, ...]:
+    scope = figures.scope
+    local = _LOCAL_SCOPES.get(figures.scope_kind or "")
+    if local is not None:
+        system = local[1] if figures.scope_code is not None else None
+        return (scope, figures.scope_code, system, local[0])
     code = scope_code(scope)
     level = "national" if scope == NATIONAL else scope_level(scope)
     return (scope, code.code if code else None, code.system if code else None, level)
@@ -226,7 +239,7 @@ class NightExport:
         return [
             (
                 board.round if point.round is None else point.round,
-                *_scope_values(figures.scope),
+                *_scope_values(figures),
                 point.kind.value,
                 name,
                 pct,
@@ -256,7 +269,7 @@ class NightExport:
         previous = figures.previous
         return (
             board.round if point.round is None else point.round,
-            *_scope_values(figures.scope),
+            *_scope_values(figures),
             point.at.isoformat(),
             figures.as_of,
             figures.voters,

@@ -7,7 +7,9 @@
     │ Loire     Hamon 60,8 % · Valls 39,2 %    18 501 votants (+25,9 %)  23:30 │
     ╰──────────────────────────────────────────────────────────────────────────╯
 
-Shown only once there is one; candidates by surname, in their scoreboard colours.
+Shown only once there is one; candidates by surname, in their scoreboard colours. The
+communes, cantons and constituencies of a local night are listed the same way, with their
+votes or seats when a text gives no shares.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from rich.text import Text
 from ticker.board.board_state import BoardState
 from ticker.board.night_board import ScopeResult
 from ticker.terminal import theme
-from ticker.terminal.french_format import change_label, percent, time_label, voters_label
+from ticker.terminal.french_format import (
+    change_label,
+    group_thousands,
+    percent,
+    time_label,
+    voters_label,
+)
 from ticker.terminal.render_turnout import turnout_change
 from ticker.terminal.safe_text import untrusted, untrusted_text
 from ticker.terminal.ticker_view import TickerView
@@ -38,16 +46,27 @@ def short_name(name: str) -> str:
 
 
 def _shares(board: BoardState, result: ScopeResult) -> Text:
+    """Shares; a count without shares (a commune known by its votes, a council by its seats)
+    shows its votes ("1 204 voix"), else its seats ("24 sièges")."""
     text = Text()
     if result.count is None:
         return text
-    shares = sorted(result.count.figures.shares.items(), key=lambda item: -item[1])
-    for index, (name, pct) in enumerate(shares):
+    figures = result.count.figures
+    standing: list[tuple[str, str]] = [
+        (name, percent(pct)) for name, pct in sorted(figures.shares.items(), key=lambda i: -i[1])
+    ]
+    if not standing:
+        for counts, unit in ((figures.votes, "voix"), (figures.seats, "sièges")):
+            ranked = sorted(counts.items(), key=lambda item: -item[1])
+            standing = [(name, f"{group_thousands(n)} {unit}") for name, n in ranked]
+            if standing:
+                break
+    for index, (name, shown) in enumerate(standing):
         if index:
             text.append(" · ", style=theme.MUTED)
         style = theme.candidate_style(board.candidate_color(name))
         text.append(untrusted(short_name(name), max_length=60), style=style)
-        text.append(f" {percent(pct)}")
+        text.append(f" {shown}")
     return text
 
 
