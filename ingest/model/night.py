@@ -57,7 +57,8 @@ class Night:
     ``early_hour``: liveblog times earlier than this hour belong to the next day (a night
     runs late: ``00h30`` on the night of the 29th is the 30th). ``roles``: who holds a role a
     text may name a speaker by (``"président sortant" -> "François Hollande"``), keys folded
-    (:func:`fold`) and without their article; optional, empty by default.
+    (:func:`fold`) and without their article; optional, empty by default. ``polls_close``,
+    ``polls_close_in``: :mod:`ingest.model.polls_close`.
     """
 
     slug: str
@@ -69,6 +70,10 @@ class Night:
     stream: str
     early_hour: int = 5
     roles: tuple[tuple[str, str], ...] = ()
+    #: When polls close (local time of day), and the territories where they close at another
+    #: time (``docs/night.md``): the embargo on figures ends when the last ones close.
+    polls_close: time | None = None
+    polls_close_in: tuple[tuple[str, time], ...] = ()
 
     def holder_of(self, role: str) -> str | None:
         """Who holds ``role`` ("le président réélu", "candidate du FN") on this night, or None."""

@@ -21,6 +21,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.night import Candidate, Night, NightError, fold, role_key
+from ingest.model.polls_close import POLLS_KEYS, parse_polls_close
 
 __all__ = [
     "CANDIDATE_KEYS",
@@ -45,6 +46,7 @@ NIGHT_KEYS: Final = (
     "early_hour",
     "candidates",
     "roles",
+    *POLLS_KEYS,
 )
 #: Every key of one ``[[candidates]]`` table.
 CANDIDATE_KEYS: Final = ("name", "aliases")
@@ -235,6 +237,14 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         )
     candidates = _candidates(data, check)
     roles = _roles(data, check)
+    polls_close, polls_close_in = parse_polls_close(
+        data,
+        lambda key, message, table: check.add(
+            key if table is None else f"{table}.{key}",
+            check.lines.top(key) if table is None else check.lines.in_table(table, key),
+            message,
+        ),
+    )
     if check.problems or night_date is None or zone is None or round_ is None or early_hour is None:
         return None
     return Night(
@@ -247,6 +257,8 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         stream=str(stream),
         early_hour=early_hour,
         roles=roles,
+        polls_close=polls_close,
+        polls_close_in=polls_close_in,
     )
 
 
