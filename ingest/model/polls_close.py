@@ -46,7 +46,7 @@ def parse_polls_close(data: Mapping[str, Any], problem: Problem) -> PollsClose:
     if "polls_close" in data:
         closes = _clock(data["polls_close"])
         if closes is None:
-            problem("polls_close", "must be a time of day, HH:MM (\"19:00\")", None)
+            problem("polls_close", 'must be a time of day, HH:MM ("19:00")', None)
     raw = data.get("polls_close_in", {})
     if not isinstance(raw, Mapping):
         problem("polls_close_in", 'must be a table of territory = "HH:MM" ([polls_close_in])', None)
@@ -56,7 +56,9 @@ def parse_polls_close(data: Mapping[str, Any], problem: Problem) -> PollsClose:
         name = " ".join(str(territory).split())
         at = _clock(value)
         if not name or len(name) > _MAX_TERRITORY or not name.isprintable():
-            problem(territory, "must be a territory's name (at most 100 characters)", "polls_close_in")
+            problem(
+                territory, "must be a territory's name (at most 100 characters)", "polls_close_in"
+            )
         elif at is None:
             problem(territory, 'must be a time of day, HH:MM ("20:00")', "polls_close_in")
         else:
