@@ -125,7 +125,8 @@ class Broadcaster:
         )
         self._routes = HttpRoutes(
             web_dir=options.web_dir,
-            token=options.token,
+            access=options.access,
+            on_rejected=self.metrics.rejected_tokens.labels(route="http").inc,
             allowed_origins=options.allowed_origins,
             health=self.probe,
             metrics=self._scrape_metrics,
@@ -149,6 +150,7 @@ class Broadcaster:
             snapshot_frame=self._snapshot_frame,
             board=lambda: self._state.board,
             clock=lambda: self._clock.current,
+            on_rejected=self.metrics.rejected_tokens.labels(route="sse").inc,
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._ws = WsEndpoint(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ticker.broadcast.access import AccessTokens
 from ticker.broadcast.http_routes import WEB_DIR
 
 __all__ = ["BroadcasterOptions", "soiree_version"]
@@ -60,8 +61,13 @@ class BroadcasterOptions:
     sse_retry_ms: int = 2000
     sse_heartbeat: float = 15.0
     version: str = field(default_factory=soiree_version)
+    #: The read and staff tokens in use (:mod:`ticker.broadcast.access`): ``token`` is the
+    #: read token's first value; a reload (SIGHUP) replaces them here, for every part.
+    access: AccessTokens = field(default_factory=AccessTokens)
 
     def __post_init__(self) -> None:
+        if self.token is not None and self.access.read is None:
+            self.access.read = self.token
         if self.max_pending_bytes < 1:
             raise ValueError("max_pending_bytes must be positive")
         if self.recent < 0 or self.read_count < 1 or self.history_page < 1:

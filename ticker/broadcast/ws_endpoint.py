@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import RecentUpdates
 from ticker.broadcast.fan_out import FanOut
-from ticker.broadcast.http_routes import request_token, token_matches
+from ticker.broadcast.http_routes import request_token
 from ticker.broadcast.joining import Joiner
 from ticker.broadcast.message_budget import MessageBudget
 from ticker.broadcast.metrics import BroadcasterMetrics
@@ -109,7 +109,9 @@ class WsEndpoint:
         """The websocket handler: check, join, then answer the client's messages."""
         request = connection.request
         assert request is not None  # the handshake is done
-        if not token_matches(request_token(request), self.options.token):
+        access = self.options.access.access(request_token(request))
+        if access is None:
+            self.metrics.rejected_tokens.labels(route="ws").inc()
             # A refused connection gets one error and the close, never hello: hello would tell
             # the stream and the night to whoever asks.
             self._count_error(ErrorCode.UNAUTHORIZED)
