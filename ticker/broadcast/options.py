@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,9 @@ class BroadcasterOptions:
     #: The read and staff tokens in use (:mod:`ticker.broadcast.access`): ``token`` is the
     #: read token's first value; a reload (SIGHUP) replaces them here, for every part.
     access: AccessTokens = field(default_factory=AccessTokens)
+    #: When the embargo ends (the night's last polls close), or None: nothing held
+    #: (``ticker.broadcast.embargo_view``).
+    embargo_closes: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.token is not None and self.access.read is None:

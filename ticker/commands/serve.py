@@ -32,6 +32,7 @@ from ingest.commands.stream_options import (
 )
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.store.redis_url import redact_url
@@ -170,6 +171,7 @@ def run(options: ServeOptions) -> int:
         stream=stream,
         night=None if night is None else night_info(night),
         access=access_tokens(options),
+        embargo_closes=None if night is None else embargo_end(night),
         allowed_origins=options.allowed_origins,
         max_pending_bytes=parse_size(options.max_pending_bytes),
         recent=options.recent,
