@@ -26,6 +26,7 @@ from replay.runner import publish_clock
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until, recv_updates
+from tests.test_protocol import validator
 from ticker.broadcast.access import AccessTokens
 from ticker.commands.serve import night_info
 from ticker.wire.protocol import id_key
@@ -92,6 +93,7 @@ async def test_a_public_client_gets_the_1839_estimate_at_1900_once_in_order(
         marked = [m for m in staff_seen if m["uid"] == estimate.uid]
         assert len(marked) == 1
         assert marked[0]["embargoed"] is True
+        validator("server_message").validate(marked[0])
         assert all("embargoed" not in m for m in public_seen)
         assert len(staff_seen) == len(before)
         # The board of public clients is made of public updates only.
