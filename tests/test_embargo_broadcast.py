@@ -9,6 +9,7 @@ one public (no token), one staff (the staff token).
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
@@ -24,6 +25,7 @@ from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night as find_fixture_night
 from replay.runner import publish_clock
 from replay.timeline import night_updates
+from tests.cli_process import soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until, recv_updates
 from tests.test_protocol import validator
@@ -172,3 +174,36 @@ async def test_a_public_client_resuming_after_the_release_gets_what_it_lacked(
     again = [m["id"] for m in back if m["type"] == "update"]
     assert sorted(got + again) == sorted(ids)
     assert again[: len(held)] == held
+
+
+def _ticker_once(redis_url: str, stream: str) -> str:
+    result = soiree(
+        "ticker", "--once", "--night", "2017-01-29", "--stream", stream, "--redis-url", redis_url,
+        env=soiree_env(COLUMNS="160", LINES="200"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_the_staff_terminal_ticker_shows_sous_embargo_until_1900(
+    store: StreamStore, redis_url: str
+) -> None:
+    """The terminal ticker reads Redis: it is staff. At 18:50 (the replay's clock) the 18:39
+    estimate is there, marked "sous embargo"; at 19:00 the mark is gone."""
+    night, updates = night_of_29_january()
+    at = night.instant
+    for update in updates:
+        if update.seen <= at(time(18, 50)):
+            await append(store, update)
+    await publish_clock(store, at(time(18, 50)), speed=60, paused=True)
+    frame = await asyncio.to_thread(_ticker_once, redis_url, store.stream)
+    # The estimate's item, wrapped over a few lines of the feed's column, ends with the mark.
+    lines = frame.splitlines()
+    start = next(n for n, line in enumerate(lines) if "18:39  ESTIMATION" in line)
+    column = lines[start].index("18:39")
+    item = re.sub(r"[│\s]+", " ", " ".join(line[column:] for line in lines[start : start + 4]))
+    assert "La Libre · sous embargo" in item
+    await publish_clock(store, at(time(19, 0)), speed=60, paused=True)
+    frame = await asyncio.to_thread(_ticker_once, redis_url, store.stream)
+    assert "18:39" in frame
+    assert "embargo" not in frame
