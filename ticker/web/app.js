@@ -364,6 +364,13 @@
     state.stats.received += 1;
     if (typeof message.id !== "string") return;
     if (state.lastId && compareIds(message.id, state.lastId) <= 0) {
+      const known = state.updates.get(message.uid);
+      if (!known || typeof known.id !== "string" || compareIds(message.id, known.id) > 0) {
+        // Held by the embargo, released after newer updates (docs/protocol.md, "The
+        // embargo"): shown now; the resume cursor stays the newest id.
+        apply(message);
+        return;
+      }
       // Already seen: the server promises this never happens; count it if it does.
       state.stats.duplicates += 1;
       return;
