@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
+import aiohttp
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
@@ -29,6 +30,7 @@ from tests.cli_process import soiree, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until, recv_updates
 from tests.test_protocol import validator
+from tests.test_replay_clock_relay import sse_stream
 from ticker.broadcast.access import AccessTokens
 from ticker.commands.serve import night_info
 from ticker.wire.protocol import id_key
@@ -207,3 +209,40 @@ async def test_the_staff_terminal_ticker_shows_sous_embargo_until_1900(
     frame = await asyncio.to_thread(_ticker_once, redis_url, store.stream)
     assert "18:39" in frame
     assert "embargo" not in frame
+
+
+async def test_sse_and_exports_are_public(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """``/sse`` (backlog and live) and ``/export/results.json`` hold the estimate until 19:00."""
+    night, updates = night_of_29_january()
+    at = night.instant
+    before = [u for u in updates if u.seen <= at(time(18, 50))]
+    estimate = next(u for u in before if u.kind == "estimate")
+    for update in before:
+        await append(store, update)
+    await publish_clock(store, at(time(18, 50)), speed=60, paused=True)
+    running = await start_broadcaster(
+        night=night_info(night), embargo_closes=embargo_end(night), clock_interval=0.05
+    )
+    await running.broadcaster.wait_warm()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(running.http_url("/export/results.json")) as response:
+            held_export = await response.text()
+        async with session.get(running.http_url("/sse?since=0-0")) as response:
+            text = ""
+            async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+                while "event: live" not in text:
+                    text += (await response.content.readany()).decode()
+            assert "event: update" in text
+            assert estimate.uid not in text  # not in the backlog of a public event stream
+        async with sse_stream(running.http_url("/sse?since=0-0")) as sse:
+            await sse.until("live")
+            await publish_clock(store, at(time(19, 0)), speed=60, paused=True)
+            released = await sse.until("update", where="uid", value=estimate.uid)
+            assert released["kind"] == "estimate"
+            assert "embargoed" not in released
+        async with session.get(running.http_url("/export/results.json")) as response:
+            assert await response.text() != held_export
+    async with sse_stream(running.http_url("/sse?since=0-0")) as again:
+        assert (await again.until("update", where="uid", value=estimate.uid))["id"]

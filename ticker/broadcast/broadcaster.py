@@ -165,6 +165,8 @@ class Broadcaster:
             board=lambda: self._public_state.board,
             clock=lambda: self._clock.current,
             on_rejected=self.metrics.rejected_tokens.labels(route="sse").inc,
+            visible=self._public_view,
+            missed=self._embargo.missed if self._embargo else lambda _since: [],
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._ws = WsEndpoint(
@@ -184,9 +186,9 @@ class Broadcaster:
                 lambda: self._state.board,
                 self._embargo.staff if self._embargo else lambda entries: entries,
             ),
-            public=PublicHooks()
-            if self._embargo is None
-            else PublicHooks(self._embargo.public, self._embargo.missed),
+            public=PublicHooks(
+                self._public_view, self._embargo.missed if self._embargo else lambda _since: []
+            ),
         )
         #: The snapshot frame, and the reader's position it was built at.
         self._snapshot: bytes | None = None
@@ -351,6 +353,10 @@ class Broadcaster:
             self._ws.close_slow(client)
 
     # -- the embargo ------------------------------------------------------------------------
+
+    def _public_view(self, entries: list[EncodedUpdate]) -> list[EncodedUpdate]:
+        """A backlog as public clients get it: without what the embargo holds now."""
+        return entries if self._embargo is None else self._embargo.public(entries)
 
     def _now(self) -> datetime:
         """The night's time: the replay's virtual clock, else the wall clock."""

@@ -135,6 +135,8 @@ class SseHub:
         board: Callable[[], Mapping[str, Any]],
         clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
         on_rejected: Callable[[], None] = lambda: None,
+        visible: Callable[[list[EncodedUpdate]], list[EncodedUpdate]] = lambda entries: entries,
+        missed: Callable[[str | None], list[EncodedUpdate]] = lambda _since: [],
     ) -> None:
         self.options = options
         self._on_rejected = on_rejected
@@ -157,6 +159,8 @@ class SseHub:
             close_slow=self._cut_slow,
             count_error=lambda _code: None,
             framing=EVENT_STREAM,
+            visible=visible,  # /sse is public: the embargo's view of a backlog
+            missed=missed,
         )
         self._clients: set[SseClient] = set()
         self._heartbeat: asyncio.Task[None] | None = None
