@@ -246,3 +246,53 @@ async def test_sse_and_exports_are_public(
             assert await response.text() != held_export
     async with sse_stream(running.http_url("/sse?since=0-0")) as again:
         assert (await again.until("update", where="uid", value=estimate.uid))["id"]
+
+
+def _embargo(redis_url: str, stream: str, *args: str) -> str:
+    result = soiree(
+        "embargo", *args, "--night", "2017-01-29", "--stream", stream, "--redis-url", redis_url
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stderr
+
+
+async def test_an_editor_holds_past_1900_then_releases_with_a_reason(
+    store: StreamStore, start_broadcaster: BroadcasterStarter, redis_url: str
+) -> None:
+    """``soiree embargo hold`` at 18:55 keeps the estimate held at 19:00; ``release`` at 19:05
+    sends it to public clients; both acts are logged with their reason."""
+    night, updates = night_of_29_january()
+    at = night.instant
+    before = [u for u in updates if u.seen <= at(time(18, 50))]
+    estimate = next(u for u in before if u.kind == "estimate")
+    for update in before:
+        await append(store, update)
+    await publish_clock(store, at(time(18, 55)), speed=60, paused=True)
+    said = await asyncio.to_thread(
+        _embargo, redis_url, store.stream, "hold", "--reason", "chiffres belges à vérifier",
+        "--by", "chef d'édition",
+    )  # fmt: skip
+    assert "hold by chef d'édition at 18:55:00 logged as" in said
+    running = await start_broadcaster(
+        night=night_info(night), embargo_closes=embargo_end(night), clock_interval=0.05
+    )
+    async with ws_connect(running.ws_url("since=0-0")) as public:
+        first, _ = await recv_until(public, "live")
+        assert estimate.uid not in {m.get("uid") for m in first}
+        await publish_clock(store, at(time(19, 5)), speed=60, paused=True)
+        await recv_until(public, "clock")
+        assert estimate.uid not in {m["uid"] for m in await updates_until_quiet(public)}
+        said = await asyncio.to_thread(
+            _embargo, redis_url, store.stream, "release", "--reason", "vérifiés"
+        )
+        assert "release by editor at 19:05:00" in said
+        async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+            while True:
+                message = await recv_json(public)
+                if message.get("uid") == estimate.uid:
+                    break
+    log: list[Any] = await store.redis.xrange(f"{store.stream}:embargo") or []
+    assert [(fields["act"], fields["reason"]) for _id, fields in log] == [
+        ("hold", "chiffres belges à vérifier"),
+        ("release", "vérifiés"),
+    ]

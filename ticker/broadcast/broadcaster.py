@@ -47,6 +47,7 @@ from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
+from ticker.broadcast.embargo_acts import EmbargoActsWatch
 from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
 from ticker.broadcast.export_routes import ResultsExport
@@ -59,6 +60,7 @@ from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
+from ticker.wire.embargo import EmbargoAct
 from ticker.wire.protocol import (
     EncodedUpdate,
     board_message,
@@ -113,6 +115,9 @@ class Broadcaster:
             self._state
             if self._embargo is None
             else LiveState(round=night_round if night_round in (1, 2) else None)
+        )
+        self._acts = EmbargoActsWatch(
+            redis, options.stream, interval=options.clock_interval, on_act=self._act
         )
         self._staff_fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
         self._staff_snapshot: tuple[str | None, bytes] | None = None
@@ -237,6 +242,7 @@ class Broadcaster:
         ]
         if self._embargo is not None:
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="soiree-embargo"))
+            self._tasks.append(asyncio.create_task(self._acts.run(), name="soiree-embargo-acts"))
 
     async def close(self) -> None:
         """Stop reading, close every client with 1001, and stop serving."""
@@ -370,7 +376,16 @@ class Broadcaster:
         """Release what the embargo no longer holds: to public clients, and to staff unmarked."""
         if self._embargo is None or not self._embargo.holding:
             return
-        released = self._embargo.tick(self._now(), self._reader.position_key)
+        self._release(self._embargo.tick(self._now(), self._reader.position_key))
+
+    def _act(self, act: EmbargoAct) -> None:
+        """An editor's release or hold (``soiree embargo``)."""
+        if self._embargo is None:
+            logger.warning("embargo %s ignored: the night has no closing time", act.act.value)
+            return
+        self._release(self._embargo.act(act, self._reader.position_key))
+
+    def _release(self, released: list[EncodedUpdate]) -> None:
         if released:
             logger.info("embargo: %d updates released to public clients", len(released))
             self._ws.release(released)

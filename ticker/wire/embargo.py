@@ -17,7 +17,7 @@ with the current (virtual) time, and come out in the order public clients must g
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -31,6 +31,8 @@ __all__ = [
     "Act",
     "EmbargoAct",
     "PublicGate",
+    "act_fields",
+    "act_from_fields",
     "embargo_ends",
     "is_held",
 ]
@@ -66,6 +68,29 @@ class EmbargoAct:
             raise ValueError("an embargo act's times must carry a time zone")
         if self.act is Act.RELEASE and self.until is not None:
             raise ValueError("a release has no 'until'")
+
+
+def act_fields(act: EmbargoAct) -> dict[str, str]:
+    """An act as the fields of its entry in the acts stream (``keys.embargo_acts_key``)."""
+    fields = {"act": act.act.value, "at": act.at.isoformat(), "reason": act.reason, "who": act.who}
+    if act.until is not None:
+        fields["until"] = act.until.isoformat()
+    return fields
+
+
+def act_from_fields(fields: Mapping[str, str]) -> EmbargoAct:
+    """An act read back; ``ValueError`` (one line) for an entry that is not one."""
+    try:
+        until = fields.get("until")
+        return EmbargoAct(
+            Act(fields["act"]),
+            at=datetime.fromisoformat(fields["at"]),
+            reason=fields["reason"][:500],
+            who=fields.get("who", "editor")[:100],
+            until=None if until is None else datetime.fromisoformat(until),
+        )
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"not an embargo act: missing {error}") from None
 
 
 #: The night's closing time, when the night file gives none: nothing is held.
