@@ -47,6 +47,7 @@ def test_tokens_say_who_is_staff() -> None:
     open_tokens = AccessTokens(None, "staff-1")
     assert open_tokens.access(None) is Access.PUBLIC
     assert open_tokens.access("staff-x") is None
+    assert AccessTokens().access("anything") is Access.PUBLIC  # no token set: none checked
     with pytest.raises(ValueError, match="differ"):
         AccessTokens("same", "same")
 

@@ -7,9 +7,9 @@ either the way it presents the read token (``?token=T`` or ``Authorization: Bear
 - the staff token: a **staff** client, which also gets what the embargo holds, marked
   (``docs/protocol.md``, "The embargo");
 - the read token, or nothing when no read token is set: a **public** client;
-- any other token: refused (401, or 4401 on ``/ws``), and counted in ``/metrics``
-  (``soiree_rejected_tokens_total``), whether or not a read token is set: a wrong staff token
-  never falls back to the public view silently.
+- any other token, once a token is set: refused (401, or 4001 on ``/ws``), and counted in
+  ``/metrics`` (``soiree_rejected_tokens_total``), even with no read token set: a wrong staff
+  token never falls back to the public view silently. With no token set at all, any is ignored.
 
 :meth:`AccessTokens.reload` reads the tokens again from where they came from (``soiree serve``
 calls it on SIGHUP); a reload that fails keeps the tokens in use.
@@ -65,7 +65,8 @@ class AccessTokens:
             return Access.STAFF
         if _same(given, self.read):
             return Access.PUBLIC
-        return None
+        # Without any token configured, what a client sends as a token is no token at all.
+        return Access.PUBLIC if self.read is None and self.staff is None else None
 
     def reload(self) -> None:
         """Read the tokens again (nothing without a loader); on failure keep these, and raise."""
