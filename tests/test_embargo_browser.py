@@ -20,6 +20,7 @@ from replay.runner import publish_clock
 from tests.plugins.broadcaster import BroadcasterStarter
 from tests.plugins.browser import run_js, wait_js
 from tests.test_embargo_broadcast import append, night_of_29_january
+from ticker.broadcast.access import AccessTokens
 from ticker.commands.serve import night_info
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -51,4 +52,38 @@ async def test_the_page_shows_the_1839_estimate_only_after_1900(
     after = await run_js(browser, shown)
     assert set(uids) < set(after)
     assert len(after) == len(set(after))
+    assert await run_js(browser, "return window.soiree.stats.duplicates;") == 0
+
+
+async def test_a_staff_page_shows_the_estimate_sous_embargo_until_1900(
+    store: StreamStore, start_broadcaster: BroadcasterStarter, browser: webdriver.Chrome
+) -> None:
+    night, updates = night_of_29_january()
+    at = night.instant
+    before = [u for u in updates if u.seen <= at(time(18, 50))]
+    estimate = next(u for u in before if u.kind == "estimate")
+    for update in before:
+        await append(store, update)
+    await publish_clock(store, at(time(18, 50)), speed=60, paused=True)
+    running = await start_broadcaster(
+        night=night_info(night),
+        embargo_closes=embargo_end(night),
+        clock_interval=0.05,
+        access=AccessTokens(None, "staff-page-token"),
+    )
+    await asyncio.to_thread(browser.get, running.http_url("/?token=staff-page-token"))
+    await wait_js(browser, "document.documentElement.dataset.connection === 'live'")
+    item = f"document.querySelector('#feed [data-uid=\"{estimate.uid}\"]')"
+    marks = "return [...document.querySelectorAll('#feed .item-embargo')].map(e => e.textContent);"
+    assert await run_js(browser, f"return {item} !== null;")
+    assert await run_js(browser, f"return {item}.querySelector('.item-embargo').textContent;") == (
+        "sous embargo"
+    )
+    held = (
+        "[...document.querySelectorAll('#feed .item:has(.item-embargo)')].map(e => e.dataset.kind)"
+    )
+    assert set(await run_js(browser, f"return {held};")) <= {"estimate", "count"}
+    await publish_clock(store, at(time(19, 0)), speed=60, paused=True)
+    await wait_js(browser, "document.querySelector('#feed .item-embargo') === null")
+    assert await run_js(browser, marks) == []
     assert await run_js(browser, "return window.soiree.stats.duplicates;") == 0
