@@ -29,6 +29,12 @@ How it works:
   it>``: they can resume from there.
 - **Client messages** (``subscribe``, ``ping``) are answered; past the message budget the
   client is closed with 1008.
+- **The embargo** (a night with a closing time): public clients get what
+  :mod:`ticker.broadcast.embargo_view` lets through, with a state, board and snapshot of their
+  own; staff clients (:mod:`ticker.broadcast.access`) have a fan-out of their own and get
+  everything, held updates marked. Releases come from the clock (a replay's, else the wall
+  clock; checked as it changes and every 0.25 s) and from editors' acts
+  (:mod:`ticker.broadcast.embargo_acts`).
 """
 
 from __future__ import annotations
