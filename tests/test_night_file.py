@@ -95,7 +95,8 @@ def test_an_unknown_table_is_named_on_its_header() -> None:
     """`[colours]`: an unknown key, on the line of its header."""
     assert problems(GOOD + '\n[colours]\nmacron = "#ffcc00"\n') == [
         "my/night.toml:15: colours: unknown key (known: slug, title, date, round, timezone,"
-        " stream, early_hour, candidates, roles, election, seats, places)"
+        " stream, early_hour, candidates, roles, election, seats, places, polls_close,"
+        " polls_close_in)"
     ]
 
 
@@ -176,7 +177,8 @@ def test_hostile_keys_are_shown_as_data() -> None:
     found = problems('"\\u001b[2J" = 1\n' + GOOD)
     assert found == [
         "my/night.toml: '\\x1b[2J': unknown key (known: slug, title, date, round, timezone,"
-        " stream, early_hour, candidates, roles, election, seats, places)"
+        " stream, early_hour, candidates, roles, election, seats, places, polls_close,"
+        " polls_close_in)"
     ]
 
 

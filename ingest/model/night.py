@@ -125,7 +125,8 @@ class Night:
     text may name a speaker by (``"président sortant" -> "François Hollande"``), keys folded
     (:func:`fold`) and without their article; optional, empty by default. ``election``: the
     kind of contest (:data:`ELECTIONS`); ``seats``: the seats at stake; ``places``: the
-    communes, cantons and constituencies whose results texts give.
+    communes, cantons and constituencies whose results texts give. ``polls_close``,
+    ``polls_close_in``: :mod:`ingest.model.polls_close`.
     """
 
     slug: str
@@ -140,6 +141,10 @@ class Night:
     election: str | None = None
     seats: Seats | None = None
     places: tuple[Subdivision, ...] = ()
+    #: When polls close (local time of day), and the territories where they close at another
+    #: time (``docs/night.md``): the embargo on figures ends when the last ones close.
+    polls_close: time | None = None
+    polls_close_in: tuple[tuple[str, time], ...] = ()
 
     def holder_of(self, role: str) -> str | None:
         """Who holds ``role`` ("le président réélu", "candidate du FN") on this night, or None."""

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.night import Candidate, Night, NightError, fold, role_key
 from ingest.model.night_contest import read_election, read_places, read_seats
+from ingest.model.polls_close import POLLS_KEYS, parse_polls_close
 
 __all__ = [
     "CANDIDATE_KEYS",
@@ -49,6 +50,7 @@ NIGHT_KEYS: Final = (
     "election",
     "seats",
     "places",
+    *POLLS_KEYS,
 )
 #: Every key of one ``[[candidates]]`` table.
 CANDIDATE_KEYS: Final = ("name", "aliases", "head", "label")
@@ -242,6 +244,14 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
     election = read_election(data, check.add, check.lines.top)
     seats = read_seats(data, check.add, check.lines.top)
     places = read_places(data, check.add, check.lines.top)
+    polls_close, polls_close_in = parse_polls_close(
+        data,
+        lambda key, message, table: check.add(
+            key if table is None else f"{table}.{key}",
+            check.lines.top(key) if table is None else check.lines.in_table(table, key),
+            message,
+        ),
+    )
     if check.problems or night_date is None or zone is None or round_ is None or early_hour is None:
         return None
     return Night(
@@ -257,6 +267,8 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
         election=election,
         seats=seats,
         places=places,
+        polls_close=polls_close,
+        polls_close_in=polls_close_in,
     )
 
 

@@ -50,6 +50,7 @@ class Settings:
     sources_config: Path | None = None
     sources_url: str | None = None
     read_token: str | None = None
+    staff_token: str | None = None
     event_loop: str = "asyncio"
     port: str | None = None
 
@@ -76,6 +77,7 @@ class Settings:
             sources_config=None if sources_config is None else Path(sources_config),
             sources_url=_given(env, "SOIREE_SOURCES_URL"),
             read_token=_given(env, "SOIREE_READ_TOKEN"),
+            staff_token=_given(env, "SOIREE_STAFF_TOKEN"),
             event_loop=(_given(env, "SOIREE_EVENT_LOOP") or "asyncio").lower(),
             port=_given(env, "PORT"),
         )

@@ -106,6 +106,12 @@ def replay_clock_key(stream: str) -> str:
     return f"{_check_stream(stream)}:replay:clock"
 
 
+def embargo_acts_key(stream: str) -> str:
+    """Stream: the editors' embargo acts on the night (``soiree embargo``), the log of each
+    release and hold with its reason, read by the broadcaster."""
+    return f"{_check_stream(stream)}:embargo"
+
+
 def sources_key(stream: str) -> str:
     """Set of the names of the sources that keep health for this stream (see health_key)."""
     return f"{_check_stream(stream)}:sources"

@@ -37,6 +37,7 @@ from ingest.model.errors import CommandError
 from ingest.model.night import Night, NightError
 from ingest.model.night_file import load_night
 from ingest.model.nights import NIGHT_FILE, SOURCES_FILE, find_night_dir
+from ingest.model.polls_close import embargo_end
 from ingest.model.recording import Recording
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
@@ -172,7 +173,10 @@ async def _demo(served: _Served, *, url: str, args: DemoOptions) -> int:
             ),
         )
         broadcaster = Broadcaster(
-            client, BroadcasterOptions(stream=stream, night=night_info(night))
+            client,
+            BroadcasterOptions(
+                stream=stream, night=night_info(night), embargo_closes=embargo_end(night)
+            ),
         )
         await _start_web(broadcaster, args.host, args.port)
         stop = asyncio.Event()

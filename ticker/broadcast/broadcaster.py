@@ -29,6 +29,12 @@ How it works:
   it>``: they can resume from there.
 - **Client messages** (``subscribe``, ``ping``) are answered; past the message budget the
   client is closed with 1008.
+- **The embargo** (a night with a closing time): public clients get what
+  :mod:`ticker.broadcast.embargo_view` lets through, with a state, board and snapshot of their
+  own; staff clients (:mod:`ticker.broadcast.access`) have a fan-out of their own and get
+  everything, held updates marked. Releases come from the clock (a replay's, else the wall
+  clock; checked as it changes and every 0.25 s) and from editors' acts
+  (:mod:`ticker.broadcast.embargo_acts`).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -46,6 +53,8 @@ from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
+from ticker.broadcast.embargo_acts import EmbargoActsWatch
+from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
 from ticker.broadcast.export_routes import ResultsExport
 from ticker.broadcast.fan_out import FanOut
@@ -56,7 +65,8 @@ from ticker.broadcast.options import BroadcasterOptions, soiree_version
 from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
-from ticker.broadcast.ws_endpoint import WsEndpoint
+from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
+from ticker.wire.embargo import EmbargoAct
 from ticker.wire.protocol import (
     EncodedUpdate,
     board_message,
@@ -102,6 +112,21 @@ class Broadcaster:
         history_slots = asyncio.Semaphore(options.history_readers)
         night_round = (options.night or {}).get("round")
         self._state = LiveState(round=night_round if night_round in (1, 2) else None)
+        #: The embargo (None: nothing is ever held) and the public clients' own state, fed
+        #: with what the embargo lets through (the staff's is ``_state``, the whole stream).
+        self._embargo = (
+            None if options.embargo_closes is None else EmbargoView(options.embargo_closes)
+        )
+        self._public_state = (
+            self._state
+            if self._embargo is None
+            else LiveState(round=night_round if night_round in (1, 2) else None)
+        )
+        self._acts = EmbargoActsWatch(
+            redis, options.stream, interval=options.clock_interval, on_act=self._act
+        )
+        self._staff_fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
+        self._staff_snapshot: tuple[str | None, bytes] | None = None
         self._recent = RecentUpdates(options.recent)
         self._health = SourceHealthWatch(
             redis, options.stream, interval=options.health_interval, on_change=self._health_changed
@@ -125,7 +150,8 @@ class Broadcaster:
         )
         self._routes = HttpRoutes(
             web_dir=options.web_dir,
-            token=options.token,
+            access=options.access,
+            on_rejected=self.metrics.rejected_tokens.labels(route="http").inc,
             allowed_origins=options.allowed_origins,
             health=self.probe,
             metrics=self._scrape_metrics,
@@ -133,7 +159,7 @@ class Broadcaster:
             guarded_routes={
                 **self._exports.routes(),
                 **EmbedPage(
-                    board=lambda: self._state.board,
+                    board=lambda: self._public_state.board,
                     night=options.night,
                     allowed_origins=options.allowed_origins,
                 ).routes(),
@@ -147,8 +173,11 @@ class Broadcaster:
             reader=self._reader,
             history_slots=history_slots,
             snapshot_frame=self._snapshot_frame,
-            board=lambda: self._state.board,
+            board=lambda: self._public_state.board,
             clock=lambda: self._clock.current,
+            on_rejected=self.metrics.rejected_tokens.labels(route="sse").inc,
+            visible=self._public_view,
+            missed=self._embargo.missed if self._embargo else lambda _since: [],
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._ws = WsEndpoint(
@@ -160,8 +189,17 @@ class Broadcaster:
             reader=self._reader,
             history_slots=history_slots,
             snapshot_frame=self._snapshot_frame,
-            board=lambda: self._state.board,
+            board=lambda: self._public_state.board,
             clock=lambda: self._clock.current,
+            staff=StaffView(
+                self._staff_fan_out,
+                self._staff_snapshot_frame,
+                lambda: self._state.board,
+                self._embargo.staff if self._embargo else lambda entries: entries,
+            ),
+            public=PublicHooks(
+                self._public_view, self._embargo.missed if self._embargo else lambda _since: []
+            ),
         )
         #: The snapshot frame, and the reader's position it was built at.
         self._snapshot: bytes | None = None
@@ -208,6 +246,9 @@ class Broadcaster:
             asyncio.create_task(self._health.run(), name="soiree-health"),
             asyncio.create_task(self._clock.run(), name="soiree-replay-clock"),
         ]
+        if self._embargo is not None:
+            self._tasks.append(asyncio.create_task(self._tick_forever(), name="soiree-embargo"))
+            self._tasks.append(asyncio.create_task(self._acts.run(), name="soiree-embargo-acts"))
 
     async def close(self) -> None:
         """Stop reading, close every client with 1001, and stop serving."""
@@ -271,66 +312,160 @@ class Broadcaster:
     # -- what the reader read ---------------------------------------------------------------
 
     def _deliver(self, entries: list[EncodedUpdate], warm: bool) -> None:
-        """A batch the reader read: into the state and memory, then to every live client."""
+        """A batch the reader read: into the state and memory, then to every live client
+        (public clients: what the embargo lets through; staff: everything, held ones marked)."""
         for entry in entries:
             if self._state.apply(entry.update):
                 self._snapshot = None
             self._recent.add(entry)
+        if self._embargo is None:
+            self._publish(entries, warm)
+            return
+        self._staff_snapshot = None
+        public = self._embargo.admit(entries, self._now(), self._reader.position_key)
+        batch = {entry.id for entry in entries}
+        released = [entry for entry in public if entry.id not in batch]
+        if released:
+            logger.info("embargo: %d updates released to public clients", len(released))
+            self._ws.release(released)
+        # Staff: what was released, once more without the marker, then the batch (held marked).
+        self._publish_to(self._staff_fan_out, released + self._embargo.staff(entries))
+        if public:
+            self._publish(public, warm)
+        if warm:
+            staff_board = self._state.board_change()
+            if staff_board is not None:
+                self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
+
+    def _publish(self, entries: list[EncodedUpdate], warm: bool) -> None:
+        """Public updates (every update, without an embargo): state, exports, clients."""
+        if self._public_state is not self._state:
+            for entry in entries:
+                if self._public_state.apply(entry.update):
+                    self._snapshot = None
+        for entry in entries:
             self._exports.apply(entry.update)
-        sent, slow = self._fan_out.publish(entries)  # joining clients chase it
+        self._publish_to(self._fan_out, entries)  # joining clients chase it
+        self._sse.publish(entries)
+        if warm:
+            # While warming up nobody is live; the board is taken once warm.
+            board = self._public_state.board_change()
+            if board is not None:
+                frame = encode_text_frame(board_message(board))
+                self._fan_out.broadcast(frame)
+                self._sse.broadcast_frame(frame)
+                if self._public_state is self._state:
+                    self._staff_fan_out.broadcast(frame)
+
+    def _publish_to(self, fan_out: FanOut[WsClient], entries: list[EncodedUpdate]) -> None:
+        sent, slow = fan_out.publish(entries)
         if sent:
             self.metrics.updates_sent.inc(sent)
         for client in slow:
             self._ws.close_slow(client)
-        self._sse.publish(entries)
-        if warm:
-            # While warming up nobody is live; the board is taken once warm.
-            board = self._state.board_change()
-            if board is not None:
-                self._broadcast_text(board_message(board))
+
+    # -- the embargo ------------------------------------------------------------------------
+
+    def _public_view(self, entries: list[EncodedUpdate]) -> list[EncodedUpdate]:
+        """A backlog as public clients get it: without what the embargo holds now."""
+        return entries if self._embargo is None else self._embargo.public(entries)
+
+    def _now(self) -> datetime:
+        """The night's time: the replay's virtual clock, else the wall clock."""
+        clock = self._clock.current
+        if clock is not None:
+            with contextlib.suppress(KeyError, TypeError, ValueError):
+                return datetime.fromisoformat(str(clock["virtual_time"]))
+        return datetime.now(UTC)
+
+    def _tick(self) -> None:
+        """Release what the embargo no longer holds: to public clients, and to staff unmarked."""
+        if self._embargo is None or not self._embargo.holding:
+            return
+        self._release(self._embargo.tick(self._now(), self._reader.position_key))
+
+    def _act(self, act: EmbargoAct) -> None:
+        """An editor's release or hold (``soiree embargo``)."""
+        if self._embargo is None:
+            logger.warning("embargo %s ignored: the night has no closing time", act.act.value)
+            return
+        self._release(self._embargo.act(act, self._reader.position_key))
+
+    def _release(self, released: list[EncodedUpdate]) -> None:
+        if released:
+            logger.info("embargo: %d updates released to public clients", len(released))
+            self._ws.release(released)
+            self._staff_snapshot = None
+            self._publish_to(self._staff_fan_out, released)
+            self._publish(released, self._reader.warm.is_set())
+
+    async def _tick_forever(self) -> None:
+        while True:
+            self._tick()
+            await asyncio.sleep(min(0.25, self.options.clock_interval))
 
     def _warmed(self) -> None:
         """The reader has read the stream up to where it ended at the start: the board every
         snapshot carries from now on, also sent to the clients already live (a client with
         ``since`` may have caught up with the reader, and gone live, while it warmed up)."""
-        board = self._state.board_change()
+        board = self._public_state.board_change()
         if board is not None:
             self._snapshot = None
             self._broadcast_text(board_message(board))
+        if self._public_state is not self._state:
+            staff_board = self._state.board_change()
+            if staff_board is not None:
+                self._staff_snapshot = None
+                self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
 
     def _broadcast_text(self, text: str) -> None:
         """Write one message to every live client (board, health and clock changes)."""
         frame = encode_text_frame(text)
         self._fan_out.broadcast(frame)
+        self._staff_fan_out.broadcast(frame)
         self._sse.broadcast_frame(frame)
 
     def _snapshot_frame(self) -> bytes:
+        """The public clients' snapshot (from what the embargo let through)."""
         position = self._reader.position
         if self._snapshot is None or self._snapshot_at != position:
-            self._snapshot = encode_text_frame(
-                snapshot_message(
-                    count=self._state.count,
-                    turnout=self._state.turnout,
-                    health=self._health.current,
-                    last_id=position,
-                    board=self._state.board,
-                    clock=self._clock.current,
-                )
-            )
+            self._snapshot = self._snapshot_of(self._public_state)
             self._snapshot_at = position
         return self._snapshot
+
+    def _staff_snapshot_frame(self) -> bytes:
+        """The staff clients' snapshot (the whole stream)."""
+        if self._public_state is self._state:
+            return self._snapshot_frame()
+        position = self._reader.position
+        if self._staff_snapshot is None or self._staff_snapshot[0] != position:
+            self._staff_snapshot = (position, self._snapshot_of(self._state))
+        return self._staff_snapshot[1]
+
+    def _snapshot_of(self, state: LiveState) -> bytes:
+        return encode_text_frame(
+            snapshot_message(
+                count=state.count,
+                turnout=state.turnout,
+                health=self._health.current,
+                last_id=self._reader.position,
+                board=state.board,
+                clock=self._clock.current,
+            )
+        )
 
     # -- source health ----------------------------------------------------------------------
 
     def _health_changed(self, health: SourcesHealth) -> None:
-        self._snapshot = None
+        self._snapshot = self._staff_snapshot = None
         self._broadcast_text(health_message(health))
 
     # -- a replay's clock -------------------------------------------------------------------
 
     def _clock_changed(self, clock: ClockJson) -> None:
-        self._snapshot = None
+        self._snapshot = self._staff_snapshot = None
         self._broadcast_text(clock_message(clock))
+        self._tick()
 
     async def _scrape_metrics(self) -> bytes:
         """``/metrics``: the sources' health read now, as ``/healthz`` reads it, then rendered."""

@@ -30,7 +30,7 @@ class DrainTimeoutError(Exception):
 class Client:
     """One client on its connection (see the module docstring)."""
 
-    __slots__ = ("board", "clock", "connection", "cursor", "filter", "gone", "transport")
+    __slots__ = ("board", "clock", "connection", "cursor", "filter", "gone", "staff", "transport")
 
     def __init__(self, connection: ServerConnection, wanted: Filter) -> None:
         self.connection = connection
@@ -44,6 +44,8 @@ class Client:
         self.board: object = None
         #: The replay clock this client was last sent (its snapshot's, until it goes live).
         self.clock: object = None
+        #: Whether it presented the staff token (it gets what the embargo holds, marked).
+        self.staff = False
 
     def open(self) -> bool:
         """Whether the connection is open at the transport's protocol level."""

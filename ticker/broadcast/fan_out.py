@@ -84,6 +84,10 @@ class FanOut(Generic[P]):
             if not group:
                 del self._groups[client.filter]
 
+    def has(self, client: P) -> bool:
+        """Whether ``client`` is live here."""
+        return client in self._groups.get(client.filter, ())
+
     def refilter(self, client: P, wanted: Filter) -> None:
         """Give ``client`` a new filter, moving it to that group if it is live."""
         group = self._groups.get(client.filter)

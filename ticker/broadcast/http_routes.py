@@ -45,6 +45,8 @@ from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from ticker.broadcast.access import AccessTokens
+
 __all__ = [
     "PAGE_CSP",
     "WEB_DIR",
@@ -190,7 +192,8 @@ class HttpRoutes:
         self,
         *,
         web_dir: Path = WEB_DIR,
-        token: str | None = None,
+        access: AccessTokens | None = None,
+        on_rejected: Callable[[], None] = lambda: None,
         allowed_origins: Collection[str] = (),
         health: HealthProbe,
         metrics: MetricsRenderer,
@@ -199,7 +202,8 @@ class HttpRoutes:
         guarded_routes: Mapping[str, Callable[[Request], Awaitable[Response]]] | None = None,
     ) -> None:
         self._files = load_static_files(web_dir)
-        self._token = token
+        self._access = access or AccessTokens()
+        self._on_rejected = on_rejected
         self._allowed = frozenset(allowed_origins)
         self._health = health
         self._metrics = metrics
@@ -241,7 +245,8 @@ class HttpRoutes:
     async def _guarded(
         self, request: Request, answer: Callable[[], Awaitable[Response]]
     ) -> Response:
-        if not token_matches(request_token(request), self._token):
+        if self._access.access(request_token(request)) is None:
+            self._on_rejected()
             return _text_response(
                 HTTPStatus.UNAUTHORIZED,
                 "a read token is required (Authorization: Bearer, or ?token=)\n",

@@ -77,8 +77,14 @@ class Joiner(Generic[C]):
         close_slow: Callable[[C], None],
         count_error: Callable[[ErrorCode], None],
         framing: Framing = WEBSOCKET,
+        visible: Callable[[list[EncodedUpdate]], list[EncodedUpdate]] = lambda entries: entries,
+        missed: Callable[[str | None], list[EncodedUpdate]] = lambda _since: [],
     ) -> None:
         self.options = options
+        #: What of a backlog this joiner's clients get (the embargo: ``embargo_view``), and
+        #: the released updates a client resuming from ``since`` lacks.
+        self._visible = visible
+        self._missed = missed
         self._store = store
         self._recent = recent
         self._reader = reader
@@ -117,13 +123,16 @@ class Joiner(Generic[C]):
         client.write(self._framing.message(hello) + self._framing.frame(self._snapshot_frame()))
         client.board = self._board()
         client.clock = self._clock()
+        missed = self._missed(since)
+        if missed:
+            client.write(self._framing.updates(missed, client.filter)[0])
         position, position_key = reader.position, reader.position_key
         if now_from_redis:
             await self._catch_up(client, now_id, since)
             return
         backlog = self._recent.backlog(since, position_key, newest=options.recent)
         if backlog is not None:
-            data, _count = self._framing.updates(backlog, client.filter)
+            data, _count = self._framing.updates(self._visible(backlog), client.filter)
             if len(data) <= min(BACKLOG_CHUNK, options.max_pending_bytes // 2):
                 client.write(data)
                 self._go_live(client, position, since)
@@ -170,13 +179,15 @@ class Joiner(Generic[C]):
             size += len(entry.frame)
             if size >= BACKLOG_CHUNK:
                 client.cursor = entry.id
-                await self._write_and_drain(client, self._framing.updates(chunk, client.filter)[0])
+                data = self._framing.updates(self._visible(chunk), client.filter)[0]
+                await self._write_and_drain(client, data)
                 chunk, size = [], 0
         if backlog:
             # Entries the filter skipped after the last chunk are covered too.
             client.cursor = backlog[-1].id
         if chunk:
-            await self._write_and_drain(client, self._framing.updates(chunk, client.filter)[0])
+            data = self._framing.updates(self._visible(chunk), client.filter)[0]
+            await self._write_and_drain(client, data)
 
     async def _send_history(self, client: C, since: str) -> str | None:
         """Write the retained updates after ``since`` from Redis; return the last id covered."""
@@ -202,7 +213,7 @@ class Joiner(Generic[C]):
             if history.last_id is None or history.last_id == cursor:
                 return cursor
             entries = [EncodedUpdate.of(update) for update in history.updates]
-            data, _count = self._framing.updates(entries, client.filter)
+            data, _count = self._framing.updates(self._visible(entries), client.filter)
             client.cursor = history.last_id
             if data:
                 await self._write_and_drain(client, data)

@@ -11,6 +11,10 @@ metric                                           type       meaning
                                                             (one per update and client)
 ``soiree_slow_clients_closed_total``             counter    clients closed with 4008 (too slow)
 ``soiree_client_errors_total{code}``             counter    error messages sent, by error code
+``soiree_rejected_tokens_total{route}``          counter    requests refused for their token (no
+                                                            read token, or one that is neither
+                                                            the read nor the staff token), by
+                                                            route: ws, sse, http
 ``soiree_redis_up``                              gauge      1 if the last Redis read succeeded
 ``soiree_redis_read_errors_total``               counter    failed Redis reads (then retried)
 ``soiree_redis_read_lag_seconds``                histogram  from an entry's append (its id's time)
@@ -180,6 +184,12 @@ class BroadcasterMetrics:
         )
         self.client_errors = Counter(
             "soiree_client_errors", "error messages sent to clients", ["code"], registry=registry
+        )
+        self.rejected_tokens = Counter(
+            "soiree_rejected_tokens",
+            "requests refused for their token (missing, or neither the read nor the staff token)",
+            ["route"],
+            registry=registry,
         )
         self.redis_up = Gauge(
             "soiree_redis_up", "1 if the last Redis read succeeded", registry=registry

@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib.metadata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ticker.broadcast.access import AccessTokens
 from ticker.broadcast.http_routes import WEB_DIR
 
 __all__ = ["BroadcasterOptions", "soiree_version"]
@@ -60,8 +62,16 @@ class BroadcasterOptions:
     sse_retry_ms: int = 2000
     sse_heartbeat: float = 15.0
     version: str = field(default_factory=soiree_version)
+    #: The read and staff tokens in use (:mod:`ticker.broadcast.access`): ``token`` is the
+    #: read token's first value; a reload (SIGHUP) replaces them here, for every part.
+    access: AccessTokens = field(default_factory=AccessTokens)
+    #: When the embargo ends (the night's last polls close), or None: nothing held
+    #: (``ticker.broadcast.embargo_view``).
+    embargo_closes: datetime | None = None
 
     def __post_init__(self) -> None:
+        if self.token is not None and self.access.read is None:
+            self.access.read = self.token
         if self.max_pending_bytes < 1:
             raise ValueError("max_pending_bytes must be positive")
         if self.recent < 0 or self.read_count < 1 or self.history_page < 1:

@@ -48,7 +48,7 @@ from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import RecentUpdates
 from ticker.broadcast.client import Client, ClientGoneError
 from ticker.broadcast.fan_out import FanOut
-from ticker.broadcast.http_routes import origin_allowed, request_token, response, token_matches
+from ticker.broadcast.http_routes import origin_allowed, request_token, response
 from ticker.broadcast.joining import Joiner
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import StreamReader
@@ -134,8 +134,12 @@ class SseHub:
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
         clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        on_rejected: Callable[[], None] = lambda: None,
+        visible: Callable[[list[EncodedUpdate]], list[EncodedUpdate]] = lambda entries: entries,
+        missed: Callable[[str | None], list[EncodedUpdate]] = lambda _since: [],
     ) -> None:
         self.options = options
+        self._on_rejected = on_rejected
         self._store = store
         self._reader = reader
         self._fan_out: FanOut[SseClient] = FanOut(
@@ -155,6 +159,8 @@ class SseHub:
             close_slow=self._cut_slow,
             count_error=lambda _code: None,
             framing=EVENT_STREAM,
+            visible=visible,  # /sse is public: the embargo's view of a backlog
+            missed=missed,
         )
         self._clients: set[SseClient] = set()
         self._heartbeat: asyncio.Task[None] | None = None
@@ -234,7 +240,8 @@ class SseHub:
         origin = request.headers.get("Origin")
         if not origin_allowed(origin, request.headers.get("Host"), options.allowed_origins):
             return HTTPStatus.FORBIDDEN, f"origin not allowed: {origin}\n".encode()
-        if not token_matches(request_token(request), options.token):
+        if options.access.access(request_token(request)) is None:
+            self._on_rejected()
             return HTTPStatus.UNAUTHORIZED, _error_body(
                 ErrorCode.UNAUTHORIZED, "a read token is required (?token=)"
             )

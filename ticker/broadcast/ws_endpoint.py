@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,22 +24,26 @@ from websockets.exceptions import ConnectionClosed
 
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.access import Access
 from ticker.broadcast.fan_out import FanOut
-from ticker.broadcast.http_routes import request_token, token_matches
+from ticker.broadcast.http_routes import request_token
 from ticker.broadcast.joining import Joiner
 from ticker.broadcast.message_budget import MessageBudget
 from ticker.broadcast.metrics import BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.ws_client import ClientGoneError, WsClient
+from ticker.wire.framing import WEBSOCKET
 from ticker.wire.protocol import (
     Close,
+    EncodedUpdate,
     ErrorCode,
     Ping,
     ProtocolError,
     Subscribe,
     encode_text_frame,
     error_message,
+    id_key,
     parse_client_message,
     parse_connect_query,
     pong_message,
@@ -46,9 +51,30 @@ from ticker.wire.protocol import (
     too_slow_reason,
 )
 
-__all__ = ["WsEndpoint"]
+__all__ = ["PublicHooks", "StaffView", "WsEndpoint"]
 
 logger = logging.getLogger(__name__)
+
+Entries = Callable[[list[EncodedUpdate]], list[EncodedUpdate]]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffView:
+    """What staff clients are served from: their fan-out, snapshot and board (the whole
+    stream), and their view of a backlog (held updates marked)."""
+
+    fan_out: FanOut[WsClient]
+    snapshot_frame: Callable[[], bytes]
+    board: Callable[[], Mapping[str, Any]]
+    visible: Entries
+
+
+@dataclass(frozen=True, slots=True)
+class PublicHooks:
+    """The embargo's hooks for public clients' backlogs (``EmbargoView.public`` / ``missed``)."""
+
+    visible: Entries = lambda entries: entries
+    missed: Callable[[str | None], list[EncodedUpdate]] = lambda _since: []
 
 
 class WsEndpoint:
@@ -67,10 +93,14 @@ class WsEndpoint:
         snapshot_frame: Callable[[], bytes],
         board: Callable[[], Mapping[str, Any]],
         clock: Callable[[], Mapping[str, Any] | None] = lambda: None,
+        staff: StaffView | None = None,
+        public: PublicHooks | None = None,
     ) -> None:
         self.options = options
         self.metrics = metrics
         self._fan_out = fan_out
+        self._staff = staff
+        hooks = public or PublicHooks()
         self._joiner = Joiner(
             options,
             store=store,
@@ -84,7 +114,26 @@ class WsEndpoint:
             close=self._close_client,
             close_slow=self.close_slow,
             count_error=self._count_error,
+            visible=hooks.visible,
+            missed=hooks.missed,
         )
+        self._staff_joiner = None
+        if staff is not None:
+            self._staff_joiner = Joiner(
+                options,
+                store=store,
+                recent=recent,
+                reader=reader,
+                fan_out=staff.fan_out,
+                history_slots=history_slots,
+                snapshot_frame=staff.snapshot_frame,
+                board=staff.board,
+                clock=clock,
+                close=self._close_client,
+                close_slow=self.close_slow,
+                count_error=self._count_error,
+                visible=staff.visible,
+            )
         self._clients: set[WsClient] = set()
 
     @property
@@ -109,7 +158,9 @@ class WsEndpoint:
         """The websocket handler: check, join, then answer the client's messages."""
         request = connection.request
         assert request is not None  # the handshake is done
-        if not token_matches(request_token(request), self.options.token):
+        access = self.options.access.access(request_token(request))
+        if access is None:
+            self.metrics.rejected_tokens.labels(route="ws").inc()
             # A refused connection gets one error and the close, never hello: hello would tell
             # the stream and the night to whoever asks.
             self._count_error(ErrorCode.UNAUTHORIZED)
@@ -131,11 +182,13 @@ class WsEndpoint:
             burst=options.message_burst, rate=options.messages_per_second, now=time.monotonic()
         )
         client = WsClient(connection, wanted.filter, budget=budget)
+        client.staff = access is Access.STAFF and self._staff_joiner is not None
+        joiner = self._staff_joiner if client.staff and self._staff_joiner else self._joiner
         self._clients.add(client)
         self.metrics.connections.inc()
         self.metrics.clients.set(len(self._clients))
         try:
-            await self._joiner.join(client, wanted)
+            await joiner.join(client, wanted)
             await self._answer_messages(client)
         except (ClientGoneError, ConnectionClosed):
             pass
@@ -146,7 +199,7 @@ class WsEndpoint:
             with contextlib.suppress(ConnectionClosed):
                 await connection.wait_closed()
         finally:
-            self._fan_out.remove(client)
+            self._fan_out_of(client).remove(client)
             client.gone = True
             self._clients.discard(client)
             self.metrics.clients.set(len(self._clients))
@@ -174,15 +227,31 @@ class WsEndpoint:
                 client.write(encode_text_frame(error_message(error.code, error.message)))
                 continue
             if isinstance(message, Subscribe):
-                self._fan_out.refilter(client, message.filter)
+                self._fan_out_of(client).refilter(client, message.filter)
                 client.write(encode_text_frame(subscribed_message(message.filter)))
             elif isinstance(message, Ping):
                 client.write(encode_text_frame(pong_message()))
+
+    def _fan_out_of(self, client: WsClient) -> FanOut[WsClient]:
+        return self._staff.fan_out if client.staff and self._staff else self._fan_out
+
+    def release(self, entries: list[EncodedUpdate]) -> None:
+        """Updates the embargo released: to public clients still joining that are past them
+        (live ones get them from the fan-out; the backlog of the others includes them)."""
+        for client in self._clients:
+            if client.staff or client.cursor is None or client.gone:
+                continue
+            if self._fan_out.has(client):
+                continue
+            cursor = id_key(client.cursor)
+            lacking = [entry for entry in entries if entry.key <= cursor]
+            if lacking:
+                client.write(WEBSOCKET.updates(lacking, client.filter)[0])
 
     def _count_error(self, code: ErrorCode) -> None:
         self.metrics.client_errors.labels(code=code.value).inc()
 
     def _close_client(self, client: WsClient, code: int, reason: str) -> None:
         """Take the client out of the fan-out, queue a close frame, abort it if it lingers."""
-        self._fan_out.remove(client)
+        self._fan_out_of(client).remove(client)
         client.close(code, reason, close_timeout=self.options.close_timeout)

@@ -14,10 +14,13 @@ kernel's send dominates (docs/benchmarks.md), so it is a choice, not the default
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import logging
 import re
+import signal
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -29,9 +32,11 @@ from ingest.commands.stream_options import (
 )
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.store.redis_url import redact_url
+from ticker.broadcast.access import AccessTokens
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
 
@@ -82,20 +87,33 @@ def resolve_port(cli_port: int | None) -> int:
     return port
 
 
-def read_token(token_file: str | None) -> str | None:
+def read_token(token_file: str | None, *, option: str = "--token-file") -> str | None:
     """The read token: first line of ``--token-file``, else ``$SOIREE_READ_TOKEN``, else None."""
     if token_file is not None:
         try:
             lines = Path(token_file).read_text(encoding="utf-8").splitlines()
-        except OSError as error:
-            raise CommandError(
-                f"--token-file: cannot read {token_file}: {error.strerror}"
-            ) from None
+        except (OSError, UnicodeDecodeError) as error:
+            why = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+            raise CommandError(f"{option}: cannot read {token_file}: {why}") from None
         token = lines[0].strip() if lines else ""
         if not token:
-            raise CommandError(f"--token-file: {token_file} holds no token")
+            raise CommandError(f"{option}: {token_file} holds no token")
         return token
-    return settings().read_token
+    return settings().read_token if option == "--token-file" else settings().staff_token
+
+
+def access_tokens(options: ServeOptions) -> AccessTokens:
+    """The read and staff tokens (files, else environment), reloadable the same way."""
+
+    def load() -> tuple[str | None, str | None]:
+        read = read_token(options.token_file)
+        staff = read_token(options.staff_token_file, option="--staff-token-file")
+        if read is not None and read == staff:
+            raise CommandError("the staff token must differ from the read token")
+        return read, staff
+
+    read, staff = load()
+    return AccessTokens(read, staff, load=load)
 
 
 def event_loop_runner() -> tuple[str, Callable[[Coroutine[Any, Any, _T]], _T]]:
@@ -152,7 +170,8 @@ def run(options: ServeOptions) -> int:
     broadcaster_options = BroadcasterOptions(
         stream=stream,
         night=None if night is None else night_info(night),
-        token=read_token(options.token_file),
+        access=access_tokens(options),
+        embargo_closes=None if night is None else embargo_end(night),
         allowed_origins=options.allowed_origins,
         max_pending_bytes=parse_size(options.max_pending_bytes),
         recent=options.recent,
@@ -164,6 +183,33 @@ def run(options: ServeOptions) -> int:
         run=run_loop,
     )
     return 0
+
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.asynccontextmanager
+async def _reload_on_sighup(access: AccessTokens) -> AsyncIterator[None]:
+    """Read the tokens again on SIGHUP, in the block (a reload that fails keeps the tokens)."""
+
+    def reload() -> None:
+        try:
+            access.reload()
+        except (CommandError, ValueError) as error:
+            logger.warning("SIGHUP: tokens kept: %s", error)
+            return
+        logger.warning("SIGHUP: tokens read again")
+
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, reload)
+    except (NotImplementedError, RuntimeError, ValueError):  # no signals here (not main thread)
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGHUP)
 
 
 async def _serve(
@@ -178,7 +224,7 @@ async def _serve(
     options = dataclasses.replace(options, stream=stream)
     broadcaster = Broadcaster(client, options)
     try:
-        async with stop_on_signals() as stop:
+        async with stop_on_signals() as stop, _reload_on_sighup(options.access):
             try:
                 await broadcaster.start(host, port)
             except OSError as error:
@@ -187,7 +233,8 @@ async def _serve(
             print(
                 f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
                 f" {options.stream} from {redact_url(url)}"
-                + (" - read token required" if options.token else "")
+                + (" - read token required" if options.access.read else "")
+                + (" - staff token set" if options.access.staff else "")
                 + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
                 file=sys.stderr,
                 flush=True,

@@ -31,6 +31,7 @@ class ServeOptions:
     port: int | None = None
     allowed_origins: tuple[str, ...] = ()
     token_file: str | None = None
+    staff_token_file: str | None = None
     max_pending_bytes: str = DEFAULT_MAX_PENDING
     recent: int = DEFAULT_RECENT
 
@@ -44,6 +45,7 @@ class ServeOptions:
             port=args.port,
             allowed_origins=tuple(args.allowed_origin or ()),
             token_file=args.token_file,
+            staff_token_file=args.staff_token_file,
             max_pending_bytes=args.max_pending_bytes,
             recent=args.recent,
         )
@@ -76,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="require this read token (first line of FILE) from clients, as ?token= or"
         " Authorization: Bearer (default: $SOIREE_READ_TOKEN; none: open)",
+    )
+    group.add_argument(
+        "--staff-token-file",
+        metavar="FILE",
+        help="the staff token (first line of FILE), distinct from the read token: clients"
+        " presenting it get what the embargo holds, marked (default: $SOIREE_STAFF_TOKEN;"
+        " none: no staff client); both tokens are read again on SIGHUP",
     )
     group.add_argument(
         "--max-pending-bytes",

@@ -27,6 +27,7 @@ from rich.live import Live
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
+from ingest.model.polls_close import embargo_end
 from ingest.runtime.aio import cancel_until_done, run_command, stop_on_signals
 from ingest.store.stream_store import StreamStore
 from ticker.board.board_state import BoardState
@@ -132,6 +133,7 @@ def view_of_night(night: Night | None, wanted: Filter | None = None) -> TickerVi
         view.board.round = night.round
         view.board.add_candidates(candidate.name for candidate in night.candidates)
         view.title, view.timezone, view.night_date = night.title, night.timezone, night.date
+        view.embargo_closes = embargo_end(night)
     return view
 
 

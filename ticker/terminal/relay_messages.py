@@ -276,7 +276,9 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
     kind: str = message["type"]
     if kind == "update":
         try:
-            return UpdateMessage(Update.from_json(message))
+            # ``embargoed`` (to staff): the ticker applies the embargo itself (the feed panel).
+            fields = {name: value for name, value in message.items() if name != "embargoed"}
+            return UpdateMessage(Update.from_json(fields))
         except UpdateError as error:
             raise RelayMessageError(f"update: {error}") from error
     if kind == "hello":

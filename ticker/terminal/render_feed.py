@@ -16,6 +16,7 @@ whole article) show their first paragraph. Every text is shown as text
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
 
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -30,6 +31,7 @@ from ticker.terminal import theme
 from ticker.terminal.french_format import time_label
 from ticker.terminal.safe_text import first_paragraph, untrusted
 from ticker.terminal.ticker_view import TickerView
+from ticker.wire.embargo import EMBARGO_MARK, is_held
 
 __all__ = ["FeedPanel", "item_text"]
 
@@ -76,6 +78,16 @@ class FeedPanel:
         self.limit = limit
         self.height = height
 
+    def _held(self, update: Update) -> bool:
+        """Whether the embargo holds ``update`` for the public now (the replay's clock, else
+        the wall clock)."""
+        closes = self.view.embargo_closes
+        if closes is None:
+            return False
+        clock = self.view.clock
+        now = clock.now(self.now) if clock is not None else datetime.fromtimestamp(self.now, UTC)
+        return is_held(update, now, active=True, end=closes)
+
     def _row(self, item: FeedItem) -> tuple[Text, Text, Text, Text]:
         view = self.view
         update = item.update
@@ -98,6 +110,8 @@ class FeedPanel:
             text.append(f" · {len(item.sources)} sources", style="bold")
         if item.disputed:
             text.append(" ⚠ sources en désaccord", style=theme.WARNING)
+        if self._held(update):
+            text.append(f" · {EMBARGO_MARK}", style=theme.WARNING)
         if fresh:
             text.stylize("bold")
         return (

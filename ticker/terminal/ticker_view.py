@@ -8,7 +8,7 @@ parameter (``now``, Unix seconds), so a frame renders the same in a test as on t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -57,6 +57,9 @@ class TickerView:
     connection: Connection = field(default_factory=lambda: Connection(ConnectionState.CONNECTING))
     #: The replay's clock when the stream is a replay's (None: show the wall clock).
     clock: ReplayClock | None = None
+    #: When the night's embargo ends (None: nothing is held): the ticker is staff, it shows
+    #: held updates marked "sous embargo" (``ticker.wire.embargo``).
+    embargo_closes: datetime | None = None
     #: What the ticker asked the replay (True: pause), until the replay's clock says it is so.
     pause_requested: bool | None = None
     #: When it was asked (Unix seconds).

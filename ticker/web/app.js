@@ -365,6 +365,15 @@
     state.stats.received += 1;
     if (typeof message.id !== "string") return;
     if (state.lastId && compareIds(message.id, state.lastId) <= 0) {
+      const known = state.updates.get(message.uid);
+      const lifted = known && known.id === message.id && known.embargoed && !message.embargoed;
+      if (lifted || !known || typeof known.id !== "string" || compareIds(message.id, known.id) > 0) {
+        // Held by the embargo, released after newer updates (docs/protocol.md, "The
+        // embargo"), or (staff) its release without the mark: shown now; the resume cursor
+        // stays the newest id.
+        apply(message);
+        return;
+      }
       // Already seen: the server promises this never happens; count it if it does.
       state.stats.duplicates += 1;
       return;
@@ -489,6 +498,8 @@
     meta.appendChild(el("span", `badge badge-${update.kind}`, KIND_LABELS[update.kind] || update.kind));
     meta.appendChild(el("span", "item-source", update.source));
     if (OP_LABELS[update.op]) meta.appendChild(el("span", "item-edited", OP_LABELS[update.op]));
+    // Staff pages only (the staff token): held for the public until polls close.
+    if (update.embargoed === true) meta.appendChild(el("span", "item-embargo", "sous embargo"));
     meta.appendChild(el("span", "item-group"));
     item.appendChild(meta);
 

@@ -1,0 +1,68 @@
+"""The editors' embargo acts (``soiree embargo release|hold``), read by the broadcaster.
+
+Each act is an entry of the stream :func:`ingest.store.keys.embargo_acts_key` beside the
+night's stream: the log of who released or held the embargo, when and why. The broadcaster
+reads it from its start (a restarted broadcaster obeys the same acts) every ``interval``
+seconds and hands each act to ``on_act``, in order, once. An entry that is not an act is
+logged and skipped. Redis failures are retried at the next interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ingest.store.keys import embargo_acts_key
+from ticker.wire.embargo import EmbargoAct, act_from_fields
+
+__all__ = ["EmbargoActsWatch"]
+
+logger = logging.getLogger(__name__)
+
+
+class EmbargoActsWatch:
+    """The acts of one stream's embargo (see the module docstring)."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        stream: str,
+        *,
+        interval: float,
+        on_act: Callable[[EmbargoAct], None],
+    ) -> None:
+        self._redis = redis
+        self._key = embargo_acts_key(stream)
+        self._interval = interval
+        self._on_act = on_act
+        self._last = "0-0"
+
+    async def refresh(self) -> None:
+        """Read the acts appended since the last read, and apply them in order."""
+        entries = await self._redis.xrange(self._key, min=f"({self._last}", count=100)
+        for entry_id, fields in entries or []:
+            self._last = str(entry_id)
+            if not fields:
+                continue
+            try:
+                act = act_from_fields({str(k): str(v) for k, v in fields.items()})
+            except ValueError as error:
+                logger.warning("skipping embargo entry %s: %s", entry_id, error)
+                continue
+            logger.warning(
+                "embargo %s by %s at %s: %s", act.act.value, act.who, act.at.isoformat(), act.reason
+            )
+            self._on_act(act)
+
+    async def run(self) -> None:
+        """Refresh every ``interval`` seconds until cancelled."""
+        while True:
+            try:
+                await self.refresh()
+            except (RedisError, OSError) as error:
+                logger.debug("reading the embargo acts failed (%s); retrying", error)
+            await asyncio.sleep(self._interval)
