@@ -43,11 +43,13 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from http import HTTPStatus
 from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, serve
+from websockets.http11 import Request, Response
 
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
@@ -56,10 +58,10 @@ from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
 from ticker.broadcast.embargo_acts import EmbargoActsWatch
 from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
-from ticker.broadcast.export_routes import ResultsExport
+from ticker.broadcast.export_routes import ResultsExport, Route
 from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.health_watch import SourceHealthWatch, SourcesHealth, probe_redis
-from ticker.broadcast.http_routes import HttpRoutes
+from ticker.broadcast.http_routes import HttpRoutes, response
 from ticker.broadcast.metrics import CONTENT_TYPE, BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions, soiree_version
 from ticker.broadcast.reader import StreamReader
@@ -86,6 +88,8 @@ _LISTEN_BACKLOG: Final = 4096
 # On shutdown, a client that has not answered the server's close (1001) within this long is
 # cut (TCP abort): a stalled client must not hold `soiree serve` for ``close_timeout``.
 _SHUTDOWN_GRACE: Final = 1.0
+#: Seconds /embed and /export/* wait for the reader to be warm before saying 503 (retry).
+WARM_WAIT: Final = 10.0
 
 
 async def _stop_tasks(tasks: list[asyncio.Task[None]]) -> None:
@@ -157,12 +161,15 @@ class Broadcaster:
             metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
             guarded_routes={
-                **self._exports.routes(),
-                **EmbedPage(
-                    board=lambda: self._public_state.board,
-                    night=options.night,
-                    allowed_origins=options.allowed_origins,
-                ).routes(),
+                path: self._after_warm(route)
+                for path, route in {
+                    **self._exports.routes(),
+                    **EmbedPage(
+                        board=lambda: self._public_state.board,
+                        night=options.night,
+                        allowed_origins=options.allowed_origins,
+                    ).routes(),
+                }.items()
             },
         )
         self._fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
@@ -403,6 +410,25 @@ class Broadcaster:
         while True:
             self._tick()
             await asyncio.sleep(min(0.25, self.options.clock_interval))
+
+    def _after_warm(self, route: Route) -> Route:
+        """``route`` answered once the reader is warm: a table or a page of the board is never
+        drawn from half the stream. Still warming after :data:`WARM_WAIT` seconds: 503, retry."""
+
+        async def answer(request: Request) -> Response:
+            try:
+                async with asyncio.timeout(WARM_WAIT):
+                    await self._reader.warm.wait()
+            except TimeoutError:
+                return response(
+                    HTTPStatus.SERVICE_UNAVAILABLE,
+                    b"warming up: the stream is still being read; retry\n",
+                    "text/plain; charset=utf-8",
+                    headers=[("Retry-After", "1")],
+                )
+            return await route(request)
+
+        return answer
 
     def _warmed(self) -> None:
         """The reader has read the stream up to where it ended at the start: the board every

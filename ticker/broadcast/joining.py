@@ -249,13 +249,14 @@ class Joiner(Generic[C]):
         shown = SINCE_START if end is None and since is not None else end
         # What changed while it caught up (those messages went to live clients) comes before
         # ``live``: at ``live`` a client's board and clock are those of its ``last_id`` (a
-        # ``--once`` ticker stops there).
+        # ``--once`` ticker stops there). Compared by value: a batch read makes a new board
+        # object even when nothing on it changed.
         data = b""
         board = self._board()
-        if board is not client.board:
+        if board != client.board:
             data += self._framing.message(board_message(board))
         clock = self._clock()
-        if clock is not client.clock:
+        if clock != client.clock:
             data += self._framing.message(clock_message(clock))
         client.write(data + self._framing.message(live_message(shown)))
         client.cursor = end
