@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import socket
@@ -74,8 +75,9 @@ async def test_join_sends_hello_snapshot_backlog_live_then_live_updates(
         assert snapshot["type"] == "snapshot"
         assert snapshot["count"] is None
         backlog, live = await recv_until(ws, "live")
-        assert [message["id"] for message in backlog] == ids
-        assert all(message["type"] == "update" for message in backlog)
+        # Updates only, but for a board that changed while it caught up (just before live).
+        assert [message["id"] for message in backlog if message["type"] == "update"] == ids
+        assert {message["type"] for message in backlog} <= {"update", "board"}
         assert live["last_id"] == ids[-1]
         (new_id,) = await append(store, 4, 4)
         (update,) = await recv_updates(ws, 1)
@@ -602,9 +604,16 @@ async def test_the_reader_survives_redis_going_away_and_resumes_from_its_last_id
     finally:
         await asyncio.to_thread(server.stop)
     said = [r.getMessage() for r in caplog.records if r.name == "ticker.broadcast.reader"]
-    # The outage is said once (the retries after the first failure are debug), and its end.
-    assert sum("reading private:night failed" in message for message in said) == 1, said
-    assert any("reading private:night again after" in message for message in said), said
+    # The outage is said once per series (the retries after its first failure are debug), and
+    # its end. (A pooled connection from before the restart may fail once more after the first
+    # good read: that is a new series, said again; older redis-py versions do that.)
+    outcomes = [
+        "failed" if "reading private:night failed" in message else "again"
+        for message in said
+        if "reading private:night failed" in message or "reading private:night again" in message
+    ]
+    assert outcomes[:2] == ["failed", "again"], said
+    assert all(pair != ("failed", "failed") for pair in itertools.pairwise(outcomes)), said
 
 
 async def test_many_joiners_queue_for_backlog_reads_instead_of_failing(
