@@ -452,6 +452,9 @@ async def test_a_client_that_stops_reading_is_closed_with_4008_and_others_keep_r
     try:
         async with ws_connect(running.ws_url("since=$"), max_size=None) as reader:
             await recv_until(reader, "live")
+            # Both live (the stalled one reads nothing: its join is seen on the server) before
+            # the first append, or "since=$" would start it after some of them.
+            await wait_for(lambda: len(list(running.broadcaster._fan_out.clients())) == 2)
             # Enough to fill the kernel's buffers on both sides, then the bound.
             ids: list[str] = []
             for first in range(1, 401, 50):
