@@ -1,0 +1,102 @@
+"""Faults: clients joining a broadcaster whose Redis hangs (SIGSTOP) while it warms up.
+
+A real broadcaster starts on a 20,000-entry stream in its own Redis, read 20 entries at a time
+so that warming up takes a thousand reads, and Redis is frozen right after the start (the
+reader stalls mid-way). A websocket client without ``since`` (which waits for the warm-up), one
+with ``since=$`` (which asks Redis where the stream ends) and an event-stream client without a
+cursor must each be told to come back while Redis is still frozen: 1013 on ``/ws``, a ``redis
+unavailable; retry`` comment and the end of the stream on ``/sse`` (``EventSource``
+reconnects), never a wait as long as the hang (a client once waited 130 s with no answer).
+Once Redis is back, a client without ``since`` gets its ``hello``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Final
+
+import aiohttp
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed
+
+from ingest.store.redis_client import connect
+from ingest.store.scratch_redis import ScratchServer
+from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
+from tests.plugins.broadcaster import BroadcasterStarter, recv_json
+from tests.test_broadcaster_warmup import fill
+
+ENTRIES: Final = 20_000
+STREAM: Final = "hung-joins:night"
+# Longer than a joiner may wait for Redis (5 s), well under the hang's end in this test.
+ANSWER_WITHIN: Final = 20.0 * TIMEOUT_FACTOR
+
+
+async def ws_close_code(url: str) -> tuple[int | None, list[str]]:
+    """What a websocket client gets while Redis is frozen: its close code and messages."""
+    received: list[str] = []
+    async with ws_connect(url) as ws:
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                while True:
+                    received.append((await recv_json(ws, within=ANSWER_WITHIN))["type"])
+        except ConnectionClosed as closed:
+            return (closed.rcvd.code if closed.rcvd else None), received
+        except TimeoutError:
+            return None, received
+
+
+async def sse_ending(url: str) -> str:
+    """What an event-stream client gets while Redis is frozen, up to the end of the stream."""
+    body = ""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        assert response.status == 200
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN):
+                async for chunk in response.content.iter_any():
+                    body += chunk.decode()
+        except TimeoutError:
+            return body + "\n(no end while Redis was frozen)"
+    return body
+
+
+async def test_joiners_are_told_to_retry_while_redis_hangs_during_warm_up(
+    tmp_path: Path, start_broadcaster: BroadcasterStarter
+) -> None:
+    """No since, since=$ and /sse: each answered (1013, a retry comment) while Redis hangs."""
+    with ScratchServer(tmp_path) as server:
+        assert server.process is not None
+        client = await connect(server.url)
+        frozen = False
+        try:
+            await fill(StreamStore(client, STREAM), ENTRIES)
+            running = await start_broadcaster(
+                redis_url=server.url, stream=STREAM, recent=100, read_count=20
+            )
+            os.kill(server.process.pid, signal.SIGSTOP)
+            frozen = True
+            assert not running.broadcaster.warm, "the stream was read before Redis froze"
+            (no_since, seen), (now, seen_now), sse = await asyncio.gather(
+                ws_close_code(running.ws_url()),
+                ws_close_code(running.ws_url("since=$")),
+                sse_ending(running.http_url("/sse")),
+            )
+            assert not running.broadcaster.warm
+            os.kill(server.process.pid, signal.SIGCONT)
+            frozen = False
+            assert (no_since, seen) == (1013, [])
+            assert (now, seen_now) == (1013, [])
+            assert sse.startswith("retry: 2000")
+            assert sse.rstrip().endswith(": redis unavailable; retry"), sse
+            # Redis back: the warm-up goes on, and a client without since gets its hello.
+            async with ws_connect(running.ws_url()) as ws:
+                hello = await recv_json(ws, within=60 * TIMEOUT_FACTOR)
+            assert hello["type"] == "hello"
+            assert running.broadcaster.warm
+        finally:
+            if frozen:
+                os.kill(server.process.pid, signal.SIGCONT)
+            await client.aclose()
