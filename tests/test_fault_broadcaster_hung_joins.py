@@ -7,7 +7,9 @@ with ``since=$`` (which asks Redis where the stream ends) and an event-stream cl
 cursor must each be told to come back while Redis is still frozen: 1013 on ``/ws``, a ``redis
 unavailable; retry`` comment and the end of the stream on ``/sse`` (``EventSource``
 reconnects), never a wait as long as the hang (a client once waited 130 s with no answer).
-Once Redis is back, a client without ``since`` gets its ``hello``.
+Once Redis is back, a client without ``since`` gets its ``hello``. A broadcaster started while
+Redis is frozen listens all the same (it waits for the sources' health and the replay clock
+2 s at most, not for the client's socket timeout and retries: minutes).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json
 from tests.test_broadcaster_warmup import fill
+from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 
 ENTRIES: Final = 20_000
 STREAM: Final = "hung-joins:night"
@@ -99,4 +102,33 @@ async def test_joiners_are_told_to_retry_while_redis_hangs_during_warm_up(
         finally:
             if frozen:
                 os.kill(server.process.pid, signal.SIGCONT)
+            await client.aclose()
+
+
+async def test_a_broadcaster_started_while_redis_hangs_listens_and_answers(
+    tmp_path: Path,
+) -> None:
+    """Started on a frozen Redis: it listens (health and clock are not waited for), a client
+    without since is told to retry, and once Redis is back it gets its hello."""
+    with ScratchServer(tmp_path) as server:
+        assert server.process is not None
+        client = await connect(server.url)
+        await fill(StreamStore(client, STREAM), 10)
+        broadcaster = Broadcaster(
+            client, BroadcasterOptions(stream=STREAM, ping_interval=None, close_timeout=1.0)
+        )
+        os.kill(server.process.pid, signal.SIGSTOP)
+        frozen = True
+        try:
+            await asyncio.wait_for(broadcaster.start("127.0.0.1", 0), ANSWER_WITHIN)
+            url = f"ws://127.0.0.1:{broadcaster.port}/ws"
+            assert await ws_close_code(url) == (1013, [])
+            os.kill(server.process.pid, signal.SIGCONT)
+            frozen = False
+            async with ws_connect(url) as ws:
+                assert (await recv_json(ws, within=60 * TIMEOUT_FACTOR))["type"] == "hello"
+        finally:
+            if frozen:
+                os.kill(server.process.pid, signal.SIGCONT)
+            await broadcaster.close()
             await client.aclose()
