@@ -4,9 +4,10 @@ A real broadcaster starts on a 20,000-entry stream in its own Redis, read 20 ent
 so that warming up takes a thousand reads, and Redis is frozen right after the start (the
 reader stalls mid-way). A websocket client without ``since`` (which waits for the warm-up), one
 with ``since=$`` (which asks Redis where the stream ends) and an event-stream client without a
-cursor must each be told to come back while Redis is still frozen: 1013 on ``/ws``, a ``redis
-unavailable; retry`` comment and the end of the stream on ``/sse`` (``EventSource``
-reconnects), never a wait as long as the hang (a client once waited 130 s with no answer).
+cursor (and one resuming from the stream's last id, ahead of the reader) must each be told to
+come back while Redis is still frozen: 1013 on ``/ws``, a ``redis unavailable; retry`` comment
+and the end of the stream on ``/sse`` (``EventSource`` reconnects), never a wait as long as the
+hang (a client once waited 130 s with no answer).
 Once Redis is back, a client without ``since`` gets its ``hello``. A broadcaster started while
 Redis is frozen listens all the same (it waits for the sources' health and the replay clock
 2 s at most, not for the client's socket timeout and retries: minutes).
@@ -52,17 +53,20 @@ async def ws_close_code(url: str) -> tuple[int | None, list[str]]:
             return None, received
 
 
-async def sse_ending(url: str) -> str:
+async def sse_ending(url: str, headers: dict[str, str] | None = None) -> str:
     """What an event-stream client gets while Redis is frozen, up to the end of the stream."""
     body = ""
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200
-        try:
-            async with asyncio.timeout(ANSWER_WITHIN):
-                async for chunk in response.content.iter_any():
-                    body += chunk.decode()
-        except TimeoutError:
-            return body + "\n(no end while Redis was frozen)"
+    try:
+        async with (
+            asyncio.timeout(ANSWER_WITHIN),
+            aiohttp.ClientSession() as session,
+            session.get(url, headers=headers) as response,
+        ):
+            assert response.status == 200
+            async for chunk in response.content.iter_any():
+                body += chunk.decode()
+    except TimeoutError:
+        return body + "\n(no end while Redis was frozen)"
     return body
 
 
@@ -75,17 +79,20 @@ async def test_joiners_are_told_to_retry_while_redis_hangs_during_warm_up(
         client = await connect(server.url)
         frozen = False
         try:
-            await fill(StreamStore(client, STREAM), ENTRIES)
+            ids = await fill(StreamStore(client, STREAM), ENTRIES)
             running = await start_broadcaster(
                 redis_url=server.url, stream=STREAM, recent=100, read_count=20
             )
             os.kill(server.process.pid, signal.SIGSTOP)
             frozen = True
             assert not running.broadcaster.warm, "the stream was read before Redis froze"
-            (no_since, seen), (now, seen_now), sse = await asyncio.gather(
+            # The last id: ahead of the reader, so /sse checks it against the stream's end.
+            resuming = {"Last-Event-ID": ids[-1]}
+            (no_since, seen), (now, seen_now), sse, sse_resuming = await asyncio.gather(
                 ws_close_code(running.ws_url()),
                 ws_close_code(running.ws_url("since=$")),
                 sse_ending(running.http_url("/sse")),
+                sse_ending(running.http_url("/sse"), resuming),
             )
             assert not running.broadcaster.warm
             os.kill(server.process.pid, signal.SIGCONT)
@@ -94,6 +101,8 @@ async def test_joiners_are_told_to_retry_while_redis_hangs_during_warm_up(
             assert (now, seen_now) == (1013, [])
             assert sse.startswith("retry: 2000")
             assert sse.rstrip().endswith(": redis unavailable; retry"), sse
+            assert sse_resuming.startswith("retry: 2000")
+            assert sse_resuming.rstrip().endswith(": redis unavailable; retry"), sse_resuming
             # Redis back: the warm-up goes on, and a client without since gets its hello.
             async with ws_connect(running.ws_url()) as ws:
                 hello = await recv_json(ws, within=60 * TIMEOUT_FACTOR)
