@@ -1,8 +1,8 @@
 """Faults: clients joining a broadcaster whose Redis hangs (SIGSTOP) while it warms up.
 
-A real broadcaster starts on a 20,000-entry stream in its own Redis, read 20 entries at a time
-so that warming up takes a thousand reads, and Redis is frozen right after the start (the
-reader stalls mid-way). A websocket client without ``since`` (which waits for the warm-up), one
+A real broadcaster starts on a 2,000-entry stream in its own Redis, read 20 entries at a time,
+and Redis is frozen as soon as the start returns, before the reader has sent anything (its
+task has not run yet): the broadcaster cannot warm up. A websocket client without ``since`` (which waits for the warm-up), one
 with ``since=$`` (which asks Redis where the stream ends) and an event-stream client without a
 cursor (and one resuming from the stream's last id, ahead of the reader) must each be told to
 come back while Redis is still frozen: 1013 on ``/ws``, a ``redis unavailable; retry`` comment
@@ -33,7 +33,7 @@ from tests.plugins.broadcaster import BroadcasterStarter, recv_json
 from tests.test_broadcaster_warmup import fill
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 
-ENTRIES: Final = 20_000
+ENTRIES: Final = 2_000
 STREAM: Final = "hung-joins:night"
 # Longer than a joiner may wait for Redis (5 s), well under the hang's end in this test.
 ANSWER_WITHIN: Final = 20.0 * TIMEOUT_FACTOR
