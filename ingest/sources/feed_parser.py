@@ -30,6 +30,7 @@ import feedparser
 
 from ingest.extraction.entries import SourceEntry, TextEntry, article_text, build_update
 from ingest.model.errors import SoireeError
+from ingest.model.instants import local_instant
 from ingest.model.night import Night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Update, UpdateError
@@ -169,28 +170,37 @@ def item_instant(item: Mapping[str, Any], night: Night) -> datetime | None:
 
     A date written with an offset (``+0100``, ``Z``, ``GMT``) is that instant; one without (or
     with a zone name feedparser does not know, ``CET``) is a wall time of the night's zone, not
-    UTC as feedparser assumes. None when no date can be read.
+    UTC as feedparser assumes. None when no date can be read: a date out of the range read
+    (:func:`ingest.model.instants.local_instant`: before 1970, from 2200) is none either.
     """
     for name in ("published", "updated", "created"):
-        # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
-        # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
-        value = dict.get(item, f"{name}_parsed") if isinstance(item, dict) else None
-        raw = dict.get(item, name) if isinstance(item, dict) else None
-        if isinstance(value, struct_time):
-            if _zoned(raw) or not isinstance(raw, str):
-                # feedparser normalises every date it parsed to UTC.
-                utc = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-                return utc.astimezone(night.timezone)
-            return datetime(*value[:6], tzinfo=night.timezone)
-        if isinstance(raw, str) and raw.strip():
-            # feedparser reads no RFC 822 date without a zone ("Sun, 29 Jan 2017 20:00:00").
-            try:
-                written = parsedate_to_datetime(raw.strip())
-            except (TypeError, ValueError, IndexError, OverflowError):
-                continue
-            if written.tzinfo is None:
-                return written.replace(tzinfo=night.timezone)
-            return written.astimezone(night.timezone)
+        try:
+            written = _written_instant(item, name, night)
+            if written is not None:
+                return local_instant(written, night.timezone, field_name=name)
+        except (UpdateError, ValueError, OverflowError):
+            continue
+    return None
+
+
+def _written_instant(item: Mapping[str, Any], name: str, night: Night) -> datetime | None:
+    """The date of field ``name`` as written (an offset, else the night's zone), or None."""
+    # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
+    # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
+    value = dict.get(item, f"{name}_parsed") if isinstance(item, dict) else None
+    raw = dict.get(item, name) if isinstance(item, dict) else None
+    if isinstance(value, struct_time):
+        if _zoned(raw) or not isinstance(raw, str):
+            # feedparser normalises every date it parsed to UTC.
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+        return datetime(*value[:6], tzinfo=night.timezone)
+    if isinstance(raw, str) and raw.strip():
+        # feedparser reads no RFC 822 date without a zone ("Sun, 29 Jan 2017 20:00:00").
+        try:
+            written = parsedate_to_datetime(raw.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        return written.replace(tzinfo=night.timezone) if written.tzinfo is None else written
     return None
 
 
