@@ -207,5 +207,40 @@ async def test_undated_items_are_dated_when_first_seen_and_never_edited_for_it(
     ]  # fmt: skip
     assert history[2].at == history[0].at == history[0].seen.astimezone(night.timezone)
     assert history[1].at > history[0].at
+    # Flagged in the update itself: its at is when soiree first saw it.
+    assert [u.undated for u in history] == [True, True, True]
+    assert (await store.history()).updates[0].to_json()["undated"] is True
     health = (await read_all_health(redis_client, store.stream))["f"]
     assert "dated when first seen" in str(health["last_warning"])
+
+
+async def test_an_item_that_loses_its_date_keeps_it_and_is_not_flagged(
+    feed_server: tuple[dict[str, bytes], str],
+    night: Night,
+    redis_client: Redis,
+    store: StreamStore,
+) -> None:
+    """Dated at first, then served without a date: it keeps the date it had, unflagged, and
+    is no edit; one dated later than first seen takes its date and loses the flag (an edit)."""
+    served, url = feed_server
+    served["feed"] = rss(
+        f"<item><guid>a</guid><title>Daté</title>{DATE}</item>",
+        "<item><guid>b</guid><title>Daté plus tard</title></item>",
+    )
+    source = SourceConfig(name="f", type=SourceType.FEED, url=url, interval=0.05)
+    async with aiohttp.ClientSession() as session:
+        poller = SourcePoller(
+            source, night=night, redis=redis_client, store=store, fetcher=Fetcher(session)
+        )
+        first = await poller.poll_once()
+        served["feed"] = rss(
+            "<item><guid>a</guid><title>Daté</title></item>",
+            f"<item><guid>b</guid><title>Daté plus tard</title>{DATE}</item>",
+        )
+        second = await poller.poll_once()
+    assert (first.added, second.appended, second.edited) == (2, 1, 1)
+    history = (await store.history()).updates
+    assert [(u.uid, u.op, u.undated) for u in history] == [
+        ("f:a", Op.ADD, False), ("f:b", Op.ADD, True), ("f:b", Op.EDIT, False),
+    ]  # fmt: skip
+    assert history[2].at.isoformat() == "2017-01-29T21:00:00+01:00"

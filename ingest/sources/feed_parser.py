@@ -290,7 +290,9 @@ def parse_feed(
             )
             continue
         try:
-            entry = TextEntry.of(source=source, key=key, at=item.at, text=item.text)
+            entry = TextEntry.of(
+                source=source, key=key, at=item.at, text=item.text, undated=not item.dated
+            )
         except UpdateError as error:
             skipped.skip(SkipReason.INVALID, f"item {key!r}: {error}")
             continue
@@ -323,10 +325,15 @@ def keep_first_seen(
     """The entries of a poll, each undated one keeping the ``at`` it was first seen with.
 
     ``previous`` maps uids to the update last stored for them (the poller's state): an undated
-    item already known keeps its first ``at``, so that being seen again is no edit.
+    item already known keeps its ``at``, so that being seen again is no edit. One that was
+    known with a date of its own (a feed that stopped dating it) keeps that date, and is no
+    longer flagged ``undated``: its ``at`` is still the source's.
     """
     kept: list[SourceEntry] = []
     for entry in entries:
         known = previous.get(entry.uid) if entry.uid in undated else None
-        kept.append(entry if known is None else replace(entry, at=known.at))
+        if known is None:
+            kept.append(entry)
+        else:
+            kept.append(replace(entry, at=known.at, undated=known.undated))
     return kept
