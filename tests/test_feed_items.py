@@ -92,6 +92,42 @@ def test_an_untitled_item_of_markup_only_is_left_out_not_shown_as_markup(night: 
     assert page.problems == ["item 'g': no text"]
 
 
+@pytest.mark.parametrize(
+    ("title", "description", "expected"),
+    [
+        ("Photo", "&amp;lt;img src=&quot;x.png&quot;/&amp;gt;", "Photo"),
+        ("&amp;lt;b&amp;gt;Hamon&amp;lt;/b&amp;gt; gagne", "", "Hamon gagne"),
+        (
+            "Titre",
+            "&amp;lt;p&amp;gt;Un&amp;lt;/p&amp;gt;&amp;lt;p&amp;gt;Deux&amp;lt;/p&amp;gt;",
+            "Titre\n\nUn\n\nDeux",
+        ),
+        (
+            "Titre",
+            "&amp;amp;lt;a href=&quot;u&quot;&amp;amp;gt;lien&amp;amp;lt;/a&amp;amp;gt;",
+            "Titre\n\nlien",
+        ),
+        ("Titre", "&amp;#60;iframe src=x&amp;#62;&amp;#60;/iframe&amp;#62;Texte", "Titre\n\nTexte"),
+        (
+            "Hamon &amp;lt;3 Valls",
+            "a &amp;lt; b et c &amp;gt; d",
+            "Hamon <3 Valls\n\na < b et c > d",
+        ),
+    ],
+    ids=["img", "title-b", "paragraphs", "escaped-thrice", "numeric", "no-tag"],
+)
+def test_markup_escaped_once_too_often_is_read_as_markup_never_shown(
+    night: Night, title: str, description: str, expected: str
+) -> None:
+    """A CMS that escapes its HTML twice (``&amp;lt;img ...&amp;gt;``): once read, the text
+    still holds tags, which a reader would see as raw markup; they are read again (up to
+    twice more). Text with a lone ``<`` or ``>`` that makes no tag is left as it is."""
+    document = rss(f"<item><guid>g</guid>{DATE}<title>{title}</title>"
+                   f"<description>{description}</description></item>")  # fmt: skip
+    page = parse_feed(document, source="f", night=night, seen=SEEN)
+    assert [update.text for update in page.updates] == [expected]
+
+
 def untitled(description: str, date: str = DATE) -> str:
     """An item with neither guid, link nor title."""
     return f"<item>{date}<description>{description}</description></item>"

@@ -34,7 +34,7 @@ from ingest.model.instants import local_instant
 from ingest.model.night import Night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Update, UpdateError
-from ingest.sources.html_text import fragment_text
+from ingest.sources.escaped_markup import holds_markup, text_without_markup
 from ingest.sources.skipped_items import SkippedItems, SkipReason
 
 __all__ = [
@@ -144,10 +144,10 @@ def _text_of(detail: object, fallback: object) -> str:
     if isinstance(detail, Mapping):
         value = detail.get("value")
         if isinstance(value, str):
-            if detail.get("type") in _HTML_TYPES or _TAG.search(value):
-                return fragment_text(value)
+            if detail.get("type") in _HTML_TYPES or _TAG.search(value) or holds_markup(value):
+                return text_without_markup(value)
             return clean_text(value)
-    return fragment_text(fallback) if isinstance(fallback, str) else ""
+    return text_without_markup(fallback) if isinstance(fallback, str) else ""
 
 
 def _body_of(item: Mapping[str, Any]) -> str:
