@@ -4,8 +4,8 @@ Some CMSs escape an item's HTML twice: ``&amp;lt;img src="x"/&amp;gt;`` in the f
 one reading through the HTML reader gives the text ``<img src="x"/>``, which a reader would see
 as raw markup. :func:`text_without_markup` reads such a text again as HTML, up to
 :data:`MAX_READINGS` times in all, while it still holds a tag of an HTML element (``<p>``,
-``</a>``, ``<img ...>``, ``<br/>``), a comment, or such a tag escaped (``&lt;p&gt;``). A ``<`` or ``>`` that makes no such tag
-(``a < b``, ``Hamon <3``) is text and stays.
+``</a>``, ``<img ...>``, ``<br/>``), a comment, or such a tag escaped (``&lt;p&gt;``). A
+``<`` or ``>`` that makes no such tag (``a < b``, ``Hamon <3``) is text and stays.
 """
 
 from __future__ import annotations
