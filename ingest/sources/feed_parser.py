@@ -35,6 +35,7 @@ from ingest.model.night import Night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Update, UpdateError
 from ingest.sources.escaped_markup import holds_markup, text_without_markup
+from ingest.sources.french_dates import parse_french_date
 from ingest.sources.skipped_items import SkippedItems, SkipReason
 
 __all__ = [
@@ -199,7 +200,8 @@ def _written_instant(item: Mapping[str, Any], name: str, night: Night) -> dateti
         try:
             written = parsedate_to_datetime(raw.strip())
         except (TypeError, ValueError, IndexError, OverflowError):
-            return None
+            # Nor any reader of RFC 822 or ISO 8601 a date in French words.
+            return parse_french_date(raw, night.timezone)
         return written.replace(tzinfo=night.timezone) if written.tzinfo is None else written
     return None
 
