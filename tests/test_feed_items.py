@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import aiohttp
@@ -13,12 +14,13 @@ from redis.asyncio import Redis
 
 from ingest.extraction.entries import TextEntry
 from ingest.model.night import Night
-from ingest.model.update import Op
+from ingest.model.update import Kind, Op, Update
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.entry_diff import SeenEntry
 from ingest.sources.feed_parser import parse_feed
-from ingest.sources.retitled_items import follow_retitled, is_derived_uid
+from ingest.sources.retitled_items import follow_retitled, follow_same_content, is_derived_uid
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
@@ -336,14 +338,36 @@ def test_only_one_new_and_one_gone_derived_key_of_a_date_are_paired() -> None:
     """Pure rule: a guid is never paired, an undated item never, nor two new items of a date."""
     at = datetime(2017, 1, 29, 21, tzinfo=UTC)
     new = TextEntry.of(source="f", key="t-0123456789abcdef", at=at, text="Nouveau titre")
-    known = {"f:t-fedcba9876543210": (at, False)}
+    old = Update(
+        uid="f:t-fedcba9876543210", at=at, source="f", kind=Kind.NEWS, text="Titre", seen=SEEN
+    )
+    known = {old.uid: SeenEntry.of(old)}
     (followed,) = follow_retitled([new], known)
     assert followed.uid == "f:t-fedcba9876543210"
-    assert follow_retitled([new], {"f:t-fedcba9876543210": (at, True)}) == [new]
-    assert follow_retitled([new], {"f:guid-1": (at, False)}) == [new]
+    gone = {old.uid: SeenEntry.of(old.as_delete(seen=SEEN))}
+    assert follow_retitled([new], gone) == [new]
+    guid = replace(old, uid="f:guid-1")
+    assert follow_retitled([new], {guid.uid: SeenEntry.of(guid)}) == [new]
     undated = TextEntry.of(source="f", key="b-0123456789abcdef", at=at, text="x", undated=True)
     assert follow_retitled([undated], known) == [undated]
     twin = TextEntry.of(source="f", key="t-0000000000000000", at=at, text="Autre")
     assert follow_retitled([new, twin], known) == [new, twin]
     assert is_derived_uid("f:d-20170129T200000-2", "f")
     assert not is_derived_uid("f:https://example.org/a", "f")
+
+
+def test_same_content_under_a_new_uid_is_followed_only_when_unambiguous() -> None:
+    """One lost entry, one new of its time and text: the old uid. Two of each: nothing."""
+    at = datetime(2017, 1, 29, 21, tzinfo=UTC)
+    old = [
+        Update(uid=f"l:old{i}", at=at, source="l", kind=Kind.NEWS, text="Même", seen=SEEN)
+        for i in range(2)
+    ]
+    new = [TextEntry.of(source="l", key=f"new{i}", at=at, text="Même") for i in range(2)]
+    one = {old[0].uid: SeenEntry.of(old[0])}
+    assert [e.uid for e in follow_same_content(new[:1], one)] == ["l:old0"]
+    both = {u.uid: SeenEntry.of(u) for u in old}
+    assert follow_same_content(new, both) == new
+    assert follow_same_content(new[:1], both) == new[:1]
+    other = TextEntry.of(source="l", key="new0", at=at, text="Autre")
+    assert follow_same_content([other], one) == [other]
