@@ -31,6 +31,7 @@ from ingest.sources.feed_parser import keep_first_seen
 from ingest.sources.flapping import GONE, Admission, Change, ChangeDamper
 from ingest.sources.page_order import PageTop, pinned_entries
 from ingest.sources.parsed_document import ParsedDocument, problems_shown
+from ingest.sources.retitled_items import follow_identities
 from ingest.store.source_state import SourceState
 from ingest.store.stream_store import AppendOutcome, StreamStore
 
@@ -102,6 +103,11 @@ class DocumentApplier:
                 # An entry without a date keeps the time it was first seen: no edit each poll.
                 known = {uid: entry.update for uid, entry in previous.items()}
                 shown = keep_first_seen(shown, parsed.undated, known)
+            if self.source.type is not SourceType.RESULTS:
+                # The same content under a new key (ids rendered anew), or a guid-less item
+                # whose title was edited: the same entry, under its first uid.
+                feed = self.source.type is SourceType.FEED
+                shown = follow_identities(shown, previous, feed=feed)
             page = shown[::-1] if parsed.reversed else shown
             top = pinned_entries(
                 [entry.uid for entry in page], [entry.at for entry in page], last=self._top
