@@ -86,6 +86,11 @@ async def test_lock_of_a_dead_holder_expires(redis_client: Redis, stream_key: st
     """A lock nobody releases (a killed poller) expires after its ttl."""
     await redis_client.set(keys.entries_lock_key(stream_key, "live"), "dead", px=100)
     state = SourceState(redis_client, stream_key, "live", lock_wait=1)
+    lock = keys.entries_lock_key(stream_key, "live")
     async with asyncio.timeout(1 * TIMEOUT_FACTOR):
-        async with state.locked():
-            pass
+        async with state.locked() as fence:
+            holder = await redis_client.get(lock)
+            assert holder is not None
+            assert holder not in ("dead", b"dead")  # ours now
+            assert fence.token >= 1
+    assert await redis_client.exists(lock) == 0  # and released
