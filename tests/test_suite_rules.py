@@ -1,4 +1,4 @@
-"""The suite's own rules, read from its source: no wall-clock duration bounded by a bare number.
+"""The suite's own rules, read from its source: no bare wall-clock bound, no hidden failure.
 
 A test may bound how long something takes only to check a behaviour (it stopped, it was
 cancelled, it did not wait for the hanging fetch), and then by a number scaled by
@@ -17,6 +17,11 @@ A duration is an expression that reads a clock (``time.monotonic()``, ``perf_cou
 ``loop.time()``, ``time.time()``, ``clock.elapsed()``) or names one (``elapsed``, ``duration``,
 ``took``, ``lateness``...). Lower bounds (``duration >= timeout * 0.9``: it did wait) are
 behaviour, which load cannot break, and are allowed.
+
+And no test throws away what its background tasks failed with: ``await asyncio.gather(...,
+return_exceptions=True)`` whose result is not kept turns a task's error into a timeout of the
+test; await the cancelled tasks instead (suppressing only ``CancelledError``) or raise the
+exceptions gathered (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -208,3 +213,40 @@ def test_each_deadline_said_to_be_no_bound_is_still_there() -> None:
     for (name, code), why in NOT_BOUNDS.items():
         found = [found for _, found in bare_time_bounds((ROOT / name).read_text(encoding="utf-8"))]
         assert code in found, (name, code, why)
+
+
+def discarded_failures(source: str) -> Iterator[tuple[int, str]]:
+    """(line, code) of each ``await asyncio.gather(..., return_exceptions=True)`` not kept."""
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Await)):
+            continue
+        call = node.value.value
+        if (
+            isinstance(call, ast.Call)
+            and _identifier(call.func) == "gather"
+            and any(
+                word.arg == "return_exceptions"
+                and not (isinstance(word.value, ast.Constant) and word.value.value is False)
+                for word in call.keywords
+            )
+        ):
+            yield node.lineno, ast.unparse(node)
+
+
+def test_no_test_throws_away_what_its_background_tasks_failed_with() -> None:
+    """A gather with return_exceptions=True keeps its result (to raise what it holds)."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {code}"
+        for path in _test_modules()
+        for line, code in discarded_failures(path.read_text(encoding="utf-8"))
+    ]
+    assert found == [], "await the tasks, or raise what the gather returns:\n" + "\n".join(found)
+
+
+def test_the_scan_finds_a_discarded_gather() -> None:
+    """Thrown away: found; kept in a name, or without return_exceptions: not."""
+    assert list(discarded_failures("await asyncio.gather(*tasks, return_exceptions=True)"))
+    assert list(discarded_failures("await gather(task, return_exceptions=True)"))
+    assert not list(discarded_failures("ended = await asyncio.gather(*t, return_exceptions=True)"))
+    assert not list(discarded_failures("await asyncio.gather(*tasks)"))
+    assert not list(discarded_failures("await asyncio.gather(*t, return_exceptions=False)"))
