@@ -129,6 +129,7 @@ class PollBookkeeper:
             read=document is not None,
             flapping=None if admission is None else len(admission.flapping),
             held=None if admission is None else admission.held,
+            slot_wait_seconds=fetched.slot_wait,
         )
         delay = next_poll_delay(
             self._backoff,
@@ -178,8 +179,9 @@ class PollBookkeeper:
         """Record a failed poll (not in Redis unless ``record`` and Redis is not ``silent``)."""
         now = datetime.now(UTC)
         self.health = self.health.failed(
-            now=now, outcome=outcome, error=error, status=status, poll_seconds=seconds
-        )
+            now=now, outcome=outcome, error=error, status=status, poll_seconds=seconds,
+            slot_wait_seconds=None if fetched is None else fetched.slot_wait,
+        )  # fmt: skip
         delay = next_poll_delay(
             self._backoff,
             failures=self.health.consecutive_errors if backoff else 0,
