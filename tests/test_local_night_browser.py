@@ -61,7 +61,9 @@ def hostile_commune() -> Update:
         seen=_SEEN,
         round=2,
         figures=Figures(
-            scope=HOSTILE, scope_kind="commune", votes={"Montlaur d'abord": 640, "Montlaur écologie": 212}
+            scope=HOSTILE,
+            scope_kind="commune",
+            votes={"Montlaur d'abord": 640, "Montlaur écologie": 212},
         ),
     )
 
@@ -81,7 +83,11 @@ async def test_the_page_shows_seats_heads_and_results_by_canton_and_commune(
 
     assert page["seatsHidden"] is False
     assert page["seats"] == [
-        ["Montlaur en commun", "24", "Montlaur en commun Claire Vasseur · DVG 24 sièges sur 35 · majorité absolue"],
+        [
+            "Montlaur en commun",
+            "24",
+            "Montlaur en commun Claire Vasseur · DVG 24 sièges sur 35 · majorité absolue",
+        ],
         ["Réussir Montlaur", "6", "Réussir Montlaur Hélène Marchand · LR-UDI 6 sièges sur 35"],
         ["Montlaur écologie", "3", "Montlaur écologie Karim Benali · EELV 3 sièges sur 35"],
         ["Montlaur d'abord", "2", "Montlaur d'abord Paul Rigaud · RN 2 sièges sur 35"],
