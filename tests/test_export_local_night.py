@@ -19,14 +19,14 @@ from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.plugins.broadcaster import BroadcasterStarter
 from ticker.commands.serve import night_info
-from ticker.export.tables import NightExport
+from ticker.export.tables import NightExport, Value
 
 NIGHT = "2020-06-28-fictional"
 _SEEN = datetime(2020, 6, 28, 22, 0, tzinfo=UTC)
 EN_COMMUN, REUSSIR = "Montlaur en commun", "Réussir Montlaur"
 
 
-def results() -> list[dict[str, object]]:
+def results() -> list[dict[str, Value]]:
     export = NightExport(round=2)
     export.apply_all(night_updates(find_night(NIGHT), seen=_SEEN))
     return export.results().records()
