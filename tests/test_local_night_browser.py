@@ -45,6 +45,9 @@ return {
   scopes: Array.from(document.querySelectorAll('#scopes-body tr')).map(
     (tr) => [tr.dataset.scope, tr.dataset.level, text(tr.querySelector('td'))]),
   images: document.querySelectorAll('main img').length,
+  overflow: [document.querySelector('aside.side'),
+             ...document.querySelectorAll('aside.side .panel')].some(
+    (node) => node.scrollWidth > node.clientWidth + 1),
   pwned: window.__pwned === 1,
 };
 """
@@ -116,6 +119,8 @@ async def test_the_page_shows_seats_heads_and_results_by_canton_and_commune(
     assert scopes[HOSTILE] == ("commune", "Montlaur d'abord 640 voix, Montlaur écologie 212 voix")
     assert page["images"] == 0
     assert page["pwned"] is False
+    # A long name from a source wraps: it never widens a panel past the side column.
+    assert page["overflow"] is False
 
 
 async def test_the_local_night_s_panels_pass_the_accessibility_rules(
