@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from ingest.model.update import Figures, Kind, Update
@@ -89,3 +90,24 @@ def test_the_local_board_matches_the_schema_and_reads_back() -> None:
     assert isinstance(message, BoardMessage)
     assert message.board == board
     assert json.loads(text)["board"]["seats"]["figures"]["seats_total"] == 53
+
+
+def test_a_figure_only_one_source_states_is_no_disagreement() -> None:
+    """The results feed's counted share, absent from the liveblog's same shares: one point,
+    agreed by both sources, never "⚠ sources en désaccord"; different shares still disagree."""
+    shares = {PC: 42.83, PD: 35.42, OP: 21.75}
+    liveblog = count("a", 1, Figures(shares=shares))
+    results = replace(count("r", 1, Figures(shares=shares, counted_pct=100)), source="results")
+    rule = NightBoard(round=2)
+    rule.apply_all([liveblog, results])
+    board = rule.board()
+    assert board.current is not None
+    assert board.current.point.sources == ("liveblog", "results")
+    assert board.current.point.variants == ()
+    assert [group.agree for group in board.groups] == [True]
+    other = count("o", 1, Figures(shares={PC: 40.0, PD: 38.25, OP: 21.75}, counted_pct=100))
+    rule.apply(replace(other, source="other"))
+    disputed = rule.board()
+    assert disputed.current is not None
+    assert len(disputed.current.point.variants) == 2
+    assert [group.agree for group in disputed.groups] == [False]

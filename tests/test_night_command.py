@@ -226,6 +226,11 @@ async def test_serve_announces_a_night_from_its_file_alone(
             "round": 2,
             "timezone": "Europe/Paris",
             "candidates": ["Emmanuel Macron", "Marine Le Pen"],
+            "lists": [
+                {"name": "Emmanuel Macron", "head": None, "label": None},
+                {"name": "Marine Le Pen", "head": None, "label": None},
+            ],
+            "seats": None,
         }
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 10 * TIMEOUT_FACTOR) == 0

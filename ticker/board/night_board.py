@@ -332,6 +332,14 @@ def _signature(figures: Figures) -> tuple[object, ...]:
     )
 
 
+def _agree(one: tuple[object, ...], other: tuple[object, ...]) -> bool:
+    """Whether two signatures state the same figures: a figure only one of them states (the
+    counted share a results feed gives and a liveblog leaves out) is no disagreement."""
+    return all(
+        a == b or a in (None, ()) or b in (None, ()) for a, b in zip(one, other, strict=True)
+    )
+
+
 _PointKey = tuple[Kind, int | None, str, datetime]
 _ViewKey = tuple[str, str, Kind]
 
@@ -351,7 +359,9 @@ def _point(kind: Kind, members: list[_Seen]) -> Point:
     variants: dict[tuple[object, ...], list[_Seen]] = {}
     for seen in chosen:
         assert seen.update.figures is not None
-        variants.setdefault(_signature(seen.update.figures), []).append(seen)
+        signature = _signature(seen.update.figures)
+        same = next((known for known in variants if _agree(known, signature)), signature)
+        variants.setdefault(same, []).append(seen)
     figures = newest.update.figures
     assert figures is not None
     previous = next(

@@ -144,6 +144,14 @@ def night_info(night: Night) -> dict[str, Any]:
         "round": night.round,
         "timezone": night.timezone.key,
         "candidates": [candidate.name for candidate in night.candidates],
+        # A night of lists (docs/night.md): each list's head and party label, and the seats.
+        "lists": [
+            {"name": candidate.name, "head": candidate.head, "label": candidate.label}
+            for candidate in night.candidates
+        ],
+        "seats": None
+        if night.seats is None
+        else {"total": night.seats.total, "rule": night.seats.rule},
     }
 
 

@@ -6,9 +6,11 @@ and gives four :class:`Table` values (:meth:`NightExport.tables`), the same for 
 
 - ``updates``: every stream entry (adds, edits, deletes), with its stream id.
 - ``results``: one row per scope x candidate: the current result of the night's round, national
-  and by scope, and for each other round the same as history. What is current is decided by the
-  board rule (:class:`ticker.board.night_board.NightBoard`), run once for the night's round and once
-  per other round named by the updates (fed that round's updates only), never here.
+  and by scope (share, votes and seats, each when stated), the board's seats when a count of
+  seats alone gives them, and for each other round the same as history. What is current is
+  decided by the board rule (:class:`ticker.board.night_board.NightBoard`), run once for the
+  night's round and once per other round named by the updates (fed that round's updates
+  only), never here.
 - ``turnout``: the national turnout series of each round and the latest turnout of each scope.
 - ``speeches``: every live (not deleted) speech, in its latest version, oldest first.
 
@@ -67,7 +69,8 @@ def _columns(spec: str) -> tuple[Column, ...]:
 
 _SCOPE: Final = "scope TEXT, scope_code TEXT, code_system TEXT, level TEXT"
 RESULTS_COLUMNS: Final = _columns(
-    "round INTEGER, " + _SCOPE + ", kind TEXT, candidate TEXT, pct REAL, counted_pct REAL,"
+    "round INTEGER, " + _SCOPE + ", kind TEXT, candidate TEXT, pct REAL, votes INTEGER,"
+    " seats INTEGER, seats_total INTEGER, counted_pct REAL,"
     " final BOOLEAN, at TEXT, sources TEXT, source_count INTEGER, disagreement BOOLEAN,"
     " stream_id TEXT"
 )
@@ -235,14 +238,26 @@ class NightExport:
         self, board: Board, point: Point, *, final: bool | None
     ) -> list[tuple[Value, ...]]:
         figures = point.figures
-        shares = sorted(figures.shares.items(), key=lambda item: (-item[1], item[0]))
+        shares, votes, seats = figures.shares, figures.votes, figures.seats
+        names = sorted(
+            set(shares) | set(votes) | set(seats),
+            key=lambda name: (
+                -shares.get(name, -1),
+                -votes.get(name, -1),
+                -seats.get(name, -1),
+                name,
+            ),
+        )
         return [
             (
                 board.round if point.round is None else point.round,
                 *_scope_values(figures),
                 point.kind.value,
                 name,
-                pct,
+                shares.get(name),
+                votes.get(name),
+                seats.get(name),
+                figures.seats_total if name in seats else None,
                 figures.counted_pct,
                 final,
                 point.at.isoformat(),
@@ -251,7 +266,7 @@ class NightExport:
                 point.disagreement,
                 self._stream_id(point),
             )
-            for name, pct in shares
+            for name in names
         ]
 
     def _results(self, boards: Sequence[Board]) -> tuple[tuple[Value, ...], ...]:
@@ -259,6 +274,11 @@ class NightExport:
         for board in sorted(boards, key=lambda board: board.round or 0):
             if board.current is not None:
                 rows += self._result_rows(board, board.current.point, final=board.current.final)
+            # The seats alone (a count of seats is never the current result): their own rows.
+            if board.seats is not None and (
+                board.current is None or board.seats.uids != board.current.point.uids
+            ):
+                rows += self._result_rows(board, board.seats, final=None)
             for scope in board.scopes:
                 if scope.count is not None:
                     rows += self._result_rows(board, scope.count, final=None)

@@ -62,6 +62,10 @@ class Hello:
     round: int | None = None
     timezone: ZoneInfo | None = None
     candidates: tuple[str, ...] = ()
+    #: The night's lists: (name, head, label), from ``night.lists`` (absent: older servers).
+    lists: tuple[tuple[str, str | None, str | None], ...] = ()
+    #: The seats at stake (``night.seats.total``), or None.
+    seats_total: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +241,8 @@ def _hello(message: Mapping[str, Any]) -> Hello:
             timezone = None
     round_ = night.get("round")
     candidates = night.get("candidates")
+    seats = night.get("seats")
+    total = seats.get("total") if isinstance(seats, Mapping) else None
     return Hello(
         stream=_string(message.get("stream")),
         title=_string(night.get("title")),
@@ -246,6 +252,23 @@ def _hello(message: Mapping[str, Any]) -> Hello:
         candidates=tuple(name for name in candidates if isinstance(name, str) and name)
         if isinstance(candidates, list)
         else (),
+        lists=_lists(night.get("lists")),
+        seats_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
+    )
+
+
+def _optional_text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _lists(value: object) -> tuple[tuple[str, str | None, str | None], ...]:
+    """``night.lists`` as (name, head, label); anything malformed is left out."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (item["name"], _optional_text(item.get("head")), _optional_text(item.get("label")))
+        for item in value
+        if isinstance(item, Mapping) and isinstance(item.get("name"), str) and item["name"]
     )
 
 

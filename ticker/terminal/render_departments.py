@@ -14,6 +14,9 @@ votes or seats when a text gives no shares.
 
 from __future__ import annotations
 
+from collections.abc import Container
+from typing import Final
+
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.panel import Panel
 from rich.table import Table
@@ -35,6 +38,9 @@ from ticker.terminal.ticker_view import TickerView
 
 __all__ = ["DepartmentsPanel", "short_name"]
 
+#: The levels of a place of the night file (the panel is then "Territoires").
+_LOCAL: Final = frozenset({"commune", "canton", "circonscription"})
+
 
 def short_name(name: str) -> str:
     """A candidate's surname as a scoreboard line has room for: ``"Benoît Hamon"`` -> ``"Hamon"``.
@@ -45,9 +51,10 @@ def short_name(name: str) -> str:
     return parts[1] if len(parts) == 2 else name
 
 
-def _shares(board: BoardState, result: ScopeResult) -> Text:
+def _shares(board: BoardState, result: ScopeResult, lists: Container[str] = ()) -> Text:
     """Shares; a count without shares (a commune known by its votes, a council by its seats)
-    shows its votes ("1 204 voix"), else its seats ("24 sièges")."""
+    shows its votes ("1 204 voix"), else its seats ("24 sièges"). A list of ``lists`` (the
+    night's lists with a head) keeps its full name: "Montlaur en commun", not "en commun"."""
     text = Text()
     if result.count is None:
         return text
@@ -65,7 +72,8 @@ def _shares(board: BoardState, result: ScopeResult) -> Text:
         if index:
             text.append(" · ", style=theme.MUTED)
         style = theme.candidate_style(board.candidate_color(name))
-        text.append(untrusted(short_name(name), max_length=60), style=style)
+        shown_name = name if name in lists else short_name(name)
+        text.append(untrusted(shown_name, max_length=60), style=style)
         text.append(f" {shown}")
     return text
 
@@ -104,13 +112,17 @@ class DepartmentsPanel:
             arrived = view.board.arrived(uid for point in points for uid in point.uids)
             fresh = arrived is not None and self.now - arrived < theme.FRESH_SECONDS
             latest = max(point.at for point in points)
+            name = untrusted_text(result.scope, theme.FRESH if fresh else "", max_length=60)
+            if result.level in _LOCAL:  # "Saint-Ardoin commune": a commune and its canton apart
+                name.append(f" {result.level}", style=theme.MUTED)
             table.add_row(
-                untrusted_text(result.scope, theme.FRESH if fresh else "", max_length=60),
-                _shares(view.board, result),
+                name,
+                _shares(view.board, result, view.heads),
                 _turnout(result),
                 Text(
                     time_label(latest.astimezone(view.timezone), night_date=view.night_date),
                 ),
             )
-        title = Text("Départements", style=theme.TITLE)
+        local = any(result.level in _LOCAL for result in results)
+        title = Text("Territoires" if local else "Départements", style=theme.TITLE)
         yield Panel(table, title=title, title_align="left", border_style=theme.BORDER)

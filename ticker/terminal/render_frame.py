@@ -26,6 +26,7 @@ from ticker.terminal.render_feed import FeedPanel
 from ticker.terminal.render_header import Header
 from ticker.terminal.render_health import HealthPanel
 from ticker.terminal.render_scoreboard import ScoreboardPanel
+from ticker.terminal.render_seats import SeatsPanel
 from ticker.terminal.render_turnout import TurnoutPanel
 from ticker.terminal.ticker_view import TickerView
 
@@ -85,6 +86,7 @@ class TickerFrame:
         view, now = self.view, self.now
         panels: list[RenderableType] = [
             ScoreboardPanel(view, now=now),
+            SeatsPanel(view),
             TurnoutPanel(view, now=now, limit=detail.turnout_limit),
         ]
         if detail.departments:

@@ -57,6 +57,7 @@ class ScoreboardPanel:
 
     def __init__(self, view: TickerView, *, now: float) -> None:
         self.board = view.board
+        self.heads = view.heads
         self.timezone = view.timezone
         self.now = now
 
@@ -101,8 +102,12 @@ class ScoreboardPanel:
         table.add_column(justify="right", no_wrap=True, min_width=5)
         for row in current.rows:
             style = theme.candidate_style(self.board.candidate_color(row.name))
+            name = untrusted_text(row.name, f"bold {style}", max_length=60)
+            head = self.heads.get(row.name)
+            if head:  # a list's head and label ("Claire Vasseur · DVG"), under its name
+                name.append("\n  " + untrusted(head, max_length=60), style=theme.MUTED)
             table.add_row(
-                untrusted_text(row.name, f"bold {style}", max_length=60),
+                name,
                 ShareBar(row.pct, style=style),
                 # Counts align on two decimals; estimates are round figures ("58 %").
                 Text(percent(row.pct, places=None if current.is_estimate else 2), style="bold"),

@@ -7,6 +7,7 @@ parameter (``now``, Unix seconds), so a frame renders the same in a test as on t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -70,6 +71,18 @@ class TickerView:
     info: str | None = None
     #: The keys the ticker answers to, as shown (``"p pause · q quitter"``); None: no keys.
     keys_hint: str | None = None
+    #: A list's head and party label as shown under its name (``"Claire Vasseur · DVG"``),
+    #: by list name, from the night file or the broadcaster's ``hello``.
+    heads: dict[str, str] = field(default_factory=dict)
+    #: The seats at stake when the night file says (None: none, or unknown).
+    seats_total: int | None = None
+
+    def set_lists(self, lists: Iterable[tuple[str, str | None, str | None]]) -> None:
+        """Take the night's lists: (name, head, label) each."""
+        for name, head, label in lists:
+            shown = " · ".join(part for part in (head, label) if part)
+            if shown:
+                self.heads[name] = shown
 
     def set_connection(self, connection: Connection) -> bool:
         """Set the connection state; return whether it changed."""

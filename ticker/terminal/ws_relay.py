@@ -230,5 +230,8 @@ class WsRelay:
         if hello.round is not None and view.board.round is None:
             view.board.round = hello.round
         view.board.add_candidates(hello.candidates)
+        view.set_lists(hello.lists)
+        if hello.seats_total is not None:
+            view.seats_total = hello.seats_total
         if hello.stream:
             view.origin = f"{describe_url(self.url)} · {hello.stream}"

@@ -65,6 +65,10 @@
     turnoutFigure: $("turnout-chart-figure"),
     turnoutChart: $("turnout-chart"),
     scopesPanel: $("scopes-panel"),
+    seatsPanel: $("seats-panel"),
+    seatsMeta: $("seats-meta"),
+    seatsBar: $("seats-bar"),
+    seatsList: $("seats-list"),
     speechesPanel: $("speeches-panel"),
     speechesList: $("speeches-list"),
     scopesBody: $("scopes-body"),
@@ -614,12 +618,53 @@
       .join(", ");
   }
 
+  function listOf(name) {
+    // The night's list or candidate of that name ({name, head, label}), from `hello`; or null.
+    const lists = state.night && Array.isArray(state.night.lists) ? state.night.lists : [];
+    return lists.find((list) => list && list.name === name) || null;
+  }
+
+  function headText(name) {
+    // "Claire Vasseur · DVG": a list's head and party label, as the night file gives them.
+    const list = listOf(name);
+    if (!list) return "";
+    return [list.head, list.label].filter((part) => typeof part === "string" && part).join(" · ");
+  }
+
+  function shortName(name) {
+    // A candidate by what follows the first given name ("Hamon"); a list keeps its name.
+    const list = listOf(name);
+    if (list && (list.head || list.label)) return name;
+    return name.includes(" ") ? name.slice(name.indexOf(" ") + 1) : name;
+  }
+
   function shortShares(shares) {
-    // "Hamon 60,8 %, Valls 39,2 %": a candidate by what follows the first given name.
+    // "Hamon 60,8 %, Valls 39,2 %".
     return Object.entries(shares || {})
       .sort((a, b) => b[1] - a[1])
-      .map(([name, value]) => `${name.includes(" ") ? name.slice(name.indexOf(" ") + 1) : name} ${pct(value)}`)
+      .map(([name, value]) => `${shortName(name)} ${pct(value)}`)
       .join(", ");
+  }
+
+  function scoresText(figures) {
+    // Shares (with votes when stated); a count without shares shows its votes, else its seats.
+    if (!figures) return "–";
+    const votes = figures.votes || {};
+    if (figures.shares && Object.keys(figures.shares).length) {
+      // "Montlaur en commun 44,2 % (3 912 voix)": the votes beside the share when stated.
+      return Object.entries(figures.shares)
+        .sort((a, b) => b[1] - a[1])
+        .map(([name, value]) => {
+          const stated = typeof votes[name] === "number" ? ` (${fmt(votes[name])} voix)` : "";
+          return `${shortName(name)} ${pct(value)}${stated}`;
+        })
+        .join(", ");
+    }
+    for (const [counts, unit] of [[figures.votes, "voix"], [figures.seats, "sièges"]]) {
+      const entries = Object.entries(counts || {}).sort((a, b) => b[1] - a[1]);
+      if (entries.length) return entries.map(([name, n]) => `${shortName(name)} ${fmt(n)} ${unit}`).join(", ");
+    }
+    return "–";
   }
 
   function renderBoards() {
@@ -628,6 +673,7 @@
     renderShareChart();
     renderTurnout();
     renderTurnoutChart();
+    renderSeats();
     renderScopes();
     renderSpeeches();
     renderGroups();
@@ -706,7 +752,10 @@
       line.dataset.candidate = row.name;
       line.dataset.share = String(row.pct);
       const label = el("div", "bar-label");
-      label.appendChild(el("span", "bar-name", row.name));
+      const who = el("span", "bar-name", row.name);
+      const head = headText(row.name);
+      if (head) who.appendChild(el("span", "bar-head", head));
+      label.appendChild(who);
       const value = el("span", "bar-value", pct(row.pct));
       if (typeof row.delta === "number" && row.delta !== 0) {
         value.appendChild(el("span", "bar-delta", ` ${row.delta > 0 ? "+" : "−"}${fmt(Math.abs(row.delta))}`));
@@ -908,6 +957,56 @@
     }
   }
 
+  function renderSeats() {
+    // The board's seats: a bar of the council or assembly, one segment per list with its number
+    // written in it, and the same as a list (text: nothing is told by colour alone).
+    const point = state.board && state.board.seats;
+    const seats = point && point.figures && point.figures.seats ? Object.entries(point.figures.seats) : [];
+    els.seatsPanel.hidden = seats.length === 0;
+    clear(els.seatsBar);
+    clear(els.seatsList);
+    if (!seats.length) return;
+    seats.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0], "fr"));
+    const night = state.night && state.night.seats;
+    const stated = point.figures.seats_total;
+    const total = typeof stated === "number" ? stated : night && typeof night.total === "number" ? night.total : null;
+    const given = seats.reduce((sum, [, n]) => sum + n, 0);
+    const whole = Math.max(total || 0, given) || 1;
+    const majority = total ? Math.floor(total / 2) + 1 : null;
+    const parts = [`${timeOf(point.at)} · ${point.sources.join(", ")}`];
+    if (total) parts.push(`${fmt(total)} sièges, majorité à ${fmt(majority)}`);
+    els.seatsMeta.textContent = parts.join(" · ");
+    seats.forEach(([name, n], index) => {
+      const segment = el("li", `seat-segment seat-${index % 6}`, fmt(n));
+      segment.style.flexGrow = String(n);
+      segment.style.flexBasis = "0";
+      segment.title = `${name} : ${fmt(n)}`;
+      els.seatsBar.appendChild(segment);
+      const row = el("li", "seat-row");
+      row.dataset.list = name;
+      row.dataset.seats = String(n);
+      const who = el("span", "seat-name", name);
+      const head = headText(name);
+      if (head) who.appendChild(el("span", "bar-head", head));
+      row.appendChild(who);
+      const count = total ? `${fmt(n)} sièges sur ${fmt(total)}` : `${fmt(n)} sièges`;
+      const value = el("span", "seat-value", count);
+      if (majority && n >= majority) value.appendChild(el("span", "seat-majority", " · majorité absolue"));
+      row.appendChild(value);
+      els.seatsList.appendChild(row);
+    });
+    if (given < whole) {
+      const rest = el("li", "seat-segment seat-rest", fmt(whole - given));
+      rest.style.flexGrow = String(whole - given);
+      rest.style.flexBasis = "0";
+      els.seatsBar.appendChild(rest);
+      const row = el("li", "seat-row seat-rest-row");
+      row.appendChild(el("span", "seat-name", "Non attribués"));
+      row.appendChild(el("span", "seat-value", `${fmt(whole - given)} sièges`));
+      els.seatsList.appendChild(row);
+    }
+  }
+
   function renderScopes() {
     const board = state.board;
     const scopes = board && board.scopes ? board.scopes.slice() : [];
@@ -930,7 +1029,8 @@
       name.appendChild(el("span", "scope-name", scope.scope));
       if (scope.level) name.appendChild(el("span", "scope-level", scope.level));
       row.appendChild(name);
-      row.appendChild(el("td", "", scope.count ? shortShares(scope.count.figures.shares) : "–"));
+      row.dataset.level = scope.level || "";
+      row.appendChild(el("td", "", scope.count ? scoresText(scope.count.figures) : "–"));
       row.appendChild(el("td", "num", typeof scope.margin === "number" ? `${fmt(scope.margin)} pts` : "–"));
       row.appendChild(el("td", "", scope.turnout ? turnoutText(scope.turnout.figures) : "–"));
       els.scopesBody.appendChild(row);
