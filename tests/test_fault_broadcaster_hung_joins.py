@@ -1,16 +1,16 @@
 """Faults: clients joining a broadcaster whose Redis hangs (SIGSTOP) while it warms up.
 
 A real broadcaster starts on a 2,000-entry stream in its own Redis, read 20 entries at a time,
-and Redis is frozen as soon as the start returns, before the reader has sent anything (its
-task has not run yet): the broadcaster cannot warm up. A websocket client without ``since`` (which waits for the warm-up), one
-with ``since=$`` (which asks Redis where the stream ends) and an event-stream client without a
-cursor (and one resuming from the stream's last id, ahead of the reader) must each be told to
-come back while Redis is still frozen: 1013 on ``/ws``, a ``redis unavailable; retry`` comment
-and the end of the stream on ``/sse`` (``EventSource`` reconnects), never a wait as long as the
-hang (a client once waited 130 s with no answer).
-Once Redis is back, a client without ``since`` gets its ``hello``. A broadcaster started while
-Redis is frozen listens all the same (it waits for the sources' health and the replay clock
-2 s at most, not for the client's socket timeout and retries: minutes).
+and Redis is frozen as soon as the start returns, before the reader has sent anything (its task
+has not run yet): the broadcaster cannot warm up. A websocket client without ``since`` (which
+waits for the warm-up), one with ``since=$`` (which asks Redis where the stream ends) and an
+event-stream client without a cursor (and one resuming from the stream's last id, ahead of the
+reader) must each be told to come back while Redis is still frozen: 1013 on ``/ws``, a ``redis
+unavailable; retry`` comment and the end of the stream on ``/sse`` (``EventSource`` reconnects),
+never a wait as long as the hang (a client once waited 130 s with no answer). Once Redis is
+back, a client without ``since`` gets its ``hello``. A broadcaster started while Redis is frozen
+listens all the same (it waits for the sources' health and the replay clock 2 s at most, not for
+the client's socket timeout and retries: minutes).
 """
 
 from __future__ import annotations
