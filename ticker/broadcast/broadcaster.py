@@ -42,6 +42,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
@@ -51,10 +53,14 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, serve
 from websockets.http11 import Request, Response
 
+from ingest.model.desk_action import DeskAction, Verb
+from ingest.model.update import Op, Update
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
+from ticker.broadcast.desk_log import DeskWatch, record
+from ticker.broadcast.desk_route import DESK_PATH, DeskRoute
 from ticker.broadcast.embargo_acts import EmbargoActsWatch
 from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
@@ -68,11 +74,13 @@ from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
+from ticker.wire.desk import DeskState
 from ticker.wire.embargo import EmbargoAct
 from ticker.wire.protocol import (
     EncodedUpdate,
     board_message,
     clock_message,
+    desk_message,
     encode_text_frame,
     health_message,
     snapshot_message,
@@ -141,6 +149,14 @@ class Broadcaster:
             redis, options.stream, interval=options.clock_interval, on_change=self._clock_changed
         )
         self.metrics = BroadcasterMetrics(health=lambda: self._health.current)
+        #: The desk's actions (``soiree desk``, ``POST /desk``), the latest update of each uid
+        #: (what a correction applies to), and the uids public clients have been sent.
+        self._desk = DeskState()
+        self._desk_latest: dict[str, Update] = {}
+        self._desk_public: set[str] = set()
+        self._desk_watch = DeskWatch(
+            redis, options.stream, interval=options.clock_interval, on_action=self._desk_action
+        )
         self._reader = StreamReader(
             self._store,
             block_ms=options.block_ms,
@@ -162,6 +178,15 @@ class Broadcaster:
             health=self.probe,
             metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
+            own_auth_routes={
+                DESK_PATH: DeskRoute(
+                    access=options.access,
+                    record=self._record_desk,
+                    on_rejected=lambda reason: self.metrics.rejected_writes.labels(
+                        reason=reason
+                    ).inc(),
+                )
+            },
             guarded_routes={
                 path: self._after_warm(route)
                 for path, route in {
@@ -234,6 +259,7 @@ class Broadcaster:
             async with asyncio.timeout(_START_READS_TIMEOUT):
                 await self._health.refresh()
                 await self._clock.refresh()
+                await self._desk_watch.refresh()
         options = self.options
         self._server = await serve(
             self._ws.handle,
@@ -257,6 +283,7 @@ class Broadcaster:
             asyncio.create_task(self._reader.run(), name="soiree-reader"),
             asyncio.create_task(self._health.run(), name="soiree-health"),
             asyncio.create_task(self._clock.run(), name="soiree-replay-clock"),
+            asyncio.create_task(self._desk_watch.run(), name="soiree-desk"),
         ]
         if self._embargo is not None:
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="soiree-embargo"))
@@ -326,10 +353,15 @@ class Broadcaster:
     def _deliver(self, entries: list[EncodedUpdate], warm: bool) -> None:
         """A batch the reader read: into the state and memory, then to every live client
         (public clients: what the embargo lets through; staff: everything, held ones marked)."""
+        flagged = False
         for entry in entries:
-            if self._state.apply(entry.update):
+            flagged = self._desk.note_source(entry.update) or flagged
+            self._desk_note(entry.update)
+            if self._state.apply(self._desk.board_view(entry.update)):
                 self._snapshot = None
             self._recent.add(entry)
+        if flagged and warm:
+            self._desk_changed()
         if self._embargo is None:
             self._publish(entries, warm)
             return
@@ -353,10 +385,11 @@ class Broadcaster:
         """Public updates (every update, without an embargo): state, exports, clients."""
         if self._public_state is not self._state:
             for entry in entries:
-                if self._public_state.apply(entry.update):
+                if self._public_state.apply(self._desk.board_view(entry.update)):
                     self._snapshot = None
         for entry in entries:
-            self._exports.apply(entry.update)
+            self._desk_public.add(entry.update.uid)
+            self._exports.apply(self._desk.board_view(entry.update))
         self._publish_to(self._fan_out, entries)  # joining clients chase it
         self._sse.publish(entries)
         if warm:
@@ -482,8 +515,53 @@ class Broadcaster:
                 last_id=self._reader.position,
                 board=state.board,
                 clock=self._clock.current,
+                desk=self._desk.to_json(),
             )
         )
+
+    # -- the desk ---------------------------------------------------------------------------
+
+    def _desk_note(self, update: Update) -> None:
+        if update.op is Op.DELETE:
+            self._desk_latest.pop(update.uid, None)
+        else:
+            self._desk_latest[update.uid] = update
+
+    async def _record_desk(self, fields: Mapping[str, str]) -> tuple[str, DeskAction]:
+        """``POST /desk``: append the action, then apply it at once (not at the next read)."""
+        entry_id, action = await record(self._redis, self.options.stream, fields)
+        await self._desk_watch.refresh()
+        return entry_id, action
+
+    def _desk_action(self, action: DeskAction) -> None:
+        """An action of the desk read from its log: into the state, the boards and clients."""
+        self._desk.apply(action)
+        logger.info("desk: %s %s by %s", action.verb.value, action.target, action.who)
+        latest = self._desk_latest.get(action.target)
+        if latest is not None and action.verb in (Verb.CORRECT, Verb.RETRACT):
+            view = self._desk.board_view(latest)
+            view = replace(view, id=None, op=view.op if view.op is Op.DELETE else Op.EDIT)
+            self._state.apply(view)
+            if self._public_state is not self._state and action.target in self._desk_public:
+                self._public_state.apply(view)
+            self._exports.apply(view)
+        if self._reader.warm.is_set():
+            self._desk_changed()
+            board = self._public_state.board_change()
+            if board is not None:
+                frame = encode_text_frame(board_message(board))
+                self._fan_out.broadcast(frame)
+                self._sse.broadcast_frame(frame)
+                if self._public_state is self._state:
+                    self._staff_fan_out.broadcast(frame)
+            if self._public_state is not self._state:
+                staff_board = self._state.board_change()
+                if staff_board is not None:
+                    self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
+
+    def _desk_changed(self) -> None:
+        self._snapshot = self._staff_snapshot = None
+        self._broadcast_text(desk_message(self._desk.to_json()))
 
     # -- source health ----------------------------------------------------------------------
 
