@@ -149,7 +149,8 @@ async def test_a_source_edit_after_a_correction_is_flagged_not_applied(
     ):
         await recv_until(ws, "live")
         figures = json.dumps({"shares": CORRECTED})
-        query = f"/desk?action=correct&target={count.uid}&who=Marie&reason=saisie&figures={quote(figures)}"
+        query = f"/desk?action=correct&target={count.uid}&who=Marie&reason=saisie"
+        query += f"&figures={quote(figures)}"
         headers = {"Authorization": f"Bearer {STAFF}"}
         async with session.post(running.http_url(query), headers=headers) as response:
             assert response.status == 201, await response.text()
