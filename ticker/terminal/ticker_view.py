@@ -14,6 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ticker.board.board_state import BoardState
+from ticker.wire.desk import DeskState
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_TITLE", "PARIS", "Connection", "ConnectionState", "TickerView"]
@@ -70,6 +71,8 @@ class TickerView:
     info: str | None = None
     #: The keys the ticker answers to, as shown (``"p pause · q quitter"``); None: no keys.
     keys_hint: str | None = None
+    #: The desk's actions read so far (pins, key events, corrections: ``ticker.wire.desk``).
+    desk: DeskState = field(default_factory=DeskState)
 
     def set_connection(self, connection: Connection) -> bool:
         """Set the connection state; return whether it changed."""
