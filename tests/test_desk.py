@@ -139,15 +139,17 @@ async def test_a_source_edit_after_a_correction_is_flagged_not_applied(
     store: StreamStore, start_broadcaster: BroadcasterStarter
 ) -> None:
     """The source edits an update the desk corrected: the correction stays on the board, and
-    the update is flagged for the desk with the source's new text."""
+    the update is flagged for the desk (staff clients) with the source's new text."""
     count = make_update(2, kind=Kind.COUNT, figures=Figures(shares=SHARES, counted_pct=60))
     await store.append(count)
     running = await start_broadcaster(access=AccessTokens(None, STAFF), clock_interval=0.05)
     async with (
         ws_connect(running.ws_url(f"since=$&token={STAFF}")) as ws,
+        ws_connect(running.ws_url("since=$")) as public,
         aiohttp.ClientSession() as session,
     ):
         await recv_until(ws, "live")
+        await recv_until(public, "live")
         figures = json.dumps({"shares": CORRECTED})
         query = f"/desk?action=correct&target={count.uid}&who=Marie&reason=saisie"
         query += f"&figures={quote(figures)}"
@@ -168,6 +170,13 @@ async def test_a_source_edit_after_a_correction_is_flagged_not_applied(
                 break
         assert desk["desk"]["flagged"] == {count.uid: "Hamon 58,70 %"}
         assert count.uid in desk["desk"]["corrected"]
+        # Public clients get the correction, never the flags (the desk's business).
+        while True:
+            _before, public_desk = await recv_until(public, "desk")
+            if count.uid in public_desk["desk"]["corrected"]:
+                break
+        _before, public_desk = await recv_until(public, "desk")
+        assert public_desk["desk"]["flagged"] == {}
     async with ws_connect(running.ws_url(f"since=$&token={STAFF}")) as late:
         first, _live = await recv_until(late, "live")
         board = json.dumps(next(m for m in first if m["type"] == "snapshot")["board"])

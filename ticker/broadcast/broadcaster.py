@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
@@ -53,14 +52,14 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, serve
 from websockets.http11 import Request, Response
 
-from ingest.model.desk_action import DeskAction, Verb
-from ingest.model.update import Op, Update
+from ingest.model.desk_action import DeskAction
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
 from ticker.broadcast.desk_log import DeskWatch, record
 from ticker.broadcast.desk_route import DESK_PATH, DeskRoute
+from ticker.broadcast.desk_view import DeskView
 from ticker.broadcast.embargo_acts import EmbargoActsWatch
 from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
@@ -74,7 +73,6 @@ from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
-from ticker.wire.desk import DeskState
 from ticker.wire.embargo import EmbargoAct
 from ticker.wire.protocol import (
     EncodedUpdate,
@@ -149,11 +147,8 @@ class Broadcaster:
             redis, options.stream, interval=options.clock_interval, on_change=self._clock_changed
         )
         self.metrics = BroadcasterMetrics(health=lambda: self._health.current)
-        #: The desk's actions (``soiree desk``, ``POST /desk``), the latest update of each uid
-        #: (what a correction applies to), and the uids public clients have been sent.
-        self._desk = DeskState()
-        self._desk_latest: dict[str, Update] = {}
-        self._desk_public: set[str] = set()
+        #: The desk's actions (``soiree desk``, ``POST /desk``): :mod:`ticker.broadcast.desk_view`.
+        self._desk = DeskView()
         self._desk_watch = DeskWatch(
             redis, options.stream, interval=options.clock_interval, on_action=self._desk_action
         )
@@ -355,9 +350,9 @@ class Broadcaster:
         (public clients: what the embargo lets through; staff: everything, held ones marked)."""
         flagged = False
         for entry in entries:
-            flagged = self._desk.note_source(entry.update) or flagged
-            self._desk_note(entry.update)
-            if self._state.apply(self._desk.board_view(entry.update)):
+            counted, flags = self._desk.read(entry.update)
+            flagged = flags or flagged
+            if self._state.apply(counted):
                 self._snapshot = None
             self._recent.add(entry)
         if flagged and warm:
@@ -385,11 +380,10 @@ class Broadcaster:
         """Public updates (every update, without an embargo): state, exports, clients."""
         if self._public_state is not self._state:
             for entry in entries:
-                if self._public_state.apply(self._desk.board_view(entry.update)):
+                if self._public_state.apply(self._desk.published(entry.update)):
                     self._snapshot = None
         for entry in entries:
-            self._desk_public.add(entry.update.uid)
-            self._exports.apply(self._desk.board_view(entry.update))
+            self._exports.apply(self._desk.published(entry.update))
         self._publish_to(self._fan_out, entries)  # joining clients chase it
         self._sse.publish(entries)
         if warm:
@@ -499,14 +493,14 @@ class Broadcaster:
 
     def _staff_snapshot_frame(self) -> bytes:
         """The staff clients' snapshot (the whole stream)."""
-        if self._public_state is self._state:
+        if self._public_state is self._state and not self._desk.state.flagged:
             return self._snapshot_frame()
         position = self._reader.position
         if self._staff_snapshot is None or self._staff_snapshot[0] != position:
-            self._staff_snapshot = (position, self._snapshot_of(self._state))
+            self._staff_snapshot = (position, self._snapshot_of(self._state, staff=True))
         return self._staff_snapshot[1]
 
-    def _snapshot_of(self, state: LiveState) -> bytes:
+    def _snapshot_of(self, state: LiveState, *, staff: bool = False) -> bytes:
         return encode_text_frame(
             snapshot_message(
                 count=state.count,
@@ -515,17 +509,11 @@ class Broadcaster:
                 last_id=self._reader.position,
                 board=state.board,
                 clock=self._clock.current,
-                desk=self._desk.to_json(),
+                desk=self._desk.staff_json() if staff else self._desk.public_json(),
             )
         )
 
     # -- the desk ---------------------------------------------------------------------------
-
-    def _desk_note(self, update: Update) -> None:
-        if update.op is Op.DELETE:
-            self._desk_latest.pop(update.uid, None)
-        else:
-            self._desk_latest[update.uid] = update
 
     async def _record_desk(self, fields: Mapping[str, str]) -> tuple[str, DeskAction]:
         """``POST /desk``: append the action, then apply it at once (not at the next read)."""
@@ -535,33 +523,24 @@ class Broadcaster:
 
     def _desk_action(self, action: DeskAction) -> None:
         """An action of the desk read from its log: into the state, the boards and clients."""
-        self._desk.apply(action)
         logger.info("desk: %s %s by %s", action.verb.value, action.target, action.who)
-        latest = self._desk_latest.get(action.target)
-        if latest is not None and action.verb in (Verb.CORRECT, Verb.RETRACT):
-            view = self._desk.board_view(latest)
-            view = replace(view, id=None, op=view.op if view.op is Op.DELETE else Op.EDIT)
-            self._state.apply(view)
-            if self._public_state is not self._state and action.target in self._desk_public:
-                self._public_state.apply(view)
-            self._exports.apply(view)
+        edit = self._desk.act(action)
+        if edit is not None:
+            self._state.apply(edit.update)
+            if edit.public and self._public_state is not self._state:
+                self._public_state.apply(edit.update)
+            if edit.public:
+                self._exports.apply(edit.update)
         if self._reader.warm.is_set():
             self._desk_changed()
-            board = self._public_state.board_change()
-            if board is not None:
-                frame = encode_text_frame(board_message(board))
-                self._fan_out.broadcast(frame)
-                self._sse.broadcast_frame(frame)
-                if self._public_state is self._state:
-                    self._staff_fan_out.broadcast(frame)
-            if self._public_state is not self._state:
-                staff_board = self._state.board_change()
-                if staff_board is not None:
-                    self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
+            self._warmed()  # the boards that changed, to their clients
 
     def _desk_changed(self) -> None:
         self._snapshot = self._staff_snapshot = None
-        self._broadcast_text(desk_message(self._desk.to_json()))
+        public = encode_text_frame(desk_message(self._desk.public_json()))
+        self._fan_out.broadcast(public)
+        self._sse.broadcast_frame(public)
+        self._staff_fan_out.broadcast(encode_text_frame(desk_message(self._desk.staff_json())))
 
     # -- source health ----------------------------------------------------------------------
 
