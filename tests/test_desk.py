@@ -132,7 +132,17 @@ async def test_a_write_without_the_staff_token_is_refused_and_nothing_is_appende
             unknown = "/desk?action=retract&target=test:404&who=Paul&reason=r"
             async with session.post(running.http_url(unknown), headers=headers) as response:
                 assert response.status == 400
-    assert await redis_client.xlen(desk_key(store.stream)) == 1
+            # A staff-written update: appended to the night's stream, sent to every client.
+            write = "/desk?action=write&target=desk:1&who=Paul&text=" + quote("Fin du direct")
+            async with session.post(running.http_url(write), headers=headers) as response:
+                assert response.status == 201, await response.text()
+            _before, written = await recv_until(ws, "update")
+            assert (written["uid"], written["source"], written["text"]) == (
+                "desk:1",
+                "desk",
+                "Fin du direct",
+            )
+    assert await redis_client.xlen(desk_key(store.stream)) == 2
 
 
 async def test_a_source_edit_after_a_correction_is_flagged_not_applied(
