@@ -51,6 +51,7 @@ async def test_a_correction_by_soiree_desk_changes_the_board_and_is_audited(
     count = make_update(2, kind=Kind.COUNT, figures=Figures(shares=SHARES, counted_pct=60))
     await store.append(count)
     running = await start_broadcaster(access=AccessTokens(READ, STAFF), clock_interval=0.05)
+    await running.broadcaster.wait_warm()  # the board is the whole stream's
     async with ws_connect(running.ws_url(f"since=0-0&token={READ}")) as ws:
         first, _live = await recv_until(ws, "live")
         snapshot = next(m for m in first if m["type"] == "snapshot")
@@ -81,6 +82,14 @@ async def test_a_correction_by_soiree_desk_changes_the_board_and_is_audited(
         validator("server_message").validate(snapshot)
         assert "58.88" in json.dumps(snapshot["board"])
         assert count.uid in snapshot["desk"]["corrected"]
+    # A correction without a reason: one line on stderr, no traceback, nothing appended.
+    refused = await asyncio.to_thread(
+        _run, "desk", "correct", count.uid, "--text", "x", "--by", "Marie", "--stream",
+        store.stream, "--redis-url", redis_url,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "reason: required to correct" in refused.stderr
+    assert "Traceback" not in refused.stderr
     audit = await asyncio.to_thread(
         _run, "dump", "--audit", "--stream", store.stream, "--redis-url", redis_url
     )
@@ -101,6 +110,7 @@ async def test_a_write_without_the_staff_token_is_refused_and_nothing_is_appende
     staff token: 201, and clients get the pin."""
     await store.append(make_update(1))
     running = await start_broadcaster(access=AccessTokens(READ, STAFF), clock_interval=0.05)
+    await running.broadcaster.wait_warm()  # the board is the whole stream's
     query = "/desk?action=pin&target=test:1&who=Paul"
     async with aiohttp.ClientSession() as session:
         async with session.post(running.http_url(query)) as response:
@@ -153,6 +163,7 @@ async def test_a_source_edit_after_a_correction_is_flagged_not_applied(
     count = make_update(2, kind=Kind.COUNT, figures=Figures(shares=SHARES, counted_pct=60))
     await store.append(count)
     running = await start_broadcaster(access=AccessTokens(None, STAFF), clock_interval=0.05)
+    await running.broadcaster.wait_warm()  # the board is the whole stream's
     async with (
         ws_connect(running.ws_url(f"since=$&token={STAFF}")) as ws,
         ws_connect(running.ws_url("since=$")) as public,

@@ -40,9 +40,10 @@ async def test_a_correction_pin_and_key_reach_the_page(
     for update in (make_update(1), count, make_update(3)):
         await store.append(update)
     running = await start_broadcaster(access=AccessTokens(READ, STAFF), clock_interval=0.05)
+    await running.broadcaster.wait_warm()  # the board is the whole stream's
     await asyncio.to_thread(browser.get, running.http_url(f"/?token={READ}"))
     await wait_js(browser, "document.documentElement.dataset.connection === 'live'")
-    assert await run_js(browser, "return window.soiree.board.current.rows[0].pct;") == 58.65
+    await wait_js(browser, "window.soiree.board.current.rows[0].pct === 58.65")
 
     def desk(*args: str) -> None:
         result = soiree(

@@ -525,6 +525,7 @@ class Broadcaster:
         """An action of the desk read from its log: into the state, the boards and clients."""
         logger.info("desk: %s %s by %s", action.verb.value, action.target, action.who)
         edit = self._desk.act(action)
+        self._snapshot = self._staff_snapshot = None
         if edit is not None:
             self._state.apply(edit.update)
             if edit.public and self._public_state is not self._state:
