@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from ingest.model.desk_action import DeskAction, Verb, action_fields, action_fro
 from ingest.model.figures import Figures
 from ingest.model.update import Kind, Op
 from tests.plugins.broadcaster import make_update
+from ticker.terminal.relay_messages import DeskMessage, RelayMessageError, parse_server_message
 from ticker.wire.desk import DeskState, previous_value
 
 AT = datetime(2017, 1, 29, 21, 14, tzinfo=UTC)
@@ -109,3 +111,36 @@ def test_a_correction_is_shown_and_a_later_source_edit_only_flags_it() -> None:
     assert state.shown(later).figures == new
     state.apply(DeskAction(Verb.RETRACT, at=AT, who="Marie", target=update.uid, reason="faux"))
     assert state.to_json()["flagged"] == {}
+
+
+def test_the_state_a_broadcaster_sends_is_read_back_by_the_relayed_ticker() -> None:
+    state = DeskState()
+    state.apply(DeskAction(Verb.PIN, at=AT, who="Paul", target="a"))
+    state.apply(DeskAction(Verb.KEY, at=AT, who="Paul", target="b"))
+    state.apply(
+        DeskAction(
+            Verb.CORRECT, at=AT, who="Marie", target="c", reason="r", text="Hamon 58,88 %",
+            figures=Figures(shares={"Benoît Hamon": 58.88}),
+            previous={"text": "Hamon 58,65 %", "figures": None}, after="1-0",
+        )
+    )  # fmt: skip
+    state.apply(DeskAction(Verb.RETRACT, at=AT, who="Paul", target="d", reason="doublon"))
+    state.flagged["c"] = "Hamon 58,70 %"
+    message = parse_server_message(json.dumps({"type": "desk", "desk": state.to_json()}))
+    assert isinstance(message, DeskMessage)
+    assert message.desk.to_json() == state.to_json()
+
+
+@pytest.mark.parametrize(
+    "desk",
+    [
+        [],
+        {"pinned": "a"},
+        {"corrected": {"c": {"at": "2017-01-29T21:14:00+00:00", "who": "M"}}},
+        {"corrected": {"c": {"at": AT.isoformat(), "who": "M", "reason": "r", "figures": 3}}},
+        {"flagged": {"c": 3}},
+    ],
+)
+def test_a_desk_message_that_is_not_one_is_a_relay_error(desk: object) -> None:
+    with pytest.raises(RelayMessageError):
+        parse_server_message(json.dumps({"type": "desk", "desk": desk}))

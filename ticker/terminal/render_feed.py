@@ -90,7 +90,7 @@ class FeedPanel:
 
     def _row(self, item: FeedItem) -> tuple[Text, Text, Text, Text]:
         view = self.view
-        update = item.update
+        update = view.desk.shown(item.update)  # a relayed feed holds the source's own text
         fresh = item.arrived is not None and self.now - item.arrived < theme.FRESH_SECONDS
         badge = theme.badge_of(update.kind)
         shown_at = time_label(update.at.astimezone(view.timezone), night_date=view.night_date)

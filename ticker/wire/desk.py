@@ -13,14 +13,15 @@ stream ``<stream>:desk`` in order) and the night's updates:
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ingest.model.desk_action import DeskAction, Verb
+from ingest.model.desk_action import DeskAction, Verb, action_from_fields
 from ingest.model.stream_ids import parse_stream_id
 from ingest.model.update import Op, Update
 
-__all__ = ["DeskState", "previous_value"]
+__all__ = ["DeskState", "desk_state_from_json", "previous_value"]
 
 
 def previous_value(verb: Verb, shown: Update | None, state: DeskState) -> dict[str, Any] | None:
@@ -116,6 +117,44 @@ class DeskState:
             },
             "flagged": dict(self.flagged),
         }
+
+
+def _uids(value: object, what: str) -> dict[str, str]:
+    if not isinstance(value, list) or not all(isinstance(uid, str) for uid in value):
+        raise ValueError(f"desk.{what}: expected a list of uids")
+    return dict.fromkeys(value, "")
+
+
+def _actions(value: object, verb: Verb) -> dict[str, DeskAction]:
+    if not isinstance(value, dict):
+        raise ValueError(f"desk: {verb.value}: expected an object")  # noqa: TRY004
+    actions = {}
+    for uid, data in value.items():
+        if not isinstance(data, dict):
+            raise ValueError(f"desk: {verb.value} {uid}: expected an object")  # noqa: TRY004
+        fields = {"action": verb.value, "target": str(uid)}
+        for name, item in data.items():
+            fields[str(name)] = item if isinstance(item, str) else json.dumps(item)
+        if fields.get("previous") == "null":
+            del fields["previous"]
+        actions[str(uid)] = action_from_fields(fields)
+    return actions
+
+
+def desk_state_from_json(value: object) -> DeskState:
+    """The state a broadcaster sent (:meth:`DeskState.to_json`), checked; ``ValueError``."""
+    if not isinstance(value, dict):
+        raise ValueError("desk: expected an object")  # noqa: TRY004
+    flagged = value.get("flagged", {})
+    if not isinstance(flagged, dict) or not all(isinstance(t, str) for t in flagged.values()):
+        raise ValueError("desk.flagged: expected an object of texts")
+    return DeskState(
+        pinned=_uids(value.get("pinned", []), "pinned"),
+        key=_uids(value.get("key", []), "key"),
+        corrected=_actions(value.get("corrected", {}), Verb.CORRECT),
+        retracted=_actions(value.get("retracted", {}), Verb.RETRACT),
+        flagged={str(uid): text for uid, text in flagged.items()},
+    )
 
 
 def _correction_json(action: DeskAction) -> dict[str, Any]:
