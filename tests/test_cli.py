@@ -16,7 +16,7 @@ from ingest.model.errors import CommandError
 
 COMMANDS = (
     "night", "demo", "replay", "dump", "export", "redis", "sources", "ingest", "serve", "alerts",
-    "embargo",
+    "embargo", "desk",
     "ticker", "bench",
 )  # fmt: skip
 
@@ -36,14 +36,15 @@ def test_help_of_every_command_works(name: str, capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.parametrize(
-    "name", [name for name in COMMANDS if name not in ("night", "alerts", "embargo")]
+    "name", [name for name in COMMANDS if name not in ("night", "alerts", "embargo", "desk")]
 )
 def test_parsed_defaults_are_the_options_defaults(name: str) -> None:
     """With no option given, each command's options object holds its own declared defaults.
 
     (``night`` and ``alerts`` are groups: their subcommands' defaults are
     tests/test_night_command.py's and tests/test_alert_rules.py's; ``embargo`` needs its act
-    and ``--reason``: tests/test_embargo_broadcast.py runs it.)
+    and ``--reason``: tests/test_embargo_broadcast.py runs it; ``desk`` needs its action and
+    ``--by``: tests/test_desk.py runs it.)
     """
     command = next(command for command in find_commands() if command.name == name)
     options = command.options(build_parser().parse_args([name]))

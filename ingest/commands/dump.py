@@ -11,16 +11,27 @@ never mistakes a gap for the whole story. A stream that does not exist is not an
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Iterable
+from typing import Any, TextIO
 
 from ingest.commands.dump_cli import DumpOptions
 from ingest.commands.stream_options import night_of, open_store, redis_url_of
+from ingest.model.desk_action import action_from_fields
 from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
 from ingest.runtime.aio import run_command, run_until_signalled
+from ingest.store.keys import desk_key
 from ingest.store.stream_store import StreamStore
 
-__all__ = ["EXIT_GAP", "EXIT_NO_STREAM", "dump", "dump_history", "follow_stream", "run"]
+__all__ = [
+    "EXIT_GAP",
+    "EXIT_NO_STREAM",
+    "dump",
+    "dump_history",
+    "follow_stream",
+    "print_audit",
+    "run",
+]
 
 EXIT_GAP = 3
 #: The stream does not exist (without ``--follow``, which waits for it).
@@ -31,6 +42,10 @@ def run(options: DumpOptions) -> int:
     """Run ``soiree dump``; return the exit status."""
     stream = options.redis.stream or night_of(options.night).stream
     url = redis_url_of(options.redis, command="dump")
+    if options.audit:
+        if options.follow:
+            raise CommandError("--audit: prints the trail as it is; --follow is not for it")
+        return run_command(_audit(url, stream))
     try:
         return run_command(_dump(url, stream, since=options.since, follow=options.follow))
     except BrokenPipeError:
@@ -58,6 +73,28 @@ async def _dump(url: str, stream: str, *, since: str, follow: bool) -> int:
         return status
     finally:
         await client.aclose()
+
+
+async def _audit(url: str, stream: str) -> int:
+    client, store = await open_store(url, stream)
+    try:
+        entries = await client.xrange(desk_key(store.stream)) or []
+    finally:
+        await client.aclose()
+    print_audit(entries, out=sys.stdout)
+    return 0
+
+
+def print_audit(entries: Iterable[tuple[Any, Any]], *, out: TextIO) -> None:
+    """The desk's actions as JSON Lines (an entry that is not one: a warning on stderr)."""
+    for entry_id, fields in entries:
+        try:
+            action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+        except ValueError as error:
+            print(f"soiree dump: skipping desk entry {entry_id}: {error}", file=sys.stderr)
+            continue
+        out.write(json_line({"id": str(entry_id), **action.to_json()}) + "\n")
+    out.flush()
 
 
 async def dump(store: StreamStore, *, since: str, follow: bool, out: TextIO) -> int:

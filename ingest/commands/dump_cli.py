@@ -24,6 +24,7 @@ class DumpOptions:
     redis: RedisOptions
     since: str = "0"
     follow: bool = False
+    audit: bool = False
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> DumpOptions:
@@ -33,6 +34,7 @@ class DumpOptions:
             redis=RedisOptions.from_args(args),
             since=args.since,
             follow=args.follow,
+            audit=args.audit,
         )
 
 
@@ -49,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--follow", "-f", action="store_true", help="keep printing new updates as they come"
     )
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="print the desk's audit trail (<stream>:desk: who, when, action, target, previous"
+        " value) instead of the updates",
+    )
 
 
 COMMAND = Command(
@@ -56,7 +64,9 @@ COMMAND = Command(
     help="print the stream as JSON Lines",
     description="Print every retained update after --since as JSON Lines, oldest first,"
     " one update a line with its id. Exits 3 if --since is older than what is retained"
-    " (after printing what is).",
+    " (after printing what is). With --audit, the desk's actions instead (soiree desk,"
+    " POST /desk), oldest first, one a line: id, action, at, who, target, reason, the new"
+    " text or figures, and the previous value.",
     add_arguments=add_arguments,
     options=DumpOptions.from_args,
     run="ingest.commands.dump:run",

@@ -24,6 +24,9 @@ key                                     type    holds
 ``{stream}:replay:control``             (any)   a replay's pause / resume control (its
                                                 type is the replay's to define)
 ``{stream}:replay:clock``               hash    a replay's virtual clock, for the ticker
+``{stream}:embargo``                    stream  the editors' embargo acts (``soiree embargo``)
+``{stream}:desk``                       stream  the desk's actions, the audit trail
+                                                (``soiree desk``, ``POST /desk``)
 ``{night}:replay-runs``                 string  counter of the replay runs of a night
 ``{night}:replay:{n}``                  stream  the stream of replay run n of a night
 ======================================  ======  ==========================================
@@ -46,6 +49,7 @@ from typing import Final
 
 __all__ = [
     "TOMBSTONE",
+    "desk_key",
     "entries_fence_key",
     "entries_key",
     "entries_lock_key",
@@ -110,6 +114,12 @@ def embargo_acts_key(stream: str) -> str:
     """Stream: the editors' embargo acts on the night (``soiree embargo``), the log of each
     release and hold with its reason, read by the broadcaster."""
     return f"{_check_stream(stream)}:embargo"
+
+
+def desk_key(stream: str) -> str:
+    """Stream: the desk's actions on the night's updates (``soiree desk``, ``POST /desk``):
+    pins, key events, corrections, retractions, staff-written updates; the audit trail."""
+    return f"{_check_stream(stream)}:desk"
 
 
 def sources_key(stream: str) -> str:

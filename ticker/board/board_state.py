@@ -102,6 +102,11 @@ class BoardState:
         self._apply_feed(update, seq, now)
         return True
 
+    def latest(self, uid: str) -> Update | None:
+        """The latest content of ``uid`` in the feed (None: not there, or trimmed)."""
+        item = self._feed.get(uid)
+        return None if item is None else item.update
+
     def unacknowledged(self) -> list[Update]:
         """The alerts not acknowledged yet, oldest first (the banner shows the newest)."""
         return self.alerts[self.acknowledged :]

@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
@@ -51,10 +52,14 @@ from redis.exceptions import RedisError
 from websockets.asyncio.server import Server, serve
 from websockets.http11 import Request, Response
 
+from ingest.model.desk_action import DeskAction
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
 from ticker.board.live_state import LiveState, RecentUpdates
 from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
+from ticker.broadcast.desk_log import DeskWatch, record
+from ticker.broadcast.desk_route import DESK_PATH, DeskRoute
+from ticker.broadcast.desk_view import DeskView
 from ticker.broadcast.embargo_acts import EmbargoActsWatch
 from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
@@ -73,6 +78,7 @@ from ticker.wire.protocol import (
     EncodedUpdate,
     board_message,
     clock_message,
+    desk_message,
     encode_text_frame,
     health_message,
     snapshot_message,
@@ -141,6 +147,11 @@ class Broadcaster:
             redis, options.stream, interval=options.clock_interval, on_change=self._clock_changed
         )
         self.metrics = BroadcasterMetrics(health=lambda: self._health.current)
+        #: The desk's actions (``soiree desk``, ``POST /desk``): :mod:`ticker.broadcast.desk_view`.
+        self._desk = DeskView()
+        self._desk_watch = DeskWatch(
+            redis, options.stream, interval=options.clock_interval, on_action=self._desk_action
+        )
         self._reader = StreamReader(
             self._store,
             block_ms=options.block_ms,
@@ -162,6 +173,15 @@ class Broadcaster:
             health=self.probe,
             metrics=self._scrape_metrics,
             metrics_content_type=CONTENT_TYPE,
+            own_auth_routes={
+                DESK_PATH: DeskRoute(
+                    access=options.access,
+                    record=self._record_desk,
+                    on_rejected=lambda reason: self.metrics.rejected_writes.labels(
+                        reason=reason
+                    ).inc(),
+                )
+            },
             guarded_routes={
                 path: self._after_warm(route)
                 for path, route in {
@@ -234,6 +254,7 @@ class Broadcaster:
             async with asyncio.timeout(_START_READS_TIMEOUT):
                 await self._health.refresh()
                 await self._clock.refresh()
+                await self._desk_watch.refresh()
         options = self.options
         self._server = await serve(
             self._ws.handle,
@@ -257,6 +278,7 @@ class Broadcaster:
             asyncio.create_task(self._reader.run(), name="soiree-reader"),
             asyncio.create_task(self._health.run(), name="soiree-health"),
             asyncio.create_task(self._clock.run(), name="soiree-replay-clock"),
+            asyncio.create_task(self._desk_watch.run(), name="soiree-desk"),
         ]
         if self._embargo is not None:
             self._tasks.append(asyncio.create_task(self._tick_forever(), name="soiree-embargo"))
@@ -326,10 +348,15 @@ class Broadcaster:
     def _deliver(self, entries: list[EncodedUpdate], warm: bool) -> None:
         """A batch the reader read: into the state and memory, then to every live client
         (public clients: what the embargo lets through; staff: everything, held ones marked)."""
+        flagged = False
         for entry in entries:
-            if self._state.apply(entry.update):
+            counted, flags = self._desk.read(entry.update)
+            flagged = flags or flagged
+            if self._state.apply(counted):
                 self._snapshot = None
             self._recent.add(entry)
+        if flagged and warm:
+            self._desk_changed()
         if self._embargo is None:
             self._publish(entries, warm)
             return
@@ -353,10 +380,10 @@ class Broadcaster:
         """Public updates (every update, without an embargo): state, exports, clients."""
         if self._public_state is not self._state:
             for entry in entries:
-                if self._public_state.apply(entry.update):
+                if self._public_state.apply(self._desk.published(entry.update)):
                     self._snapshot = None
         for entry in entries:
-            self._exports.apply(entry.update)
+            self._exports.apply(self._desk.published(entry.update))
         self._publish_to(self._fan_out, entries)  # joining clients chase it
         self._sse.publish(entries)
         if warm:
@@ -466,14 +493,14 @@ class Broadcaster:
 
     def _staff_snapshot_frame(self) -> bytes:
         """The staff clients' snapshot (the whole stream)."""
-        if self._public_state is self._state:
+        if self._public_state is self._state and not self._desk.state.flagged:
             return self._snapshot_frame()
         position = self._reader.position
         if self._staff_snapshot is None or self._staff_snapshot[0] != position:
-            self._staff_snapshot = (position, self._snapshot_of(self._state))
+            self._staff_snapshot = (position, self._snapshot_of(self._state, staff=True))
         return self._staff_snapshot[1]
 
-    def _snapshot_of(self, state: LiveState) -> bytes:
+    def _snapshot_of(self, state: LiveState, *, staff: bool = False) -> bytes:
         return encode_text_frame(
             snapshot_message(
                 count=state.count,
@@ -482,8 +509,39 @@ class Broadcaster:
                 last_id=self._reader.position,
                 board=state.board,
                 clock=self._clock.current,
+                desk=self._desk.staff_json() if staff else self._desk.public_json(),
             )
         )
+
+    # -- the desk ---------------------------------------------------------------------------
+
+    async def _record_desk(self, fields: Mapping[str, str]) -> tuple[str, DeskAction]:
+        """``POST /desk``: append the action, then apply it at once (not at the next read)."""
+        entry_id, action = await record(self._redis, self.options.stream, fields)
+        await self._desk_watch.refresh()
+        return entry_id, action
+
+    def _desk_action(self, action: DeskAction) -> None:
+        """An action of the desk read from its log: into the state, the boards and clients."""
+        logger.info("desk: %s %s by %s", action.verb.value, action.target, action.who)
+        edit = self._desk.act(action)
+        self._snapshot = self._staff_snapshot = None
+        if edit is not None:
+            self._state.apply(edit.update)
+            if edit.public and self._public_state is not self._state:
+                self._public_state.apply(edit.update)
+            if edit.public:
+                self._exports.apply(edit.update)
+        if self._reader.warm.is_set():
+            self._desk_changed()
+            self._warmed()  # the boards that changed, to their clients
+
+    def _desk_changed(self) -> None:
+        self._snapshot = self._staff_snapshot = None
+        public = encode_text_frame(desk_message(self._desk.public_json()))
+        self._fan_out.broadcast(public)
+        self._sse.broadcast_frame(public)
+        self._staff_fan_out.broadcast(encode_text_frame(desk_message(self._desk.staff_json())))
 
     # -- source health ----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ path          answer
 ``/metrics``  Prometheus text format
 ``/export/``  the results table as CSV and JSON (:mod:`ticker.broadcast.export_routes`)
 ``/ws``       the websocket endpoint (403 for a foreign ``Origin``)
+``/desk``     ``POST``: the desk's actions, staff token only (:mod:`ticker.broadcast.desk_route`)
 other         404
 ============  ===================================================================================
 
@@ -200,6 +201,7 @@ class HttpRoutes:
         metrics_content_type: str = "text/plain; version=0.0.4; charset=utf-8",
         websocket_path: str = "/ws",
         guarded_routes: Mapping[str, Callable[[Request], Awaitable[Response]]] | None = None,
+        own_auth_routes: Mapping[str, Callable[[Request], Awaitable[Response]]] | None = None,
     ) -> None:
         self._files = load_static_files(web_dir)
         self._access = access or AccessTokens()
@@ -211,6 +213,8 @@ class HttpRoutes:
         self.websocket_path = websocket_path
         #: More paths that carry the night's data (``/export/...``): the token guards them.
         self._guarded_routes = dict(guarded_routes or {})
+        #: Paths that check the token themselves (``/desk``: the staff token, any method).
+        self._own_auth_routes = dict(own_auth_routes or {})
 
     async def process_request(
         self, connection: ServerConnection, request: Request
@@ -223,6 +227,9 @@ class HttpRoutes:
             return _text_response(HTTPStatus.BAD_REQUEST, "bad request target\n")
         if path == self.websocket_path:
             return self.screen_websocket(request)
+        own = self._own_auth_routes.get(path)
+        if own is not None:
+            return await own(request)
         if path == "/healthz":
             return await self._guarded(request, self._healthz)
         if path == "/metrics":

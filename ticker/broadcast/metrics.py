@@ -15,6 +15,9 @@ metric                                           type       meaning
                                                             read token, or one that is neither
                                                             the read nor the staff token), by
                                                             route: ws, sse, http
+``soiree_rejected_writes_total{reason}``         counter    desk writes (``POST /desk``) refused,
+                                                            by reason: token (not the staff
+                                                            token), method, invalid, redis
 ``soiree_redis_up``                              gauge      1 if the last Redis read succeeded
 ``soiree_redis_read_errors_total``               counter    failed Redis reads (then retried)
 ``soiree_redis_read_lag_seconds``                histogram  from an entry's append (its id's time)
@@ -189,6 +192,12 @@ class BroadcasterMetrics:
             "soiree_rejected_tokens",
             "requests refused for their token (missing, or neither the read nor the staff token)",
             ["route"],
+            registry=registry,
+        )
+        self.rejected_writes = Counter(
+            "soiree_rejected_writes",
+            "desk writes (POST /desk) refused, by reason",
+            ["reason"],
             registry=registry,
         )
         self.redis_up = Gauge(

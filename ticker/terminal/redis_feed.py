@@ -21,10 +21,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Final
 
 from redis.exceptions import RedisError
 
+from ingest.model.desk_action import Verb, action_from_fields
+from ingest.model.update import Op, Update
 from ingest.runtime.aio import cancel_until_done, retrying
 from ingest.runtime.backoff import Backoff
 from ingest.store import keys
@@ -70,6 +73,8 @@ class RedisFeed:
         #: The last id read (None: nothing yet).
         self.cursor: str | None = None
         self._loaded = False
+        #: The last desk action read (``<stream>:desk``).
+        self._desk_cursor = "0-0"
 
     # -- one-off reads -------------------------------------------------------------------------
 
@@ -78,7 +83,7 @@ class RedisFeed:
         history = await self.store.history(since=self.cursor)
         # Updates read on a reconnect were missed while away: they are news, highlight them.
         now = time.time() if self._loaded else None
-        changed = self.view.board.apply_all(history.updates, now=now)
+        changed = self.view.board.apply_all(self._as_corrected(history.updates), now=now)
         self.cursor = history.last_id or self.cursor
         if history.gap:
             self.view.notice = (
@@ -89,6 +94,7 @@ class RedisFeed:
         self._loaded = True
         changed = await self.refresh_health() or changed
         changed = await self.refresh_clock() or changed
+        changed = await self.refresh_desk() or changed
         if changed:
             self.notify()
 
@@ -103,6 +109,37 @@ class RedisFeed:
         fields = {str(name): str(value) for name, value in raw.items()}
         clock = ReplayClock.from_hash(fields) if fields else None
         return self.view.set_clock(clock)
+
+    def _as_corrected(self, updates: list[Update]) -> list[Update]:
+        """Updates as the desk has them shown: corrected (a source's later edit of a corrected
+        update is flagged, not shown), retracted ones deleted."""
+        desk = self.view.desk
+        for update in updates:
+            desk.note_source(update)
+        return [desk.board_view(update) for update in updates]
+
+    async def refresh_desk(self) -> bool:
+        """Read the desk's new actions (``<stream>:desk``); return whether any was read."""
+        entries = await self.store.redis.xrange(
+            keys.desk_key(self.store.stream), min=f"({self._desk_cursor}", count=100
+        )
+        changed = False
+        for entry_id, fields in entries or []:
+            self._desk_cursor = str(entry_id)
+            try:
+                action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+            except ValueError as error:
+                logger.warning("skipping desk entry %s: %s", entry_id, error)
+                continue
+            self.view.desk.apply(action)
+            latest = self.view.board.latest(action.target)
+            if latest is not None and action.verb in (Verb.CORRECT, Verb.RETRACT):
+                view = self.view.desk.board_view(latest)
+                self.view.board.apply(
+                    replace(view, id=None, op=view.op if view.op is Op.DELETE else Op.EDIT)
+                )
+            changed = True
+        return changed
 
     async def request_pause(self, pause: bool) -> None:
         """Ask the replay of this stream to pause (True) or resume (False)."""
@@ -121,6 +158,7 @@ class RedisFeed:
         pollers = [
             asyncio.create_task(self._poll(self.refresh_health, self.health_interval)),
             asyncio.create_task(self._poll(self.refresh_clock, self.clock_interval)),
+            asyncio.create_task(self._poll(self.refresh_desk, self.clock_interval)),
         ]
         try:
             await self._read_forever()
@@ -147,7 +185,8 @@ class RedisFeed:
                             self.cursor or "0-0", block_ms=self.block_ms, count=self.count
                         )
                         self.cursor = batch.last_id
-                        if batch and self.view.board.apply_all(batch, now=time.time()):
+                        shown = self._as_corrected(list(batch))
+                        if batch and self.view.board.apply_all(shown, now=time.time()):
                             self.notify()
 
     def _reconnecting(self, error: BaseException, delay: float) -> None:

@@ -3,7 +3,7 @@
 Pure, like :mod:`ticker.wire.protocol` (the server's side): :func:`relay_url` builds
 ``ws://host:port/ws?since=ID&kinds=a,b&sources=x``, :func:`parse_server_message` turns one
 message's text into a typed value, or :class:`RelayMessageError`. ``docs/protocol.md``
-describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``clock``,
+describes the messages; the ticker reads ``hello``, ``snapshot``, ``board``, ``desk``, ``clock``,
 ``gap``, ``update``, ``live``, ``health`` and ``error``, and ignores the others (``subscribed``,
 ``pong``, and any a later protocol version adds).
 
@@ -26,12 +26,14 @@ from ingest.model.stream_ids import check_since
 from ingest.model.update import Update, UpdateError
 from ticker.board.board_json import BoardError, board_from_json
 from ticker.board.night_board import Board
+from ticker.wire.desk import DeskState, desk_state_from_json
 from ticker.wire.protocol import Filter
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = [
     "BoardMessage",
     "ClockMessage",
+    "DeskMessage",
     "Gap",
     "Health",
     "Hello",
@@ -81,6 +83,15 @@ class Snapshot:
     #: The replay's clock (None: the stream is no replay's, or the server is older than it).
     #: Its ``wall`` is 0: the receiver sets the time it got it (:meth:`ClockMessage.clock`).
     clock: ReplayClock | None = None
+    #: The desk's state (None from a server older than the desk).
+    desk: DeskState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeskMessage:
+    """The desk's state changed (``docs/protocol.md``, "The desk")."""
+
+    desk: DeskState
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +160,7 @@ ServerMessage = (
     Hello
     | Snapshot
     | BoardMessage
+    | DeskMessage
     | ClockMessage
     | Gap
     | UpdateMessage
@@ -288,6 +300,13 @@ def _clock(value: object) -> ReplayClock | None:
     return clock
 
 
+def _desk(value: object) -> DeskState:
+    try:
+        return desk_state_from_json(value)
+    except ValueError as error:
+        raise RelayMessageError(str(error).splitlines()[0]) from None
+
+
 def parse_server_message(raw: str | bytes) -> ServerMessage:
     """One message from the broadcaster, typed; :class:`RelayMessageError` if unreadable."""
     try:
@@ -314,9 +333,12 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
             last_id=_string(message.get("last_id")),
             board=None if message.get("board") is None else _board(message.get("board")),
             clock=_clock(message.get("clock")),
+            desk=None if message.get("desk") is None else _desk(message.get("desk")),
         )
     if kind == "board":
         return BoardMessage(_board(message.get("board")))
+    if kind == "desk":
+        return DeskMessage(_desk(message.get("desk")))
     if kind == "clock":
         return ClockMessage(_clock(message.get("clock")))
     if kind == "live":

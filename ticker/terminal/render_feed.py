@@ -28,7 +28,7 @@ from ingest.model.night import fold
 from ingest.model.update import Kind, Update
 from ticker.board.board_state import FeedItem
 from ticker.terminal import theme
-from ticker.terminal.french_format import time_label
+from ticker.terminal.french_format import percent, time_label
 from ticker.terminal.safe_text import first_paragraph, untrusted
 from ticker.terminal.ticker_view import TickerView
 from ticker.wire.embargo import EMBARGO_MARK, is_held
@@ -90,7 +90,7 @@ class FeedPanel:
 
     def _row(self, item: FeedItem) -> tuple[Text, Text, Text, Text]:
         view = self.view
-        update = item.update
+        update = view.desk.shown(item.update)  # a relayed feed holds the source's own text
         fresh = item.arrived is not None and self.now - item.arrived < theme.FRESH_SECONDS
         badge = theme.badge_of(update.kind)
         shown_at = time_label(update.at.astimezone(view.timezone), night_date=view.night_date)
@@ -115,6 +115,7 @@ class FeedPanel:
             text.append(" ⚠ sources en désaccord", style=theme.WARNING)
         if self._held(update):
             text.append(f" · {EMBARGO_MARK}", style=theme.WARNING)
+        self._desk_marks(update, text)
         if fresh:
             text.stylize("bold")
         return (
@@ -124,9 +125,46 @@ class FeedPanel:
             Text(untrusted(update.source, max_length=40), style=theme.MUTED),
         )
 
+    def _desk_marks(self, update: Update, text: Text) -> None:
+        """The desk's marks (``docs/protocol.md``, "The desk"), as plain text."""
+        desk = self.view.desk
+        if update.uid in desk.pinned:
+            text.append(" · épinglé", style="bold")
+        if update.uid in desk.key:
+            text.append(" · essentiel", style="bold")
+        correction = desk.corrected.get(update.uid)
+        if correction is not None:
+            at = correction.at.astimezone(self.view.timezone).strftime("%H:%M")
+            text.append(f" · corrigé à {at}", style=theme.WARNING)
+            before = correction.previous or {}
+            previous = before.get("text") if correction.text is not None else None
+            if isinstance(previous, str):
+                text.append(" (avant : ", style=theme.MUTED)
+                text.append(untrusted(previous, max_length=80), style=theme.MUTED)
+                text.append(")", style=theme.MUTED)
+            shares = (before.get("figures") or {}).get("shares")
+            if correction.figures is not None and isinstance(shares, dict):
+                was = ", ".join(
+                    f"{untrusted(str(name), max_length=40)} {percent(float(value))}"
+                    for name, value in shares.items()
+                    if isinstance(value, int | float)
+                )
+                text.append(f" (avant : {was})", style=theme.MUTED)
+        retracted = desk.retracted.get(update.uid)
+        if retracted is not None:
+            text.append(" · retiré par la rédaction : ", style="red")
+            text.append(untrusted(retracted.reason, max_length=80), style="red")
+        if update.uid in desk.flagged:
+            text.append(" ⚠ modifié par la source après correction", style=theme.WARNING)
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         board = self.view.board
         items = board.feed(self.limit)
+        pinned = self.view.desk.pinned
+        if pinned:
+            # Pinned updates on top, the latest pin first.
+            order = {uid: rank for rank, uid in enumerate(reversed(list(pinned)))}
+            items = sorted(items, key=lambda item: order.get(item.update.uid, len(order)))
         title = Text("Le fil", style=theme.TITLE)
         wanted = board.filter
         if wanted.kinds is not None:

@@ -15,6 +15,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ticker.board.board_state import BoardState
+from ticker.wire.desk import DeskState
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_TITLE", "PARIS", "Connection", "ConnectionState", "TickerView"]
@@ -76,6 +77,8 @@ class TickerView:
     heads: dict[str, str] = field(default_factory=dict)
     #: The seats at stake when the night file says (None: none, or unknown).
     seats_total: int | None = None
+    #: The desk's actions read so far (pins, key events, corrections: ``ticker.wire.desk``).
+    desk: DeskState = field(default_factory=DeskState)
 
     def set_lists(self, lists: Iterable[tuple[str, str | None, str | None]]) -> None:
         """Take the night's lists: (name, head, label) each."""

@@ -32,6 +32,7 @@ from ingest.runtime.backoff import Backoff
 from ticker.terminal.relay_messages import (
     BoardMessage,
     ClockMessage,
+    DeskMessage,
     Gap,
     Health,
     Hello,
@@ -193,7 +194,13 @@ class WsRelay:
             # A server older than the board message sends none: the rule runs here instead.
             if message.board is not None:
                 changed = board.serve(message.board) or changed
+            if message.desk is not None:
+                view.desk = message.desk
+                changed = True
             return self._set_clock(message.clock) or changed
+        if isinstance(message, DeskMessage):
+            view.desk = message.desk
+            return True
         if isinstance(message, BoardMessage):
             return board.serve(message.board)
         if isinstance(message, ClockMessage):

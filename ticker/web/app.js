@@ -93,6 +93,9 @@
     health: {},
     board: null, // the night's board, as the server computed it
     clock: null, // a replay's clock, as the server relays it (null: no replay)
+    // The desk's state (docs/protocol.md, "The desk"): pins, key events, corrections...
+    desk: { pinned: [], key: [], corrected: {}, retracted: {}, flagged: {} },
+    essential: false, // "L'essentiel": key events only
     scopeSort: "name",
     night: null,
     timeZone: "Europe/Paris",
@@ -124,6 +127,9 @@
     },
     get clock() {
       return state.clock;
+    },
+    get desk() {
+      return state.desk;
     },
   };
 
@@ -326,6 +332,9 @@
       case "live":
         onLive(message);
         break;
+      case "desk":
+        onDesk(message.desk);
+        break;
       case "health":
         state.health = message.sources || {};
         renderSources();
@@ -354,6 +363,7 @@
     if (message.board) state.board = message.board;
     state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
     state.health = message.health || {};
+    if (message.desk) onDesk(message.desk);
     renderSources();
     renderBoards();
   }
@@ -481,7 +491,110 @@
     return parts.join(", ");
   }
 
-  function renderItem(update) {
+  // -- the desk: pins, key events, corrections, retractions ------------------------------------
+
+  function onDesk(desk) {
+    if (!desk || typeof desk !== "object") return;
+    state.desk = {
+      pinned: Array.isArray(desk.pinned) ? desk.pinned : [],
+      key: Array.isArray(desk.key) ? desk.key : [],
+      corrected: desk.corrected && typeof desk.corrected === "object" ? desk.corrected : {},
+      retracted: desk.retracted && typeof desk.retracted === "object" ? desk.retracted : {},
+      flagged: desk.flagged && typeof desk.flagged === "object" ? desk.flagged : {},
+    };
+    for (const update of state.updates.values()) renderItem(update);
+    renderPins();
+  }
+
+  function hhmm(iso) {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return "";
+    return new Intl.DateTimeFormat("fr-FR", {
+      hour: "2-digit",
+      minute: "2-digit",
+      timeZone: state.timeZone,
+    }).format(date);
+  }
+
+  function deskView(update) {
+    // The update as readers must see it: with the desk's correction (the board already is).
+    const correction = Object.prototype.hasOwnProperty.call(state.desk.corrected, update.uid)
+      ? state.desk.corrected[update.uid]
+      : null;
+    if (!correction) return update;
+    const shown = Object.assign({}, update);
+    if (typeof correction.text === "string") shown.text = correction.text;
+    if (correction.figures && typeof correction.figures === "object") shown.figures = correction.figures;
+    return shown;
+  }
+
+  function deskMarks(item, meta, update) {
+    const desk = state.desk;
+    const pinned = desk.pinned.includes(update.uid);
+    const key = desk.key.includes(update.uid);
+    item.dataset.pinned = pinned ? "1" : "";
+    item.classList.toggle("item-pinned", pinned);
+    item.classList.toggle("item-key", key);
+    if (pinned) meta.appendChild(el("span", "item-pin", "épinglé"));
+    if (key) meta.appendChild(el("span", "item-keymark", "essentiel"));
+    const retracted = Object.prototype.hasOwnProperty.call(desk.retracted, update.uid)
+      ? desk.retracted[update.uid]
+      : null;
+    item.classList.toggle("item-retracted", !!retracted);
+    if (retracted) meta.appendChild(el("span", "item-retract", `retiré à ${hhmm(retracted.at)}`));
+    if (Object.prototype.hasOwnProperty.call(desk.flagged, update.uid)) {
+      meta.appendChild(el("span", "item-flagged", "modifié par la source après correction"));
+    }
+  }
+
+  function correctionNote(item, update) {
+    // "corrigé à 21:14", and the value before it on demand.
+    const correction = Object.prototype.hasOwnProperty.call(state.desk.corrected, update.uid)
+      ? state.desk.corrected[update.uid]
+      : null;
+    if (!correction) return;
+    const note = el("p", "item-correction");
+    const toggle = el("button", "link-button item-corrected", `corrigé à ${hhmm(correction.at)}`);
+    toggle.type = "button";
+    toggle.setAttribute("aria-expanded", "false");
+    const previous = el("div", "item-previous");
+    previous.hidden = true;
+    const before = correction.previous && typeof correction.previous === "object" ? correction.previous : {};
+    previous.appendChild(el("p", "item-previous-label", "Avant correction :"));
+    if (typeof before.text === "string") previous.appendChild(el("p", "item-previous-text", before.text));
+    const figures = before.figures ? figuresLine({ figures: before.figures }) : null;
+    if (figures) previous.appendChild(el("p", "item-previous-figures", figures));
+    if (typeof correction.reason === "string" && correction.reason) {
+      previous.appendChild(el("p", "item-previous-reason", `Motif : ${correction.reason}`));
+    }
+    toggle.addEventListener("click", () => {
+      previous.hidden = !previous.hidden;
+      toggle.setAttribute("aria-expanded", String(!previous.hidden));
+    });
+    note.appendChild(toggle);
+    item.appendChild(note);
+    item.appendChild(previous);
+  }
+
+  function renderPins() {
+    // Pinned updates on top of the feed, the latest pin first.
+    const pinned = state.desk.pinned.map((uid) => state.items.get(uid)).filter(Boolean);
+    for (const item of pinned) els.feed.insertBefore(item, els.feed.firstElementChild);
+  }
+
+  const essentialButton = el("button", "link-button essential-toggle", "L’essentiel");
+  essentialButton.type = "button";
+  essentialButton.id = "essential-toggle";
+  essentialButton.setAttribute("aria-pressed", "false");
+  essentialButton.addEventListener("click", () => {
+    state.essential = !state.essential;
+    essentialButton.setAttribute("aria-pressed", String(state.essential));
+    els.feed.classList.toggle("feed-essential", state.essential);
+  });
+  els.feed.parentNode.insertBefore(essentialButton, els.feed);
+
+  function renderItem(received) {
+    const update = deskView(received);
     let item = state.items.get(update.uid);
     const fresh = !item;
     if (fresh) {
@@ -510,6 +623,7 @@
     }
     // Staff pages only (the staff token): held for the public until polls close.
     if (update.embargoed === true) meta.appendChild(el("span", "item-embargo", "sous embargo"));
+    deskMarks(item, meta, update);
     meta.appendChild(el("span", "item-group"));
     item.appendChild(meta);
 
@@ -529,12 +643,14 @@
     }
     const figures = figuresLine(update);
     if (figures) item.appendChild(el("p", "item-figures", figures));
+    correctionNote(item, update);
 
     if (fresh || item.dataset.sortKey !== sortKey(update).join(",")) {
       item.dataset.sortKey = sortKey(update).join(",");
       place(item, sortKey(update));
     }
     state.items.set(update.uid, item);
+    if (item.dataset.pinned || state.desk.pinned.length) renderPins();
     if (state.board) groupItem(item);
   }
 
@@ -542,7 +658,7 @@
     // Newest first. Live updates nearly always go on top, so look from the top down.
     let before = els.feed.firstElementChild;
     while (before) {
-      if (before !== item) {
+      if (before !== item && !before.dataset.pinned) {
         const other = before.dataset.sortKey.split(",").map(Number);
         if (compareKeys(other, key) < 0) break;
       }

@@ -52,6 +52,7 @@ __all__ = [
     "Subscribe",
     "board_message",
     "clock_message",
+    "desk_message",
     "encode_text_frame",
     "error_message",
     "frames_of",
@@ -350,21 +351,30 @@ def snapshot_message(
     last_id: str | None,
     board: Mapping[str, Any] | None = None,
     clock: Mapping[str, Any] | None = None,
+    desk: Mapping[str, Any] | None = None,
 ) -> str:
     """The state at connection time: the board, per-source health, the replay's clock (null:
-    the stream is no replay's), and (for clients older than the board) the update of the
-    current count and of the latest turnout."""
-    return _text(
-        {
-            "type": "snapshot",
-            "count": None if count is None else count.to_json(),
-            "turnout": None if turnout is None else turnout.to_json(),
-            "health": {name: dict(value) for name, value in health.items()},
-            "last_id": last_id,
-            "board": board,
-            "clock": None if clock is None else dict(clock),
-        }
-    )
+    the stream is no replay's), the desk's state (:meth:`ticker.wire.desk.DeskState.to_json`;
+    absent when not given), and (for clients older than the board) the update of the current
+    count and of the latest turnout."""
+    message: dict[str, Any] = {
+        "type": "snapshot",
+        "count": None if count is None else count.to_json(),
+        "turnout": None if turnout is None else turnout.to_json(),
+        "health": {name: dict(value) for name, value in health.items()},
+        "last_id": last_id,
+        "board": board,
+        "clock": None if clock is None else dict(clock),
+    }
+    if desk is not None:
+        message["desk"] = dict(desk)
+    return _text(message)
+
+
+def desk_message(desk: Mapping[str, Any]) -> str:
+    """The desk's state changed: pins, key events, corrections, retractions, flags
+    (``docs/protocol.md``, "The desk")."""
+    return _text({"type": "desk", "desk": dict(desk)})
 
 
 def board_message(board: Mapping[str, Any]) -> str:
