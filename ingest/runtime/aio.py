@@ -3,7 +3,8 @@
 **Stopping.** Every command's first step (:func:`ingest.cli.main`) is
 :func:`stop_handling`: from then on SIGTERM and SIGINT raise :class:`Stopped` wherever
 the program is (starting the embedded Redis, loading a night...), so ``finally`` blocks run and
-nothing started is left behind; the command line exits 0 on SIGTERM, 130 on SIGINT. A command's
+nothing started is left behind; the command line exits 0 on SIGTERM and on SIGINT (before
+:func:`ingest.cli.main`, :mod:`ingest.launch` holds both). A command's
 event loop runs under :func:`run_command`, never :func:`asyncio.run`: there a signal is never
 raised in whatever code runs at that moment (an exception raised in a destructor or a callback
 is swallowed, and the stop with it); the loop takes it. Inside a :func:`stop_on_signals` block
