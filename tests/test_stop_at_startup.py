@@ -120,11 +120,19 @@ ENTRY_MODULE, _, ENTRY_FUNCTION = tomllib.loads(
 
 #: The console script's own lines (``from M import F; sys.exit(F())``), a signal sent to itself
 #: at a chosen point: while the command line is being imported (a module it imports is looked
-#: up), or once the command has returned.
+#: up), once the command has returned, or while Python finalizes its modules (this script's
+#: own globals are collected).
 SCRIPT = """
 import importlib.abc, os, signal, sys
 SIGNUM, WHEN = signal.Signals[sys.argv[1]], sys.argv[2]
 sys.argv[1:3] = []
+class SignalWhenCollected:  # what it needs is its own: module globals may be gone by then
+    def __init__(self):
+        self.kill, self.pid, self.signum, self.when = os.kill, os.getpid(), SIGNUM, WHEN
+    def __del__(self):
+        if self.when == "finalizing":
+            self.kill(self.pid, self.signum)
+collected_last = SignalWhenCollected()
 class SignalOnImport(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if WHEN == "importing" and name == "ingest.runtime.aio":
@@ -160,11 +168,13 @@ def test_a_stop_signal_while_the_command_line_is_imported_exits_0(signum: str) -
     assert "Traceback" not in done.stderr, done.stderr
 
 
+@pytest.mark.parametrize("when", ["returned", "finalizing"])
 @pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT"])
-def test_a_stop_signal_once_the_command_returned_keeps_its_status(signum: str) -> None:
-    """A signal landing as the process ends (the command has returned): it exits with the
-    command's own status (1 here: no such night file), with no traceback."""
-    done = _entry_point(signum, "returned", "night", "check", "no-such-night.toml")
+def test_a_stop_signal_once_the_command_returned_keeps_its_status(signum: str, when: str) -> None:
+    """A signal landing as the process ends (the command has returned, or Python finalizes its
+    modules): it exits with the command's own status (1 here: no such night file), with no
+    traceback."""
+    done = _entry_point(signum, when, "night", "check", "no-such-night.toml")
     assert done.returncode == 1, done.stderr
     assert "no such night file" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
