@@ -1,9 +1,11 @@
 """Every shell example of README.md and docs/*.md runs as written, so that the docs cannot drift.
 
-The fenced ``sh`` blocks are read in order (README.md first, then docs/ by name), split into
-commands (``\\`` continuations joined, a trailing ``&`` keeps the command running for the rest
-of its block) and run with bash, one after the other, in one scratch environment: a temporary
-working directory, an embedded Redis in a data directory of its own, ``soiree`` on the PATH.
+The fenced ``sh`` blocks are read (README.md first, then docs/ by name), split into commands
+(``\\`` continuations joined, a trailing ``&`` keeps the command running for the rest of its
+block) and run with bash in one scratch environment: an embedded Redis in a data directory of its
+own (the night replayed first into ``rehearsal`` and into a run of its own: :data:`SEEDS`),
+``soiree`` on the PATH. The commands of a block run one after the other in a working directory of
+the block's own; blocks run :data:`WORKERS` at a time, those of :data:`RUN_LAST` after all.
 Each must exit 0; one that runs until stopped (a server, a live ticker, ``--follow``) must have
 started and shown its first output, and then stop cleanly (status 0) on Ctrl-C.
 
