@@ -178,3 +178,64 @@ def test_a_stop_signal_once_the_command_returned_keeps_its_status(signum: str, w
     assert done.returncode == 1, done.stderr
     assert "no such night file" in done.stderr
     assert "Traceback" not in done.stderr, done.stderr
+
+
+#: Commands that start the embedded Redis of their data directory (the demo: above), with what
+#: makes them run here on their own.
+STARTERS = {
+    "redis": ["redis"],
+    "dump --follow": ["dump", "--follow"],
+    "serve": ["serve", "--port", "0"],
+    "ingest": ["ingest"],
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", list(STARTERS))
+def test_sigterm_while_a_command_starts_the_embedded_redis_exits_0(
+    tmp_path: Path, command: str
+) -> None:
+    """SIGTERM as soon as the embedded server is being set up for this command: status 0, no
+    traceback, and the server is not left half-started (it is stopped, or it answers)."""
+    data_dir = tmp_path / "d"
+    config = data_dir.resolve() / "redis.conf"
+    lock = data_dir / "lock"  # taken just before the server is spawned
+    log = tmp_path / "command.log"
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SOIREE_DATA_DIR")}
+    env["SOIREE_SOURCES_URL"] = "http://127.0.0.1:9"  # nothing is fetched before the signal
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [SOIREE, *STARTERS[command], "--data-dir", str(data_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+        )
+    try:
+        assert _wait(lock.exists, 30 * TIMEOUT_FACTOR), log.read_text(errors="replace")
+        process.send_signal(signal.SIGTERM)
+        try:
+            status = process.wait(timeout=30 * TIMEOUT_FACTOR)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"still running after SIGTERM:\n{log.read_text(errors='replace')}")
+        output = log.read_text(errors="replace")
+        assert status == 0, f"exit status {status}:\n{output}"
+        assert "Traceback" not in output, output
+        left = _servers_of(config)
+        if left:  # a command other than the demo may leave it running: then it serves
+            stopped = subprocess.run(
+                [SOIREE, "redis", "--stop", "--data-dir", str(data_dir)],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=30 * TIMEOUT_FACTOR,
+                check=False,
+            )
+            assert "stopped the embedded Redis" in stopped.stdout, (stopped.stdout, output)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for pid in _servers_of(config):
+            os.kill(pid, signal.SIGKILL)
