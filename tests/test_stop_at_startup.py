@@ -239,3 +239,12 @@ def test_sigterm_while_a_command_starts_the_embedded_redis_exits_0(
             process.wait()
         for pid in _servers_of(config):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_the_installed_soiree_starts_where_pyproject_says() -> None:
+    """The ``soiree`` executable the tests run is the entry point pyproject.toml declares (a
+    venv installed before a change of entry point runs the old one: re-run .ci/setup)."""
+    script = Path(SOIREE).read_text(encoding="utf-8")
+    assert f"from {ENTRY_MODULE} import {ENTRY_FUNCTION}" in script, (
+        f"{SOIREE} is stale: run `bash .ci/setup --test` (pip install -e .)"
+    )
