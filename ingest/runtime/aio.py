@@ -125,6 +125,8 @@ def stop_handling() -> Iterator[bool]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        # A stop of this block is over: a later run_command (a test's) must not take it.
+        _STATE.requested, _STATE.delivered = None, False
 
 
 def stop_requested() -> int | None:
@@ -281,8 +283,11 @@ async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
         previous[signum] = handler
     _STATE.command_loop = bool(previous)
     try:
-        if _STATE.requested is not None and not _STATE.delivered:
-            received(_STATE.requested)  # arrived while the loop started
+        if _STATE.requested is not None:
+            # Arrived while the loop started; or raised earlier where it was swallowed (a
+            # destructor, a weakref callback: importlib's module locks have one), else the
+            # Stopped raised then would have unwound the command before it got here.
+            received(_STATE.requested)
         try:
             value = await asyncio.shield(task)
         except asyncio.CancelledError:
