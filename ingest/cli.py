@@ -27,7 +27,8 @@ __all__ = ["ENTRY_POINT_GROUP", "build_parser", "find_commands", "main"]
 
 ENTRY_POINT_GROUP: Final = "soiree.commands"
 EXIT_FAILURE: Final = 1
-EXIT_INTERRUPTED: Final = 130
+#: Ctrl-C and SIGTERM are clean stops, at any moment (README.md, "Commands").
+EXIT_STOPPED: Final = 0
 
 
 def find_commands() -> list[Command[Any]]:
@@ -109,17 +110,17 @@ def _user_errors() -> tuple[type[Exception], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``soiree`` command line; return the exit status.
 
-    Stop handling comes first, before anything is started: SIGTERM at any moment ends the
-    command cleanly with status 0 (SIGINT: 130), whatever it had started stopped again.
+    Stop handling comes first, before anything is started: SIGTERM or Ctrl-C at any moment ends
+    the command cleanly with status 0, whatever it had started stopped again (before this runs,
+    :mod:`ingest.launch`, the executable's entry point, holds the signals).
     """
     with stop_handling():
         try:
             return _run(argv)
         except Stopped as stopped:
-            if stopped.signum == signal.SIGTERM:
-                return 0
-            print("soiree: interrupted", file=sys.stderr)
-            return EXIT_INTERRUPTED
+            if stopped.signum != signal.SIGTERM:
+                print("soiree: interrupted", file=sys.stderr)
+            return EXIT_STOPPED
 
 
 def _run(argv: Sequence[str] | None) -> int:
@@ -133,7 +134,7 @@ def _run(argv: Sequence[str] | None) -> int:
         raise
     except KeyboardInterrupt:
         print("soiree: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_STOPPED
     except _user_errors() as error:
         print(f"soiree {args.command}: error: {error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -23,7 +23,7 @@ from tests.conftest import TIMEOUT_FACTOR
 __all__ = ["MAIN", "SoireeProcess", "soiree", "soiree_env"]
 
 #: ``python -c MAIN args...`` runs ``soiree args...``.
-MAIN: Final = "import sys; from ingest.cli import main; sys.exit(main())"
+MAIN: Final = "import sys; from ingest.launch import main; sys.exit(main())"
 
 
 def soiree_env(data_dir: Path | None = None, **extra: str) -> dict[str, str]:

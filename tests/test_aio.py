@@ -184,3 +184,25 @@ async def test_wait_or_stop_says_which_came_first() -> None:
     await asyncio.sleep(0)
     assert done == ["ended", "cancelled"]
     assert await wait_or_stop(work(30), stop) is True  # already stopped: not even started
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the swallowing
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_swallowed_before_the_loop_still_stops_the_command(signum: int) -> None:
+    """A stop raised where it is swallowed before the command's loop starts (a destructor, or
+    the weakref callback of importlib's module locks: a replay Ctrl-C'd 0.4 s in ran on) stops
+    the command as soon as its loop starts."""
+
+    class SignalsOnCollect:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signum)
+
+    async def work() -> str:
+        await asyncio.sleep(0)
+        return "ran to its end"
+
+    with stop_handling():
+        SignalsOnCollect()  # collected at once: the Stopped raised in __del__ is swallowed
+        with pytest.raises(Stopped) as stopped:
+            run_command(work())
+    assert stopped.value.signum == signum

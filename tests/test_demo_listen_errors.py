@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import socket
 
+from replay.commands.demo import listen_error_reason
 from tests.cli_process import soiree
 
 # TEST-NET-1 (RFC 5737): documentation only, assigned to no machine; binding sends nothing.
@@ -48,3 +51,12 @@ def test_demo_on_an_address_not_on_this_machine_names_server_and_address(
     line = _one_line_error(result.stderr)
     assert f"{NOT_HERE}:0" in line
     assert "web page" in line
+
+
+def test_a_host_name_that_does_not_resolve_is_said_in_words() -> None:
+    """A --host that does not resolve fails in getaddrinfo, whose codes are not errnos: the
+    reason is its words, never ``Unknown error -2`` (what os.strerror makes of EAI_NONAME)."""
+    error = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+    assert listen_error_reason(error) == "Name or service not known"
+    in_use = OSError(errno.EADDRINUSE, "error while attempting to bind on address")
+    assert listen_error_reason(in_use) == os.strerror(errno.EADDRINUSE)

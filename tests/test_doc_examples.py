@@ -1,9 +1,11 @@
 """Every shell example of README.md and docs/*.md runs as written, so that the docs cannot drift.
 
-The fenced ``sh`` blocks are read in order (README.md first, then docs/ by name), split into
-commands (``\\`` continuations joined, a trailing ``&`` keeps the command running for the rest
-of its block) and run with bash, one after the other, in one scratch environment: a temporary
-working directory, an embedded Redis in a data directory of its own, ``soiree`` on the PATH.
+The fenced ``sh`` blocks are read (README.md first, then docs/ by name), split into commands
+(``\\`` continuations joined, a trailing ``&`` keeps the command running for the rest of its
+block) and run with bash in one scratch environment: an embedded Redis in a data directory of its
+own (the night replayed first into ``rehearsal`` and into a run of its own: :data:`SEEDS`),
+``soiree`` on the PATH. The commands of a block run one after the other in a working directory of
+the block's own; blocks run :data:`WORKERS` at a time, those of :data:`RUN_LAST` after all.
 Each must exit 0; one that runs until stopped (a server, a live ticker, ``--follow``) must have
 started and shown its first output, and then stop cleanly (status 0) on Ctrl-C.
 
@@ -22,11 +24,13 @@ import os
 import re
 import select
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -268,8 +272,8 @@ def _wait_for(pattern: str, running: Running) -> re.Match[str]:
 
 @pytest.fixture
 def scratch(tmp_path: Path) -> Iterator[Scratch]:
-    """A working directory, a data directory, the user's own files, and the test's own sources
-    and broadcaster at the addresses the examples name."""
+    """A working directory, a data directory, the user's own files, the test's own sources and
+    broadcaster at the addresses the examples name, and the streams the examples read."""
     cwd = tmp_path / "work"
     cwd.mkdir()
     # A file of the user's own: the night's sources, naming the bundled night by its path.
@@ -295,6 +299,10 @@ def scratch(tmp_path: Path) -> Iterator[Scratch]:
             "127.0.0.1:8750": sources_host,
             "127.0.0.1:8765": f"127.0.0.1:{ws}",
         }
+        # What the docs say an earlier command made: a rehearsal and a replay run (…:replay:latest).
+        for seed in SEEDS:
+            done = soiree(*shlex.split(seed)[1:], env=env)
+            assert done.returncode == 0, f"{seed}: {done.stdout}{done.stderr}"
         yield own
     finally:
         for running in (broadcaster, sources):
@@ -302,37 +310,74 @@ def scratch(tmp_path: Path) -> Iterator[Scratch]:
         soiree("redis", "--stop", env=env)
 
 
+#: Run by the test before any example: the streams the examples read exist whatever their order.
+SEEDS: Final = (
+    "soiree replay --speed max --no-progress --stream rehearsal",
+    "soiree replay --speed max --no-progress",
+)
+#: A block with one of these runs after every other: it stops what the others share.
+RUN_LAST: Final = ("soiree redis --stop",)
+#: How many blocks run at once. Each block has a working directory of its own.
+WORKERS: Final = 6
+
+
+def _blocks() -> list[list[Example]]:
+    """The examples to run, block by block, in document order."""
+    blocks: dict[int, list[Example]] = {}
+    for example in examples():
+        if _not_run_reason(example) is None:
+            blocks.setdefault(example.block, []).append(example)
+    return list(blocks.values())
+
+
+def _run_block(block: list[Example], scratch: Scratch) -> list[str]:
+    """Run one block's commands in order, in a working directory of its own; its failures."""
+    cwd = scratch.cwd.parent / f"block-{block[0].block}"
+    shutil.copytree(scratch.cwd, cwd)
+    own = Scratch(cwd, scratch.env, scratch.addresses)
+    failures: list[str] = []
+    background: list[Running] = []
+    try:
+        for example in block:
+            running = Running(example, own)
+            try:
+                if example.background:
+                    if not running.started():
+                        failures.append(f"{example}: exited {running.finish()}\n{running.output}")
+                    background.append(running)
+                    continue
+                status = running.interrupt() if running.started() else running.finish()
+                if status != 0:
+                    failures.append(f"{example}\n  ran: {running.command}\n  status {status}\n"
+                                    f"{running.output[-2000:]}")  # fmt: skip
+                elif "Traceback" in running.output:
+                    failures.append(f"{example}: a traceback\n{running.output[-2000:]}")
+            finally:
+                if not example.background:
+                    running.kill()
+    finally:
+        failures += _stop_all(background)
+    return failures
+
+
 @pytest.mark.slow
 def test_every_shell_example_runs_as_written(scratch: Scratch) -> None:
-    """Each command of README.md and docs/*.md exits 0, or starts, shows output, stops on ^C."""
+    """Each command of README.md and docs/*.md exits 0, or starts, shows output, stops on ^C.
+
+    Blocks run side by side (:data:`WORKERS`), each in a working directory of its own, the
+    commands of a block one after the other; a block that stops the shared server runs last.
+    """
+    blocks = _blocks()
+    last = [b for b in blocks if any(e.text.startswith(RUN_LAST) for e in b)]
+    # The longest blocks first, so that none is left to run alone at the end.
+    first = sorted((b for b in blocks if b not in last), key=len, reverse=True)
     failures: list[str] = []
-    ran = 0
-    background: list[Running] = []
-    block = None
-    for example in examples():
-        if example.block != block:
-            failures += _stop_all(background)
-            background, block = [], example.block
-        if _not_run_reason(example) is not None:
-            continue
-        ran += 1
-        running = Running(example, scratch)
-        try:
-            if example.background:
-                if not running.started():
-                    failures.append(f"{example}: exited {running.finish()}\n{running.output}")
-                background.append(running)
-                continue
-            status = running.interrupt() if running.started() else running.finish()
-            if status != 0:
-                failures.append(f"{example}\n  ran: {running.command}\n  status {status}\n"
-                                f"{running.output[-2000:]}")  # fmt: skip
-            elif "Traceback" in running.output:
-                failures.append(f"{example}: a traceback\n{running.output[-2000:]}")
-        finally:
-            if not example.background:
-                running.kill()
-    failures += _stop_all(background)
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        for found in pool.map(lambda block: _run_block(block, scratch), first):
+            failures += found
+    for block in last:
+        failures += _run_block(block, scratch)
+    ran = sum(len(block) for block in blocks)
     assert ran >= 40, f"only {ran} examples found"
     assert not failures, "\n\n".join(failures)
 

@@ -54,6 +54,8 @@ def test_the_wheel_holds_exactly_ingest_ticker_replay(wheel: Path) -> None:
         declared = archive.read(entry_points).decode()
     assert "[soiree.commands]" in declared
     assert "demo = replay.commands.demo_cli:COMMAND" in declared
+    # The executable starts in ingest.launch: stop signals are taken before anything is imported.
+    assert "soiree = ingest.launch:main" in declared
 
 
 @pytest.mark.slow

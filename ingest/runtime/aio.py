@@ -3,7 +3,8 @@
 **Stopping.** Every command's first step (:func:`ingest.cli.main`) is
 :func:`stop_handling`: from then on SIGTERM and SIGINT raise :class:`Stopped` wherever
 the program is (starting the embedded Redis, loading a night...), so ``finally`` blocks run and
-nothing started is left behind; the command line exits 0 on SIGTERM, 130 on SIGINT. A command's
+nothing started is left behind; the command line exits 0 on SIGTERM and on SIGINT (before
+:func:`ingest.cli.main`, :mod:`ingest.launch` holds both). A command's
 event loop runs under :func:`run_command`, never :func:`asyncio.run`: there a signal is never
 raised in whatever code runs at that moment (an exception raised in a destructor or a callback
 is swallowed, and the stop with it); the loop takes it. Inside a :func:`stop_on_signals` block
@@ -124,6 +125,8 @@ def stop_handling() -> Iterator[bool]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        # A stop of this block is over: a later run_command (a test's) must not take it.
+        _STATE.requested, _STATE.delivered = None, False
 
 
 def stop_requested() -> int | None:
@@ -280,8 +283,11 @@ async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
         previous[signum] = handler
     _STATE.command_loop = bool(previous)
     try:
-        if _STATE.requested is not None and not _STATE.delivered:
-            received(_STATE.requested)  # arrived while the loop started
+        if _STATE.requested is not None:
+            # Arrived while the loop started; or raised earlier where it was swallowed (a
+            # destructor, a weakref callback: importlib's module locks have one), else the
+            # Stopped raised then would have unwound the command before it got here.
+            received(_STATE.requested)
         try:
             value = await asyncio.shield(task)
         except asyncio.CancelledError:

@@ -103,7 +103,8 @@ def run_foreground(
 ) -> int:
     """Run the embedded server of ``data_dir`` in the foreground (``soiree redis``).
 
-    Returns redis-server's exit code (0 after SIGINT / SIGTERM, which are forwarded to it).
+    Returns redis-server's exit code (0 after SIGINT / SIGTERM, which are forwarded to it, also
+    when one lands while it starts, before it handles them itself).
     If another soiree command already started the server of that data directory, it is not
     started twice: this command follows it instead (it stays in the foreground while the
     server runs), so that a process manager such as honcho sees one long-running ``redis``
@@ -130,4 +131,6 @@ def run_foreground(
         if child.poll() is None:
             _say(f"serving {paths.data_dir} at {paths.url} (Ctrl-C to stop)")
         returncode = child.wait()
+    if forwarder.received is not None and returncode == -forwarder.received:
+        return 0  # stopped as asked, before redis-server had its own handler: a clean stop
     return returncode if returncode >= 0 else 128 - returncode

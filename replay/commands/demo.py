@@ -17,6 +17,7 @@ import errno
 import logging
 import math
 import os
+import socket
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -216,8 +217,11 @@ async def _demo(served: _Served, *, url: str, args: DemoOptions) -> int:
         await client.aclose()
 
 
-def _reason(error: OSError) -> str:
-    """``Address already in use``, without asyncio's wrapping of the address."""
+def listen_error_reason(error: OSError) -> str:
+    """``Address already in use``, without asyncio's wrapping of the address; a host name that
+    does not resolve (a ``socket.gaierror``, whose codes are not errnos) says so in words."""
+    if isinstance(error, socket.gaierror):
+        return error.strerror or str(error)
     return os.strerror(error.errno) if error.errno else str(error)
 
 
@@ -228,8 +232,9 @@ async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> N
         await broadcaster.start(host, wanted)
     except OSError as error:
         if port is not None or error.errno != errno.EADDRINUSE:
+            reason = listen_error_reason(error)
             raise CommandError(
-                f"the web page's server cannot listen on {host}:{wanted}: {_reason(error)}"
+                f"the web page's server cannot listen on {host}:{wanted}: {reason}"
                 + (" (--port 0: any free port)" if error.errno == errno.EADDRINUSE else "")
             ) from None
         await broadcaster.start(host, 0)
