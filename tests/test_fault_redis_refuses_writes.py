@@ -26,6 +26,7 @@ from websockets.sync.client import connect as ws_connect
 from ingest.store.embedded_layout import embedded_paths as paths_of
 from ingest.store.embedded_layout import find_redis_server, render_config
 from ingest.store.scratch_redis import ScratchServer
+from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command
 
@@ -131,6 +132,23 @@ def test_readers_work_and_writers_say_so_when_redis_is_over_maxmemory(tmp_path: 
         assert refused.returncode == 1
         assert "Traceback" not in refused.stderr
         assert "error: Redis refuses writes: out of memory" in refused.stderr.splitlines()[-1]
+        assert_alerts_say_why(url, tmp_path / "alerts.toml", "out of memory")
+
+
+def assert_alerts_say_why(url: str, rules: Path, why: str) -> None:
+    """`soiree alerts run` (a service: it waits and tries again) says why Redis failed it."""
+    rules.write_text('[[rule]]\nid = "first-count"\ntype = "first_count"\n')
+    process = SoireeProcess(
+        "alerts", "run", "--rules", str(rules), "--night", "2017-01-29",
+        "--redis-url", url, "--stream", STREAM, env=soiree_env(),
+    )  # fmt: skip
+    try:
+        failed = process.wait_for_line(r"Redis failed \((.*)\); again in")
+        assert process.stop(signal.SIGTERM) == 0
+    finally:
+        process.close()
+    assert f"Redis refuses writes: {why}" in failed[1]
+    assert "Traceback" not in process.stderr
 
 
 # -- a full disk ---------------------------------------------------------------------------------
