@@ -241,3 +241,6 @@ def test_readers_work_and_writers_say_disk_full_when_redis_cannot_write(
     last = refused.stderr.splitlines()[-1]
     assert "error: Redis refuses writes: disk full" in last
     assert "RDB snapshots" in last  # what Redis said follows
+    assert_alerts_say_why(
+        paths_of(full_disk_server).url, full_disk_server / "alerts.toml", "disk full"
+    )
