@@ -152,8 +152,8 @@ async def test_a_paused_replica_never_reverts_an_edit(
     does not move, the other is the holder. If its page is newer than the stream's, it stays
     frozen past the lock's life while the thawed one takes the source over; the pause counts
     once the thawed one has appended a newer version meanwhile. Before the fence, every run
-    reverted the entry (1 to 4 times in 3 pauses, in 11 runs; the replica may be applying a
-    page older than the last one it fetched, which it then drops).
+    reverted the entry (1 or 2 times in 3 pauses, in 8 runs; the frozen replica may be applying
+    a page older than the last one it fetched, which it then drops).
     """
     started = time.monotonic()
 
