@@ -9,6 +9,7 @@ writer says in one line why it cannot write.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -19,16 +20,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import redis
 from websockets.sync.client import connect as ws_connect
 
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
 from ingest.store.embedded_layout import embedded_paths as paths_of
 from ingest.store.embedded_layout import find_redis_server, render_config
+from ingest.store.redis_client import connect
 from ingest.store.scratch_redis import ScratchServer
+from ingest.store.stream_store import StreamStore
+from replay.fixtures import NightFixture
 from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
-from tests.plugins.ingest import soiree_command
+from tests.plugins.ingest import FaultServer, soiree_command
 
 BUNDLED = BUNDLED_NIGHT_DIR
 STREAM = "refusals:night"
@@ -149,6 +157,51 @@ def assert_alerts_say_why(url: str, rules: Path, why: str) -> None:
         process.close()
     assert f"Redis refuses writes: {why}" in failed[1]
     assert "Traceback" not in process.stderr
+
+
+async def test_a_poller_says_out_of_memory_once_and_keeps_its_document(
+    tmp_path: Path,
+    fault_server: FaultServer,
+    sources_night: NightFixture,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Over maxmemory: the poll's error says so in words, the health warning comes once."""
+    caplog.set_level(logging.WARNING, logger="ingest.polling")
+    source = SourceConfig(
+        name="live", type=SourceType.LIVEBLOG, url=fault_server.url("/liveblog"), interval=0.05
+    )
+    fault_server.entries = [("21h00", "Entrée 0", "e0")]
+    with ScratchServer(tmp_path) as server:
+        client = await connect(server.url)
+        poller = None
+        try:
+            await client.set("filler", "x")
+            await client.config_set("maxmemory", 1)
+            async with aiohttp.ClientSession() as session:
+                store = StreamStore(client, STREAM)
+                poller = SourcePoller(
+                    source,
+                    night=sources_night.night,
+                    redis=client,
+                    store=store,
+                    fetcher=Fetcher(session),
+                )
+                for _ in range(3):
+                    failed = await poller.poll_once()
+                    assert (failed.ok, failed.outcome) == (False, "store_error")
+                assert poller.health.last_error is not None
+                assert poller.health.last_error.startswith("Redis refuses writes: out of memory")
+                unrecorded = [
+                    r.getMessage() for r in caplog.records if "cannot record health" in r.message
+                ]
+                assert len(unrecorded) == 1, unrecorded
+                assert "Redis refuses writes: out of memory" in unrecorded[0]
+                await client.config_set("maxmemory", 0)
+                assert (await poller.poll_once()).added == 1  # the document kept, then written
+        finally:
+            if poller is not None:
+                await poller.stop_writing()
+            await client.aclose()
 
 
 # -- a full disk ---------------------------------------------------------------------------------
