@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from ingest.model.update import Kind, Op, Update
 from ingest.sources.entry_diff import diff_entries
 from ingest.store import keys
-from ingest.store.source_state import VERSION_FIELD, SourceState
+from ingest.store.source_state import VERSION_FIELD, SourceBusyError, SourceState
 from ingest.store.stream_store import FencedError, StreamStore
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import serve_test_app, soiree_command, sources_toml
@@ -56,7 +56,8 @@ async def test_a_holder_whose_lock_was_taken_over_writes_nothing(
     paused = SourceState(redis_client, store.stream, "live", lock_ttl=0.05)
     other = SourceState(redis_client, store.stream, "live", lock_ttl=0.05)
     async with paused.locked() as old_fence:
-        await asyncio.sleep(0.1)  # past the lock's life: "paused"
+        # Paused past the lock's life: it expires (a paused holder cannot renew it).
+        await redis_client.delete(keys.entries_lock_key(store.stream, "live"))
         async with other.locked() as new_fence:
             newer = diff_entries({}, [entry("Version 2")])
             await store.append_many(newer.new_or_changed, fence=new_fence)
@@ -77,7 +78,7 @@ async def test_a_holder_whose_lock_expired_unclaimed_still_writes(
     """Lock expired but nobody took it: the holder's writes go through (nobody wrote since)."""
     slow = SourceState(redis_client, store.stream, "live", lock_ttl=0.05)
     async with slow.locked() as fence:
-        await asyncio.sleep(0.1)
+        await redis_client.delete(keys.entries_lock_key(store.stream, "live"))  # expired
         diff = diff_entries({}, [entry("Version 1")])
         (outcome,) = await store.append_many(diff.new_or_changed, fence=fence)
         await slow.save(diff, seen=SEEN, version=100, fence=fence)
@@ -85,6 +86,28 @@ async def test_a_holder_whose_lock_expired_unclaimed_still_writes(
     previous, version = await slow.load()
     assert version == 100
     assert set(previous) == {"live:latest"}
+
+
+async def test_a_holder_slow_past_its_locks_life_keeps_the_lock(
+    redis_client: Redis, store: StreamStore
+) -> None:
+    """A holder still running (a big page, a loaded machine) renews its lock: nobody takes the
+    source over, and its writes go through."""
+    ttl = 0.3 * TIMEOUT_FACTOR
+    slow = SourceState(redis_client, store.stream, "live", lock_ttl=ttl)
+    other = SourceState(redis_client, store.stream, "live", lock_ttl=ttl, lock_wait=ttl / 3)
+    async with slow.locked() as fence:
+        await asyncio.sleep(3 * ttl)  # past the lock's life, three times over
+        with pytest.raises(SourceBusyError):
+            async with other.locked():
+                pass
+        diff = diff_entries({}, [entry("Version 1")])
+        (outcome,) = await store.append_many(diff.new_or_changed, fence=fence)
+        await slow.save(diff, seen=SEEN, version=100, fence=fence)
+    assert outcome.appended
+    assert await redis_client.get(keys.entries_lock_key(store.stream, "live")) is None
+    async with other.locked():  # released at the end
+        pass
 
 
 # -- the fault, with real processes -----------------------------------------------------------
