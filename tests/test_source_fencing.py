@@ -171,12 +171,12 @@ async def test_a_paused_replica_never_reverts_an_edit(
     The freeze lands where a paused replica is dangerous: the state it read is in its hands
     (the reply is already on its socket), its append not yet sent, its lock about to expire,
     and its page newer than what the stream shows (else it drops its page anyway). Both
-    replicas are frozen when Redis runs a read of the state; one is thawed, and if the lock
-    does not move, the other is the holder. If its page is newer than the stream's, it stays
-    frozen past the lock's life while the thawed one takes the source over; the pause counts
-    once the thawed one has appended a newer version meanwhile. Before the fence, every run
-    reverted the entry (1 or 2 times in 3 pauses, in 8 runs; the frozen replica may be applying
-    a page older than the last one it fetched, which it then drops).
+    replicas are frozen when Redis runs a read of the state; the one whose page is older is
+    thawed, and if the lock does not move, the other is the holder. If its page is newer than
+    the stream's, it stays frozen past the lock's life while the thawed one takes the source
+    over; the pause counts once the thawed one has appended a newer version meanwhile. Before
+    the fence, every run reverted the entry (1 to 3 times in 3 pauses, in 6 runs; the frozen
+    replica may be applying a page older than the last one it fetched, which it then drops).
     """
     started = time.monotonic()
 
@@ -227,19 +227,22 @@ async def test_a_paused_replica_never_reverts_an_edit(
                 for replica in replicas:
                     replica.send_signal(signal.SIGSTOP)
                 holder = await redis_client.get(lock)
-                thawed, frozen = replicas[attempt % 2], replicas[1 - attempt % 2]
                 shown = await _newest_version(redis_client, stream_key)
-                newer_page = served[1 - attempt % 2] > shown
+                # Keep frozen the replica with the newer page (in turn if they are even).
+                keep = 1 - attempt % 2 if served[0] == served[1] else served.index(max(served))
+                thawed, frozen = replicas[1 - keep], replicas[keep]
                 thawed.send_signal(signal.SIGCONT)
                 await asyncio.sleep(HOLDER_CHECK)
-                if newer_page and holder is not None and await redis_client.get(lock) == holder:
+                paused = False
+                if served[keep] > shown and holder and await redis_client.get(lock) == holder:
                     await asyncio.sleep(PAUSE - HOLDER_CHECK)
                     # A pause counts once the other replica appended a newer version meanwhile
                     # (it may have been held up itself): then a stale write would show.
-                    newer_shown = await _newest_version(redis_client, stream_key)
-                    pauses += newer_shown > served[1 - attempt % 2]
+                    paused = await _newest_version(redis_client, stream_key) > served[keep]
                 frozen.send_signal(signal.SIGCONT)
-                await asyncio.sleep(CHANGE_EVERY)
+                if paused:
+                    pauses += 1
+                    await asyncio.sleep(CHANGE_EVERY)
         for replica in replicas:
             assert replica.returncode is None  # neither died
             replica.send_signal(signal.SIGTERM)
