@@ -47,11 +47,16 @@ BUNDLED_NIGHT_DIR = BUNDLED_NIGHTS / "2017-01-29"
 
 # -- Hypothesis profiles ----------------------------------------------------------------------
 # "derandomized" (the default): the same examples on every run, from a seed derived from each
-# test, and no example database, so the test command never fails by chance; inputs found by
-# exploration are pinned with @example. "explore": fresh random examples each run, the way
-# .ci/run explores after the gating run (docs/testing.md).
-settings.register_profile("derandomized", derandomize=True, database=None, print_blob=True)
-settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+# test, a fixed number of them (100, or the test's own max_examples) and no example database,
+# so the test command never fails by chance; inputs found by exploration are pinned with
+# @example. "explore": fresh random examples each run (as many), the way .ci/run explores after
+# the gating run; --hypothesis-seed=N repeats one exploring run (docs/testing.md).
+settings.register_profile(
+    "derandomized", derandomize=True, max_examples=100, database=None, print_blob=True
+)
+settings.register_profile(
+    "explore", derandomize=False, max_examples=100, database=None, print_blob=True
+)
 settings.load_profile("derandomized")
 
 

@@ -20,6 +20,7 @@ from ingest.runtime.aio import (
     wait_or_stop,
 )
 from ingest.runtime.backoff import Backoff
+from tests.conftest import TIMEOUT_FACTOR
 
 
 def _terminate_self() -> None:
@@ -63,7 +64,7 @@ async def test_an_event_loop_takes_the_signal_as_an_event() -> None:
     with stop_handling():
         async with stop_on_signals() as stop:
             os.kill(os.getpid(), signal.SIGTERM)
-            await asyncio.wait_for(stop.wait(), 5)
+            await asyncio.wait_for(stop.wait(), 5 * TIMEOUT_FACTOR)
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
 
 
@@ -134,7 +135,7 @@ def test_run_command_hands_a_signal_to_the_open_stop_block() -> None:
     async def work() -> str:
         async with stop_on_signals() as stop:
             os.kill(os.getpid(), signal.SIGTERM)
-            await asyncio.wait_for(stop.wait(), 5)
+            await asyncio.wait_for(stop.wait(), 5 * TIMEOUT_FACTOR)
         # A block opened after the stop is stopped at once.
         async with stop_on_signals() as again:
             assert again.is_set()

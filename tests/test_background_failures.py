@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from ingest.runtime.backoff import Backoff
+from tests.conftest import TIMEOUT_FACTOR
 from ticker.terminal.ticker_view import TickerView
 from ticker.terminal.ws_relay import WsRelay
 
@@ -30,7 +31,7 @@ async def test_a_watched_task_that_raises_fails_the_wait_with_its_error(ticker: 
         raise ValueError("the feed broke")
 
     task = changes.watch(asyncio.create_task(broken()))
-    async with asyncio.timeout(2.0):  # well before the wait's own timeout
+    async with asyncio.timeout(2.0 * TIMEOUT_FACTOR):  # well before the wait's own timeout
         with pytest.raises(ValueError, match="the feed broke"):
             await changes.until(lambda: False)
     with pytest.raises(ValueError, match="the feed broke"):

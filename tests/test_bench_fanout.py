@@ -98,7 +98,7 @@ async def test_the_load_client_answers_pings() -> None:
 @pytest.mark.slow
 async def test_a_tiny_fanout_run_gives_every_row() -> None:
     """soiree serve and the bare loop measured with 20 clients: rows in every group, sane."""
-    rows = await run_fanout_benchmarks(sizes=[20], quick=True, sse=False)
+    rows = await run_fanout_benchmarks(sizes=[20], quick=True, sse=False, restart=False)
     assert {row.group for row in rows} == {"fanout", "memory", "cpu"}
     assert len(rows) == 8
     for row in rows:

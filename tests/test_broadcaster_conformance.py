@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.test_protocol import validator
+from tests.test_sse import read_sse
 
 
 async def everything_until_closed(ws: ClientConnection) -> tuple[list[dict[str, Any]], int]:
@@ -75,5 +76,41 @@ async def test_live_last_id_on_an_empty_stream_is_null_only_without_since(
         hello = await recv_json(ws)
         assert hello["type"] == "hello"
         _before, live = await recv_until(ws, "live")
+    validator("live").validate(live)
+    assert live["last_id"] == last_id
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("sources=a,,b", "bad_filter"),
+        ("kinds=count,", "bad_filter"),
+        ("kinds=,count", "bad_filter"),
+        ("sources=liveblog,%20", "bad_filter"),
+        ("since=yesterday", "bad_since"),
+    ],
+)
+async def test_sse_refuses_the_same_queries_with_400_and_the_error(
+    start_broadcaster: BroadcasterStarter, query: str, code: str
+) -> None:
+    """/sse shares the query's rules: 400 with the same schema-valid error, no event."""
+    running = await start_broadcaster()
+    response, events = await read_sse(running.http_url(f"/sse?{query}"))
+    assert response.status == 400
+    assert [event["data"]["code"] for event in events] == [code]
+    validator("server_message").validate(events[0]["data"])
+
+
+@pytest.mark.parametrize(("query", "last_id"), [("since=0", "0-0"), ("since=$", "0-0"), ("", None)])
+async def test_sse_live_last_id_on_an_empty_stream_is_null_only_without_since(
+    start_broadcaster: BroadcasterStarter, query: str, last_id: str | None
+) -> None:
+    """hello first, then live.last_id as on /ws: "0-0" when a since was asked, null without."""
+    running = await start_broadcaster()
+    response, events = await read_sse(running.http_url(f"/sse?{query}"))
+    assert response.status == 200
+    kinds = [event["event"] for event in events if "event" in event]
+    assert kinds[0] == "hello"
+    (live,) = [event["data"] for event in events if event.get("event") == "live"]
     validator("live").validate(live)
     assert live["last_id"] == last_id

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from replay.commands.demo import poll_interval
+from tests.conftest import TIMEOUT_FACTOR
 
 SOIREE = str(Path(sys.executable).with_name("soiree"))
 
@@ -71,8 +72,8 @@ def tmux() -> Iterator[Tmux]:
 
 
 def wait_for(condition: object, timeout: float) -> bool:
-    """Poll ``condition()`` until true or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
+    """Poll ``condition()`` until true or ``timeout`` seconds (x TIMEOUT_FACTOR) pass."""
+    deadline = time.monotonic() + timeout * TIMEOUT_FACTOR
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
             return True

@@ -99,3 +99,66 @@ async def test_flapping_entries_are_damped_and_the_night_is_kept(
     health = (await read_all_health(redis_client, stream_key))["flappy"]
     assert health["flapping"] == sum(result.edited for result in results)
     assert "flapping" in str(health["last_warning"])
+
+
+@dataclass(slots=True)
+class ChurningPage:
+    """A liveblog of 50 entries whose element ids change on every request (a CMS that renders
+    ``id="post-<render>-<n>"``): the same entries, texts and times, never the same ids."""
+
+    requests: int = 0
+    base_url: str = ""
+
+    async def handle(self, _: web.Request) -> web.Response:
+        """GET /liveblog: the same entries under new ids."""
+        self.requests += 1
+        entries = "".join(
+            f'<article class="e" id="post-{self.requests}-{i}"><time>{20 + i // 60:02d}h'
+            f"{i % 60:02d}</time><p>{html.escape(f'Entrée {i} de la soirée')}</p></article>\n"
+            for i in range(49, -1, -1)
+        )
+        return web.Response(text=f"<html><body>{entries}</body></html>", content_type="text/html")
+
+
+@pytest_asyncio.fixture
+async def churning_page() -> AsyncIterator[ChurningPage]:
+    """The churning liveblog, served on 127.0.0.1."""
+    page = ChurningPage()
+    app = web.Application()
+    app.router.add_get("/liveblog", page.handle)
+    runner, page.base_url = await serve_test_app(app)
+    try:
+        yield page
+    finally:
+        await runner.cleanup()
+
+
+async def test_entries_whose_ids_churn_keep_their_uids_and_append_nothing(
+    churning_page: ChurningPage,
+    sources_night: NightFixture,
+    redis_client: Redis,
+    store: StreamStore,
+) -> None:
+    """New ids on every poll for the same entries: before, each poll appended 50 adds (new
+    entries are never held by the budget) and 50 deletes, growing the stream without end.
+    An entry under a new id with the content (time and text) of one the poll lost is that
+    entry: it keeps its first uid, and nothing more is appended."""
+    source = SourceConfig(
+        name="churn", type=SourceType.LIVEBLOG, url=churning_page.base_url + "/liveblog",
+        interval=0.05, entry="article.e", time="time", body="p",
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        poller = SourcePoller(
+            source,
+            night=sources_night.night,
+            redis=redis_client,
+            store=store,
+            fetcher=Fetcher(session),
+        )
+        first = await poller.poll_once()
+        later = [await poller.poll_once() for _ in range(10)]
+    assert first.added == 50
+    assert [(r.ok, r.appended) for r in later] == [(True, 0)] * 10
+    history = (await store.history()).updates
+    assert len(history) == 50
+    assert {u.uid for u in history} == {f"churn:post-1-{i}" for i in range(50)}

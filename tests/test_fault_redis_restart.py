@@ -226,7 +226,7 @@ async def test_redis_crash_mid_night_loses_nothing_and_shows_nothing_twice(
                 watching.result()  # the client's own failure, if it had one
         finally:
             stop.set()
-            report = await asyncio.wait_for(ingesting, timeout=10)
+            report = await asyncio.wait_for(ingesting, timeout=10 * TIMEOUT_FACTOR)
             watching.cancel()
         updates = (await store.history()).updates
     finally:

@@ -6,10 +6,12 @@ UTC reading would get wrong by two hours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 import pytest_asyncio
 from aiohttp import web
 from redis.asyncio import Redis
@@ -117,3 +119,70 @@ async def test_a_far_dated_item_is_in_the_sources_health(
     assert "1 item(s) dated more than a day from the night of 2017-05-07" in str(
         health["last_warning"]
     )
+
+
+_OFFSET = re.compile(r"[+-]\d{2}:\d{2}$")
+
+
+@pytest.mark.parametrize(
+    ("tag", "written"),
+    [
+        ("pubDate", "Fri, 31 Dec 9999 23:59:59 -0100"),
+        ("pubDate", "Mon, 01 Jan 0001 00:00:00 +0100"),
+        ("pubDate", "Sat, 01 Jan 1853 12:00:00"),
+        ("dc:date", "9999-12-31T23:59:59-01:00"),
+        ("dc:date", "0001-01-01T00:00:00+01:00"),
+        ("dc:date", "0001-01-01T00:00:00"),
+    ],
+)
+def test_a_date_no_calendar_reads_costs_only_its_own_date(tag: str, written: str) -> None:
+    """A date past year 9999 once in UTC, before 1970 (the zone's old local mean time, an
+    offset in seconds no update may carry) is no date it can read: the item is dated when
+    first seen, and the feed's other items are kept (before: the whole feed failed)."""
+    document = (
+        '<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>t</title><item><guid>odd</guid><title>Daté ailleurs</title>"
+        f"<{tag}>{written}</{tag}></item><item><guid>ok</guid><title>Daté</title>"
+        "<pubDate>Sun, 07 May 2017 19:45:00 +0200</pubDate></item></channel></rss>"
+    ).encode()
+    page = parse_feed(document, source="f", night=NIGHT, seen=SEEN)
+    assert [update.uid for update in page.updates] == ["f:odd", "f:ok"]
+    assert _at("f:odd", page) == SEEN.astimezone(NIGHT.timezone).isoformat()
+    assert page.undated == {"f:odd"}
+    assert all(_OFFSET.search(update.at.isoformat()) for update in page.updates)
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("dimanche 7 mai 2017 19:45", "2017-05-07T19:45:00+02:00"),
+        ("Dimanche 7 mai 2017 à 19h45", "2017-05-07T19:45:00+02:00"),
+        ("7 mai 2017, 19 h 45", "2017-05-07T19:45:00+02:00"),
+        ("1er mai 2017 08:05:30", "2017-05-01T08:05:30+02:00"),
+        ("7 MAI 2017", "2017-05-07T00:00:00+02:00"),
+        ("29 janvier 2017 21h00", "2017-01-29T21:00:00+01:00"),
+        ("3 décembre 2016 à 9h00", "2016-12-03T09:00:00+01:00"),
+        ("3 aout 2016 à 9h00", "2016-08-03T09:00:00+02:00"),
+    ],
+)
+def test_a_date_written_in_french_is_a_wall_time_of_the_night(written: str, expected: str) -> None:
+    """French newsrooms' feeds write `dimanche 7 mai 2017 à 19h45`: no reader of RFC 822 or
+    ISO 8601 reads it (before: the item was dated when first seen); it is a wall time of the
+    night's zone, like any date without an offset."""
+    document = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>g</guid>'
+        f"<title>Titre</title><pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+    page = parse_feed(document, source="f", night=NIGHT, seen=SEEN)
+    assert _at("f:g", page) == expected
+    assert page.undated == frozenset()
+
+
+@pytest.mark.parametrize("written", ["31 février 2017 10h00", "7 mai 2017 à 25h00", "7 mai"])
+def test_a_french_date_that_is_no_date_leaves_the_item_undated(written: str) -> None:
+    """No such day, no such hour, no year: no date it could read, dated when first seen."""
+    document = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><guid>g</guid>'
+        f"<title>Titre</title><pubDate>{written}</pubDate></item></channel></rss>"
+    ).encode()
+    assert parse_feed(document, source="f", night=NIGHT, seen=SEEN).undated == {"f:g"}

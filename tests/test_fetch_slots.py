@@ -20,6 +20,7 @@ from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, serve_test_app
+from ticker.broadcast.metrics import BroadcasterMetrics
 
 #: How long the slow route holds its request (and so the host's slot).
 HOLD = 2.0 * TIMEOUT_FACTOR
@@ -92,7 +93,8 @@ async def test_a_wait_for_a_slot_is_not_counted_in_the_source_timeout(
 async def test_the_source_health_tells_the_wait_apart(
     one_host: tuple[str, list[str]], night: Night, redis_client: Redis, store: StreamStore
 ) -> None:
-    """The poll behind a slow neighbour is ok, and its warning says it waited for a slot."""
+    """The poll behind a slow neighbour is ok, its warning says it waited for a slot, and the
+    wait is a health field of its own (a gauge on /metrics), apart from the fetch's time."""
     base_url, arrived = one_host
     source = SourceConfig(
         name="live", type=SourceType.LIVEBLOG, url=f"{base_url}/page", interval=1,
@@ -109,3 +111,32 @@ async def test_the_source_health_tells_the_wait_apart(
     assert str(health["last_warning"]).startswith("waited ")
     assert "not counted in this source's timeouts" in str(health["last_warning"])
     assert float(str(health["last_poll_ms"])) < OWN_TIMEOUT * 1000
+    waited_ms = float(str(health["last_slot_wait_ms"]))
+    assert waited_ms > OWN_TIMEOUT * 1000
+    gauge = BroadcasterMetrics(health=lambda: {"live": health}).registry.get_sample_value(
+        "soiree_source_last_slot_wait_ms", {"source": "live"}
+    )
+    assert gauge == waited_ms
+
+
+async def test_a_poll_without_a_wait_says_zero(
+    one_host: tuple[str, list[str]], night: Night, redis_client: Redis, store: StreamStore
+) -> None:
+    """A poll that found a slot free records a wait of 0 (after one that waited)."""
+    base_url, arrived = one_host
+    source = SourceConfig(
+        name="live", type=SourceType.LIVEBLOG, url=f"{base_url}/page", interval=1,
+        total_timeout=OWN_TIMEOUT,
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        fetcher = Fetcher(session, max_per_host=2)
+        poller = SourcePoller(source, night=night, redis=redis_client, store=store, fetcher=fetcher)
+        slow = await _hold_both_slots(fetcher, base_url, arrived)
+        await poller.poll_once()
+        await asyncio.gather(*slow)
+        waited = (await read_all_health(redis_client, store.stream))["live"]
+        result = await poller.poll_once()
+    assert result.ok, result.error
+    health = (await read_all_health(redis_client, store.stream))["live"]
+    assert float(str(waited["last_slot_wait_ms"])) > 0
+    assert health["last_slot_wait_ms"] == 0.0

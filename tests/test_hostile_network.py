@@ -568,7 +568,9 @@ async def test_a_slowloris_is_dropped_and_never_blocks_other_clients(
     finally:
         for task in slow:
             task.cancel()
-        await asyncio.gather(*slow, return_exceptions=True)
+        for task in slow:  # a dripping client's own failure, if any, rather than the wait's
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
     assert None not in hung_up, "a dripping connection was answered or never dropped"
     dropped = [t for t in hung_up if t is not None]
     print(f"dripping connections dropped after {min(dropped):.2f}-{max(dropped):.2f} s")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import encodings
+import encodings.aliases
+import pkgutil
+import random
 import warnings
 
 import pytest
@@ -116,3 +120,39 @@ def test_a_page_declaring_no_character_set_is_read_as_utf8_without_warning(decla
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert decode_html(body, declared) == body.decode()
+
+
+def _accepted_codecs() -> list[str]:
+    """Every codec of the standard library that :func:`charset_codec` lets a page declare."""
+    names = {module.name for module in pkgutil.iter_modules(encodings.__path__)}
+    names |= set(encodings.aliases.aliases)
+    return sorted({codec for name in names if (codec := charset_codec(name)) is not None})
+
+
+ACCEPTED = _accepted_codecs()
+#: Bytes that trip decoders: escapes, BOMs, a UTF-7 shift, ISO-2022 and HZ escapes, lone lead
+#: bytes, a lone surrogate in UTF-16, every byte; then random bytes, the same on every run.
+_RANDOM = random.Random(20)
+AWKWARD: list[bytes] = [
+    b"\\", b"\\x", b"\\\x00", b"\\N{", b"+AGE", b"\xff\xfe\x00", b"\xfe\xff\xd8\x00",
+    b"\x00\xd8", b"\x1b$B", b"\x1b(J\x1b$)C", b"~{", b"~}~~", b"\x8e\xff", b"\xef\xbb",
+    bytes(range(256)), bytes(range(255, -1, -1)),
+    *(bytes(_RANDOM.randrange(256) for _ in range(_RANDOM.randrange(1, 24))) for _ in range(200)),
+]  # fmt: skip
+
+
+def test_the_accepted_codecs_are_the_character_sets_of_pages() -> None:
+    """Real character sets are accepted; no escape, transfer or host-name codec is."""
+    assert {"utf-8", "cp1252", "iso8859-15", "shift_jis", "utf-16", "gb18030"} <= set(ACCEPTED)
+    assert len(ACCEPTED) > 90
+    refused = {"raw_unicode_escape", "unicode_escape", "idna", "punycode", "utf_7", "undefined"}
+    assert not refused & {codec.replace("-", "_") for codec in ACCEPTED}
+
+
+@pytest.mark.parametrize("codec", ACCEPTED)
+def test_any_bytes_in_any_accepted_charset_decode_silently_with_that_charset(codec: str) -> None:
+    """No warning, no error: undecodable bytes become U+FFFD in the declared charset itself."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for body in AWKWARD:
+            assert decode_html(body, codec) == body.decode(codec, errors="replace"), body

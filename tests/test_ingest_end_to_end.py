@@ -119,7 +119,7 @@ async def test_burst_against_a_finished_night(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30 * TIMEOUT_FACTOR)
     assert process.returncode == 0, err.decode()
     assert "liveblog: ok" in out.decode()
     assert "articles: ok" in out.decode()

@@ -16,7 +16,7 @@ from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health, record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
-from tests.conftest import BUNDLED_NIGHT_DIR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command, sources_toml
 from tests.plugins.sources import SourcesStarter
 from ticker.terminal.render_health import source_status
@@ -121,7 +121,7 @@ async def test_the_burst_summary_counts_the_whole_burst(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60 * TIMEOUT_FACTOR)
     assert process.returncode == 0, err.decode()
     added = {
         match["name"]: int(match["added"])

@@ -135,6 +135,31 @@ def test_missing_and_garbled_attribute_times_skip_one_entry_each(night: Night) -
     assert parsed.skipped["no_text"] == 1
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59-01:00",
+        "0001-01-01T00:00:00+01:00",
+        "0001-01-01T00:00:00",
+        "1853-01-01T12:00:00",
+        "1853-01-01 à 20h41",
+        "29/01/1853 20h41",
+    ],
+)
+def test_a_time_out_of_the_calendar_skips_only_its_entry(night: Night, value: str) -> None:
+    """A datetime past year 9999 once in the night's zone failed the whole page
+    (OverflowError); one before 1970 took Paris's old local mean time (+00:09:21), an offset
+    no update may carry. Either is no time it could read, for that entry alone."""
+    page = f'<ul><li data-time="{value}">Ailleurs</li><li data-time="19h45">Bon</li></ul>'
+    parsed = parse(page, night, entry="li", time_selector="@data-time")
+    assert [(e.uid, e.text) for e in parsed.entries] == [("s:1945", "Bon")]
+    assert parsed.skipped["no_date"] == 1
+    # With a time element, its text is the time when its attribute cannot be read.
+    page = f'<article><time datetime="{value}">20h41</time><p>Ailleurs</p></article>'
+    (entry,) = parse(page, night, entry="article", time_selector="time", body="p").entries
+    assert entry.at.isoformat() == "2017-01-29T20:41:00+01:00"
+
+
 def test_hostile_attribute_value_is_quoted_on_one_short_line(night: Night) -> None:
     """A huge, multi-line attribute value is cut and kept on one line in the message."""
     page = f'<ul><li data-time="{"x" * 500}\n\x1b[31m">Texte</li></ul>'

@@ -24,7 +24,7 @@ from ingest.model.update import Op
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
-from tests.conftest import BUNDLED_NIGHT_DIR
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command, sources_toml
 
 PAGES_BEFORE = {
@@ -100,7 +100,7 @@ async def _burst(config: Path, redis_url: str, stream: str) -> None:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60 * TIMEOUT_FACTOR)
     assert process.returncode == 0, (out + err).decode()
     for source in SOURCES:
         assert re.search(rf"^{source['name']}: ok ", out.decode(), re.M), out.decode()

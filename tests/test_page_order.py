@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from ingest.model.update import Kind, Update
 from ingest.sources.entry_diff import SeenEntry, diff_entries
-from ingest.sources.page_order import PageTop, pinned_entries, runs_newest_first
+from ingest.sources.page_order import PageTop, out_of_order, pinned_entries, runs_newest_first
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -68,9 +68,29 @@ def test_a_run_that_stays_on_top_while_the_page_rolls_is_pinned() -> None:
     assert rolled.pinned == {"live:intro"}
     growing = pins([INTRO, *[entry(i) for i in range(2, 13)]], rolled)
     assert growing.pinned == {"live:intro"}
-    # Off the top, it is an entry like any other again.
+    # Off the top, the across-polls rule lets it go; moved to the end of an oldest-first
+    # page it is out of the page's order, pinned by time instead.
     moved = pins([entry(i) for i in range(2, 13)] + [INTRO], growing)
-    assert moved.pinned == frozenset()
+    assert moved.pinned == {"live:intro"}
+    assert pins([entry(i) for i in range(2, 13)], growing).pinned == frozenset()
+
+
+def test_entries_out_of_the_pages_order_are_pinned_wherever_they_are() -> None:
+    """Newest first: an old entry featured under the first entries is out of order; one kept
+    at the end is in order, pinned once the page rolls above it, and stays so while there."""
+    newest = [entry(i) for i in range(10, 0, -1)]
+    assert pins([*newest[:3], INTRO, *newest[3:]]).pinned == {"live:intro"}
+    assert out_of_order([u.at for u in newest]) == set()
+    assert out_of_order([]) == set()
+    first = pins([*newest, INTRO])
+    assert first.pinned == frozenset()
+    rolled = pins([*[entry(i) for i in range(12, 2, -1)], INTRO], first)
+    assert rolled.pinned == {"live:intro"}
+    kept = pins([*[entry(i) for i in range(13, 2, -1)], INTRO], rolled)
+    assert kept.pinned == {"live:intro"}
+    # Growing over it, or an entry deleted above it, pins nothing at the end.
+    assert pins([entry(11), *newest, INTRO], first).pinned == frozenset()
+    assert pins([*newest[:4], *newest[5:], INTRO], first).pinned == frozenset()
 
 
 def test_growing_pages_and_plain_deletes_pin_nothing() -> None:
@@ -112,6 +132,27 @@ def test_a_pinned_intro_over_a_sliding_window_never_deletes(
     for end in range(1, 30, step):
         window = [entry(i) for i in range(max(0, end - size), end)]
         page = [INTRO, *(window[::-1] if newest_first else window)]
+        top = pins(page, top)
+        diff = diff_entries(seen, page, pinned=top.pinned)
+        assert diff.deleted == ()
+        seen.update({u.uid: SeenEntry.of(u) for u in diff.new_or_changed})
+
+
+@given(
+    st.integers(min_value=2, max_value=8),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=0, max_value=8),
+)
+def test_an_old_entry_held_anywhere_over_a_sliding_window_never_deletes(
+    size: int, step: int, where: int
+) -> None:
+    """Newest first, the intro held at any place of a rolling window of `size`: no delete."""
+    seen: dict[str, SeenEntry] = {}
+    top: PageTop | None = None
+    for end in range(1, 30, step):
+        window = [entry(i) for i in range(max(0, end - size), end)][::-1]
+        place = min(where, len(window))
+        page = [*window[:place], INTRO, *window[place:]]
         top = pins(page, top)
         diff = diff_entries(seen, page, pinned=top.pinned)
         assert diff.deleted == ()

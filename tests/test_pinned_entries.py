@@ -85,3 +85,26 @@ async def test_an_entry_removed_under_a_pinned_intro_is_still_deleted(
     del fault_server.entries[10]
     removed = await poller.poll_once()
     assert (removed.added, removed.deleted) == (0, 1)
+
+
+@pytest.mark.parametrize("where", [3, SHOWN], ids=["featured-mid-page", "kept-at-the-end"])
+async def test_an_old_entry_out_of_place_does_not_turn_roll_off_into_deletes(
+    where: int, fault_server: FaultServer, poller: SourcePoller, store: StreamStore
+) -> None:
+    """A newest-first page of the latest 50 with the 07:00 intro held elsewhere than on top:
+    featured under the first entries (out of the page's order) or kept at the end (in order,
+    but staying there while the page rolls above it). Before, the intro was the floor, and
+    every entry that rolled off was appended as a delete."""
+    for last in range(SHOWN, ENTRIES + 1, 5):
+        shown = page(last, newest_first=True)[1:]
+        fault_server.entries = [*shown[:where], INTRO, *shown[where:]]
+        result = await poller.poll_once()
+        assert result.ok, result.error
+        assert result.deleted == 0, f"{result.deleted} deletes at entry {last}"
+    history = (await store.history()).updates
+    assert {u.op for u in history} == {Op.ADD}
+    assert len(history) == ENTRIES + 1
+    # Still deleted when removed from the middle of the page.
+    del fault_server.entries[20]
+    removed = await poller.poll_once()
+    assert (removed.added, removed.deleted) == (0, 1)

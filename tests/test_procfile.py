@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
+from tests.conftest import TIMEOUT_FACTOR
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
@@ -75,7 +77,7 @@ def test_honcho_brings_up_the_pipeline(tmp_path_factory: pytest.TempPathFactory)
         start_new_session=True,
     )
     try:
-        update = asyncio.run(first_update(web_port, time.monotonic() + 60))
+        update = asyncio.run(first_update(web_port, time.monotonic() + 60 * TIMEOUT_FACTOR))
         assert update["source"] in {"liveblog", "articles", "results"}
         assert str(update["uid"]).startswith(f"{update['source']}:")
     finally:

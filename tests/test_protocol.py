@@ -14,7 +14,15 @@ from referencing import Registry, Resource
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
-from ingest.model.update import UPDATE_SCHEMA_VERSION, Figures, Kind, Op, Previous, Update
+from ingest.model.update import (
+    UPDATE_SCHEMA_VERSION,
+    Figures,
+    Kind,
+    Op,
+    Previous,
+    Update,
+    UpdateError,
+)
 from ticker.wire.protocol import (
     Close,
     ConnectRequest,
@@ -299,7 +307,7 @@ def test_an_update_of_schema_2_is_valid_and_hello_says_so() -> None:
     hello = hello_message(version="1.0", stream="s", night=None, since=None, filter=Filter())
     assert json.loads(hello)["update_schema"] == UPDATE_SCHEMA_VERSION
     schema = load_schema("update.schema.json")
-    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 3
+    assert schema["x-schema-version"] == UPDATE_SCHEMA_VERSION == 4
     duplicate = {**update.to_json(), "type": "update", "more_figures": [{"scope": "x", "y": 1}]}
     with pytest.raises(jsonschema.ValidationError):
         validator("update").validate(duplicate)
@@ -358,3 +366,19 @@ def test_join_frames_keeps_what_the_filter_accepts_in_order() -> None:
     counts, count = join_frames(entries, Filter(kinds=frozenset({"count"})))
     assert count == 2
     assert [json.loads(bytes(f.data))["uid"] for f in decode_frames(counts)] == ["u1", "u3"]
+
+
+def test_an_undated_update_of_schema_4_says_so_and_round_trips() -> None:
+    """``undated: true`` (its ``at`` is when soiree first saw it) validates, is part of the
+    content, and reads back; ``undated: false`` is no value (absent means dated)."""
+    update = count_update(undated=True)
+    message = json.loads(update_message(update))
+    assert message["undated"] is True
+    validator("update").validate(message)
+    assert Update.from_json(message) == update
+    assert update.content_digest() != count_update().content_digest()
+    assert "undated" not in count_update().to_json()
+    with pytest.raises(jsonschema.ValidationError):
+        validator("update").validate({**message, "undated": False})
+    with pytest.raises(UpdateError, match="undated"):
+        Update.from_json({**message, "undated": False})

@@ -13,6 +13,7 @@ from replay.clock import ReplayPlan, ReplayWindow, plan_replay
 from replay.fixtures import find_night
 from replay.runner import replay_into_stream
 from replay.timeline import night_updates, with_default_start
+from tests.conftest import TIMEOUT_FACTOR
 
 FIXTURE = find_night()
 UPDATES = night_updates(FIXTURE, seen=datetime.now(UTC))
@@ -51,7 +52,7 @@ async def test_stop_ends_between_batches(store: StreamStore) -> None:
     task = asyncio.create_task(replay_into_stream(store, updates, plan, stop=stop, speed=60.0))
     await asyncio.sleep(0.3)
     stop.set()
-    report = await asyncio.wait_for(task, 5)
+    report = await asyncio.wait_for(task, 5 * TIMEOUT_FACTOR)
     assert report.stopped
     assert 0 < report.appended < len(plan.order)
     assert await store.length() == report.appended
@@ -73,7 +74,7 @@ async def test_pause_and_resume_through_the_control_key(store: StreamStore) -> N
     assert await store.length() == paused_length
     assert not task.done()
     await store.redis.set(replay_control_key(store.stream), "resume")
-    report = await asyncio.wait_for(task, 10)
+    report = await asyncio.wait_for(task, 10 * TIMEOUT_FACTOR)
     assert report.appended == len(plan.order)
     assert await store.redis.hget(replay_clock_key(store.stream), "paused") == "0"
 
@@ -90,7 +91,7 @@ async def test_loop_appends_the_night_again(store: StreamStore) -> None:
             break
         await asyncio.sleep(0.02)
     stop.set()
-    report = await asyncio.wait_for(task, 5)
+    report = await asyncio.wait_for(task, 5 * TIMEOUT_FACTOR)
     assert report.passes >= 3
     assert report.duplicates == 0
 

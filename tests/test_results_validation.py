@@ -77,3 +77,22 @@ def test_no_assert_guards_anything_in_ingest() -> None:
         if isinstance(node, ast.Assert)
     ]
     assert found == []
+
+
+@pytest.mark.parametrize(
+    "published",
+    ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00", "1853-01-01T12:00:00+00:00"],
+)
+def test_a_checkpoint_dated_out_of_any_calendar_leaves_only_itself_out(
+    published: str, night: Night
+) -> None:
+    """A date past 9999 in UTC (or in the night's zone), or before 1970, is that checkpoint's
+    problem: before, its OverflowError failed the whole document (internal_error)."""
+    document = json.dumps(
+        {"checkpoints": [_checkpoint("odd", 2) | {"published": published}, _checkpoint("ok", 2)]}
+    )
+    page = parse_results(document, source="r", night=night, seen=SEEN)
+    assert [update.uid for update in page.updates] == ["r:ok"]
+    assert page.skipped["invalid"] == 1
+    assert len(page.problems) == 1
+    assert "odd: published: " in page.problems[0]

@@ -13,6 +13,7 @@ from ingest.model.update import Kind, Update
 from ingest.sources.entry_diff import diff_entries
 from ingest.store import keys
 from ingest.store.source_state import VERSION_FIELD, SourceBusyError, SourceState
+from tests.conftest import TIMEOUT_FACTOR
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -85,6 +86,11 @@ async def test_lock_of_a_dead_holder_expires(redis_client: Redis, stream_key: st
     """A lock nobody releases (a killed poller) expires after its ttl."""
     await redis_client.set(keys.entries_lock_key(stream_key, "live"), "dead", px=100)
     state = SourceState(redis_client, stream_key, "live", lock_wait=1)
-    async with asyncio.timeout(1):
-        async with state.locked():
-            pass
+    lock = keys.entries_lock_key(stream_key, "live")
+    async with asyncio.timeout(1 * TIMEOUT_FACTOR):
+        async with state.locked() as fence:
+            holder = await redis_client.get(lock)
+            assert holder is not None
+            assert holder not in ("dead", b"dead")  # ours now
+            assert fence.token >= 1
+    assert await redis_client.exists(lock) == 0  # and released

@@ -112,7 +112,8 @@ async def test_sse_clients_joining_during_warm_up_get_every_update_once_in_order
     got, live = updates_and_live(received["now"])
     assert got == [appended.id]
 
-    events = received["no cursor"]
+    # Heartbeats (comments) may come while it waits for the warm-up, on a slow machine.
+    events = [e for e in received["no cursor"] if set(e) != {"comments"}]
     assert [e.get("event") for e in events[:3]] == [None, "hello", "snapshot"]  # retry: first
     snapshot = events[2]["data"]
     assert snapshot["last_id"] in (ids[-1], appended.id)

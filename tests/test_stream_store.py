@@ -20,6 +20,7 @@ from ingest.model.update import Figures, Kind, Op, Update
 from ingest.store import keys
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 NIGHT = datetime(2017, 1, 29, 19, 0, tzinfo=PARIS_WINTER)
@@ -304,7 +305,7 @@ async def test_two_processes_write_each_uid_once(
             assert await redis_client.blpop([f"{barrier}:ready"], timeout=20) is not None
         await redis_client.rpush(barrier, "go", "go")  # both start at once
         for worker in workers:
-            _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30)
+            _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30 * TIMEOUT_FACTOR)
             assert worker.returncode == 0, stderr.decode()
     finally:
         for worker in workers:
@@ -425,7 +426,7 @@ async def test_tail_yields_new_appends_in_order(store: StreamStore) -> None:
     for index in (1, 2):
         await store.append(make_update(index))
     await store.append(edited(make_update(1)))
-    await asyncio.wait_for(task, timeout=5)
+    await asyncio.wait_for(task, timeout=5 * TIMEOUT_FACTOR)
     await updates.aclose()
     assert [(update.uid, update.op) for update in received] == [
         ("liveblog:1", Op.ADD),

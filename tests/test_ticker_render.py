@@ -172,6 +172,21 @@ def test_edit_and_delete_in_the_feed(ticker: TickerKit) -> None:
     assert "\x1b[2;9m" in colored or "\x1b[9;2m" in colored  # dim, struck through
 
 
+def test_an_undated_item_says_its_time_is_when_it_was_seen(ticker: TickerKit) -> None:
+    """``undated`` (the source gave no date: ``at`` is when soiree first saw it) is said, so
+    that the time shown is not read as the article's."""
+    view = ticker.view_at("20:56")
+    (latest,) = view.board.feed(limit=1)
+    undated = replace(
+        latest.update, uid="articles:x", source="articles", kind=Kind.NEWS, speaker=None,
+        text="Article sans date", at=latest.update.at + timedelta(minutes=1), undated=True,
+    )  # fmt: skip
+    view.board.apply(undated, now=ticker.now)
+    frame = ticker.render(FeedPanel(view, now=ticker.now, limit=3))
+    assert "Article sans date (non daté : vu à cette heure)" in frame
+    assert "non daté" not in line_with(frame, "20:56")
+
+
 def test_new_items_are_highlighted_briefly(ticker: TickerKit) -> None:
     """A count that just came in marks the scoreboard "nouveau"; seconds later it does not."""
     view = ticker.view_at("20:40")

@@ -128,6 +128,7 @@ async def test_ingested_text_stays_text_and_edits_and_deletes_apply_in_place(
     sneaky = make_update(
         2, text='<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
     )
+    sneaky = replace(sneaky, undated=True)  # its source gave no date: said beside its time
     doomed = make_update(3, text="à retirer")
     await store.append_many([hostile, sneaky, doomed])
     running = await start_broadcaster()
@@ -148,6 +149,9 @@ async def test_ingested_text_stays_text_and_edits_and_deletes_apply_in_place(
         == 0
     )
     assert await run_js(browser, "return window.__pwned === undefined;")
+    undated = "return Array.from(document.querySelectorAll('#feed .item-undated'))" \
+        ".map((n) => [n.closest('li').dataset.uid, n.textContent]);"  # fmt: skip
+    assert await run_js(browser, undated) == [["test:2", "non daté"]]
     with pytest.raises(NoAlertPresentException):
         await asyncio.to_thread(lambda: browser.switch_to.alert.text)
 

@@ -18,6 +18,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from ingest.model.errors import CommandError
 from ingest.runtime.backoff import Backoff
 from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
 from ticker.board.board_state import BoardState
 from ticker.broadcast.broadcaster import Broadcaster
 from ticker.commands.serve import night_info
@@ -178,7 +179,7 @@ async def test_ticker_command_relays_a_broadcaster(
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    async with asyncio.timeout(60):
+    async with asyncio.timeout(60 * TIMEOUT_FACTOR):
         stdout, stderr = await process.communicate()
     assert process.returncode == 0, stderr.decode()
     frame = stdout.decode()

@@ -67,6 +67,8 @@ class TextEntry:
     source: str
     at: datetime
     text: str
+    #: No date could be read: ``at`` is when the entry was first seen (:attr:`Update.undated`).
+    undated: bool = False
 
     def __post_init__(self) -> None:
         if not self.uid or len(self.uid) > MAX_NAME_LENGTH:
@@ -75,9 +77,13 @@ class TextEntry:
             raise UpdateError("at must carry a time zone")
 
     @classmethod
-    def of(cls, *, source: str, key: str, at: datetime, text: str) -> TextEntry:
+    def of(
+        cls, *, source: str, key: str, at: datetime, text: str, undated: bool = False
+    ) -> TextEntry:
         """The raw entry ``key`` of ``source``, its text cleaned."""
-        return cls(uid=entry_uid(source, key), source=source, at=at, text=clean_text(text))
+        return cls(
+            uid=entry_uid(source, key), source=source, at=at, text=clean_text(text), undated=undated
+        )
 
     def same_content(self, seen: Update) -> bool:
         """Whether ``seen`` (an update built from this uid before) has this entry's content.
@@ -89,6 +95,7 @@ class TextEntry:
             seen.text == self.text
             and seen.source == self.source
             and seen.at.isoformat() == self.at.isoformat()
+            and seen.undated == self.undated
         )
 
     def to_update(self, *, night: Night, seen: datetime) -> Update:
@@ -106,6 +113,7 @@ class TextEntry:
             round=found.round,
             more_figures=found.more_figures,
             institute=found.institute,
+            undated=self.undated,
         )
 
 
@@ -138,7 +146,8 @@ def build_updates(
 def content_key(entry: SourceEntry) -> str:
     """A digest of an entry's raw content: equal for two polls showing the same content."""
     if isinstance(entry, TextEntry):
-        shown = f"{entry.at.isoformat()}\n{entry.text}".encode("utf-8", "surrogatepass")
+        undated = "undated\n" if entry.undated else ""
+        shown = f"{undated}{entry.at.isoformat()}\n{entry.text}".encode("utf-8", "surrogatepass")
         return hashlib.blake2b(shown, digest_size=16).hexdigest()
     return entry.content_digest()
 
@@ -147,7 +156,9 @@ def as_shown(seen: Update, *, text: bool) -> SourceEntry:
     """A stored update as the raw entry that gave it (``text``: the source's entries are free
     text; else they are checkpoints, already updates)."""
     if text:
-        return TextEntry(uid=seen.uid, source=seen.source, at=seen.at, text=seen.text)
+        return TextEntry(
+            uid=seen.uid, source=seen.source, at=seen.at, text=seen.text, undated=seen.undated
+        )
     return seen
 
 

@@ -15,7 +15,8 @@ The JSON form is the contract of ``docs/design.md`` ("The update") and of
 A text that states several scopes (a national result and département results, two
 départements) keeps them all: ``figures`` holds the main scope's (national when stated, else
 the first scope's) and ``more_figures`` the others', in text order, one per scope (update
-schema version 3, :data:`UPDATE_SCHEMA_VERSION`).
+schema version 3, :data:`UPDATE_SCHEMA_VERSION`). ``undated`` (version 4) marks an update whose
+source gave no date: its ``at`` is when soiree first saw the entry.
 
 Text is plain: :func:`~ingest.model.text_cleaning.clean_text` removes control characters and
 terminal escape sequences, so nothing ingested can drive a terminal or smuggle markup past a reader;
@@ -56,8 +57,8 @@ __all__ = [
 
 
 #: The version of ``docs/update.schema.json`` this module writes and reads (2: ``more_figures``;
-#: 3: the kind ``alert``, votes and seats, scopes below the département).
-UPDATE_SCHEMA_VERSION: Final = 3
+#: 3: the kind ``alert``, votes and seats, scopes below the département; 4: ``undated``).
+UPDATE_SCHEMA_VERSION: Final = 4
 #: Most scopes an update's ``more_figures`` may hold (every département, région and more).
 MAX_MORE_FIGURES: Final = 200
 
@@ -152,6 +153,9 @@ class Update:
     id: str | None = None
     #: The figures of the other scopes the text states (never the main one's scope twice).
     more_figures: tuple[Figures, ...] = ()
+    #: The source gave no date it could read: ``at`` is when soiree first saw the entry
+    #: (schema version 4; in JSON only when true).
+    undated: bool = False
     # (content digest, stream data) once computed: both come from one build of the content.
     # Not a value of the update (no init, repr or comparison); ``replace`` starts without it.
     _encoded: tuple[str, bytes] | None = field(default=None, init=False, repr=False, compare=False)
@@ -191,6 +195,8 @@ class Update:
             data["more_figures"] = [figures.to_json() for figures in self.more_figures]
         if self.institute is not None:
             data["institute"] = self.institute
+        if self.undated:
+            data["undated"] = True
         return data
 
     def all_figures(self) -> tuple[Figures, ...]:
@@ -274,6 +280,7 @@ class Update:
             "round",
             "more_figures",
             "institute",
+            "undated",
             "type",  # present when the object is a websocket "update" message
         }
         unknown = set(data) - known
@@ -306,6 +313,9 @@ class Update:
         if len(more) > MAX_MORE_FIGURES:
             raise UpdateError(f"more_figures: more than {MAX_MORE_FIGURES} scopes")
         institute = data.get("institute")
+        undated = data.get("undated", False)
+        if "undated" in data and undated is not True:
+            raise UpdateError(f"undated: must be true when present, got {undated!r}")
         return cls(
             id=id_,
             uid=uid,
@@ -322,6 +332,7 @@ class Update:
             institute=None
             if institute is None
             else short_string(institute, field_name="institute"),
+            undated=undated is True,
         )
 
     @classmethod

@@ -31,6 +31,7 @@ from ingest.sources.feed_parser import keep_first_seen
 from ingest.sources.flapping import GONE, Admission, Change, ChangeDamper
 from ingest.sources.page_order import PageTop, pinned_entries
 from ingest.sources.parsed_document import ParsedDocument, problems_shown
+from ingest.sources.retitled_items import follow_identities
 from ingest.store.source_state import SourceState
 from ingest.store.stream_store import AppendOutcome, StreamStore
 
@@ -80,8 +81,10 @@ class DocumentApplier:
         """
         keys = {entry.uid: content_key(entry) for entry in parsed.entries}
         ready = self._extract_unapplied(parsed.entries, keys, seen=seen)
-        async with self._state.locked() as fence:
-            previous, stored = await self._state.load()
+        # The lock and the state in one round trip, the state's write and the lock's release
+        # in one more: four round trips for a poll that appends, where six were.
+        async with self._state.held() as lock:
+            fence, previous, stored = lock.fence, lock.previous, lock.stored
             # A document kept while Redis was away is older than a fetch: widen the window
             # that tells a newer state from a clock that jumped back by how long it was kept.
             kept_for = max(0.0, (SourceState.now_version() - version) / 1_000_000)
@@ -102,6 +105,11 @@ class DocumentApplier:
                 # An entry without a date keeps the time it was first seen: no edit each poll.
                 known = {uid: entry.update for uid, entry in previous.items()}
                 shown = keep_first_seen(shown, parsed.undated, known)
+            if self.source.type is not SourceType.RESULTS:
+                # The same content under a new key (ids rendered anew), or a guid-less item
+                # whose title was edited: the same entry, under its first uid.
+                feed = self.source.type is SourceType.FEED
+                shown = follow_identities(shown, previous, feed=feed)
             page = shown[::-1] if parsed.reversed else shown
             top = pinned_entries(
                 [entry.uid for entry in page], [entry.at for entry in page], last=self._top
@@ -115,7 +123,7 @@ class DocumentApplier:
             deletes = [update.as_delete(seen=seen) for update in diff.deleted]
             outcomes = await self._store.append_many([*diff.new_or_changed, *deletes], fence=fence)
             on_stream = time.monotonic()
-            await self._state.save(diff, seen=seen, version=version, fence=fence)
+            await self._state.save_and_release(diff, seen=seen, version=version, held=lock)
         self._damper.commit(admission, now=time.monotonic())
         self._first_apply = False
         self._top = top

@@ -4,9 +4,9 @@
 (carried on from the one a previous poller left in Redis), turns a good or failed poll into a
 :class:`~ingest.polling.poll_result.PollResult` with the delay until the next poll
 (:func:`ingest.runtime.backoff.next_poll_delay`: backoff after failures, ``Retry-After``,
-``max-age``), writes the health (:func:`ingest.store.health.record_poll`, within
-:data:`HEALTH_TIMEOUT`; skipped while Redis is silent) and logs the poll: a failure once per
-new error, not at every poll.
+``max-age``), writes the health (as :func:`ingest.store.health.record_poll` does, batched
+with other sources' by :mod:`ingest.store.health_batch`, within :data:`HEALTH_TIMEOUT`; skipped
+while Redis is silent) and logs the poll: a failure once per new error, not at every poll.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from ingest.sources.entry_diff import Diff
 from ingest.sources.flapping import Admission
 from ingest.sources.parsed_document import ParsedDocument
 from ingest.sources.source_health import SourceHealth
-from ingest.store.health import read_health, record_poll
+from ingest.store.health import read_health
+from ingest.store.health_batch import shared_batcher
 from ingest.store.redis_errors import describe_refusal
 from ingest.store.stream_store import AppendOutcome
 
@@ -139,6 +140,7 @@ class PollBookkeeper:
             read=document is not None,
             flapping=None if admission is None else len(admission.flapping),
             held=None if admission is None else admission.held,
+            slot_wait_seconds=fetched.slot_wait,
         )
         delay = next_poll_delay(
             self._backoff,
@@ -150,7 +152,9 @@ class PollBookkeeper:
         self.health = self.health.scheduled(now + timedelta(seconds=delay))
         try:
             async with asyncio.timeout(HEALTH_TIMEOUT):
-                await record_poll(self._redis, self._stream, self.health, appended=appended)
+                await shared_batcher(self._redis).record(
+                    self._stream, self.health, appended=appended
+                )
         except (RedisError, OSError) as error:
             # The poll itself went well (what it found is on the stream): its health waits
             # for the next one.
@@ -190,8 +194,9 @@ class PollBookkeeper:
         """Record a failed poll (not in Redis unless ``record`` and Redis is not ``silent``)."""
         now = datetime.now(UTC)
         self.health = self.health.failed(
-            now=now, outcome=outcome, error=error, status=status, poll_seconds=seconds
-        )
+            now=now, outcome=outcome, error=error, status=status, poll_seconds=seconds,
+            slot_wait_seconds=None if fetched is None else fetched.slot_wait,
+        )  # fmt: skip
         delay = next_poll_delay(
             self._backoff,
             failures=self.health.consecutive_errors if backoff else 0,
@@ -202,7 +207,7 @@ class PollBookkeeper:
         try:
             if record and not silent:
                 async with asyncio.timeout(HEALTH_TIMEOUT):
-                    await record_poll(self._redis, self._stream, self.health)
+                    await shared_batcher(self._redis).record(self._stream, self.health)
                 self._unrecorded = None
         except (RedisError, OSError) as redis_error:
             self._health_not_recorded(redis_error)

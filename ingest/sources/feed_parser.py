@@ -30,10 +30,12 @@ import feedparser
 
 from ingest.extraction.entries import SourceEntry, TextEntry, article_text, build_update
 from ingest.model.errors import SoireeError
+from ingest.model.instants import local_instant
 from ingest.model.night import Night
 from ingest.model.text_cleaning import clean_text
 from ingest.model.update import Update, UpdateError
-from ingest.sources.html_text import fragment_text
+from ingest.sources.escaped_markup import holds_markup, text_without_markup
+from ingest.sources.french_dates import parse_french_date
 from ingest.sources.skipped_items import SkippedItems, SkipReason
 
 __all__ = [
@@ -143,10 +145,10 @@ def _text_of(detail: object, fallback: object) -> str:
     if isinstance(detail, Mapping):
         value = detail.get("value")
         if isinstance(value, str):
-            if detail.get("type") in _HTML_TYPES or _TAG.search(value):
-                return fragment_text(value)
+            if detail.get("type") in _HTML_TYPES or _TAG.search(value) or holds_markup(value):
+                return text_without_markup(value)
             return clean_text(value)
-    return fragment_text(fallback) if isinstance(fallback, str) else ""
+    return text_without_markup(fallback) if isinstance(fallback, str) else ""
 
 
 def _body_of(item: Mapping[str, Any]) -> str:
@@ -169,28 +171,38 @@ def item_instant(item: Mapping[str, Any], night: Night) -> datetime | None:
 
     A date written with an offset (``+0100``, ``Z``, ``GMT``) is that instant; one without (or
     with a zone name feedparser does not know, ``CET``) is a wall time of the night's zone, not
-    UTC as feedparser assumes. None when no date can be read.
+    UTC as feedparser assumes. None when no date can be read: a date out of the range read
+    (:func:`ingest.model.instants.local_instant`: before 1970, from 2200) is none either.
     """
     for name in ("published", "updated", "created"):
-        # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
-        # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
-        value = dict.get(item, f"{name}_parsed") if isinstance(item, dict) else None
-        raw = dict.get(item, name) if isinstance(item, dict) else None
-        if isinstance(value, struct_time):
-            if _zoned(raw) or not isinstance(raw, str):
-                # feedparser normalises every date it parsed to UTC.
-                utc = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-                return utc.astimezone(night.timezone)
-            return datetime(*value[:6], tzinfo=night.timezone)
-        if isinstance(raw, str) and raw.strip():
-            # feedparser reads no RFC 822 date without a zone ("Sun, 29 Jan 2017 20:00:00").
-            try:
-                written = parsedate_to_datetime(raw.strip())
-            except (TypeError, ValueError, IndexError, OverflowError):
-                continue
-            if written.tzinfo is None:
-                return written.replace(tzinfo=night.timezone)
-            return written.astimezone(night.timezone)
+        try:
+            written = _written_instant(item, name, night)
+            if written is not None:
+                return local_instant(written, night.timezone, field_name=name)
+        except (UpdateError, ValueError, OverflowError):
+            continue
+    return None
+
+
+def _written_instant(item: Mapping[str, Any], name: str, night: Night) -> datetime | None:
+    """The date of field ``name`` as written (an offset, else the night's zone), or None."""
+    # dict.get, not FeedParserDict.get: the latter maps a missing ``updated_parsed`` to
+    # ``published_parsed`` with a DeprecationWarning (feedparser issue 310).
+    value = dict.get(item, f"{name}_parsed") if isinstance(item, dict) else None
+    raw = dict.get(item, name) if isinstance(item, dict) else None
+    if isinstance(value, struct_time):
+        if _zoned(raw) or not isinstance(raw, str):
+            # feedparser normalises every date it parsed to UTC.
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+        return datetime(*value[:6], tzinfo=night.timezone)
+    if isinstance(raw, str) and raw.strip():
+        # feedparser reads no RFC 822 date without a zone ("Sun, 29 Jan 2017 20:00:00").
+        try:
+            written = parsedate_to_datetime(raw.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            # Nor any reader of RFC 822 or ISO 8601 a date in French words.
+            return parse_french_date(raw, night.timezone)
+        return written.replace(tzinfo=night.timezone) if written.tzinfo is None else written
     return None
 
 
@@ -280,7 +292,9 @@ def parse_feed(
             )
             continue
         try:
-            entry = TextEntry.of(source=source, key=key, at=item.at, text=item.text)
+            entry = TextEntry.of(
+                source=source, key=key, at=item.at, text=item.text, undated=not item.dated
+            )
         except UpdateError as error:
             skipped.skip(SkipReason.INVALID, f"item {key!r}: {error}")
             continue
@@ -313,10 +327,15 @@ def keep_first_seen(
     """The entries of a poll, each undated one keeping the ``at`` it was first seen with.
 
     ``previous`` maps uids to the update last stored for them (the poller's state): an undated
-    item already known keeps its first ``at``, so that being seen again is no edit.
+    item already known keeps its ``at``, so that being seen again is no edit. One that was
+    known with a date of its own (a feed that stopped dating it) keeps that date, and is no
+    longer flagged ``undated``: its ``at`` is still the source's.
     """
     kept: list[SourceEntry] = []
     for entry in entries:
         known = previous.get(entry.uid) if entry.uid in undated else None
-        kept.append(entry if known is None else replace(entry, at=known.at))
+        if known is None:
+            kept.append(entry)
+        else:
+            kept.append(replace(entry, at=known.at, undated=known.undated))
     return kept

@@ -16,7 +16,9 @@ from typing import Final
 
 from selectolax.lexbor import LexborNode
 
+from ingest.model.instants import local_instant
 from ingest.model.night import Night
+from ingest.model.update import UpdateError
 from ingest.sources.html_text import node_text
 
 __all__ = ["attribute_time", "cut_leading_time", "element_time", "parse_time_text", "shown"]
@@ -44,8 +46,23 @@ def shown(value: str) -> str:
     return repr(one_line)
 
 
+def _readable(instant: datetime | None, night: Night) -> datetime | None:
+    """``instant`` in the night's zone, or None if it is out of the dates read (past year
+    9999 once converted, before 1970: :func:`ingest.model.instants.local_instant`)."""
+    if instant is None:
+        return None
+    try:
+        return local_instant(instant, night.timezone, field_name="time")
+    except UpdateError:
+        return None
+
+
 def parse_time_text(text: str, night: Night) -> datetime | None:
     """The instant a liveblog time as written designates (None if there is no time in it)."""
+    return _readable(_text_time(text, night), night)
+
+
+def _text_time(text: str, night: Night) -> datetime | None:
     match = _TIME_TEXT.search(text)
     if match is None:
         return None
@@ -72,14 +89,14 @@ def _iso(value: str, night: Night) -> datetime | None:
     except ValueError:
         return None
     if instant.tzinfo is None:
-        return instant.replace(tzinfo=night.timezone)
-    return instant.astimezone(night.timezone)
+        instant = instant.replace(tzinfo=night.timezone)
+    return _readable(instant, night)
 
 
 def _epoch(value: str, night: Night) -> datetime | None:
     seconds = int(value) / (1000 if len(value) == 13 else 1)
     try:
-        return datetime.fromtimestamp(seconds, tz=UTC).astimezone(night.timezone)
+        return _readable(datetime.fromtimestamp(seconds, tz=UTC), night)
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -99,7 +116,7 @@ def _value_time(value: str, night: Night) -> datetime | None:
         except ValueError:
             return None
         written = parse_time_text(value[10:], night)
-        return None if written is None else night.instant(written.time(), on=day)
+        return None if written is None else _readable(night.instant(written.time(), on=day), night)
     return parse_time_text(value, night)
 
 
@@ -115,7 +132,7 @@ def element_time(node: LexborNode, night: Night) -> datetime | None:
             return None
         if written is None:
             return None
-        return night.instant(written.time(), on=day)
+        return _readable(night.instant(written.time(), on=day), night)
     if attribute:
         found = _value_time(attribute, night)
         if found is not None:

@@ -23,6 +23,7 @@ from typing import Final
 
 from ingest.extraction.entries import update_from_checkpoint
 from ingest.model.errors import SoireeError
+from ingest.model.instants import local_instant
 from ingest.model.night import Night
 from ingest.model.update import Figures, Kind, Update, UpdateError, parse_instant, parse_round
 from ingest.sources.skipped_items import SkippedItems, SkipReason
@@ -67,7 +68,7 @@ def _checkpoint(raw: object, *, source: str, night: Night, seen: datetime) -> Up
     return update_from_checkpoint(
         source=source,
         key=id_,
-        at=published.astimezone(night.timezone),
+        at=local_instant(published, night.timezone, field_name=f"{id_}: published"),
         kind=kind,
         figures=Figures.from_json(raw.get("figures", {})),
         text=text,

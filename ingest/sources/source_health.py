@@ -26,7 +26,10 @@ credential reaches Redis, ``/healthz`` or a websocket. Fields (``docs/ingest.md`
 ``held``                   changes waiting at the last document read (flapping, or over the
                            source's budget)
 ``entries_seen``           entries on the source at the last good poll
-``last_poll_ms``           how long the last fetch took
+``last_poll_ms``           how long the last fetch took (a wait for a per-host slot left out)
+``last_slot_wait_ms``      how long the last fetch waited for a per-host connection slot (other
+                           sources' requests to its host in flight; 0: none): not the source's
+                           fault, never counted in its timeouts
 ``detection_latency_ms``   fetch finished -> on the stream, for the last poll that appended;
                            ``detection_latency_max_ms`` the worst this poller has seen
 ``polls``, ``appended``    counters, summed over every poller replica (HINCRBY)
@@ -91,6 +94,7 @@ class SourceHealth:
     held: int | None = None
     entries_seen: int | None = None
     last_poll_ms: float | None = None
+    last_slot_wait_ms: float | None = None
     detection_latency_ms: float | None = None
     detection_latency_max_ms: float | None = None
     polls: int = 0
@@ -128,6 +132,7 @@ class SourceHealth:
         read: bool = True,
         flapping: int | None = None,
         held: int | None = None,
+        slot_wait_seconds: float | None = None,
     ) -> SourceHealth:
         """The health after a good poll (``entries`` None: unchanged, e.g. on a 304).
 
@@ -152,6 +157,7 @@ class SourceHealth:
             held=self.held if held is None else held,
             entries_seen=self.entries_seen if entries is None else entries,
             last_poll_ms=round(poll_seconds * 1000, 3),
+            last_slot_wait_ms=self._slot_wait_ms(slot_wait_seconds),
             detection_latency_ms=latency_ms
             if latency_ms is not None
             else self.detection_latency_ms,
@@ -166,8 +172,9 @@ class SourceHealth:
         error: str,
         status: int | None,
         poll_seconds: float,
+        slot_wait_seconds: float | None = None,
     ) -> SourceHealth:
-        """The health after a failed poll."""
+        """The health after a failed poll (``slot_wait_seconds`` None: no fetch, unchanged)."""
         return replace(
             self,
             state="error",
@@ -178,7 +185,12 @@ class SourceHealth:
             last_status=status,
             last_outcome=outcome,
             last_poll_ms=round(poll_seconds * 1000, 3),
+            last_slot_wait_ms=self._slot_wait_ms(slot_wait_seconds),
         )
+
+    def _slot_wait_ms(self, seconds: float | None) -> float | None:
+        """A fetch's wait for a per-host slot in ms (None: no fetch, the last one stays)."""
+        return self.last_slot_wait_ms if seconds is None else round(seconds * 1000, 3)
 
     def dropping(self, dropped: int) -> SourceHealth:
         """The health once ``dropped`` documents in all were dropped unwritten."""
@@ -262,7 +274,13 @@ _INTS: Final = frozenset(
 )
 _COUNT_MAPS: Final = frozenset({"skipped"})
 _FLOATS: Final = frozenset(
-    {"interval", "last_poll_ms", "detection_latency_ms", "detection_latency_max_ms"}
+    {
+        "interval",
+        "last_poll_ms",
+        "last_slot_wait_ms",
+        "detection_latency_ms",
+        "detection_latency_max_ms",
+    }
 )
 
 

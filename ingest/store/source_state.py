@@ -25,6 +25,13 @@ write made under the lock (the appends, :class:`~ingest.store.stream_store.Fence
 :meth:`SourceState.save`) is checked against it on the server, atomically with the write: a
 write carrying an older token is refused (:class:`~ingest.store.stream_store.FencedError`), whenever
 it arrives.
+
+A poller applies a document in four round trips: :meth:`SourceState.held` takes the lock and
+reads the state in one pipeline (a state read while another held the lock is read again once
+the lock is ours), the append is one, and :meth:`SourceState.save_and_release` writes the state
+and frees the lock in one more; then the health. At a thousand sources in one process each
+round trip waits for the Redis server to be scheduled: six of them made the detection latency's
+tail under load (``docs/benchmarks.md``, "Sources").
 """
 
 from __future__ import annotations
@@ -35,11 +42,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from ingest.model.errors import SoireeError
 from ingest.model.update import Update, UpdateError
@@ -48,7 +56,7 @@ from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
 from ingest.store.stream_store import Fence, FencedError
 
-__all__ = ["VERSION_FIELD", "SourceBusyError", "SourceState"]
+__all__ = ["VERSION_FIELD", "HeldSource", "SourceBusyError", "SourceState"]
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +98,18 @@ _RENEW_EVERY: Final = 1 / 3
 
 class SourceBusyError(SoireeError):
     """Another poller held the source's lock for longer than we would wait."""
+
+
+@dataclass(slots=True)
+class HeldSource:
+    """The source's lock, held (:meth:`SourceState.held`): its fence, and the state read with
+    it (the entries last seen and their version)."""
+
+    fence: Fence
+    previous: dict[str, SeenEntry]
+    stored: int | None
+    holder: str
+    released: bool = False
 
 
 def _text(value: Any) -> str:
@@ -164,9 +184,59 @@ class SourceState:
                 logger.debug("%s: cannot renew the source's lock: %s", self.source, error)
                 return
 
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[HeldSource]:
+        """:meth:`locked` and :meth:`load` in one round trip (a pipeline: the lock's script,
+        then HGETALL, read once the lock is ours); :meth:`save_and_release` then writes and
+        releases in one more. A poll that applies a document makes two round trips fewer.
+
+        Raise :class:`SourceBusyError` if the lock stays taken too long. The lock is renewed
+        while held, as :meth:`locked` does.
+        """
+        holder = uuid.uuid4().hex
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.evalsha(
+                self._acquire.sha, 2, self._lock_key, self._fence_key, holder, self._lock_ttl_ms
+            )
+            pipe.hgetall(self.key)
+            token_reply, raw = await pipe.execute(raise_on_error=False)
+        if isinstance(token_reply, Exception) and not isinstance(token_reply, NoScriptError):
+            raise token_reply
+        token = 0 if isinstance(token_reply, Exception) else int(token_reply)
+        # Read with the lock only if the lock was ours when read; else wait, then read.
+        read_with_lock = bool(token) and not isinstance(raw, Exception)
+        if not token:  # busy (or the script not loaded yet: the Script call loads it)
+            token = await self._acquire_waiting(holder)
+        held = HeldSource(Fence(self._fence_key, token), {}, None, holder=holder)
+        renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
+        try:
+            held.previous, held.stored = self._decode(raw) if read_with_lock else await self.load()
+            yield held
+        finally:
+            await cancel_until_done([renewing])
+            if not held.released:
+                await self._release(keys=[self._lock_key], args=[holder])
+
+    async def _acquire_waiting(self, holder: str) -> int:
+        deadline = time.monotonic() + self._lock_wait
+        while not (
+            token := int(
+                await self._acquire(
+                    keys=[self._lock_key, self._fence_key], args=[holder, self._lock_ttl_ms]
+                )
+            )
+        ):
+            if time.monotonic() > deadline:
+                raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
+            await asyncio.sleep(_LOCK_RETRY)
+        return token
+
     async def load(self) -> tuple[dict[str, SeenEntry], int | None]:
         """The entries last seen (uid -> state) and the version they come from."""
         raw: Mapping[Any, Any] = await self._redis.hgetall(self.key)
+        return self._decode(raw)
+
+    def _decode(self, raw: Mapping[Any, Any]) -> tuple[dict[str, SeenEntry], int | None]:
         previous: dict[str, SeenEntry] = {}
         version: int | None = None
         for field, data in raw.items():
@@ -205,6 +275,44 @@ class SourceState:
         With a ``fence`` (from :meth:`locked`), written only while it holds
         (:class:`~ingest.store.stream_store.FencedError` if not).
         """
+        keys_, args = self._save_call(diff, seen=seen, version=version, fence=fence)
+        try:
+            await self._save(keys=keys_, args=args)
+        except ResponseError as error:
+            raise self._fenced(error) from None
+
+    async def save_and_release(
+        self, diff: Diff[Update], *, seen: datetime, version: int, held: HeldSource
+    ) -> None:
+        """:meth:`save` under ``held``'s fence, and release the lock, in one round trip.
+
+        Raises :class:`~ingest.store.stream_store.FencedError` as :meth:`save` does (the lock
+        was someone else's by then: releasing it was a no-op).
+        """
+        keys_, args = self._save_call(diff, seen=seen, version=version, fence=held.fence)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.evalsha(self._save.sha, len(keys_), *keys_, *args)
+            pipe.evalsha(self._release.sha, 1, self._lock_key, held.holder)
+            saved, released = await pipe.execute(raise_on_error=False)
+        if isinstance(saved, NoScriptError):  # a restarted Redis: the scripts, one by one
+            await self.save(diff, seen=seen, version=version, fence=held.fence)
+            return
+        if isinstance(released, NoScriptError):
+            released = await self._release(keys=[self._lock_key], args=[held.holder])
+        held.released = not isinstance(released, Exception)
+        if isinstance(saved, ResponseError):
+            raise self._fenced(saved)
+        if isinstance(saved, Exception):
+            raise saved
+
+    def _fenced(self, error: ResponseError) -> Exception:
+        """A FENCED refusal as :class:`FencedError`; any other error as it is."""
+        return FencedError(f"{self.source}: {error}") if "FENCED" in str(error) else error
+
+    def _save_call(
+        self, diff: Diff[Update], *, seen: datetime, version: int, fence: Fence | None
+    ) -> tuple[list[str], list[str | int]]:
+        """The keys and arguments of the save script for ``diff``."""
         mapping: dict[str, str] = {VERSION_FIELD: str(version)}
         for update in diff.new_or_changed:
             mapping[update.uid] = SeenEntry.of(update).to_json_text()
@@ -213,10 +321,4 @@ class SourceState:
         args: list[str | int] = ["" if fence is None else fence.token]
         for field, value in mapping.items():
             args.extend((field, value))
-        fenced = [] if fence is None else [fence.key]
-        try:
-            await self._save(keys=[self.key, *fenced], args=args)
-        except ResponseError as error:
-            if "FENCED" not in str(error):
-                raise
-            raise FencedError(f"{self.source}: {error}") from None
+        return [self.key, *([] if fence is None else [fence.key])], args

@@ -69,6 +69,7 @@ from tests.benchmarks.processes import (
     soiree_command,
 )
 from tests.benchmarks.redis_server import bench_redis
+from tests.benchmarks.restart import run_restart_benchmarks
 from tests.benchmarks.table import BenchRow, machine_info, rows_to_json
 from ticker.commands.serve import EVENT_LOOP_ENV
 
@@ -636,6 +637,7 @@ async def run_fanout_benchmarks(
     baseline_loop: str | None = None,
     baseline_mode: str = "broadcast",
     sse: bool = True,
+    restart: bool = True,
 ) -> list[BenchRow]:
     """Measure soiree serve and the bare broadcast loop at each size; the rows of the table.
 
@@ -645,7 +647,8 @@ async def run_fanout_benchmarks(
     event loops (``asyncio``, ``uvloop``; None: their default, asyncio), and ``baseline_mode``
     the baseline's way of writing (``broadcast``, or ``frame-once``: framed once, one write
     per message per client). ``sse`` also measures soiree serve with ``/sse`` clients, the same
-    way, against its websocket clients of the same run.
+    way, against its websocket clients of the same run. ``restart`` also measures a restart on
+    a 100,000-entry stream (20,000 when ``quick``: :mod:`tests.benchmarks.restart`).
     """
     say = progress or logger.info
     raise_open_files_limit()
@@ -681,6 +684,9 @@ async def run_fanout_benchmarks(
                     rows.extend(_sse_rows(plan, events, ours))
     finally:
         os.sched_setaffinity(0, mine)
+    if restart:
+        say("restart: soiree serve on a large stream")
+        rows.extend(await run_restart_benchmarks(quick=quick))
     return rows
 
 

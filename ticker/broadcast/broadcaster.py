@@ -88,6 +88,8 @@ _LISTEN_BACKLOG: Final = 4096
 # On shutdown, a client that has not answered the server's close (1001) within this long is
 # cut (TCP abort): a stalled client must not hold `soiree serve` for ``close_timeout``.
 _SHUTDOWN_GRACE: Final = 1.0
+# Seconds the start may wait for the sources' health and the replay clock before listening.
+_START_READS_TIMEOUT: Final = 2.0
 #: Seconds /embed and /export/* wait for the reader to be warm before saying 503 (retry).
 WARM_WAIT: Final = 10.0
 
@@ -226,9 +228,12 @@ class Broadcaster:
         """
         if self._server is not None:
             raise RuntimeError("the broadcaster is already started")
-        await self._health.refresh()
-        with contextlib.suppress(RedisError, OSError):  # else its task says so, and retries
-            await self._clock.refresh()
+        # The first snapshot's health and clock, read before listening, but never waited for
+        # long: a Redis that hangs now leaves them to their tasks (which retry).
+        with contextlib.suppress(RedisError, OSError):  # TimeoutError too
+            async with asyncio.timeout(_START_READS_TIMEOUT):
+                await self._health.refresh()
+                await self._clock.refresh()
         options = self.options
         self._server = await serve(
             self._ws.handle,

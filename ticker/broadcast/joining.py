@@ -16,12 +16,20 @@ While the reader warms up (after a start), a client without ``since`` (whose bac
 recent updates and whose scoreboard is the snapshot: both need the whole stream read) waits for
 its ``hello``; a client with ``since`` is served its backlog from Redis and gets ``live`` once
 the reader has caught up with it.
+
+**Redis hung.** Nothing a joining client waits on from Redis waits long: each read of its own
+(a backlog page, the stream's end) may take ``_JOIN_READ_TIMEOUT`` seconds, and a wait for the
+reader (its warm-up, or to catch up with the client) lasts while the reader moves, but not
+``_JOIN_READ_TIMEOUT`` seconds without it moving. Past that, :class:`TimeoutError` (an
+``OSError``): the transport tells the client to come back (1013; on ``/sse``, a comment and
+the end of the stream, after which ``EventSource`` reconnects).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, Final, Generic, TypeVar
 
 from ingest.store.stream_store import StreamStore
@@ -106,11 +114,14 @@ class Joiner(Generic[C]):
         if since is None:
             # Its backlog is the recent updates, its scoreboard the snapshot: the whole stream
             # must have been read (only while warming up, after a start).
-            await client.wait_for(reader.warm)
+            await self._wait_for_reader(client, reader.warm.is_set)
         # While warming up, "now" is the stream's end, which the reader has not reached yet:
         # taken before hello, so that whatever is appended once the client has hello reaches it.
         now_from_redis = since == SINCE_NOW and not reader.warm.is_set()
-        now_id = await self._store.last_id() if now_from_redis else None
+        now_id = None
+        if now_from_redis:
+            async with asyncio.timeout(_JOIN_READ_TIMEOUT):
+                now_id = await self._store.last_id()
         hello = hello_message(
             version=options.version,
             stream=options.stream,
@@ -160,13 +171,28 @@ class Joiner(Generic[C]):
                 return
             if covered_key > reader.position_key:
                 # Redis gave the client more than the reader has read yet: wait for the reader.
-                await client.wait_for(reader.moved)
+                await self._wait_for_reader(client, partial(_reached, reader, covered_key))
             elif self._recent.covers(covered_key):
                 position = reader.position
                 await self._send_backlog(client, self._recent.after(covered_key))
                 covered = position
             else:
                 covered = await self._send_history(client, covered or SINCE_START)
+
+    async def _wait_for_reader(self, client: C, done: Callable[[], bool]) -> None:
+        """Wait until ``done()``, as long as the reader moves: a reader that has not moved for
+        ``_JOIN_READ_TIMEOUT`` seconds (Redis hung or down) raises :class:`TimeoutError`."""
+        reader = self._reader
+        while not done():
+            moved = reader.moved
+            try:
+                async with asyncio.timeout(_JOIN_READ_TIMEOUT):
+                    await client.wait_for(moved)
+            except TimeoutError:
+                raise TimeoutError(
+                    f"the stream's reader has not moved for {_JOIN_READ_TIMEOUT:g} s:"
+                    " Redis does not answer"
+                ) from None
 
     async def _send_backlog(self, client: C, backlog: list[EncodedUpdate]) -> None:
         """Write a backlog in chunks, letting the client drain between them."""
@@ -261,3 +287,8 @@ class Joiner(Generic[C]):
         client.write(data + self._framing.message(live_message(shown)))
         client.cursor = end
         self._fan_out.add(client)
+
+
+def _reached(reader: StreamReader, key: tuple[int, int]) -> bool:
+    """Whether the reader has read up to ``key``."""
+    return reader.position_key >= key

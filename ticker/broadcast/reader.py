@@ -65,7 +65,8 @@ class StreamReader:
         #: The last stream id read, and its key.
         self.position: str | None = None
         self.position_key: tuple[int, int] = ORIGIN
-        #: Set (and replaced) each time the reader moves on: joining clients wait on it.
+        #: Set (and replaced) each time the reader moves on or becomes warm: joining clients
+        #: wait on it (:mod:`ticker.broadcast.joining`: not long without it being set).
         self.moved = asyncio.Event()
         #: Set once the reader has read what the stream held when it started.
         self.warm = asyncio.Event()
@@ -81,8 +82,12 @@ class StreamReader:
         self.position = position
         self.position_key = ORIGIN if position is None else id_key(position)
         if position is not None:
-            self.moved.set()
-            self.moved = asyncio.Event()
+            self._wake()
+
+    def _wake(self) -> None:
+        """Wake whoever waits on :attr:`moved` (the reader moved on, or became warm)."""
+        self.moved.set()
+        self.moved = asyncio.Event()
 
     async def run(self) -> None:
         """Read after the last id, deliver, again; retry when Redis fails.
@@ -144,6 +149,7 @@ class StreamReader:
             return warm_at
         self._on_warm()
         self.warm.set()
+        self._wake()
         logger.info("read %s up to %s: warm", self._store.stream, self.position)
         return None
 

@@ -41,6 +41,7 @@ from http import HTTPStatus
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
 
+from redis.exceptions import RedisError
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request
 
@@ -72,6 +73,8 @@ __all__ = ["SSE_PATH", "SseClient", "SseConnection", "SseHub", "sse_connection_c
 logger = logging.getLogger(__name__)
 
 SSE_PATH: Final = "/sse"
+# Seconds the check of a cursor against the stream's end may wait for Redis.
+_KNOWN_SINCE_TIMEOUT: Final = 5.0
 
 SseHandler = Callable[[ServerConnection, Request], Awaitable[None]]
 
@@ -225,6 +228,11 @@ class SseHub:
             await connection.connection_lost_waiter
         except (ConnectionError, ClientGoneError):
             pass
+        except (RedisError, OSError) as error:  # TimeoutError too: Redis hung (joining.py)
+            logger.warning(
+                "cannot serve an event-stream client: %s", error or "Redis did not answer"
+            )
+            client.write(comment("redis unavailable; retry"))
         except Exception as error:  # noqa: BLE001 - Redis failing mid-backlog: the client retries
             logger.warning("cannot serve an event-stream client: %s", error or type(error).__name__)
             client.write(comment("server error; retry"))
@@ -258,7 +266,13 @@ class SseHub:
         if since not in (None, SINCE_START, SINCE_NOW):
             assert since is not None
             if id_key(since) > self._reader.position_key:
-                last = await self._store.last_id()
+                try:
+                    async with asyncio.timeout(_KNOWN_SINCE_TIMEOUT):
+                        last = await self._store.last_id()
+                except (RedisError, OSError):
+                    # Redis does not answer: the join tells the client to retry (a comment,
+                    # the end of the stream; EventSource reconnects, a 4xx would stop it).
+                    return wanted
                 if last is None or id_key(since) > id_key(last):
                     return HTTPStatus.BAD_REQUEST, _error_body(
                         ErrorCode.UNKNOWN_SINCE,

@@ -106,6 +106,9 @@ class FeedPanel:
             text.append(" (retiré)", style="red")
         elif item.edited:
             text.append(" (modifié)", style="dim italic")
+        if update.undated:
+            # The source gave no date: the time shown is when soiree first saw it.
+            text.append(" (non daté : vu à cette heure)", style="dim italic")
         if len(item.sources) > 1:
             text.append(f" · {len(item.sources)} sources", style="bold")
         if item.disputed:

@@ -498,6 +498,12 @@
     meta.appendChild(el("span", `badge badge-${update.kind}`, KIND_LABELS[update.kind] || update.kind));
     meta.appendChild(el("span", "item-source", update.source));
     if (OP_LABELS[update.op]) meta.appendChild(el("span", "item-edited", OP_LABELS[update.op]));
+    // The source gave no date: the time shown is when soiree first saw it (update schema 4).
+    if (update.undated === true) {
+      const note = el("span", "item-undated", "non daté");
+      note.title = "La source ne date pas cet élément : heure à laquelle soiree l'a vu";
+      meta.appendChild(note);
+    }
     // Staff pages only (the staff token): held for the public until polls close.
     if (update.embargoed === true) meta.appendChild(el("span", "item-embargo", "sous embargo"));
     meta.appendChild(el("span", "item-group"));

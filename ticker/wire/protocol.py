@@ -326,7 +326,7 @@ def hello_message(
     since: str | None,
     filter: Filter,
 ) -> str:
-    """The first message of every connection."""
+    """The first message of every accepted connection (docs/protocol.md, "The conversation")."""
     return _text(
         {
             "type": "hello",
