@@ -137,7 +137,7 @@ def test_a_pinned_intro_is_no_floor_for_deletions() -> None:
 
 
 def test_changed_updates_keeps_the_unseen_the_deleted_and_the_edited() -> None:
-    """An update never seen, one for an entry seen deleted, and an edit pass; the same is dropped."""
+    """An update never seen, one for an entry seen deleted, and an edit pass; the same does not."""
     deleted = replace(entry(2), op=Op.DELETE)
     seen = state(entry(1), deleted, entry(3))
     updates = [entry(4), entry(1), entry(2), entry(3, "corrigé")]
@@ -153,7 +153,8 @@ def test_a_diff_restricted_or_given_new_entries_keeps_what_it_should() -> None:
     assert [u.uid for u in diff.new_or_changed] == ["live:2104"]
     assert [u.uid for u in diff.deleted] == ["live:2102"]
     only = diff.only({"live:2102"})
-    assert only.new_or_changed == () and [u.uid for u in only.deleted] == ["live:2102"]
+    assert only.new_or_changed == ()
+    assert [u.uid for u in only.deleted] == ["live:2102"]
     assert diff.only(set()).empty
     swapped = diff.with_changes([entry(5), entry(6)])
     assert [u.uid for u in swapped.new_or_changed] == ["live:2105", "live:2106"]

@@ -25,7 +25,13 @@ import pytest
 
 from ingest.extraction.departements import fold_text
 from ingest.model.night import Night
-from tests import test_extract, test_extract_boundaries, test_extraction_corpus_figures
+from tests import (
+    test_extract,
+    test_extract_boundaries,
+    test_extract_kinds,
+    test_extraction_corpus_figures,
+    test_territories_named,
+)
 from tests.conftest import TIMEOUT_FACTOR
 from tests.extraction_corpus import load_corpus
 from tests.vocabulary_mutants import (
@@ -42,12 +48,17 @@ NIGHT = test_extract.NIGHT
 
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
+_OVERSEAS = "an overseas région is found as its département; the ticker reads this name"
 EQUIVALENT: dict[str, str] = {
     "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
     "scopes._A_PLACE:le": _CONTRACTED,
     "scopes._A_PLACE:les": _CONTRACTED,
+    **{
+        f"territories.REGIONS:{name}": _OVERSEAS
+        for name in ("Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte")
+    },
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
     "french_numbers._WORD_VALUES:1#2": "the value of 'une', which never precedes a multiplier",
 }
@@ -56,6 +67,8 @@ EQUIVALENT: dict[str, str] = {
 def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
+    texts += test_extract_kinds.corpus()
+    texts += test_territories_named.corpus()
     texts += [case.text for case in _PHRASING]
     texts += [case.text for case in test_extraction_corpus_figures.CASES]
     return texts

@@ -51,6 +51,9 @@ from ingest.extraction import (
 #: Per module: the constants that are vocabularies, and how their strings are read.
 REGEX: Final = "regex"
 TABLE: Final = "table"
+#: A table of places: its names are words, its codes (digits: INSEE codes the ticker's export
+#: reads, not extraction) are not.
+PLACES: Final = "places"
 VOCABULARIES: Final[dict[str, dict[str, str]]] = {
     "local_places": {"_COMMUNE_CUE": REGEX},
     "results": {
@@ -73,6 +76,10 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_NATIONAL_MARKER": REGEX,
     },
     "territories": {
+        "REGIONS": PLACES,
+        "COLLECTIVITES": PLACES,
+        "CITIES": PLACES,
+        "_TAKE_A": PLACES,
         "_LOCATIVE": REGEX,
         "_ABROAD": REGEX,
     },
@@ -328,6 +335,8 @@ def words_of(module: str) -> list[Word]:
             if wanted[name] == REGEX:
                 for at, text in _regex_words(body, f_string="f" in letters):
                     words.append(Word(module, name, text, offset + body_start + at, REGEX))
+                continue
+            if wanted[name] == PLACES and body.isdigit():
                 continue
             if name in {"_WORD_VALUES", "_MULTIPLIERS"}:
                 following = in_span[position + 2] if position + 2 < len(in_span) else None
