@@ -360,8 +360,15 @@ def all_words() -> list[Word]:
 _loaded = 0
 
 
-def _load(name: str, source: str, loaded: dict[str, types.ModuleType]) -> types.ModuleType:
-    """Run ``source`` as a fresh module (named after ``name``), importing the ``loaded`` ones.
+@cache
+def _original_code(name: str) -> types.CodeType:
+    """An unmutated module's code, compiled once (it is loaded again for every mutant below it)."""
+    return compile(source_of(name), f"<{name}>", "exec")
+
+
+def _load(name: str, source: str | None, loaded: dict[str, types.ModuleType]) -> types.ModuleType:
+    """Run ``source`` (None: the module's own) as a fresh module named after ``name``, importing
+    the ``loaded`` ones.
 
     While it runs, ``ingest.extraction.<x>`` names the loaded copy of each module in ``loaded``
     in ``sys.modules``, so its ``from ingest.extraction.<x> import ...`` lines bind the loaded
@@ -375,7 +382,10 @@ def _load(name: str, source: str, loaded: dict[str, types.ModuleType]) -> types.
     sys.modules.update(replaced)
     sys.modules[module.__name__] = module
     try:
-        exec(compile(source, f"<{name} mutant>", "exec"), module.__dict__)
+        code = (
+            _original_code(name) if source is None else compile(source, f"<{name} mutant>", "exec")
+        )
+        exec(code, module.__dict__)
     finally:
         del sys.modules[module.__name__]
         sys.modules.update(saved)
@@ -407,7 +417,7 @@ def extractor(mutated: dict[str, str] | None = None) -> Extractor:
         imported = imports_of(name)
         assert all(list(_MODULES).index(other) < list(_MODULES).index(name) for other in imported)
         if name in mutated or imported & loaded.keys():
-            loaded[name] = _load(name, mutated.get(name, source_of(name)), loaded)
+            loaded[name] = _load(name, mutated.get(name), loaded)
     modules: dict[str, Any] = {**_MODULES, **loaded}
     return Extractor(
         extract=modules["extract"].extract,
