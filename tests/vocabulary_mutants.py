@@ -4,7 +4,8 @@ A *vocabulary* is a regex alternation or a word table that extraction reads (the
 ``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
 ``territories.py``, ``rounds.py``, ``extract.py``, ``rallies.py``, ``institutes.py``,
 ``leads.py``, ``speakers.py``, ``results.py`` and ``local_places.py``, the number
-words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
+words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``, the
+names of the régions, collectivités and cities of ``territories.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
 *mutant* is the module's source with that one word dropped: ``(?!)`` written before a regex word
