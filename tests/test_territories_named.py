@@ -13,7 +13,13 @@ from typing import Any
 import pytest
 
 from ingest.extraction.figures import extract_scoped_figures
-from ingest.extraction.territories import CITIES, COLLECTIVITES, REGIONS, territory_level
+from ingest.extraction.territories import (
+    CITIES,
+    COLLECTIVITES,
+    REGIONS,
+    find_territories,
+    territory_level,
+)
 from tests.test_extract import NIGHT
 
 #: (sentence, the scope its figures get, those figures).
@@ -143,6 +149,15 @@ def test_a_territory_named_scopes_its_figures(
 ) -> None:
     """The figures go to the territory the sentence places them in, and to nothing else."""
     assert _scopes(text) == {scope: figures}
+
+
+@pytest.mark.parametrize(("text", "scope", "figures"), NAMED, ids=[row[1] for row in NAMED])
+def test_a_mention_spans_the_name_as_written(
+    text: str, scope: str, figures: dict[str, Any]
+) -> None:
+    """The mention covers the name, accents and hyphens included, not a character more."""
+    assert figures
+    assert [(m.scope, text[m.start : m.end]) for m in find_territories(text)] == [(scope, scope)]
 
 
 def test_every_territory_but_the_overseas_regions_has_a_sentence() -> None:
