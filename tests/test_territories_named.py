@@ -143,7 +143,7 @@ def _scopes(text: str) -> dict[str, dict[str, Any]]:
     }
 
 
-@pytest.mark.parametrize(("text", "scope", "figures"), NAMED, ids=[row[1] for row in NAMED])
+@pytest.mark.parametrize(("text", "scope", "figures"), NAMED)
 def test_a_territory_named_scopes_its_figures(
     text: str, scope: str, figures: dict[str, Any]
 ) -> None:
@@ -151,7 +151,7 @@ def test_a_territory_named_scopes_its_figures(
     assert _scopes(text) == {scope: figures}
 
 
-@pytest.mark.parametrize(("text", "scope", "figures"), NAMED, ids=[row[1] for row in NAMED])
+@pytest.mark.parametrize(("text", "scope", "figures"), NAMED)
 def test_a_mention_spans_the_name_as_written(
     text: str, scope: str, figures: dict[str, Any]
 ) -> None:
