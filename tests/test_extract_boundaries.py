@@ -558,6 +558,17 @@ def test_figures_followed_by_their_place_or_their_round(
         ("Comme au premier tour, Benoît Hamon arrive en tête.", None),
         ("Manuel Valls, qui avait tout misé, est battu au second tour.", 2),
         ("Comme au premier tour, Benoît Hamon arrive en tête du second tour.", 2),
+        # A look ahead to the second round is no round stated; the round after it is.
+        (
+            "Qualifié pour le second tour, Benoît Hamon est arrivé en tête du premier tour dans"
+            " le Finistère.",
+            1,
+        ),
+        (
+            "Le second tour opposera Benoît Hamon à Manuel Valls ; au premier tour, la"
+            " participation s'élevait à 1,6 million.",
+            1,
+        ),
     ],
 )
 def test_the_round_is_the_first_one_mentioned_outside_a_comparison(
