@@ -14,6 +14,7 @@ import pytest
 
 from ingest.extraction.figures import extract_scoped_figures
 from ingest.extraction.territories import (
+    ABROAD,
     CITIES,
     COLLECTIVITES,
     REGIONS,
@@ -168,6 +169,9 @@ def test_every_territory_but_the_overseas_regions_has_a_sentence() -> None:
     assert named == metropolitan | {name for _, name in COLLECTIVITES} | set(CITIES)
     levels = {territory_level(scope) for scope in named}
     assert levels == {"région", "outre-mer", "ville"}
+    assert territory_level(ABROAD) == "étranger"
+    assert territory_level("Français de l\u2019étranger") == "étranger"  # another apostrophe
+    assert territory_level("Lot") is None
 
 
 def corpus() -> list[str]:
