@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Final
 
@@ -124,6 +124,9 @@ class DepartementMention:
     locative: bool
 
 
+# One extraction folds the same text in each of its readers (mentions, places, territories,
+# rounds): the last few texts are kept (the result is immutable).
+@lru_cache(maxsize=8)
 def fold_text(text: str) -> tuple[str, tuple[int, ...]]:
     """``text`` casefolded and without accents, and for each folded character its source index.
 
