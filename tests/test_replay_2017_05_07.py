@@ -18,6 +18,7 @@ import pytest
 from ingest.model.update import Update
 from tests.cli_process import soiree, soiree_env
 from ticker.board.night_board import Board, NightBoard, NightState
+from ticker.export.scope_codes import scope_code
 
 MACRON, LE_PEN = "Emmanuel Macron", "Marine Le Pen"
 STREAM = "may7"
@@ -134,6 +135,17 @@ def test_the_board_has_the_departement_table(board: Board) -> None:
         count = rows[name].count
         assert count is not None
         assert dict(count.figures.shares) == {MACRON: macron, LE_PEN: le_pen}, name
+    # Each row is a département, its INSEE code as the export writes it (scope_kind and
+    # scope_code in the update are for places below the département only: docs/update.schema.json).
+    codes = {name: scope_code(name) for name in rows}
+    assert {name: (code.code, code.system) for name, code in codes.items() if code} == {
+        "Paris": ("75", "insee-departement"),
+        "Aisne": ("02", "insee-departement"),
+        "Pas-de-Calais": ("62", "insee-departement"),
+        "Nord": ("59", "insee-departement"),
+        "Val-de-Marne": ("94", "insee-departement"),
+        "Seine-et-Marne": ("77", "insee-departement"),
+    }
     assert rows["Aisne"].leader == LE_PEN
     assert rows["Pas-de-Calais"].leader == LE_PEN
     assert rows["Paris"].leader == MACRON
