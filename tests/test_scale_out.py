@@ -40,6 +40,7 @@ async def test_clients_behind_nginx_get_every_update_once_across_a_broadcaster_k
     run = await scale_out(redis_client, redis_url, stream_key, tmp_path)
     assert len(run.stream_ids) == 60  # the bundled night, replayed whole
     assert check(run) == []
+    assert run.figures["updates on the stream at the kill"] < 60  # killed mid-night
     # Every broadcaster had clients (nginx spread them), and the killed one's all moved.
     assert all(count > 0 for count in run.clients_per_broadcaster), run.clients_per_broadcaster
     assert run.moved() >= run.clients_per_broadcaster[0]
