@@ -149,6 +149,7 @@ def bounded_client(client: redis.asyncio.Redis, limits: StoreLimits) -> redis.as
         replicated = type(client).from_pool(sentinel_pool)
         if isinstance(client, ReplicatedRedis) and isinstance(replicated, ReplicatedRedis):
             replicated.min_replicas, replicated.wait_ms = client.min_replicas, client.wait_ms
+            replicated.sentinel_manager = client.sentinel_manager
         return replicated
     bounded = redis.asyncio.BlockingConnectionPool(
         connection_class=pool.connection_class,

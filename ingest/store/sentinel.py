@@ -69,6 +69,15 @@ class ReplicatedRedis(redis.asyncio.Redis):
 
     min_replicas: int = 0
     wait_ms: int = 1000
+    #: the Sentinels' clients (closed with this client)
+    sentinel_manager: Sentinel | None = None
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        """Close the connections to the primary, then those to the Sentinels."""
+        await super().aclose(close_connection_pool)
+        if self.sentinel_manager is not None:
+            for watcher in self.sentinel_manager.sentinels:
+                await watcher.aclose()
 
 
 def is_sentinel_url(url: str) -> bool:
@@ -148,4 +157,5 @@ def sentinel_client(url: str, **connection_kwargs: Any) -> ReplicatedRedis:
     assert isinstance(client, ReplicatedRedis)
     client.min_replicas = target.min_replicas
     client.wait_ms = target.wait_ms
+    client.sentinel_manager = manager
     return client
