@@ -10,21 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import random
 import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from redis.exceptions import RedisError
+from websockets.asyncio.client import connect as ws_connect
 
+from ingest.model.update import Op
+from ingest.polling.runner import run_ingest
+from ingest.sources.config import load_ingest_config
 from ingest.store.redis_client import connect
 from ingest.store.redis_errors import RedisConfigError
 from ingest.store.redis_url import redact_url, validate_redis_url
 from ingest.store.sentinel import ReplicatedRedis, SentinelTarget, parse_sentinel_url
 from ingest.store.stream_store import StreamStore
-from tests.conftest import TIMEOUT_FACTOR
-from tests.plugins.broadcaster import make_update
+from replay.fixtures import NightFixture
+from replay.timeline import night_updates
+from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
+from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json
+from tests.plugins.ingest import eventually, identity, sources_toml
 from tests.plugins.sentinel import SentinelSet
+from tests.plugins.sources import SourcesStarter
 
+BUNDLED_NIGHT = BUNDLED_NIGHT_DIR / "night.toml"
 KILLS = 3
 UPDATES = 240
 
@@ -111,3 +123,101 @@ async def test_appends_follow_three_failovers_and_nothing_acknowledged_is_lost(
         await client.aclose()
     finally:
         await asyncio.to_thread(servers.close)
+
+
+@dataclass
+class _Watcher:
+    """A websocket client of one broadcaster that records every update it is sent."""
+
+    ids: list[str] = field(default_factory=list)
+    uids: list[str] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)
+
+    async def watch(self, url: str, until: int) -> None:
+        """Read from ``url`` until ``until`` updates came."""
+        async with ws_connect(url, max_size=None) as ws:
+            while len(self.ids) < until:
+                message = await recv_json(ws, within=60)
+                if message["type"] == "update":
+                    self.ids.append(message["id"])
+                    self.uids.append(message["uid"])
+                else:
+                    self.others.append(message["type"])
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+async def test_the_night_ingested_through_three_primary_kills_is_the_replay(
+    *,
+    start_sources: SourcesStarter,
+    start_broadcaster: BroadcasterStarter,
+    sources_night: NightFixture,
+    tmp_path: Path,
+) -> None:
+    """Pollers and two broadcasters on Sentinel; the primary SIGKILLed three times at random
+    moments of the night: the stream is the replay, each client has every update once."""
+    servers = await asyncio.to_thread(SentinelSet(tmp_path / "redis").start)
+    stream = "failover:night"
+    chance = random.Random()  # the kill moments: any must do
+    try:
+        client = await connect(servers.url, socket_timeout=2.0)
+        # A page of the latest eight entries, the night's 60 updates over about 35 s.
+        running = await start_sources(speed="100", max_gap="60s", page_size=8)
+        sources = [
+            {"name": "liveblog", "type": "liveblog", "url": "/liveblog", "interval": 0.05,
+             "entry": "article.entry", "time": "time", "body": ".body"},
+            {"name": "articles", "type": "feed", "url": "/feed.xml", "interval": 0.05},
+            {"name": "results", "type": "results", "url": "/results.json", "interval": 0.05},
+        ]  # fmt: skip
+        config = load_ingest_config(
+            sources_toml(tmp_path / "s.toml", running.base_url, sources, night=str(BUNDLED_NIGHT))
+        )
+        assert config.night is not None
+        expected = {identity(u) for u in night_updates(sources_night, seen=datetime.now(UTC))}
+        watchers = [_Watcher(), _Watcher()]
+        watching = []
+        for watcher in watchers:
+            broadcaster = await start_broadcaster(stream=stream, redis_url=servers.url)
+            url = broadcaster.ws_url("since=0")
+            watching.append(asyncio.create_task(watcher.watch(url, len(expected))))
+        stop = asyncio.Event()
+        ingesting = asyncio.create_task(
+            run_ingest(config, client, night=config.night, stream=stream, stop=stop)
+        )
+        store = StreamStore(client, stream)
+        kills: list[tuple[int, int]] = []
+        at_kill: list[int] = []
+        try:
+            for _ in range(KILLS):
+                wanted = (at_kill[-1] if at_kill else 0) + chance.randint(2, 8)
+
+                async def reached(count: int = wanted) -> bool:
+                    return await store.length() >= count
+
+                await eventually(reached, within=60)
+                at_kill.append(await store.length())
+                kills.append(await asyncio.to_thread(servers.kill_primary))
+            done, _ = await asyncio.wait(watching, timeout=60 * TIMEOUT_FACTOR)
+            for task in done:
+                task.result()  # a client's own failure, if it had one
+        finally:
+            stop.set()
+            report = await asyncio.wait_for(ingesting, timeout=20 * TIMEOUT_FACTOR)
+            for task in watching:
+                task.cancel()
+        updates = (await store.history()).updates
+        await client.aclose()
+    finally:
+        await asyncio.to_thread(servers.close)
+    assert all(count < len(expected) for count in at_kill), at_kill  # each kill mid-night
+    assert {identity(u) for u in updates} == expected
+    assert len(updates) == len(expected)
+    assert {u.op for u in updates} == {Op.ADD}
+    for watcher in watchers:
+        assert watcher.ids == [u.id for u in updates]
+        assert "gap" not in watcher.others
+    assert not report.failed
+    print(
+        f"sentinel night: {KILLS} primary kills at {at_kill} updates {kills};"
+        f" failover and resync (s): {servers.timings}; {len(updates)} updates once, in order"
+    )
