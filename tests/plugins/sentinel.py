@@ -51,6 +51,8 @@ class SentinelSet:
     """Two Redis servers (one primary) and three Sentinels watching them."""
 
     folder: Path
+    #: the servers' fsync policy (the Sentinel tests: always; the benchmark: everysec)
+    appendfsync: str = "always"
     servers: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     sentinels: dict[int, subprocess.Popen[bytes]] = field(default_factory=dict)
     #: for each kill: (seconds to a new primary, seconds until the killed one was a replica)
@@ -72,6 +74,11 @@ class SentinelSet:
         """The ``redis+sentinel://`` URL of this set."""
         hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinels)
         return f"redis+sentinel://{hosts}/{SERVICE}/0"
+
+    @property
+    def primary_url(self) -> str:
+        """A plain ``redis://`` URL of the current primary (no Sentinel, no WAIT)."""
+        return f"redis://127.0.0.1:{self.primary_port()}/0"
 
     def primary_port(self) -> int:
         """The port of the server the first Sentinel names as primary."""
@@ -113,7 +120,7 @@ class SentinelSet:
         data.mkdir(parents=True, exist_ok=True)
         args = [
             REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
-            "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+            "--save", "", "--appendonly", "yes", "--appendfsync", self.appendfsync,
             "--daemonize", "no", "--logfile", str(data / "redis.log"),
         ]  # fmt: skip
         if replica_of is not None:
