@@ -33,7 +33,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _wait(condition: str, check: Callable[[], object], within: float = 30.0) -> None:
+def _wait(condition: str, check: Callable[[], object], within: float = 60.0) -> None:
     deadline = time.monotonic() + within * TIMEOUT_FACTOR
     while True:
         try:
@@ -122,6 +122,8 @@ class SentinelSet:
             REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(data),
             "--save", "", "--appendonly", "yes", "--appendfsync", self.appendfsync,
             "--daemonize", "no", "--logfile", str(data / "redis.log"),
+            # A replica's full sync starts at once (Redis waits 5 s for more replicas).
+            "--repl-diskless-sync-delay", "0",
         ]  # fmt: skip
         if replica_of is not None:
             args += ["--replicaof", "127.0.0.1", str(replica_of)]
