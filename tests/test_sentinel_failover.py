@@ -31,7 +31,12 @@ from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
-from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json
+from tests.plugins.broadcaster import (
+    BroadcasterStarter,
+    RunningBroadcaster,
+    make_update,
+    recv_json,
+)
 from tests.plugins.ingest import eventually, identity, sources_toml
 from tests.plugins.sentinel import SentinelSet
 from tests.plugins.sources import SourcesStarter
@@ -160,10 +165,11 @@ async def test_the_night_ingested_through_three_primary_kills_is_the_replay(
     servers = await asyncio.to_thread(SentinelSet(tmp_path / "redis").start)
     stream = "failover:night"
     chance = random.Random()  # the kill moments: any must do
+    broadcasters: list[RunningBroadcaster] = []
     try:
         client = await connect(servers.url, socket_timeout=2.0)
-        # A page of the latest eight entries, the night's 60 updates over about 35 s.
-        running = await start_sources(speed="100", max_gap="60s", page_size=8)
+        # A page of the latest 20 entries, the night's 60 updates over about 35 s.
+        running = await start_sources(speed="100", max_gap="60s", page_size=20)
         sources = [
             {"name": "liveblog", "type": "liveblog", "url": "/liveblog", "interval": 0.05,
              "entry": "article.entry", "time": "time", "body": ".body"},
@@ -179,6 +185,7 @@ async def test_the_night_ingested_through_three_primary_kills_is_the_replay(
         watching = []
         for watcher in watchers:
             broadcaster = await start_broadcaster(stream=stream, redis_url=servers.url)
+            broadcasters.append(broadcaster)
             url = broadcaster.ws_url("since=0")
             watching.append(asyncio.create_task(watcher.watch(url, len(expected))))
         stop = asyncio.Event()
@@ -209,6 +216,9 @@ async def test_the_night_ingested_through_three_primary_kills_is_the_replay(
         updates = (await store.history()).updates
         await client.aclose()
     finally:
+        # Everything that talks to the Sentinels stops before they do.
+        for running_broadcaster in broadcasters:
+            await running_broadcaster.stop()
         await asyncio.to_thread(servers.close)
     assert all(count < len(expected) for count in at_kill), at_kill  # each kill mid-night
     assert {identity(u) for u in updates} == expected
