@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ingest.model.update import Kind, Op, Update
-from ticker.board.night_board import Board, NightBoard
+from ticker.board.board_values import Board
+from ticker.board.night_board import NightBoard
 from ticker.wire.protocol import Filter
 
 __all__ = ["BoardState", "FeedItem"]
