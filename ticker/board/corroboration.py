@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from ingest.model.update import Figures, Kind, Previous, Update
 from ticker.board.board_values import Point, Variant
-from ticker.board.scope_views import has_turnout
+from ticker.board.scope_views import has_turnout, turnout_values
 
 __all__ = [
     "PointKey",
@@ -63,13 +63,7 @@ def figures_signature(figures: Figures) -> tuple[object, ...]:
         tuple(sorted(figures.seats.items())),
         figures.seats_total,
         figures.counted_pct,
-        figures.voters,
-        figures.voters_low,
-        figures.voters_high,
-        figures.stations_pct,
-        figures.change_pct,
-        figures.rate_pct,
-        figures.abstention_pct,
+        *turnout_values(figures),
         figures.blank_pct,
         figures.null_pct,
     )
