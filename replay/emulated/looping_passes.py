@@ -1,5 +1,10 @@
 """The passes of a schedule played once or in a loop, and which step of a pass is shown. Pure.
 
+One pass is planned from its items' instants (:func:`plan_pass`): one
+:class:`~replay.clock.ReplayPlan` under the window's ``--speed`` / ``--from`` / ``--to`` /
+``--max-gap``; with ``--to``, the plan also holds a phantom event at that instant, so the
+virtual clock runs on to ``--to`` and stops there, even when the last item is earlier.
+
 A schedule (:mod:`replay.emulated.schedule` for a night's fixtures,
 :mod:`replay.emulated.recorded_schedule` for a recording) lays one pass of ``duration`` wall
 seconds out from an anchor. With ``loop``, the pass starts again ``pause`` wall seconds after its
@@ -17,16 +22,37 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
-from replay.clock import ClockError
+from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
 
-__all__ = ["LoopingPasses", "StepShown", "check_loop_pause"]
+__all__ = ["LoopingPasses", "StepShown", "check_loop_pause", "plan_pass"]
+
+Owner = TypeVar("Owner")
 
 
 def check_loop_pause(loop: bool, pause: float) -> None:
     """Refuse a loop whose pause between two passes is not a positive number of seconds."""
     if loop and not (math.isfinite(pause) and pause > 0):
         raise ClockError("the pause between two passes of a loop must be positive")
+
+
+def plan_pass(
+    items: Sequence[tuple[datetime, Owner]], window: ReplayWindow
+) -> tuple[ReplayPlan, list[tuple[float, datetime, Owner]]]:
+    """One pass of ``items`` (each an instant and what it belongs to) planned under ``window``;
+    and each item with its wall offset into the pass, in the order they fall due."""
+    ats = [at for at, _ in items]
+    if window.end is not None:
+        ats.append(window.end)  # the phantom event: the clock runs on to --to
+    plan = plan_replay(ats, window)
+    due = [
+        (offset, items[index][0], items[index][1])
+        for index, offset in zip(plan.order, plan.offsets, strict=True)
+        if index < len(items)
+    ]
+    return plan, due
 
 
 @dataclass(frozen=True, slots=True)

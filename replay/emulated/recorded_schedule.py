@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ingest.model.recording import RecordedResponse
-from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
-from replay.emulated.looping_passes import LoopingPasses, check_loop_pause
+from replay.clock import ClockError, ReplayPlan, ReplayWindow
+from replay.emulated.looping_passes import LoopingPasses, check_loop_pause, plan_pass
 
 __all__ = ["RecordedVersion", "RecordingMoment", "RecordingSchedule", "versions_of"]
 
@@ -75,18 +75,15 @@ class RecordingSchedule:
         loop_pause: float = 1.0,
     ) -> None:
         check_loop_pause(loop, loop_pause)
-        ats: list[datetime] = []
-        owners: list[tuple[str, int] | None] = []
-        for url, shown in versions.items():
-            for index, response in enumerate(shown):
-                ats.append(response.at)
-                owners.append((url, index))
-        if not ats:
+        items = [
+            (response.at, (url, index))
+            for url, shown in versions.items()
+            for index, response in enumerate(shown)
+        ]
+        if not items:
             raise ClockError("the recording holds no body to serve")
-        if window.end is not None:
-            ats.append(window.end)  # the phantom event: the clock runs on to --to
-            owners.append(None)
-        self.plan: ReplayPlan = plan_replay(ats, window)
+        self.plan: ReplayPlan
+        self.plan, due = plan_pass(items, window)
         self.passes = LoopingPasses(self.plan.duration, loop=loop, pause=loop_pause)
         self.loop = loop
         self.loop_pause = loop_pause
@@ -94,11 +91,7 @@ class RecordingSchedule:
         # Per document: the wall offset of each version due, and which version it is.
         self._offsets: dict[str, list[float]] = {url: [] for url in versions}
         self._indices: dict[str, list[int]] = {url: [] for url in versions}
-        for position, offset in zip(self.plan.order, self.plan.offsets, strict=True):
-            owner = owners[position]
-            if owner is None:
-                continue
-            url, index = owner
+        for offset, _, (url, index) in due:
             offsets, indices = self._offsets[url], self._indices[url]
             if offsets and offsets[-1] == offset:
                 indices[-1] = index  # two versions due at once: the later one is shown

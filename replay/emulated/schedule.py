@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
+from replay.clock import ClockError, ReplayPlan, ReplayWindow
 from replay.emulated.documents import Document, published_instants
-from replay.emulated.looping_passes import LoopingPasses
+from replay.emulated.looping_passes import LoopingPasses, plan_pass
 from replay.fixtures import NightFixture
 
 __all__ = ["DocumentVersion", "SourcesMoment", "SourcesSchedule", "Step"]
@@ -110,29 +110,20 @@ class SourcesSchedule:
         loop_pause: float = 1.0,
     ) -> SourcesSchedule:
         """The schedule of ``fixture``'s items under ``window``."""
-        ats: list[datetime] = []
-        owners: list[Document | None] = []
-        for document in Document:
-            for at in published_instants(fixture, document):
-                ats.append(at)
-                owners.append(document)
-        if not ats:
+        items = [
+            (at, document) for document in Document for at in published_instants(fixture, document)
+        ]
+        if not items:
             raise ClockError("the night has nothing to serve")
-        nothing_before = min(ats) - _JUST_BEFORE
-        if window.end is not None:
-            ats.append(window.end)  # the phantom event: the clock runs on to --to
-            owners.append(None)
-        plan = plan_replay(ats, window)
+        nothing_before = min(at for at, _ in items) - _JUST_BEFORE
+        plan, due = plan_pass(items, window)
         grouped: dict[Document, list[Step]] = {document: [] for document in Document}
-        for index, offset in zip(plan.order, plan.offsets, strict=True):
-            owner = owners[index]
-            if owner is None:
-                continue
+        for offset, at, owner in due:
             steps = grouped[owner]
             if steps and steps[-1].offset == offset:
-                steps[-1] = Step(offset, max(steps[-1].shows, ats[index]))
+                steps[-1] = Step(offset, max(steps[-1].shows, at))
             else:
-                steps.append(Step(offset, ats[index]))
+                steps.append(Step(offset, at))
         return cls(
             plan,
             {document: tuple(steps) for document, steps in grouped.items()},
