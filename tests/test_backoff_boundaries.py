@@ -90,3 +90,16 @@ def test_retry_after_above_an_hour_is_an_hour_even_after_a_success() -> None:
     assert next_poll_delay(policy, failures=0, retry_after=4) == 5
     assert next_poll_delay(policy, failures=0, retry_after=1e9) == MAX_RETRY_AFTER
     assert MAX_RETRY_AFTER == 3600.0
+
+
+def test_retry_after_never_shortens_a_delay_longer_than_its_cap() -> None:
+    """A backoff or a max-age past MAX_RETRY_AFTER stands against any Retry-After."""
+    slow = Backoff(interval=60, max_backoff=4 * 3600.0, jitter=0)
+    backed_off = backoff_delay(7, slow)  # 60 * 2**7 = 7680 s, over the hour
+    assert backed_off == 7680
+    for retry_after in (7680.0, 7000.0, 9000.0, 1e9):
+        assert next_poll_delay(slow, failures=7, retry_after=retry_after) == backed_off
+    assert next_poll_delay(slow, failures=0, max_age=7200, retry_after=7200) == 7200
+    assert next_poll_delay(slow, failures=0, max_age=7200, retry_after=5000) == 7200
+    hourly = Backoff(interval=2 * 3600.0)
+    assert next_poll_delay(hourly, failures=0, retry_after=3 * 3600.0) == 2 * 3600.0

@@ -36,7 +36,13 @@ async def test_append_benchmark_rows() -> None:
         assert row.unit == "updates/s"
         assert row.value > 0
     names = " | ".join(row.name for row in rows)
-    for part in ("new updates, batches", "duplicates", "one at a time", "AOF everysec"):
+    for part in (
+        "new updates, batches",
+        "duplicates",
+        "one at a time",
+        "AOF everysec",
+        "WAIT 1 replica",
+    ):
         assert part in names
     targeted = [row for row in rows if row.target is not None]
     assert targeted

@@ -49,3 +49,17 @@ def test_every_cited_doc_exists() -> None:
         }
     )
     assert missing == []
+
+
+def test_every_cited_test_exists() -> None:
+    """Each ``tests/NAME.py`` a document names (the proofs of docs/reliability.md) exists."""
+    missing = sorted(
+        {
+            f"{name}: {match}"
+            for name, text in _tracked_text_files().items()
+            if name.endswith(".md")
+            for match in re.findall(r"tests/[\w/.-]+\.py", text)
+            if not (ROOT / match).is_file()
+        }
+    )
+    assert missing == []

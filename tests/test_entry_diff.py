@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ingest.model.update import Kind, Op, Update
-from ingest.sources.entry_diff import SeenEntry, diff_entries
+from ingest.sources.entry_diff import SeenEntry, changed_updates, diff_entries
 
 PARIS = timezone(timedelta(hours=1))
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
@@ -114,3 +114,51 @@ def test_sliding_window_never_deletes(minutes: list[int], size: int) -> None:
         diff = diff_entries(seen, window)
         assert diff.deleted == ()
         seen.update(state(*diff.new_or_changed))
+
+
+def test_a_pinned_intro_is_no_floor_for_deletions() -> None:
+    """An intro dated 07:00 pinned on top: an entry gone from after it is still deleted.
+
+    Without leaving the pinned entry out, the oldest entry shown would be 07:00 and nothing
+    after it could fall off the end; with it left out the floor is the oldest live one.
+    """
+    intro = replace(entry(0, "Bienvenue dans ce direct"), at=datetime(2017, 1, 29, 7, tzinfo=PARIS))
+    seen = state(intro, entry(1), entry(2, "retiré"), entry(3))
+    diff = diff_entries(seen, [intro, entry(3), entry(2, "retiré")], pinned={intro.uid})
+    assert diff.deleted == ()  # entry(1) fell off the end below the floor (21:02)
+    diff = diff_entries(seen, [intro, entry(3), entry(1)], pinned={intro.uid})
+    assert [u.uid for u in diff.deleted] == ["live:2102"]
+    assert diff_entries(seen, [intro, entry(3)], pinned={intro.uid}).deleted == ()
+    assert [u.uid for u in diff_entries(seen, [intro, entry(3)]).deleted] == [
+        "live:2101",
+        "live:2102",
+    ]
+    assert diff_entries(seen, [intro], pinned={intro.uid}).deleted == ()  # only pinned: no floor
+
+
+def test_changed_updates_keeps_the_unseen_the_deleted_and_the_edited() -> None:
+    """An update never seen, one for an entry seen deleted, and an edit pass; the same does not."""
+    deleted = replace(entry(2), op=Op.DELETE)
+    seen = state(entry(1), deleted, entry(3))
+    updates = [entry(4), entry(1), entry(2), entry(3, "corrigé")]
+    assert changed_updates(seen, updates) == [entry(4), entry(2), entry(3, "corrigé")]
+    assert changed_updates({}, [entry(1)]) == [entry(1)]
+    assert changed_updates(seen, []) == []
+
+
+def test_a_diff_restricted_or_given_new_entries_keeps_what_it_should() -> None:
+    """``only`` keeps the changes of the uids named; ``with_changes`` swaps the new entries and
+    keeps the deletes."""
+    diff = diff_entries(state(entry(1), entry(2), entry(3)), [entry(4), entry(3), entry(1)])
+    assert [u.uid for u in diff.new_or_changed] == ["live:2104"]
+    assert [u.uid for u in diff.deleted] == ["live:2102"]
+    only = diff.only({"live:2102"})
+    assert only.new_or_changed == ()
+    assert [u.uid for u in only.deleted] == ["live:2102"]
+    assert diff.only(set()).empty
+    swapped = diff.with_changes([entry(5), entry(6)])
+    assert [u.uid for u in swapped.new_or_changed] == ["live:2105", "live:2106"]
+    assert isinstance(swapped.new_or_changed, tuple)
+    assert swapped.deleted == diff.deleted
+    assert diff.with_changes([]).new_or_changed == ()
+    assert not diff.with_changes([]).empty

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ingest.extraction.departements import find_departements
-from ingest.extraction.document import split_time_prefix
+from ingest.extraction.document import MAX_INPUT_LENGTH, split_time_prefix
 from ingest.extraction.extract import extract
 from ingest.extraction.figures import extract_scoped_figures
 from ingest.extraction.french_numbers import find_numbers, find_ranges
@@ -119,6 +119,19 @@ def test_a_failed_range_does_not_stop_the_search() -> None:
     """'Entre 2, voire 3 millions' is no range; the range after it is still found."""
     text = "Entre 2, voire 3 millions de votants attendus, et entre 55 % et 60 % pour Benoît Hamon."
     assert [(item.low, item.high) for item in find_ranges(text)] == [(55, 60)]
+
+
+def test_the_40_000th_character_is_read_and_the_next_is_not() -> None:
+    """MAX_INPUT_LENGTH is 40 000 characters: a share whose % sign is the 40 000th counts; one
+    character more of text before it, and the sign is cut (docs/extraction.md)."""
+    assert MAX_INPUT_LENGTH == 40_000
+    filler = "Les militants attendent les premiers résultats dans la salle de la Mutualité. "
+    share = "\n\nSelon un sondage Elabe, Benoît Hamon obtiendrait 58 %"
+    for length, shares in ((40_000, {"Benoît Hamon": 58}), (40_001, None)):
+        text = (filler * 600)[: length - len(share)] + share
+        assert len(text) == length
+        assert figures_of(text).get("shares") == shares
+        assert figures_of(text + " et Manuel Valls 42 %.").get("shares") == shares
 
 
 def test_fifteen_decimals_are_read_and_sixteen_are_not() -> None:
@@ -545,6 +558,17 @@ def test_figures_followed_by_their_place_or_their_round(
         ("Comme au premier tour, Benoît Hamon arrive en tête.", None),
         ("Manuel Valls, qui avait tout misé, est battu au second tour.", 2),
         ("Comme au premier tour, Benoît Hamon arrive en tête du second tour.", 2),
+        # A look ahead to the second round is no round stated; the round after it is.
+        (
+            "Qualifié pour le second tour, Benoît Hamon est arrivé en tête du premier tour dans"
+            " le Finistère.",
+            1,
+        ),
+        (
+            "Le second tour opposera Benoît Hamon à Manuel Valls ; au premier tour, la"
+            " participation s'élevait à 1,6 million.",
+            1,
+        ),
     ],
 )
 def test_the_round_is_the_first_one_mentioned_outside_a_comparison(

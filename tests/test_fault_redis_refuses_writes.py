@@ -1,17 +1,17 @@
 """Faults: a Redis that refuses writes (over ``maxmemory``; a full disk) still serves every reader.
 
 Real servers in real trouble: a redis-server whose ``maxmemory`` is below what it holds, and one
-whose AOF lives on a tmpfs of 1 MiB, filled until its writes fail (``MISCONF``, as a full disk
-gives). ``dump``, ``ingest --status``, ``ticker --once`` and ``serve`` must start and read; a
+whose saves fail (its directory removed under it: ``MISCONF``, what Redis answers on a full
+disk). ``dump``, ``ingest --status``, ``ticker --once`` and ``serve`` must start and read; a
 writer says in one line why it cannot write.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -20,15 +20,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import redis
 from websockets.sync.client import connect as ws_connect
 
+from ingest.polling.fetch import Fetcher
+from ingest.polling.poller import SourcePoller
+from ingest.sources.config import SourceConfig, SourceType
 from ingest.store.embedded_layout import embedded_paths as paths_of
 from ingest.store.embedded_layout import find_redis_server, render_config
+from ingest.store.redis_client import connect
 from ingest.store.scratch_redis import ScratchServer
+from ingest.store.stream_store import StreamStore
+from replay.fixtures import NightFixture
+from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
-from tests.plugins.ingest import soiree_command
+from tests.plugins.ingest import FaultServer, soiree_command
 
 BUNDLED = BUNDLED_NIGHT_DIR
 STREAM = "refusals:night"
@@ -132,35 +140,83 @@ def test_readers_work_and_writers_say_so_when_redis_is_over_maxmemory(tmp_path: 
         assert refused.returncode == 1
         assert "Traceback" not in refused.stderr
         assert "error: Redis refuses writes: out of memory" in refused.stderr.splitlines()[-1]
+        assert_alerts_say_why(url, tmp_path / "alerts.toml", "out of memory")
+
+
+def assert_alerts_say_why(url: str, rules: Path, why: str) -> None:
+    """`soiree alerts run` (a service: it waits and tries again) says why Redis failed it."""
+    rules.write_text('[[rule]]\nid = "first-count"\ntype = "first_count"\n')
+    process = SoireeProcess(
+        "alerts", "run", "--rules", str(rules), "--night", "2017-01-29",
+        "--redis-url", url, "--stream", STREAM, env=soiree_env(),
+    )  # fmt: skip
+    try:
+        failed = process.wait_for_line(r"Redis failed \((.*)\); again in")
+        assert process.stop(signal.SIGTERM) == 0
+    finally:
+        process.close()
+    assert f"Redis refuses writes: {why}" in failed[1]
+    assert "Traceback" not in process.stderr
+
+
+async def test_a_poller_says_out_of_memory_once_and_keeps_its_document(
+    tmp_path: Path,
+    fault_server: FaultServer,
+    sources_night: NightFixture,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Over maxmemory: the poll's error says so in words, the health warning comes once."""
+    caplog.set_level(logging.WARNING, logger="ingest.polling")
+    source = SourceConfig(
+        name="live", type=SourceType.LIVEBLOG, url=fault_server.url("/liveblog"), interval=0.05
+    )
+    fault_server.entries = [("21h00", "Entrée 0", "e0")]
+    with ScratchServer(tmp_path) as server:
+        client = await connect(server.url)
+        poller = None
+        try:
+            await client.set("filler", "x")
+            await client.config_set("maxmemory", 1)
+            async with aiohttp.ClientSession() as session:
+                store = StreamStore(client, STREAM)
+                poller = SourcePoller(
+                    source,
+                    night=sources_night.night,
+                    redis=client,
+                    store=store,
+                    fetcher=Fetcher(session),
+                )
+                for _ in range(3):
+                    failed = await poller.poll_once()
+                    assert (failed.ok, failed.outcome) == (False, "store_error")
+                assert poller.health.last_error is not None
+                assert poller.health.last_error.startswith("Redis refuses writes: out of memory")
+                unrecorded = [
+                    r.getMessage() for r in caplog.records if "cannot record health" in r.message
+                ]
+                assert len(unrecorded) == 1, unrecorded
+                assert "Redis refuses writes: out of memory" in unrecorded[0]
+                await client.config_set("maxmemory", 0)
+                assert (await poller.poll_once()).added == 1  # the document kept, then written
+        finally:
+            if poller is not None:
+                await poller.stop_writing()
+            await client.aclose()
 
 
 # -- a full disk ---------------------------------------------------------------------------------
 
 
-def _start_on_a_small_disk(data_dir: Path, disk: Path) -> subprocess.Popen[bytes]:
-    """The embedded server of ``data_dir``, its AOF on a tmpfs of 1 MiB of its own.
-
-    soiree's own redis.conf for that data directory, but ``dir`` on a tmpfs mounted in a mount
-    namespace of the server's own (``unshare``: as root, or as a user mapped to root in a user
-    namespace), so that nothing else sees the mount and it goes away with the server.
-    """
+def _start_embedded(data_dir: Path) -> subprocess.Popen[bytes]:
+    """The embedded server of ``data_dir``, with soiree's own redis.conf, started here."""
     paths = paths_of(data_dir)
     data_dir.mkdir(mode=0o700)
-    disk.mkdir()
     paths.socket.parent.mkdir(mode=0o700, exist_ok=True)
-    paths.config.write_text(render_config(paths) + f'dir "{disk}"\n')
-    unshare = shutil.which("unshare")
-    assert unshare, "unshare (util-linux) is needed to give redis-server a small disk"
+    paths.config.write_text(render_config(paths))
     with paths.log.open("wb") as log:
         server = subprocess.Popen(
-            [
-                unshare, "--mount", "--map-root-user", "sh", "-c",
-                'mount -t tmpfs -o size=1m soiree-test "$1" && exec "$2" "$3"',
-                "sh", str(disk), str(find_redis_server()), str(paths.config),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [str(find_redis_server()), str(paths.config)], stdout=log, stderr=subprocess.STDOUT
+        )
     client = redis.Redis(unix_socket_path=str(paths.socket), socket_timeout=5)
     try:
         deadline = time.monotonic() + 15 * TIMEOUT_FACTOR
@@ -177,39 +233,44 @@ def _start_on_a_small_disk(data_dir: Path, disk: Path) -> subprocess.Popen[bytes
     return server
 
 
-def _fill_the_disk(socket: Path) -> str:
-    """Write until the server's AOF no longer fits; return the MISCONF it then answers."""
+def _fail_the_disk(socket: Path, gone: Path) -> str:
+    """Make the server's saves fail as on a full disk; return the MISCONF it then answers.
+
+    Portable, and true as root too: the server's directory is removed under it (no file can be
+    created there any more, whoever asks), snapshots are turned on, and one is asked for. Its
+    failure makes Redis refuse writes and PING with ``MISCONF``, as a full disk does
+    (``stop-writes-on-bgsave-error``, Redis's default).
+    """
     client = redis.Redis(unix_socket_path=str(socket), socket_timeout=5)
     try:
+        gone.mkdir()
+        client.config_set("dir", str(gone))
+        gone.rmdir()
+        client.config_set("save", "3600 1")
+        client.config_set("stop-writes-on-bgsave-error", "yes")
+        client.bgsave()
         deadline = time.monotonic() + 15 * TIMEOUT_FACTOR
-        for number in range(10_000):
-            try:
-                client.set(f"filler:{number}", b"x" * 100_000)
-            except redis.exceptions.ResponseError as error:
-                refusal = str(error)
-                break
-
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        else:
-            raise AssertionError("the disk never filled")
-        assert "MISCONF" in refusal
+        while client.info("persistence")["rdb_last_bgsave_status"] != "err":
+            assert time.monotonic() < deadline, "the snapshot never failed"
+            time.sleep(0.05)
+        with pytest.raises(redis.exceptions.ResponseError, match="MISCONF") as refused:
+            client.set("probe", "x")
         with pytest.raises(redis.exceptions.ResponseError, match="MISCONF"):
             client.ping()
-        return refusal
+        return str(refused.value)
     finally:
         client.close()
 
 
 @pytest.fixture
 def full_disk_server(tmp_path: Path) -> Iterator[Path]:
-    """A data directory whose embedded server holds the night and has a full disk."""
+    """A data directory whose embedded server holds the night and cannot write to its disk."""
     data_dir = tmp_path / "data"
-    server = _start_on_a_small_disk(data_dir, tmp_path / "disk")
+    server = _start_embedded(data_dir)
     try:
         assert replay_night("--data-dir", str(data_dir)).returncode == 0
-        misconf = _fill_the_disk(paths_of(data_dir).socket)
-        assert "No space left on device" in misconf
+        misconf = _fail_the_disk(paths_of(data_dir).socket, tmp_path / "gone")
+        assert "MISCONF" in misconf
         yield data_dir
     finally:
         server.kill()
@@ -220,7 +281,7 @@ def full_disk_server(tmp_path: Path) -> Iterator[Path]:
 def test_readers_work_and_writers_say_disk_full_when_redis_cannot_write(
     full_disk_server: Path,
 ) -> None:
-    """AOF disk full (MISCONF): every reader reads at once; a replay says "disk full" in a line."""
+    """Disk full (MISCONF): every reader reads at once; a replay says "disk full" in a line."""
     data_dir = str(full_disk_server)
     healthz = assert_readers_work("--data-dir", data_dir)
     assert "disk full" in healthz["redis"]["writes"]
@@ -232,4 +293,7 @@ def test_readers_work_and_writers_say_disk_full_when_redis_cannot_write(
     assert "Traceback" not in refused.stderr
     last = refused.stderr.splitlines()[-1]
     assert "error: Redis refuses writes: disk full" in last
-    assert "No space left on device" in last
+    assert "RDB snapshots" in last  # what Redis said follows
+    assert_alerts_say_why(
+        paths_of(full_disk_server).url, full_disk_server / "alerts.toml", "disk full"
+    )

@@ -23,8 +23,19 @@ from tests.conftest import BUNDLED_NIGHTS
 NIGHT_DIR = BUNDLED_NIGHTS / "2017-05-07"
 MACRON, LE_PEN = "Emmanuel Macron", "Marine Le Pen"
 
+#: The ministry's results of six départements as reported on the night, Macron then Le Pen
+#: (% of the votes cast; README).
+DEPARTEMENTS = {
+    "Paris": (Decimal("89.68"), Decimal("10.32")),
+    "Aisne": (Decimal("47.09"), Decimal("52.91")),
+    "Pas-de-Calais": (Decimal("47.95"), Decimal("52.05")),
+    "Nord": (Decimal("56.90"), Decimal("43.10")),
+    "Val-de-Marne": (Decimal("80.32"), Decimal("19.68")),
+    "Seine-et-Marne": (Decimal("63.86"), Decimal("36.14")),
+}
 #: The official figures of the night, and the only numbers its texts may state as figures:
-#: final shares, turnout at 12:00, at 17:00 and final, and the final abstention.
+#: final shares, turnout at 12:00, at 17:00 and final, the final abstention, and the six
+#: départements' shares.
 OFFICIAL = {
     Decimal("66.10"),
     Decimal("33.90"),
@@ -32,7 +43,7 @@ OFFICIAL = {
     Decimal("65.30"),
     Decimal("74.56"),
     Decimal("25.44"),
-}
+} | {share for pair in DEPARTEMENTS.values() for share in pair}
 # Clock times are not figures: "20 heures", "17 h", "00h20".
 _CLOCK = re.compile(r"\b(?:[01]?\d|2[0-3])\s?(?:heures?|h)(?:\s?[0-5]\d)?\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

@@ -139,6 +139,21 @@ def test_a_missing_date_is_one_line_naming_file_and_key() -> None:
         ('title = "Présidentielle, second tour"', "title = ''", "my/night.toml:2: title:"),
         ('["Macron"]', '"Macron"', "my/night.toml:9: candidates[1].aliases: must be a list"),
         ('name = "Marine Le Pen"', "name = 1", "my/night.toml:12: candidates[2].name: missing"),
+        (
+            'aliases = ["Macron"]',
+            'aliases = ["Macron"]\ncolour = "blue"',
+            "my/night.toml:10: candidates[1].colour: must be a hex colour #rrggbb, got 'blue'",
+        ),
+        ('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#12345"', "my/night.toml:10: "),
+        ('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#1234567"', "my/night.toml:10"),
+        ('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#12345g"', "my/night.toml:10"),
+        ('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#123456\\n"', "my/night.toml:10"),
+        ('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = 0x123456', "my/night.toml:10"),
+        (
+            'aliases = ["Macron"]',
+            'aliases = ["Macron"]\ncolour = "#123456;}<b>"',
+            "my/night.toml:10: candidates[1].colour: must be a hex colour",
+        ),
     ],
 )
 def test_wrong_types_and_values_name_file_key_and_line(old: str, new: str, expected: str) -> None:
@@ -182,6 +197,16 @@ def test_hostile_keys_are_shown_as_data() -> None:
     ]
 
 
+def test_a_colour_is_read_in_lower_case_and_is_never_a_spelling() -> None:
+    """``colour = "#3A6EA5"`` gives the candidate "#3a6ea5"; without one, None."""
+    night = night_from_text(
+        GOOD.replace('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#3A6EA5"')
+    )
+    macron, le_pen = night.candidates
+    assert (macron.colour, le_pen.colour) == ("#3a6ea5", None)
+    assert "#3a6ea5" not in [spelling.casefold() for spelling in macron.spellings]
+
+
 def test_the_bundled_night_is_valid() -> None:
     """29 January 2017 reads, and names its stream as the default would."""
     night = load_night(BUNDLED)
@@ -210,6 +235,11 @@ def test_the_schema_knows_the_keys_the_reader_knows() -> None:
         validator.validate(_as_json(tomllib.loads(text)))
     bad = _as_json(tomllib.loads(GOOD.replace('aliases = ["Macron"]', 'alias = ["Macron"]')))
     assert not validator.is_valid(bad)
+    coloured = GOOD.replace('aliases = ["Macron"]', 'aliases = ["Macron"]\ncolour = "#3a6ea5"')
+    validator.validate(_as_json(tomllib.loads(coloured)))
+    for wrong in ('"blue"', '"#3a6ea"', '"#3a6ea5 "', '"#3a6ea5\\n"'):
+        spoilt = GOOD.replace('aliases = ["Macron"]', f'aliases = ["Macron"]\ncolour = {wrong}')
+        assert not validator.is_valid(_as_json(tomllib.loads(spoilt))), wrong
     assert not validator.is_valid(_as_json(tomllib.loads(GOOD.replace("date = 2017-05-07", ""))))
 
 

@@ -19,6 +19,7 @@ from ingest.model.update import Update
 from tests.cli_process import soiree, soiree_env
 from ticker.board.board_values import Board, NightState
 from ticker.board.night_board import NightBoard
+from ticker.export.scope_codes import scope_code
 
 MACRON, LE_PEN = "Emmanuel Macron", "Marine Le Pen"
 STREAM = "may7"
@@ -59,7 +60,7 @@ def test_the_replay_plays_the_whole_night(replayed: tuple[str, list[Any]]) -> No
     printed, updates = replayed
     assert "Présidentielle, second tour - 7 mai 2017" in printed
     uids = [update["uid"] for update in updates]
-    assert len(uids) == len(set(uids)) == 30 + 3 + 4
+    assert len(uids) == len(set(uids)) == 34 + 3 + 4
     instants = [datetime.fromisoformat(update["at"]) for update in updates]
     assert instants == sorted(instants)
 
@@ -110,3 +111,54 @@ def test_a_quote_after_a_name_is_the_night_s_speech(
     assert updates["liveblog:2110"]["kind"] == "speech"
     assert updates["liveblog:2110"]["speaker"] == MACRON
     assert "liveblog:2110" in [speech.uid for speech in board.speeches]
+
+
+#: The six départements the night's liveblog gives, Macron then Le Pen (fixture README).
+DEPARTEMENTS = {
+    "Paris": (89.68, 10.32),
+    "Aisne": (47.09, 52.91),
+    "Pas-de-Calais": (47.95, 52.05),
+    "Nord": (56.9, 43.1),
+    "Val-de-Marne": (80.32, 19.68),
+    "Seine-et-Marne": (63.86, 36.14),
+}
+
+
+def test_the_board_has_the_departement_table(board: Board) -> None:
+    """The six départements of the liveblog, each its own row with its ministry figures."""
+    rows = {
+        scope.scope: scope
+        for scope in board.scopes
+        if scope.level == "département" and scope.count is not None
+    }
+    assert sorted(rows) == sorted(DEPARTEMENTS)
+    for name, (macron, le_pen) in DEPARTEMENTS.items():
+        count = rows[name].count
+        assert count is not None
+        assert dict(count.figures.shares) == {MACRON: macron, LE_PEN: le_pen}, name
+    # Each row is a département, its INSEE code as the export writes it (scope_kind and
+    # scope_code in the update are for places below the département only: docs/update.schema.json).
+    codes = {name: scope_code(name) for name in rows}
+    assert {name: (code.code, code.system) for name, code in codes.items() if code} == {
+        "Paris": ("75", "insee-departement"),
+        "Aisne": ("02", "insee-departement"),
+        "Pas-de-Calais": ("62", "insee-departement"),
+        "Nord": ("59", "insee-departement"),
+        "Val-de-Marne": ("94", "insee-departement"),
+        "Seine-et-Marne": ("77", "insee-departement"),
+    }
+    assert rows["Aisne"].leader == LE_PEN
+    assert rows["Pas-de-Calais"].leader == LE_PEN
+    assert rows["Paris"].leader == MACRON
+
+
+def test_several_departements_in_one_entry_are_all_kept(replayed: tuple[str, list[Any]]) -> None:
+    """22h35 gives Pas-de-Calais and Nord, 23h25 Val-de-Marne and Seine-et-Marne: both kept."""
+    updates = {update["uid"]: update for update in replayed[1]}
+    for key, scopes in (
+        ("2235", ["Pas-de-Calais", "Nord"]),
+        ("2325", ["Val-de-Marne", "Seine-et-Marne"]),
+    ):
+        update = updates[f"liveblog:{key}"]
+        stated = [update["figures"]["scope"]] + [f["scope"] for f in update.get("more_figures", [])]
+        assert stated == scopes

@@ -87,7 +87,8 @@ async def test_a_holder_taken_over_writes_nothing_and_frees_nothing(
     paused = SourceState(redis_client, stream_key, "live", lock_ttl=0.05)
     other = SourceState(redis_client, stream_key, "live", lock_ttl=5)
     async with paused.held() as old:
-        await asyncio.sleep(0.1)  # past the lock's life: "paused"
+        # Paused past the lock's life: it expires (a paused holder cannot renew it).
+        await redis_client.delete(keys.entries_lock_key(stream_key, "live"))
         async with other.held() as new:
             with pytest.raises(FencedError):
                 await paused.save_and_release(

@@ -9,30 +9,40 @@ read as a client would, and none may hold a secret.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
+import signal
 from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 from redis.asyncio import Redis
 from websockets.asyncio.client import connect as ws_connect
 
+from ingest.model.recording import load_recording
 from ingest.runtime.log_redaction import is_secret_parameter, redact_url
 from ingest.sources.config import SourceConfigError, load_ingest_config
 from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
 from ingest.store.health import read_all_health
+from replay.clock import ReplayWindow
+from replay.emulated.recorded_server import build_recording_app
 from replay.fixtures import NightFixture
+from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
-from tests.plugins.broadcaster import BroadcasterStarter, recv_json, recv_until
+from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
 from tests.plugins.ingest import (
     FAULT_PATHS,
     FaultServer,
+    eventually,
     ingest_until,
+    serve_test_app,
     soiree_command,
     sources_toml,
 )
+from ticker.alerts.webhook import WebhookSender
 
 SECRETS = ("hunter2", "T0KSECRET", "K3YSECRET", "S1GSECRET")
 
@@ -207,3 +217,126 @@ def test_a_refused_source_url_is_named_without_its_secrets(
         load_ingest_config(path)
     assert "***" in str(refused.value)
     assert_no_secret(str(refused.value), "a config error")
+
+
+async def _run(*args: str) -> tuple[int, str]:
+    """Run ``soiree args...`` to its end without blocking the loop (the fault server is in it)."""
+    process = await asyncio.create_subprocess_exec(
+        *soiree_command(*args),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=soiree_env(COLUMNS="400"),
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60 * TIMEOUT_FACTOR)
+    assert process.returncode is not None
+    return process.returncode, out.decode() + err.decode()
+
+
+async def test_no_process_prints_logs_records_or_serves_a_source_credential(
+    *, fault_server: FaultServer, redis_url: str, stream_key: str, tmp_path: Path
+) -> None:
+    """Real `soiree ingest -vv --record`, `serve -vv` (/sse, /ws, /healthz, /metrics) and
+    `ticker --once`: no output, log line, recorded file or served byte holds a source secret."""
+    fault_server.entries = [("21h00", "Première entrée", None)]
+    quick = {"interval": 0.05, "timeout": 1.0, "total_timeout": 2.0, "max_backoff": 0.3}
+    base = fault_server.base_url
+    config_path = sources_toml(
+        tmp_path / "sources.toml",
+        None,
+        [
+            {"name": "good", "type": "liveblog", "url": with_credentials(base, "/liveblog"),
+             **quick},
+            {"name": "broken", "type": "liveblog",
+             "url": with_credentials(base, FAULT_PATHS["error"]), **quick},
+        ],
+    )  # fmt: skip
+    where = ("--redis-url", redis_url, "--stream", stream_key)
+    serve = SoireeProcess("-vv", "serve", "--port", "0", *where, env=soiree_env(COLUMNS="400"))
+    try:
+        port = int(serve.wait_for_line(r"http://127\.0\.0\.1:(\d+)/").group(1))
+        recording = tmp_path / "recording"
+        status, ingest_output = await _run(
+            "-vv", "ingest", "--burst", "--record", str(recording), "--config", str(config_path),
+            *where,
+        )  # fmt: skip
+        assert status == 1, ingest_output  # the broken source failed, and said so
+        assert "broken" in ingest_output
+        assert_no_secret(ingest_output, "soiree ingest -vv")
+        recorded = "".join(
+            (
+                gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+            ).decode(errors="replace")
+            for path in sorted(recording.rglob("*"))
+            if path.is_file()
+        )  # the index, its rotated parts and the blobs (bodies), decompressed
+        assert "reader:***@" in recorded  # the recording names the URLs it fetched...
+        assert_no_secret(recorded, "the recording")  # ...without their secrets
+        # Served again, the recording answers the sources file's URL, whatever its token.
+        app = build_recording_app(load_recording(recording), ReplayWindow(speed=1.0), interval=0)
+        runner, again = await serve_test_app(app)
+        try:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.get(f"{again}/liveblog?page=2&token=T&api_key=K&X-Amz-Signature=S") as got,
+            ):
+                assert got.status == 200, await got.text()
+                assert "Première entrée" in await got.text()
+        finally:
+            await runner.cleanup()
+        http = f"http://127.0.0.1:{port}"
+        served: dict[str, str] = {}
+        async with aiohttp.ClientSession() as session:
+            for path in ("/healthz", "/metrics"):
+                async with session.get(http + path) as response:
+                    served[path] = await response.text()
+            async with session.get(http + "/sse?since=0") as response:
+                buffer = ""
+                async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+                    async for chunk in response.content.iter_any():
+                        buffer += chunk.decode()
+                        if "event: live" in buffer:
+                            break
+                served["/sse"] = buffer
+        async with ws_connect(f"ws://127.0.0.1:{port}/ws?since=0") as ws:
+            served["/ws"] = json.dumps(await recv_until(ws, "live"))
+        for surface, text in served.items():
+            assert_no_secret(text, surface)
+        for surface in ("/healthz", "/sse", "/ws"):
+            assert "reader:***@" in served[surface], surface  # the URL is there, masked
+        status, ticker_output = await _run("-vv", "ticker", "--once", *where)
+        assert status == 0, ticker_output
+        assert "broken" in ticker_output
+        assert_no_secret(ticker_output, "soiree ticker --once")
+    finally:
+        serve.stop(signal.SIGTERM)
+        serve.close()
+    assert "GET /sse" in serve.stderr or "/ws" in serve.stderr, serve.stderr[-500:]
+    assert_no_secret(serve.stderr, "soiree serve -vv")
+
+
+async def test_a_failing_webhook_is_logged_without_its_secret(
+    redis_client: Redis, stream_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A webhook receiver answering 500 is named in the log with its token masked."""
+
+    async def refuse(_: web.Request) -> web.Response:
+        return web.Response(status=500)
+
+    app = web.Application()
+    app.router.add_post("/hook", refuse)
+    runner, base = await serve_test_app(app)
+    sender = WebhookSender(redis_client, stream_key, f"{base}/hook?token=T0KSECRET", b"s")
+    task = asyncio.create_task(sender.run())
+
+    async def logged_once() -> bool:
+        return any("failed (attempt 1)" in record.getMessage() for record in caplog.records)
+
+    try:
+        sender.send(make_update(1))
+        await eventually(logged_once, within=10 * TIMEOUT_FACTOR)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await runner.cleanup()
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/hook?token=***" in logged
+    assert_no_secret(logged, "the webhook's log")

@@ -1,11 +1,11 @@
 """Every word of every extraction vocabulary is needed by at least one test sentence.
 
 ``tests/vocabulary_mutants.py`` lists the words (regex alternations and word tables of the
-extraction modules: ``ingest/extraction/document.py``, ``figures.py``, ``rounds.py``,
-``extract.py``, ``french_numbers.py`` and ``departements.py``) and drops each in turn from its
+extraction modules, ``ingest/extraction/``; ``docs/mutation.md``) and drops each in turn from its
 module's source, loading that module and every module that imports it afresh. A word is *reached*
-when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py`` and the
-sentences of ``tests/test_extract_boundaries.py`` and of the extraction corpus,
+when some sentence of :data:`CORPUS` (the liveblog entries of ``tests/test_extract.py``, the
+sentences of ``tests/test_extract_boundaries.py``, ``tests/test_extract_kinds.py`` and
+``tests/test_territories_named.py``, and those of the extraction corpus,
 ``tests/data/extraction_corpus`` (the figures corpus, ``figures.toml``, included), each read
 against its own night; the long seed articles would make the test slow)
 extracts differently without it: another kind, speaker,
@@ -25,7 +25,13 @@ import pytest
 
 from ingest.extraction.departements import fold_text
 from ingest.model.night import Night
-from tests import test_extract, test_extract_boundaries, test_extraction_corpus_figures
+from tests import (
+    test_extract,
+    test_extract_boundaries,
+    test_extract_kinds,
+    test_extraction_corpus_figures,
+    test_territories_named,
+)
 from tests.conftest import TIMEOUT_FACTOR
 from tests.extraction_corpus import load_corpus
 from tests.vocabulary_mutants import (
@@ -42,12 +48,17 @@ NIGHT = test_extract.NIGHT
 
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
+_OVERSEAS = "an overseas région is found as its département; the ticker reads this name"
 EQUIVALENT: dict[str, str] = {
     "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
     "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
     "scopes._A_PLACE:le": _CONTRACTED,
     "scopes._A_PLACE:les": _CONTRACTED,
+    **{
+        f"territories.REGIONS:{name}": _OVERSEAS
+        for name in ("Guadeloupe", "Martinique", "Guyane", "La Réunion", "Mayotte")
+    },
     "french_numbers._WORD_VALUES:une": "no multiplier is feminine: 'une' never precedes one",
     "french_numbers._WORD_VALUES:1#2": "the value of 'une', which never precedes a multiplier",
 }
@@ -56,6 +67,8 @@ EQUIVALENT: dict[str, str] = {
 def _corpus() -> list[str]:
     texts = [case.text for case in test_extract.LIVEBLOG]
     texts += test_extract_boundaries.corpus()
+    texts += test_extract_kinds.corpus()
+    texts += test_territories_named.corpus()
     texts += [case.text for case in _PHRASING]
     texts += [case.text for case in test_extraction_corpus_figures.CASES]
     return texts
@@ -127,7 +140,7 @@ def _word_killed(word: Word) -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600 * TIMEOUT_FACTOR)  # about 20 s of CPU: 500 mutants, 400 sentences
+@pytest.mark.timeout(600 * TIMEOUT_FACTOR)  # about 20 s of CPU: 810 mutants, 890 sentences
 def test_every_vocabulary_word_is_needed_by_a_sentence() -> None:
     """Dropping any word of a vocabulary changes the extraction of at least one sentence."""
     survivors = [
@@ -161,8 +174,11 @@ def test_the_words_listed_are_the_vocabularies() -> None:
         "french_numbers._WORD_VALUES:100",
         "departements.AMBIGUOUS_NAMES:Lot",
         "document._NATIONAL_MARKER:France",
+        "territories.REGIONS:Normandie",
+        "territories._TAKE_A:Wallis-et-Futuna",
     ):
         assert expected in labels
+    assert "territories.REGIONS:28" not in labels  # a code is read by the export, not extraction
     assert set(EQUIVALENT) <= labels
     assert (
         sum(len(words_of(module)) for module in ("document", "figures", "rounds", "extract")) > 300

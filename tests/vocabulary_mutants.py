@@ -4,7 +4,8 @@ A *vocabulary* is a regex alternation or a word table that extraction reads (the
 ``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
 ``territories.py``, ``rounds.py``, ``extract.py``, ``rallies.py``, ``institutes.py``,
 ``leads.py``, ``speakers.py``, ``results.py`` and ``local_places.py``, the number
-words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``). A
+words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``, the
+names of the régions, collectivités and cities of ``territories.py``). A
 *word* is a run of two letters or more in a vocabulary's regex source, outside character classes,
 escapes and group syntax, or a string (a key, and separately its value) of a word table. Its
 *mutant* is the module's source with that one word dropped: ``(?!)`` written before a regex word
@@ -51,6 +52,9 @@ from ingest.extraction import (
 #: Per module: the constants that are vocabularies, and how their strings are read.
 REGEX: Final = "regex"
 TABLE: Final = "table"
+#: A table of places: its names are words, its codes (digits: INSEE codes the ticker's export
+#: reads, not extraction) are not.
+PLACES: Final = "places"
 VOCABULARIES: Final[dict[str, dict[str, str]]] = {
     "local_places": {"_COMMUNE_CUE": REGEX},
     "results": {
@@ -73,6 +77,10 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_NATIONAL_MARKER": REGEX,
     },
     "territories": {
+        "REGIONS": PLACES,
+        "COLLECTIVITES": PLACES,
+        "CITIES": PLACES,
+        "_TAKE_A": PLACES,
         "_LOCATIVE": REGEX,
         "_ABROAD": REGEX,
     },
@@ -329,6 +337,8 @@ def words_of(module: str) -> list[Word]:
                 for at, text in _regex_words(body, f_string="f" in letters):
                     words.append(Word(module, name, text, offset + body_start + at, REGEX))
                 continue
+            if wanted[name] == PLACES and body.isdigit():
+                continue
             if name in {"_WORD_VALUES", "_MULTIPLIERS"}:
                 following = in_span[position + 2] if position + 2 < len(in_span) else None
                 if following is not None and following.type == tokenize.NUMBER:
@@ -351,8 +361,15 @@ def all_words() -> list[Word]:
 _loaded = 0
 
 
-def _load(name: str, source: str, loaded: dict[str, types.ModuleType]) -> types.ModuleType:
-    """Run ``source`` as a fresh module (named after ``name``), importing the ``loaded`` ones.
+@cache
+def _original_code(name: str) -> types.CodeType:
+    """An unmutated module's code, compiled once (it is loaded again for every mutant below it)."""
+    return compile(source_of(name), f"<{name}>", "exec")
+
+
+def _load(name: str, source: str | None, loaded: dict[str, types.ModuleType]) -> types.ModuleType:
+    """Run ``source`` (None: the module's own) as a fresh module named after ``name``, importing
+    the ``loaded`` ones.
 
     While it runs, ``ingest.extraction.<x>`` names the loaded copy of each module in ``loaded``
     in ``sys.modules``, so its ``from ingest.extraction.<x> import ...`` lines bind the loaded
@@ -366,7 +383,10 @@ def _load(name: str, source: str, loaded: dict[str, types.ModuleType]) -> types.
     sys.modules.update(replaced)
     sys.modules[module.__name__] = module
     try:
-        exec(compile(source, f"<{name} mutant>", "exec"), module.__dict__)
+        code = (
+            _original_code(name) if source is None else compile(source, f"<{name} mutant>", "exec")
+        )
+        exec(code, module.__dict__)
     finally:
         del sys.modules[module.__name__]
         sys.modules.update(saved)
@@ -398,7 +418,7 @@ def extractor(mutated: dict[str, str] | None = None) -> Extractor:
         imported = imports_of(name)
         assert all(list(_MODULES).index(other) < list(_MODULES).index(name) for other in imported)
         if name in mutated or imported & loaded.keys():
-            loaded[name] = _load(name, mutated.get(name, source_of(name)), loaded)
+            loaded[name] = _load(name, mutated.get(name), loaded)
     modules: dict[str, Any] = {**_MODULES, **loaded}
     return Extractor(
         extract=modules["extract"].extract,

@@ -11,8 +11,9 @@ first, and never inside a longer name (``Loire`` is not found in ``Haute-Loire``
 carry a capital letter in the text (``en somme`` is not the Somme).
 
 Each mention says whether it is *locative*: it places what the sentence says in the département
-("dans la Loire", "en Aveyron", "dans les Yvelines", "du département de la Loire", or a heading
-line that opens with the name and a colon, "Vienne : ..."). Extraction scopes figures by
+("dans la Loire", "en Aveyron", "dans les Yvelines", "du département de la Loire", or a line
+or a sentence that opens with the name and a colon as a label: "Vienne : ...", "... fait le
+plein. Val-de-Marne : Emmanuel Macron 80,32 %"). Extraction scopes figures by
 locative mentions only: "le député des Yvelines" names a département without placing anything
 in it. Names that are also common words, rivers, cities or regions (``Lot``, ``Var``, ``Nord``,
 ``Loire``, ``Vienne``, ``Paris``...) are reported only in a locative context.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Final
 
@@ -124,6 +125,9 @@ class DepartementMention:
     locative: bool
 
 
+# One extraction folds the same text in each of its readers (mentions, places, territories,
+# rounds): the last few texts are kept (the result is immutable).
+@lru_cache(maxsize=8)
 def fold_text(text: str) -> tuple[str, tuple[int, ...]]:
     """``text`` casefolded and without accents, and for each folded character its source index.
 
@@ -202,9 +206,15 @@ def _name_pattern() -> re.Pattern[str]:
     return re.compile(r"(?<![\w\-])(?:" + "|".join(alternatives) + r")(?![\w\-])")
 
 
+#: What may close the sentence before a label: "… fait le plein. Val-de-Marne : …".
+_SENTENCE_END: Final = re.compile(r"[.!?](?:[^\S\n]*[\u00bb\"\u201d)])?[^\S\n]+$")
+
+
 def _opens_line(folded: str, start: int) -> bool:
+    """Whether ``start`` opens a line or a sentence (after "." "!" or "?" and a space)."""
     line_start = folded.rfind("\n", 0, start) + 1
-    return not folded[line_start:start].strip()
+    before = folded[line_start:start]
+    return not before.strip() or _SENTENCE_END.search(before) is not None
 
 
 def _is_locative(folded: str, start: int, end: int, departement: Departement) -> bool:

@@ -10,8 +10,8 @@ cities within the Rhône and the Bouches-du-Rhône, scopes of their own (``Lyon`
 
 :func:`find_territories` finds them where a text places something in them: "en Occitanie",
 "dans les Hauts-de-France", "dans le Grand Est", "en région Nouvelle-Aquitaine", "à Lyon",
-"à Marseille", "en Polynésie française", "à Saint-Pierre-et-Miquelon", or a line that opens
-with the name and a colon ("Occitanie : ..."). The French abroad ("à
+"à Marseille", "en Polynésie française", "à Saint-Pierre-et-Miquelon", "à Wallis-et-Futuna",
+or a line that opens with the name and a colon ("Occitanie : ..."). The French abroad ("à
 l'étranger", "de l'étranger", "hors de France", "expatriés") are one scope, :data:`ABROAD`.
 """
 
@@ -69,6 +69,12 @@ COLLECTIVITES: Final = (
     ("988", "Nouvelle-Calédonie"),
 )
 
+#: The collectivités written with "à" ("à Saint-Martin", "à Wallis-et-Futuna"); the others take
+#: "en" ("en Polynésie française", "en Nouvelle-Calédonie").
+_TAKE_A: Final = frozenset(
+    {"Saint-Pierre-et-Miquelon", "Saint-Barthélemy", "Saint-Martin", "Wallis-et-Futuna"}
+)
+
 #: Cities with a result of their own besides their département's (Paris is also département 75).
 CITIES: Final = ("Lyon", "Marseille")
 
@@ -102,7 +108,7 @@ def _patterns() -> tuple[tuple[re.Pattern[str], dict[str, str]], ...]:
     names_of = {_key(name): name for name in areas + CITIES}
     areas_pattern = re.compile(_LOCATIVE + r"(?P<name>" + _alternation(areas) + r")(?![\w\-])")
     cities_pattern = re.compile(r"\ba\s+(?P<name>" + _alternation(CITIES) + r")(?![\w\-])")
-    collectivites = tuple(name for _, name in COLLECTIVITES if name.startswith("Saint"))
+    collectivites = tuple(name for _, name in COLLECTIVITES if name in _TAKE_A)
     a_pattern = re.compile(r"\ba\s+(?P<name>" + _alternation(collectivites) + r")(?![\w\-])")
     # A line that opens with the name and a colon: "Occitanie : Macron en tête".
     heading = re.compile(

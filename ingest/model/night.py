@@ -72,12 +72,15 @@ class Candidate:
 
     A list may have its ``head`` (the head of list, "Martine Aubry") and its party ``label``
     ("PS-PCF", "LR-UDI"): texts name a list by either, so both are spellings of it.
+    ``colour`` is the colour the page and the ticker draw its bars in, a CSS hex ``#rrggbb``
+    (lower case), if the night file gives one; never a spelling.
     """
 
     name: str
     aliases: tuple[str, ...] = ()
     head: str | None = None
     label: str | None = None
+    colour: str | None = None
 
     @property
     def spellings(self) -> tuple[str, ...]:

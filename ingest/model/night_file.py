@@ -53,7 +53,9 @@ NIGHT_KEYS: Final = (
     *POLLS_KEYS,
 )
 #: Every key of one ``[[candidates]]`` table.
-CANDIDATE_KEYS: Final = ("name", "aliases", "head", "label")
+CANDIDATE_KEYS: Final = ("name", "aliases", "head", "label", "colour")
+#: A candidate's colour: a CSS hex colour of six digits, nothing else (no name, no markup).
+COLOUR: Final = re.compile(r"#[0-9a-fA-F]{6}")
 DEFAULT_TIMEZONE: Final = "Europe/Paris"
 DEFAULT_EARLY_HOUR: Final = 5
 _SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -342,6 +344,14 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                 )
             elif extra in table:
                 extras[extra] = str(_text(table[extra]))
+        colour = table.get("colour")
+        if colour is not None and not (isinstance(colour, str) and COLOUR.fullmatch(colour)):
+            check.add(
+                f"{label}.colour",
+                lines.candidate(index, "colour"),
+                f"must be a hex colour #rrggbb, got {_shown(colour)}",
+            )
+            colour = None
         written = [name, *(str(_text(a)) for a in aliases)]
         fields = ["name"] + ["aliases"] * len(aliases) + list(extras)
         spellings: list[str] = []
@@ -369,6 +379,7 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
                 aliases=kept_aliases,
                 head=extras.get("head"),
                 label=extras.get("label"),
+                colour=colour.lower() if isinstance(colour, str) else None,
             )
         )
     return tuple(found)

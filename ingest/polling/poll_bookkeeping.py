@@ -31,6 +31,7 @@ from ingest.sources.parsed_document import ParsedDocument
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_health
 from ingest.store.health_batch import shared_batcher
+from ingest.store.redis_errors import describe_refusal
 from ingest.store.stream_store import AppendOutcome
 
 __all__ = ["HEALTH_TIMEOUT", "PollBookkeeper", "said"]
@@ -58,7 +59,16 @@ class PollBookkeeper:
         #: The warning of the last document read (a 304 keeps it: its condition still holds).
         self.document_warning: str | None = None
         self._last_logged_error: str | None = None
+        #: Why the health could not be written last time (said once, until it is written).
+        self._unrecorded: str | None = None
         self._loaded = False
+
+    def _health_not_recorded(self, error: BaseException) -> None:
+        """Say why the health could not be written, once while the reason stays the same."""
+        reason = said(error)
+        if reason != self._unrecorded:
+            logger.warning("%s: cannot record health: %s", self.source.name, reason)
+        self._unrecorded = reason
 
     async def load(self, *, silent: bool) -> None:
         """Carry on from the health a previous poller of this source left (last success...).
@@ -148,7 +158,9 @@ class PollBookkeeper:
         except (RedisError, OSError) as error:
             # The poll itself went well (what it found is on the stream): its health waits
             # for the next one.
-            logger.warning("%s: cannot record health: %s", self.source.name, said(error))
+            self._health_not_recorded(error)
+        else:
+            self._unrecorded = None
         self._last_logged_error = None
         result = PollResult(
             source=self.source.name,
@@ -196,8 +208,9 @@ class PollBookkeeper:
             if record and not silent:
                 async with asyncio.timeout(HEALTH_TIMEOUT):
                     await shared_batcher(self._redis).record(self._stream, self.health)
+                self._unrecorded = None
         except (RedisError, OSError) as redis_error:
-            logger.warning("%s: cannot record health: %s", self.source.name, said(redis_error))
+            self._health_not_recorded(redis_error)
         if error != self._last_logged_error:
             logger.warning(
                 "%s: poll failed (%s): %s; next poll in %.2f s",
@@ -242,7 +255,7 @@ def _log(result: PollResult, diff: Diff[Update] | None) -> None:
 
 
 def said(error: BaseException) -> str:
-    """An error in words (a timeout's own words are empty)."""
+    """An error in words (a timeout's own words are empty; Redis refusing writes, its meaning)."""
     if isinstance(error, TimeoutError) and not str(error):
         return "no answer in time"
-    return str(error) or type(error).__name__
+    return describe_refusal(error) or str(error) or type(error).__name__

@@ -156,9 +156,10 @@ class SourcePoller:
             unreachable = isinstance(
                 error, RedisConnectionError | RedisTimeoutError | OSError | StoreSilentError
             )
+            reason = said(error)  # "Redis refuses writes: ..." says its own subject
             result = await self._books.fail(
                 "store_error",
-                f"Redis: {said(error)}",
+                reason if reason.startswith("Redis ") else f"Redis: {reason}",
                 None,
                 0.0,
                 None,

@@ -43,6 +43,7 @@ from ingest.model.recording import (
     header_of,
 )
 from ingest.polling.fetch import Fetcher, FetchLimits, FetchResult, Validators
+from ingest.runtime.log_redaction import redact_secrets, redact_url
 
 __all__ = ["PART_LINES", "Recorder", "RecordingFetcher", "response_of"]
 
@@ -184,7 +185,7 @@ def response_of(
         content_type=result.content_type,
         body=digest,
         size=len(result.body) if has_body else 0,
-        error=result.error,
+        error=None if result.error is None else redact_secrets(result.error),
     )
     return response, (result.body if has_body else None)
 
@@ -209,7 +210,7 @@ class RecordingFetcher(Fetcher):
     def _source_of(self, url: str) -> str:
         """The source a URL belongs to: by the whole URL, else without its query (a page)."""
         name = self._sources.get(url) or self._by_path.get(str(URL(url).with_query(None)))
-        return name or url
+        return name or redact_url(url)
 
     async def fetch(
         self,
@@ -224,8 +225,9 @@ class RecordingFetcher(Fetcher):
         result = await super().fetch(
             url, validators=validators, limits=limits, user_agent=user_agent
         )
+        # A recording is a file to share: the URL's credentials never enter it (as in health).
         response, body = response_of(
-            result, source=self._source_of(url), requested=requested, recorded_url=url
+            result, source=self._source_of(url), requested=requested, recorded_url=redact_url(url)
         )
         try:
             await asyncio.to_thread(self._recorder.record, response, body)

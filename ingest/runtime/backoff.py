@@ -7,7 +7,7 @@
   ``max_backoff``, with jitter (a random fraction of up to ``jitter`` taken off), so that
   pollers that failed together do not retry together.
 - ``Retry-After`` (on a 429 or 503, or any answer carrying it) is a floor under either, capped
-  at :data:`MAX_RETRY_AFTER`.
+  at :data:`MAX_RETRY_AFTER`: it never shortens a delay, even one longer than that cap.
 
 The random draw is a parameter, so tests pass a fixed one.
 """
@@ -69,8 +69,9 @@ def next_poll_delay(
         delay = backoff_delay(failures, policy, draw=draw)
     else:
         delay = policy.interval
-        if max_age is not None and max_age > delay:
-            delay = min(max_age, max(policy.max_backoff, policy.interval))
-    if retry_after is not None and retry_after > delay:
-        delay = min(retry_after, MAX_RETRY_AFTER)
+        if max_age is not None:
+            delay = max(delay, min(max_age, policy.max_backoff))
+    if retry_after is not None:
+        # A floor: it lengthens the delay, never shortens it (not even past its own cap).
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return max(delay, 0.0)

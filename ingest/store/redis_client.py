@@ -11,11 +11,13 @@ from typing import Final
 import redis.asyncio
 import redis.exceptions
 from redis.asyncio.retry import Retry as AsyncRetry
+from redis.asyncio.sentinel import SentinelConnectionPool
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError
 
 from ingest.store.redis_errors import RedisUnavailableError, RedisVersionError, describe_refusal
 from ingest.store.redis_url import redact_url, validate_redis_url
+from ingest.store.sentinel import ReplicatedRedis, is_sentinel_url, sentinel_client
 
 __all__ = [
     "FIRST_ANSWER_TIMEOUT",
@@ -60,7 +62,8 @@ async def connect(
     interval; a dead connection is found by the command itself, and retried.
     """
     validate_redis_url(url)
-    client = redis.asyncio.Redis.from_url(
+    make = sentinel_client if is_sentinel_url(url) else redis.asyncio.Redis.from_url
+    client = make(
         url,
         decode_responses=True,
         socket_timeout=socket_timeout,
@@ -133,6 +136,21 @@ def bounded_client(client: redis.asyncio.Redis, limits: StoreLimits) -> redis.as
         ),
     }
     kwargs.pop("himport_registry", None)
+    if isinstance(pool, SentinelConnectionPool):
+        # The primary is whichever the Sentinels name at each connection: a pool of theirs
+        # (it does not block past max_connections: a caller beyond fails, and is retried).
+        kwargs.pop("connection_pool", None)
+        sentinel_pool = SentinelConnectionPool(  # type: ignore[no-untyped-call]
+            pool.service_name,
+            pool.sentinel_manager,
+            max_connections=limits.max_connections,
+            **{**kwargs, "connection_class": pool.connection_class},
+        )
+        replicated = type(client).from_pool(sentinel_pool)
+        if isinstance(client, ReplicatedRedis) and isinstance(replicated, ReplicatedRedis):
+            replicated.min_replicas, replicated.wait_ms = client.min_replicas, client.wait_ms
+            replicated.sentinel_manager = client.sentinel_manager
+        return replicated
     bounded = redis.asyncio.BlockingConnectionPool(
         connection_class=pool.connection_class,
         max_connections=limits.max_connections,

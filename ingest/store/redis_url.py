@@ -18,6 +18,7 @@ from ingest.runtime.log_redaction import redact_url
 from ingest.store.embedded_layout import default_appendfsync, default_data_dir
 from ingest.store.embedded_redis import ensure_embedded
 from ingest.store.redis_errors import RedisConfigError
+from ingest.store.sentinel import is_sentinel_url, parse_sentinel_url
 
 __all__ = ["URL_SCHEMES", "redact_url", "resolve_redis_url", "validate_redis_url"]
 
@@ -27,6 +28,9 @@ URL_SCHEMES: Final = ("redis", "rediss", "unix")
 def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:
     """Check that ``url`` is a usable ``redis://``, ``rediss://`` or ``unix://`` URL."""
     shown = redact_url(url)
+    if is_sentinel_url(url):
+        parse_sentinel_url(url, origin=origin)
+        return url
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -36,7 +40,9 @@ def validate_redis_url(url: str, *, origin: str = "the Redis URL") -> str:
     if scheme not in URL_SCHEMES:
         # Not echoed: a string without a known scheme may be a password pasted in the wrong place.
         got = f"a {scheme}:// URL" if scheme else "no scheme"
-        raise RedisConfigError(f"{origin} must start with redis://, rediss:// or unix:// ({got})")
+        raise RedisConfigError(
+            f"{origin} must start with redis://, rediss://, unix:// or redis+sentinel:// ({got})"
+        )
     if scheme == "unix" and not parts.path:
         raise RedisConfigError(f"{origin} names no socket path: {shown!r}")
     if scheme != "unix" and not parts.hostname:

@@ -47,10 +47,11 @@ from datetime import datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from ingest.model.errors import SoireeError
 from ingest.model.update import Update, UpdateError
+from ingest.runtime.aio import cancel_until_done
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
 from ingest.store.stream_store import Fence, FencedError
@@ -85,7 +86,14 @@ for i = 2, #ARGV, 1000 do
 end
 return 1
 """
+# KEYS: lock. ARGV: holder, ttl ms. 1 if the holder still held it (now for ttl more), else 0.
+_RENEW: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 _LOCK_RETRY: Final = 0.005
+#: A held lock is renewed each time this part of its life has gone by.
+_RENEW_EVERY: Final = 1 / 3
 
 
 class SourceBusyError(SoireeError):
@@ -130,6 +138,7 @@ class SourceState:
         self._release = redis.register_script(_RELEASE)
         self._acquire = redis.register_script(_ACQUIRE)
         self._save = redis.register_script(_SAVE)
+        self._renew = redis.register_script(_RENEW)
 
     @staticmethod
     def now_version() -> int:
@@ -140,7 +149,9 @@ class SourceState:
     async def locked(self) -> AsyncIterator[Fence]:
         """Hold the source's lock; yield the fence every write under it must carry.
 
-        Raise :class:`SourceBusyError` if the lock stays taken too long.
+        Raise :class:`SourceBusyError` if the lock stays taken too long. While held, the lock
+        is renewed every third of its life, so that a holder slow but running (a big page on a
+        loaded machine) keeps it; one paused cannot renew it, and loses it to the next taker.
         """
         holder = uuid.uuid4().hex
         deadline = time.monotonic() + self._lock_wait
@@ -154,10 +165,24 @@ class SourceState:
             if time.monotonic() > deadline:
                 raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
             await asyncio.sleep(_LOCK_RETRY)
+        renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
         try:
             yield Fence(self._fence_key, token)
         finally:
+            await cancel_until_done([renewing])
             await self._release(keys=[self._lock_key], args=[holder])
+
+    async def _keep(self, holder: str) -> None:
+        """Renew the lock while ``holder`` holds it; stop once it does not (or Redis fails)."""
+        every = self._lock_ttl_ms / 1000 * _RENEW_EVERY
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if not await self._renew(keys=[self._lock_key], args=[holder, self._lock_ttl_ms]):
+                    return  # expired (a pause) or taken over: the fence refuses our writes
+            except (RedisError, OSError) as error:
+                logger.debug("%s: cannot renew the source's lock: %s", self.source, error)
+                return
 
     @asynccontextmanager
     async def held(self) -> AsyncIterator[HeldSource]:
@@ -165,7 +190,8 @@ class SourceState:
         then HGETALL, read once the lock is ours); :meth:`save_and_release` then writes and
         releases in one more. A poll that applies a document makes two round trips fewer.
 
-        Raise :class:`SourceBusyError` if the lock stays taken too long.
+        Raise :class:`SourceBusyError` if the lock stays taken too long. The lock is renewed
+        while held, as :meth:`locked` does.
         """
         holder = uuid.uuid4().hex
         async with self._redis.pipeline(transaction=False) as pipe:
@@ -182,10 +208,12 @@ class SourceState:
         if not token:  # busy (or the script not loaded yet: the Script call loads it)
             token = await self._acquire_waiting(holder)
         held = HeldSource(Fence(self._fence_key, token), {}, None, holder=holder)
+        renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
         try:
             held.previous, held.stored = self._decode(raw) if read_with_lock else await self.load()
             yield held
         finally:
+            await cancel_until_done([renewing])
             if not held.released:
                 await self._release(keys=[self._lock_key], args=[holder])
 

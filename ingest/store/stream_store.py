@@ -47,6 +47,7 @@ from ingest.store.append_script import (
     append_record,
     outcome_of,
 )
+from ingest.store.sentinel import NotReplicatedError, ReplicatedRedis
 
 __all__ = [
     "APPEND_SCRIPT",
@@ -120,6 +121,8 @@ class StreamStore:
         self._keys = (stream, keys.seen_key(stream), keys.trimmed_key(stream))
         self._script = redis.register_script(APPEND_SCRIPT)
         self._script_loaded = False
+        # Behind Sentinel: each append waits for replicas (ingest/store/sentinel.py).
+        self._replicated = redis if isinstance(redis, ReplicatedRedis) else None
 
     @property
     def redis(self) -> Redis:
@@ -243,6 +246,17 @@ class StreamStore:
                     results.append(await connection.read_response())
                 except ResponseError as error:
                     results.append(error)
+            replicated = self._replicated
+            if replicated is not None and replicated.min_replicas:
+                wanted, wait_ms = replicated.min_replicas, replicated.wait_ms
+                await connection.send_command("WAIT", wanted, wait_ms)
+                confirmed = int(await connection.read_response())
+                if confirmed < wanted:
+                    done = True
+                    raise NotReplicatedError(
+                        f"{self.stream}: {confirmed} of {wanted} replicas confirmed the append"
+                        f" within {wait_ms} ms"
+                    )
             done = True
             return results
         finally:

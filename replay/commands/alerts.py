@@ -26,6 +26,7 @@ from ingest.model.nights import find_night_file
 from ingest.model.update import Update
 from ingest.runtime.aio import run_command, run_until_signalled
 from ingest.runtime.backoff import Backoff, backoff_delay
+from ingest.store.redis_errors import describe_refusal
 from ingest.store.stream_store import StreamStore
 from replay.commands.alerts_cli import AlertsOptions
 from replay.fixtures import find_night
@@ -183,8 +184,10 @@ async def _evaluate(
             # A run that went well for a minute starts the backoff again.
             failures = 1 if time.monotonic() - started > 60 else failures + 1
             delay = backoff_delay(failures, _REDIS_BACKOFF)
+            # Say why when Redis refuses writes (out of memory, disk full): that lasts.
+            why = describe_refusal(error) or type(error).__name__
             print(
-                f"soiree alerts: Redis failed ({type(error).__name__}); again in {delay:.1f} s",
+                f"soiree alerts: Redis failed ({why}); again in {delay:.1f} s",
                 file=sys.stderr,
                 flush=True,
             )

@@ -25,6 +25,7 @@ from aiohttp import web
 from yarl import URL
 
 from ingest.model.recording import Recording, RecordingError
+from ingest.runtime.log_redaction import redact_url
 from replay.clock import AnchoredClock, ReplayWindow
 from replay.emulated.conditional import version_validators
 from replay.emulated.documents import etag_of
@@ -131,7 +132,8 @@ def build_recording_app(
 
 async def _serve(request: web.Request) -> web.StreamResponse:
     state = request.app[RECORDING_KEY]
-    wanted = request.rel_url.path_qs
+    # Recorded URLs have their secrets masked (``token=***``): a poller's own token matches them.
+    wanted = redact_url(request.rel_url.path_qs)
     url = next((url for url, path in state.paths.items() if path == wanted), None)
     if url is None:
         if wanted == "/":

@@ -9,7 +9,9 @@ What is measured (target in docs/design.md: >= 50,000 updates/s):
 - the duplicate path: the same updates offered again (fresh instances, so they are encoded
   again), nothing written;
 - one at a time (``StreamStore.append`` awaited per update), as a poller appends a single
-  new entry.
+  new entry;
+- behind Sentinel, each append waiting for a replica (``WAIT 1``), against the same primary
+  without it (:mod:`tests.benchmarks.replicated_append`).
 
 Baselines, on the same server in the same run: raw XADD of the same payloads through redis-py,
 pipelined in the same batches (or awaited one by one), and ``redis-benchmark`` XADD of a payload
@@ -41,6 +43,7 @@ from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from tests.benchmarks.corpus import cycled_updates
 from tests.benchmarks.redis_server import BenchRedis, bench_redis, server_cpu_seconds
+from tests.benchmarks.replicated_append import run_replicated_append
 from tests.benchmarks.table import BenchRow
 
 __all__ = ["BATCH", "FULL", "QUICK", "TARGET_PER_SECOND", "AppendSizes", "run_append_benchmarks"]
@@ -393,6 +396,7 @@ async def run_append_benchmarks(*, quick: bool, sizes: AppendSizes | None = None
     chosen = sizes or (QUICK if quick else FULL)
     rows = await _no_persistence(chosen)
     rows.extend(await _with_aof(max(chosen.count // 2, 1)))
+    rows.extend(await run_replicated_append(single=chosen.single, count=chosen.count // 2 or 1))
     return rows
 
 

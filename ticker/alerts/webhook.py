@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ingest.model.update import Update
+from ingest.runtime.log_redaction import redact_url
 
 __all__ = ["MAX_ATTEMPTS", "SIGNATURE_HEADER", "WebhookSender", "delivered_key", "signature"]
 
@@ -54,6 +55,8 @@ class WebhookSender:
         self._redis = redis
         self._key = delivered_key(stream, url)
         self.url = url
+        #: How the URL is logged: a receiver's URL often carries its secret (``?token=``).
+        self.shown = redact_url(url)
         self._secret = secret
         self._queue: asyncio.Queue[Update] = asyncio.Queue()
 
@@ -93,13 +96,13 @@ class WebhookSender:
             except (aiohttp.ClientError, TimeoutError) as error:
                 problem = type(error).__name__
             logger.warning(
-                "webhook: %s of %s failed (attempt %d): %s", alert.uid, self.url, attempt, problem
+                "webhook: %s of %s failed (attempt %d): %s", alert.uid, self.shown, attempt, problem
             )
             if attempt < MAX_ATTEMPTS:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _MAX_DELAY)
         logger.error(
-            "webhook: %s not delivered to %s; given up until a restart", alert.uid, self.url
+            "webhook: %s not delivered to %s; given up until a restart", alert.uid, self.shown
         )
 
     async def _mark(self, uid: str) -> None:

@@ -147,6 +147,8 @@ def night_info(night: Night) -> dict[str, Any]:
         # A night of lists (docs/night.md): each list's head and party label, and the seats.
         "lists": [
             {"name": candidate.name, "head": candidate.head, "label": candidate.label}
+            # Its colour only when the night file gives one (docs/protocol.md).
+            | ({} if candidate.colour is None else {"colour": candidate.colour})
             for candidate in night.candidates
         ],
         "seats": None

@@ -134,6 +134,7 @@ def view_of_night(night: Night | None, wanted: Filter | None = None) -> TickerVi
         view.board.round = night.round
         view.board.add_candidates(candidate.name for candidate in night.candidates)
         view.set_lists((c.name, c.head, c.label) for c in night.candidates)
+        view.set_colours((c.name, c.colour) for c in night.candidates)
         view.seats_total = None if night.seats is None else night.seats.total
         view.title, view.timezone, view.night_date = night.title, night.timezone, night.date
         view.embargo_closes = embargo_end(night)

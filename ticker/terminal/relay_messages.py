@@ -66,6 +66,9 @@ class Hello:
     candidates: tuple[str, ...] = ()
     #: The night's lists: (name, head, label), from ``night.lists`` (absent: older servers).
     lists: tuple[tuple[str, str | None, str | None], ...] = ()
+    #: The night's candidates' colours: (name, colour as sent), from ``night.lists``; the view
+    #: keeps only hex colours (``TickerView.set_colours``).
+    colours: tuple[tuple[str, str], ...] = ()
     #: The seats at stake (``night.seats.total``), or None.
     seats_total: int | None = None
 
@@ -265,6 +268,7 @@ def _hello(message: Mapping[str, Any]) -> Hello:
         if isinstance(candidates, list)
         else (),
         lists=_lists(night.get("lists")),
+        colours=_colours(night.get("lists")),
         seats_total=total if isinstance(total, int) and not isinstance(total, bool) else None,
     )
 
@@ -281,6 +285,20 @@ def _lists(value: object) -> tuple[tuple[str, str | None, str | None], ...]:
         (item["name"], _optional_text(item.get("head")), _optional_text(item.get("label")))
         for item in value
         if isinstance(item, Mapping) and isinstance(item.get("name"), str) and item["name"]
+    )
+
+
+def _colours(value: object) -> tuple[tuple[str, str], ...]:
+    """``night.lists``' colours as (name, colour); an item without a text colour is left out."""
+    if not isinstance(value, list):
+        return ()
+    return tuple(
+        (item["name"], item["colour"])
+        for item in value
+        if isinstance(item, Mapping)
+        and isinstance(item.get("name"), str)
+        and item["name"]
+        and isinstance(item.get("colour"), str)
     )
 
 

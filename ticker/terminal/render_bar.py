@@ -33,7 +33,7 @@ def sparkline(values: list[float], *, top: float) -> str:
 class ShareBar:
     """``pct`` (0-100) of the available width, in ``style``; ``width`` fixes the width."""
 
-    def __init__(self, pct: float, *, style: str = "", width: int | None = None) -> None:
+    def __init__(self, pct: float, *, style: str | Style = "", width: int | None = None) -> None:
         self.pct = min(100.0, max(0.0, pct))
         self.style = style
         self.width = width
@@ -48,7 +48,10 @@ class ShareBar:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = min(self.width or options.max_width, options.max_width)
         filled, track = self.cells(width)
-        yield Segment(filled, Style.parse(self.style) if self.style else None)
+        if isinstance(self.style, Style):
+            yield Segment(filled, self.style)
+        else:
+            yield Segment(filled, Style.parse(self.style) if self.style else None)
         yield Segment(track, Style(dim=True))
         yield Segment.line()
 

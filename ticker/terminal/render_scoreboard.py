@@ -58,6 +58,7 @@ class ScoreboardPanel:
     def __init__(self, view: TickerView, *, now: float) -> None:
         self.board = view.board
         self.heads = view.heads
+        self.colours = view.colours
         self.timezone = view.timezone
         self.now = now
 
@@ -108,7 +109,8 @@ class ScoreboardPanel:
                 name.append("\n  " + untrusted(head, max_length=60), style=theme.MUTED)
             table.add_row(
                 name,
-                ShareBar(row.pct, style=style),
+                # The night file's colour, if any, only on the bar: the name keeps the palette.
+                ShareBar(row.pct, style=theme.hex_style(self.colours.get(row.name)) or style),
                 # Counts align on two decimals; estimates are round figures ("58 %").
                 Text(percent(row.pct, places=None if current.is_estimate else 2), style="bold"),
                 Text(delta_label(row.delta), style=theme.MUTED)

@@ -2,13 +2,18 @@
 
 Colours are the 16 standard ones (they read on any terminal and any theme, light or dark);
 meaning never rests on colour alone, so a ``NO_COLOR`` terminal shows the same words: every
-badge carries its label, every state its symbol.
+badge carries its label, every state its symbol. A candidate's own colour (night file,
+``hello``) is a true colour used only on its share bar, beside its figure written as text.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
+
+from rich.color import Color
+from rich.style import Style
 
 from ingest.model.update import Kind
 
@@ -27,6 +32,7 @@ __all__ = [
     "Badge",
     "badge_of",
     "candidate_style",
+    "hex_style",
 ]
 
 
@@ -60,6 +66,19 @@ def badge_of(kind: Kind) -> Badge:
 
 #: Candidates' colours, in the order candidates first appear in the night's figures.
 CANDIDATE_STYLES: Final = ("magenta", "cyan", "yellow", "green", "blue", "red")
+
+
+#: A night file's candidate colour, as ``hello`` and the night file give it: ``#rrggbb``.
+_HEX_COLOUR: Final = re.compile(r"#[0-9a-f]{6}")
+
+
+def hex_style(colour: object) -> Style | None:
+    """The style of a candidate's colour (``"#3a6ea5"``), built from its three numbers, never
+    parsed as markup; None for anything but a six-digit lower-case hex colour."""
+    if not isinstance(colour, str) or _HEX_COLOUR.fullmatch(colour) is None:
+        return None
+    red, green, blue = (int(colour[start : start + 2], 16) for start in (1, 3, 5))
+    return Style(color=Color.from_rgb(red, green, blue))
 
 
 def candidate_style(index: int) -> str:

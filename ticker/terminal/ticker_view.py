@@ -15,6 +15,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ticker.board.board_state import BoardState
+from ticker.terminal import theme
 from ticker.wire.desk import DeskState
 from ticker.wire.replay_clock import ReplayClock
 
@@ -75,6 +76,9 @@ class TickerView:
     #: A list's head and party label as shown under its name (``"Claire Vasseur · DVG"``),
     #: by list name, from the night file or the broadcaster's ``hello``.
     heads: dict[str, str] = field(default_factory=dict)
+    #: A candidate's colour (``#rrggbb``, from the night file or ``hello``) by name: its share
+    #: bar's colour (``theme.hex_style``); a candidate without one keeps the palette's.
+    colours: dict[str, str] = field(default_factory=dict)
     #: The seats at stake when the night file says (None: none, or unknown).
     seats_total: int | None = None
     #: The desk's actions read so far (pins, key events, corrections: ``ticker.wire.desk``).
@@ -86,6 +90,13 @@ class TickerView:
             shown = " · ".join(part for part in (head, label) if part)
             if shown:
                 self.heads[name] = shown
+
+    def set_colours(self, colours: Iterable[tuple[str, str | None]]) -> None:
+        """Take the night's candidates' colours: (name, ``#rrggbb`` or None) each; anything
+        but a six-digit lower-case hex colour is left out."""
+        for name, colour in colours:
+            if theme.hex_style(colour) is not None and colour is not None:
+                self.colours[name] = colour
 
     def set_connection(self, connection: Connection) -> bool:
         """Set the connection state; return whether it changed."""

@@ -238,6 +238,7 @@ class WsRelay:
             view.board.round = hello.round
         view.board.add_candidates(hello.candidates)
         view.set_lists(hello.lists)
+        view.set_colours(hello.colours)
         if hello.seats_total is not None:
             view.seats_total = hello.seats_total
         if hello.stream:

@@ -740,6 +740,14 @@
     return lists.find((list) => list && list.name === name) || null;
   }
 
+  function colourOf(name) {
+    // The night file's colour of a candidate ("#3a6ea5", from `hello`), checked again here: only
+    // a six-digit hex colour is ever set, and only as a bar's fill (never under text); else null.
+    const list = listOf(name);
+    const colour = list && list.colour;
+    return typeof colour === "string" && /^#[0-9a-f]{6}$/.test(colour) ? colour : null;
+  }
+
   function headText(name) {
     // "Claire Vasseur · DVG": a list's head and party label, as the night file gives them.
     const list = listOf(name);
@@ -881,6 +889,11 @@
       const track = el("div", "track");
       const fill = el("div", "fill");
       fill.style.width = `${Math.max(0, Math.min(100, row.pct))}%`;
+      const colour = colourOf(row.name);
+      if (colour) {
+        fill.style.backgroundColor = colour;
+        line.dataset.colour = colour;
+      }
       track.appendChild(fill);
       line.appendChild(track);
       els.bars.appendChild(line);
