@@ -20,7 +20,7 @@ from ticker.alerts.engine import AlertEngine
 from ticker.alerts.rules import load_rules
 from ticker.board.board_state import BoardState
 from ticker.terminal.render_header import Header
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 if TYPE_CHECKING:
     from tests.plugins.ticker import TickerKit

@@ -15,7 +15,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from tests.benchmarks.fanout import plan_for, run_fanout_benchmarks
 from tests.benchmarks.load_client import BURST_MARK, FrameReader, LoadClient, probe_time
-from ticker.wire.protocol import encode_text_frame
+from ticker.wire.ws_frames import encode_text_frame
 
 
 def _ping(payload: bytes) -> bytes:

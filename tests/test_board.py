@@ -11,7 +11,10 @@ from ingest.model.update import Figures, Kind, Op, Previous, Update
 from replay.fixtures import find_night
 from replay.timeline import night_updates
 from ticker.board.board_json import BoardError, board_from_json, board_to_json
-from ticker.board.night_board import Board, NightBoard, NightState, institute_of, scope_level
+from ticker.board.board_values import Board, NightState
+from ticker.board.night_board import NightBoard
+from ticker.board.scope_levels import scope_level
+from ticker.board.text_clues import institute_of
 
 _PARIS = timezone(timedelta(hours=1))
 _SEEN = datetime(2017, 1, 29, 18, 0, tzinfo=UTC)

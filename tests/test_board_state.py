@@ -11,7 +11,7 @@ import pytest
 from ingest.model.update import Figures, Kind, Op, Update
 from ticker.board.board_state import BoardState
 from ticker.terminal.ticker_view import TickerView
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 from ticker.wire.replay_clock import ReplayClock
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts

@@ -32,7 +32,8 @@ from ticker.terminal import theme
 from ticker.terminal.relay_messages import Hello, parse_server_message
 from ticker.terminal.render_scoreboard import ScoreboardPanel
 from ticker.terminal.ticker_view import TickerView
-from ticker.wire.protocol import Filter, hello_message
+from ticker.wire.client_filter import Filter
+from ticker.wire.protocol import hello_message
 
 MACRON, LE_PEN = "Emmanuel Macron", "Marine Le Pen"
 _SEEN = datetime(2017, 5, 8, 0, 30, tzinfo=UTC)

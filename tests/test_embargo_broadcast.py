@@ -33,7 +33,7 @@ from tests.test_protocol import validator
 from tests.test_replay_clock_relay import sse_stream
 from ticker.broadcast.access import AccessTokens
 from ticker.commands.serve import night_info
-from ticker.wire.protocol import id_key
+from ticker.wire.stream_positions import id_key
 
 STAFF = "staff-token-9c1e"
 

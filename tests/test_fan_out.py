@@ -8,15 +8,11 @@ from dataclasses import dataclass, field, replace
 from tests.plugins.broadcaster import make_update
 from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.message_budget import MessageBudget
+from ticker.wire.client_filter import Filter
 from ticker.wire.framing import EVENT_STREAM
-from ticker.wire.protocol import (
-    EncodedUpdate,
-    Filter,
-    board_message,
-    encode_text_frame,
-    join_frames,
-)
+from ticker.wire.protocol import board_message
 from ticker.wire.sse import join_events, message_event
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame, join_frames
 
 
 @dataclass

@@ -31,7 +31,7 @@ from tests.plugins.ingest import soiree_command
 from ticker.board.board_state import BoardState
 from ticker.commands.ticker import TickerOptions, show_store
 from ticker.terminal.ticker_view import TickerView
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import TickerKit

@@ -9,7 +9,7 @@ import pytest
 
 from ingest.model.update import Figures, Kind, Op, Update
 from ticker.board.live_state import LiveState, RecentUpdates
-from ticker.wire.protocol import EncodedUpdate
+from ticker.wire.ws_frames import EncodedUpdate
 
 PARIS = timezone(timedelta(hours=1))
 SHARES = {"Benoît Hamon": 58.65, "Manuel Valls": 41.35}

@@ -1,5 +1,5 @@
-"""Tests for ticker.wire.protocol: parsing what clients send, building what the server sends. No
-I/O."""
+"""Tests for the protocol in ticker.wire (protocol, client_requests, client_filter, ws_frames):
+parsing what clients send, building what the server sends. No I/O."""
 
 from __future__ import annotations
 
@@ -23,31 +23,28 @@ from ingest.model.update import (
     Update,
     UpdateError,
 )
-from ticker.wire.protocol import (
-    Close,
+from ticker.wire.client_filter import Filter, parse_filter_values
+from ticker.wire.client_requests import (
     ConnectRequest,
-    EncodedUpdate,
-    ErrorCode,
-    Filter,
     Ping,
-    ProtocolError,
     Subscribe,
-    encode_text_frame,
+    parse_client_message,
+    parse_connect_query,
+)
+from ticker.wire.protocol import (
     error_message,
     gap_message,
     health_message,
     hello_message,
-    join_frames,
     live_message,
-    parse_client_message,
-    parse_connect_query,
-    parse_filter_values,
     pong_message,
     snapshot_message,
     subscribed_message,
     too_slow_reason,
     update_message,
 )
+from ticker.wire.protocol_codes import Close, ErrorCode, ProtocolError
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame, join_frames
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PARIS = timezone(timedelta(hours=1))

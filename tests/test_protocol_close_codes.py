@@ -1,6 +1,6 @@
 """docs/protocol.md's "Close codes" names every way a websocket connection ends.
 
-Every close code the broadcaster sends (``ticker.wire.protocol.Close``) has its row, and so do
+Every close code the broadcaster sends (``ticker.wire.protocol_codes.Close``) has its row, and so do
 the two ends a client sees without asking for them: the 4008 of a joining client whose backlog
 page did not drain within the drain timeout (30 s, whether or not anything is live), and the
 1006 of a client stalled past the close wait (5 s after the server's close frame).
@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from ticker.broadcast.options import BroadcasterOptions
-from ticker.wire.protocol import Close
+from ticker.wire.protocol_codes import Close
 
 PROTOCOL = Path(__file__).resolve().parent.parent / "docs" / "protocol.md"
 

@@ -22,7 +22,7 @@ from ticker.terminal.relay_messages import (
     parse_server_message,
     relay_url,
 )
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 UPDATE = {
     "id": "1485718860000-0",

@@ -17,7 +17,8 @@ import pytest
 
 from ingest.model.update import Update
 from tests.cli_process import soiree, soiree_env
-from ticker.board.night_board import Board, NightBoard, NightState
+from ticker.board.board_values import Board, NightState
+from ticker.board.night_board import NightBoard
 from ticker.export.scope_codes import scope_code
 
 MACRON, LE_PEN = "Emmanuel Macron", "Marine Le Pen"

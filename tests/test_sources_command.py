@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
+import socket
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 
 import aiohttp
+import pytest
 
+from ingest.cli import main
+from ingest.model.recording import RecordedResponse, body_digest
+from ingest.polling.recorder import Recorder
 from tests.conftest import TIMEOUT_FACTOR
 
 SOIREE = ("-c", "import sys; from ingest.cli import main; sys.exit(main(sys.argv[1:]))")
@@ -67,3 +74,35 @@ async def test_bad_option_is_one_line_and_status_1() -> None:
     assert stderr.decode().strip() == (
         "soiree sources: error: --page-size must be at least 1, got 0"
     )
+
+
+def test_a_taken_port_is_one_line_and_status_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Both ``soiree sources`` and ``soiree sources --recording`` (one serving shell) say in one
+    line that they cannot listen, with their hint, and exit 1."""
+    root = tmp_path / "rec"
+    recorder = Recorder(root, night="2017-01-29", timezone="Europe/Paris")
+    body = b"<html>a body</html>"
+    recorder.record(
+        RecordedResponse(
+            source="s", url="http://h/", at=datetime(2017, 1, 29, 20, 0, tzinfo=UTC),
+            outcome="ok", status=200, body=body_digest(body), size=len(body),
+        ),
+        body,
+    )  # fmt: skip
+    recorder.close()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for extra, hint in [
+            ((), "(is another `soiree sources` running? try another --port)"),
+            (("--recording", str(root)), "(try another --port)"),
+        ]:
+            assert main(["sources", "--host", "127.0.0.1", "--port", port, *extra]) == 1
+            err = capsys.readouterr().err
+            lines = [line for line in err.splitlines() if "error" in line]
+            assert len(lines) == 1, err
+            assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+            assert lines[0].endswith(hint)

@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from replay.clock import AnchoredClock, ReplayWindow
-from replay.emulated.server import build_sources_app, is_not_modified, start_sources_server
+from replay.emulated.conditional import is_not_modified
+from replay.emulated.server import build_sources_app, start_sources_server
 from replay.fixtures import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 

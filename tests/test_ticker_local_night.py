@@ -25,7 +25,8 @@ from ticker.terminal.render_departments import DepartmentsPanel
 from ticker.terminal.render_frame import TickerFrame
 from ticker.terminal.render_seats import SeatsPanel
 from ticker.terminal.ticker_view import TickerView
-from ticker.wire.protocol import Filter, hello_message
+from ticker.wire.client_filter import Filter
+from ticker.wire.protocol import hello_message
 
 NIGHT = "2020-06-28-fictional"
 _SEEN = datetime(2020, 6, 28, 22, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from ticker.broadcast.broadcaster import Broadcaster
 from ticker.commands.serve import night_info
 from ticker.terminal.ticker_view import ConnectionState, TickerView
 from ticker.terminal.ws_relay import WsRelay
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts
     from tests.plugins.ticker import BroadcasterForTicker, TickerKit

@@ -20,7 +20,7 @@ reject a value also from :class:`ValueError`, those about a connection from
     │   ├── RedisUnavailableError   no answer
     │   └── RedisVersionError       too old a server
     ├── SourceBusyError         another replica holds the source      ingest.store.source_state
-    ├── ProtocolError           a client's message is not protocol    ticker.wire.protocol
+    ├── ProtocolError           a client's message is not protocol    ticker.wire.protocol_codes
     ├── RelayMessageError       a server's message is not protocol    ticker.terminal.relay_messages
     ├── ClockError              a bad --speed / --from / --to         replay.clock
     └── FixtureError            a night's fixtures are invalid        replay.fixtures

@@ -67,7 +67,7 @@ from replay.runner import publish_clock
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve import night_info
 from ticker.commands.ticker import TickerOptions, show_store, view_of_night
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 __all__ = ["poll_interval", "run"]
 

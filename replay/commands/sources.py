@@ -14,29 +14,20 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Final
 
-from aiohttp import web
 from rich.console import Console
 from rich.status import Status
 
 from ingest.model.errors import CommandError
-from ingest.runtime.aio import run_command, stop_on_signals
+from ingest.runtime.aio import run_command
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
 from replay.commands.sources_recording import serve_recording
+from replay.commands.sources_serving import WATCH_EVERY, serve_sources
 from replay.emulated.documents import Document, published_instants
-from replay.emulated.server import (
-    PATHS,
-    SOURCES_KEY,
-    SourcesState,
-    build_sources_app,
-    start_sources_server,
-)
+from replay.emulated.server import PATHS, SOURCES_KEY, SourcesState, build_sources_app
 from replay.fixtures import NightFixture, find_night
 
 __all__ = ["run"]
-
-# How often the command looks at the clock to report changes (wall seconds).
-WATCH_EVERY: Final = 0.2
 
 _UNITS: Final = {
     Document.LIVEBLOG: "entries",
@@ -61,43 +52,29 @@ def run(args: SourcesOptions) -> int:
         fixture, window, page_size=args.page_size, interval=args.interval, loop=args.loop
     )
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
-    return run_command(_serve(app, host=args.host, port=args.port, console=console))
+    return run_command(
+        serve_sources(
+            app,
+            SOURCES_KEY,
+            host=args.host,
+            port=args.port,
+            console=console,
+            port_hint=" (is another `soiree sources` running? try another --port)",
+            announce=_announce,
+            display=_status,
+            watch=_watch,
+        )
+    )
 
 
-async def _serve(app: web.Application, *, host: str, port: int, console: Console) -> int:
-    state = app[SOURCES_KEY]
-    try:
-        runner, base_url = await start_sources_server(app, host, port)
-    except OSError as error:
-        raise CommandError(
-            f"cannot listen on {host}:{port}: {error.strerror or error}"
-            " (is another `soiree sources` running? try another --port)"
-        ) from error
-    try:
-        speed = state.window.speed
-        pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
-        console.print(f"serving {state.fixture.night.title} at {base_url} {pace}")
-        for document, path in PATHS.items():
-            console.print(f"  {document.value:<9} {base_url}{path}")
-        console.print(f"  {'health':<9} {base_url}/healthz")
-        await _until_stopped(state, console)
-    finally:
-        await runner.cleanup()
-    console.print("stopped")
-    return 0
-
-
-async def _until_stopped(state: SourcesState, console: Console) -> None:
-    """Report changes until SIGINT or SIGTERM."""
-    async with stop_on_signals() as stop:
-        with _status(console) as status:
-            watcher = asyncio.create_task(_watch(state, console, status))
-            try:
-                await stop.wait()
-            finally:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+def _announce(state: SourcesState, base_url: str, console: Console) -> None:
+    """Say what is served, where, and at which pace."""
+    speed = state.window.speed
+    pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+    console.print(f"serving {state.fixture.night.title} at {base_url} {pace}")
+    for document, path in PATHS.items():
+        console.print(f"  {document.value:<9} {base_url}{path}")
+    console.print(f"  {'health':<9} {base_url}/healthz")
 
 
 @contextlib.contextmanager

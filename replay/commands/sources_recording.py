@@ -12,22 +12,17 @@ import contextlib
 import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Final
 
-from aiohttp import web
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
-from ingest.model.errors import CommandError
-from ingest.runtime.aio import run_command, stop_on_signals
+from ingest.runtime.aio import run_command
 from replay.commands.recording_options import open_recording, recording_window
 from replay.commands.sources_cli import SourcesOptions
+from replay.commands.sources_serving import WATCH_EVERY, serve_sources
 from replay.emulated.recorded_server import RECORDING_KEY, RecordingState, build_recording_app
-from replay.emulated.server import start_sources_server
 
 __all__ = ["serve_recording"]
-
-WATCH_EVERY: Final = 0.2
 
 
 def serve_recording(args: SourcesOptions, root: Path) -> int:
@@ -37,38 +32,30 @@ def serve_recording(args: SourcesOptions, root: Path) -> int:
     app = build_recording_app(recording, window, interval=args.interval, loop=args.loop)
     console = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
     console.print(f"recording {root} holds {recording.summary()}")
-    return run_command(_serve(app, host=args.host, port=args.port, console=console))
+    return run_command(
+        serve_sources(
+            app,
+            RECORDING_KEY,
+            host=args.host,
+            port=args.port,
+            console=console,
+            port_hint=" (try another --port)",
+            announce=_announce,
+            display=_progress,
+            watch=_watch,
+        )
+    )
 
 
-async def _serve(app: web.Application, *, host: str, port: int, console: Console) -> int:
-    state = app[RECORDING_KEY]
-    try:
-        runner, base_url = await start_sources_server(app, host, port)
-    except OSError as error:
-        raise CommandError(
-            f"cannot listen on {host}:{port}: {error.strerror or error} (try another --port)"
-        ) from error
+def _announce(state: RecordingState, base_url: str, console: Console) -> None:
+    """Say what is served, where, and at which pace (and keep the base URL for /healthz)."""
     state.base_url = base_url
-    try:
-        speed = state.schedule.window.speed
-        pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
-        console.print(f"serving the recording at {base_url} {pace}")
-        for url, path in state.paths.items():
-            console.print(f"  {base_url}{path}  (recorded from {url})")
-        console.print(f"  {base_url}/healthz")
-        async with stop_on_signals() as stop:
-            with _progress(console) as progress:
-                watcher = asyncio.create_task(_watch(state, console, progress))
-                try:
-                    await stop.wait()
-                finally:
-                    watcher.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await watcher
-    finally:
-        await runner.cleanup()
-    console.print("stopped")
-    return 0
+    speed = state.schedule.window.speed
+    pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+    console.print(f"serving the recording at {base_url} {pace}")
+    for url, path in state.paths.items():
+        console.print(f"  {base_url}{path}  (recorded from {url})")
+    console.print(f"  {base_url}/healthz")
 
 
 @contextlib.contextmanager

@@ -10,19 +10,18 @@ once; with ``--to``, a phantom event makes the clock run on to it).
 At ``elapsed`` wall seconds after the anchor, a document shows its last version due; that version
 first appeared at its step's offset (its ``Last-Modified``), and the one before it at the offset
 before (so a server can tell two versions in the same second apart). With ``loop``, the recording
-starts again ``loop_pause`` wall seconds after its end.
+starts again ``loop_pause`` wall seconds after its end (:mod:`replay.emulated.looping_passes`).
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from ingest.model.recording import RecordedResponse
-from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
+from replay.clock import ClockError, ReplayPlan, ReplayWindow
+from replay.emulated.looping_passes import LoopingPasses, check_loop_pause, plan_pass
 
 __all__ = ["RecordedVersion", "RecordingMoment", "RecordingSchedule", "versions_of"]
 
@@ -75,31 +74,24 @@ class RecordingSchedule:
         loop: bool = False,
         loop_pause: float = 1.0,
     ) -> None:
-        if loop and not (math.isfinite(loop_pause) and loop_pause > 0):
-            raise ClockError("the pause between two passes of a loop must be positive")
-        ats: list[datetime] = []
-        owners: list[tuple[str, int] | None] = []
-        for url, shown in versions.items():
-            for index, response in enumerate(shown):
-                ats.append(response.at)
-                owners.append((url, index))
-        if not ats:
+        check_loop_pause(loop, loop_pause)
+        items = [
+            (response.at, (url, index))
+            for url, shown in versions.items()
+            for index, response in enumerate(shown)
+        ]
+        if not items:
             raise ClockError("the recording holds no body to serve")
-        if window.end is not None:
-            ats.append(window.end)  # the phantom event: the clock runs on to --to
-            owners.append(None)
-        self.plan: ReplayPlan = plan_replay(ats, window)
+        self.plan: ReplayPlan
+        self.plan, due = plan_pass(items, window)
+        self.passes = LoopingPasses(self.plan.duration, loop=loop, pause=loop_pause)
         self.loop = loop
         self.loop_pause = loop_pause
         self.window = window
         # Per document: the wall offset of each version due, and which version it is.
         self._offsets: dict[str, list[float]] = {url: [] for url in versions}
         self._indices: dict[str, list[int]] = {url: [] for url in versions}
-        for position, offset in zip(self.plan.order, self.plan.offsets, strict=True):
-            owner = owners[position]
-            if owner is None:
-                continue
-            url, index = owner
+        for offset, _, (url, index) in due:
             offsets, indices = self._offsets[url], self._indices[url]
             if offsets and offsets[-1] == offset:
                 indices[-1] = index  # two versions due at once: the later one is shown
@@ -121,22 +113,15 @@ class RecordingSchedule:
     @property
     def period(self) -> float:
         """Wall seconds between the starts of two passes of a loop."""
-        return self.duration + self.loop_pause
+        return self.passes.period
 
     def steps(self, url: str) -> int:
         """How many versions of ``url`` one pass serves."""
         return len(self._offsets.get(url, []))
 
-    def _locate(self, elapsed: float) -> tuple[int, float]:
-        elapsed = max(0.0, elapsed)
-        if not self.loop:
-            return 0, elapsed
-        pass_index = int(elapsed // self.period)
-        return pass_index, elapsed - pass_index * self.period
-
     def moment(self, elapsed: float) -> RecordingMoment:
         """Where the recording stands ``elapsed`` wall seconds after the anchor."""
-        pass_index, local = self._locate(elapsed)
+        pass_index, local = self.passes.locate(elapsed)
         return RecordingMoment(
             elapsed=elapsed,
             pass_index=pass_index,
@@ -146,24 +131,8 @@ class RecordingSchedule:
 
     def version(self, url: str, elapsed: float) -> RecordedVersion:
         """The version of ``url`` shown ``elapsed`` wall seconds after the anchor."""
-        offsets = self._offsets.get(url, [])
-        if not offsets:
-            return RecordedVersion(-1, None, 0.0, None)
-        indices = self._indices[url]
-        if len(offsets) == 1 and offsets[0] == 0:
-            return RecordedVersion(0, self._versions[url][indices[0]], 0.0, None)
-        pass_index, local = self._locate(elapsed)
-        base = pass_index * self.period
-        step = bisect.bisect_right(offsets, local) - 1
-        response = self._versions[url][indices[step]] if step >= 0 else None
-        started = base + (offsets[step] if step >= 0 else 0.0)
-        previous: float | None
-        if step >= 1:
-            previous = base + offsets[step - 1]
-        elif step == 0 and offsets[0] > 0:
-            previous = base
-        elif pass_index > 0:
-            previous = base - self.period + offsets[-1]
-        else:
-            previous = None
-        return RecordedVersion(step, response, started, previous)
+        shown = self.passes.shown(self._offsets.get(url, []), elapsed)
+        if shown.index < 0:
+            return RecordedVersion(-1, None, shown.started, shown.previous_started)
+        response = self._versions[url][self._indices[url][shown.index]]
+        return RecordedVersion(shown.index, response, shown.started, shown.previous_started)

@@ -10,7 +10,7 @@ says where each is.
 Every answer carries the recorded ``Content-Type`` and ``ETag`` (a digest of the body when the
 source sent none), ``Last-Modified`` (when that version appeared on the re-serving clock) and
 ``Cache-Control: max-age=<interval>``, and answers ``If-None-Match`` / ``If-Modified-Since`` with
-``304`` exactly as the emulated sources do (:func:`replay.emulated.server.is_not_modified`). A
+``304`` exactly as the emulated sources do (:mod:`replay.emulated.conditional`). A
 document with no version due yet is ``404``. ``/healthz`` tells the recorded time.
 """
 
@@ -27,9 +27,9 @@ from yarl import URL
 from ingest.model.recording import Recording, RecordingError
 from ingest.runtime.log_redaction import redact_url
 from replay.clock import AnchoredClock, ReplayWindow
+from replay.emulated.conditional import version_validators
 from replay.emulated.documents import etag_of
 from replay.emulated.recorded_schedule import RecordingSchedule, versions_of
-from replay.emulated.server import http_date, is_not_modified
 
 __all__ = ["RECORDING_KEY", "RecordingState", "build_recording_app", "paths_of"]
 
@@ -151,25 +151,17 @@ async def _serve(request: web.Request) -> web.StreamResponse:
     except RecordingError as error:
         # A damaged blob: said in one line, as a source that fails would.
         raise web.HTTPServiceUnavailable(text=f"{error}\n") from None
-    last_modified = state.epoch_at_anchor + version.started
-    previous = (
-        None
-        if version.previous_started is None
-        else state.epoch_at_anchor + version.previous_started
-    )
-    headers = {
-        "ETag": etag,
-        "Last-Modified": http_date(last_modified),
-        "Cache-Control": f"max-age={math.ceil(state.interval)}",
-    }
-    if is_not_modified(
+    headers, not_modified = version_validators(
         request.headers.getall("If-None-Match", []),
         request.headers.getall("If-Modified-Since", []),
         etag=etag,
-        last_modified=last_modified,
-        previous_modified=previous,
+        epoch_at_anchor=state.epoch_at_anchor,
+        started=version.started,
+        previous_started=version.previous_started,
+        max_age=math.ceil(state.interval),
         now=time.time(),
-    ):
+    )
+    if not_modified:
         return web.Response(status=304, headers=headers)
     headers["Content-Type"] = _header_value(response.content_type) or "application/octet-stream"
     return web.Response(body=body, headers=headers)

@@ -15,20 +15,20 @@ fall in the same second (HTTP dates have no fractions) and ``If-Modified-Since``
 between them.
 
 With ``loop``, the night starts again ``loop_pause`` wall seconds after its end (the final state
-stays up that long), pass after pass, all measured from the same anchor.
+stays up that long), pass after pass, all measured from the same anchor: the passes, and which
+step of a pass is shown, are :mod:`replay.emulated.looping_passes`'s.
 """
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
+from replay.clock import ClockError, ReplayPlan, ReplayWindow
 from replay.emulated.documents import Document, published_instants
+from replay.emulated.looping_passes import LoopingPasses, plan_pass
 from replay.fixtures import NightFixture
 
 __all__ = ["DocumentVersion", "SourcesMoment", "SourcesSchedule", "Step"]
@@ -90,8 +90,7 @@ class SourcesSchedule:
         loop: bool = False,
         loop_pause: float = 1.0,
     ) -> None:
-        if loop and not (math.isfinite(loop_pause) and loop_pause > 0):
-            raise ClockError("the pause between two passes of a loop must be positive")
+        self.passes = LoopingPasses(plan.duration, loop=loop, pause=loop_pause)
         self.plan = plan
         self.loop = loop
         self.loop_pause = loop_pause
@@ -111,29 +110,20 @@ class SourcesSchedule:
         loop_pause: float = 1.0,
     ) -> SourcesSchedule:
         """The schedule of ``fixture``'s items under ``window``."""
-        ats: list[datetime] = []
-        owners: list[Document | None] = []
-        for document in Document:
-            for at in published_instants(fixture, document):
-                ats.append(at)
-                owners.append(document)
-        if not ats:
+        items = [
+            (at, document) for document in Document for at in published_instants(fixture, document)
+        ]
+        if not items:
             raise ClockError("the night has nothing to serve")
-        nothing_before = min(ats) - _JUST_BEFORE
-        if window.end is not None:
-            ats.append(window.end)  # the phantom event: the clock runs on to --to
-            owners.append(None)
-        plan = plan_replay(ats, window)
+        nothing_before = min(at for at, _ in items) - _JUST_BEFORE
+        plan, due = plan_pass(items, window)
         grouped: dict[Document, list[Step]] = {document: [] for document in Document}
-        for index, offset in zip(plan.order, plan.offsets, strict=True):
-            owner = owners[index]
-            if owner is None:
-                continue
+        for offset, at, owner in due:
             steps = grouped[owner]
             if steps and steps[-1].offset == offset:
-                steps[-1] = Step(offset, max(steps[-1].shows, ats[index]))
+                steps[-1] = Step(offset, max(steps[-1].shows, at))
             else:
-                steps.append(Step(offset, ats[index]))
+                steps.append(Step(offset, at))
         return cls(
             plan,
             {document: tuple(steps) for document, steps in grouped.items()},
@@ -150,23 +140,15 @@ class SourcesSchedule:
     @property
     def period(self) -> float:
         """Wall seconds between the starts of two passes of a loop."""
-        return self.duration + self.loop_pause
+        return self.passes.period
 
     def steps(self, document: Document) -> tuple[Step, ...]:
         """The versions of ``document`` in one pass, in order."""
         return self._steps[document]
 
-    def _locate(self, elapsed: float) -> tuple[int, float]:
-        """The pass and the wall seconds into it, ``elapsed`` seconds after the anchor."""
-        elapsed = max(0.0, elapsed)
-        if not self.loop:
-            return 0, elapsed
-        pass_index = int(elapsed // self.period)
-        return pass_index, elapsed - pass_index * self.period
-
     def moment(self, elapsed: float) -> SourcesMoment:
         """Where the night stands ``elapsed`` wall seconds after the anchor."""
-        pass_index, local = self._locate(elapsed)
+        pass_index, local = self.passes.locate(elapsed)
         return SourcesMoment(
             elapsed=elapsed,
             pass_index=pass_index,
@@ -177,25 +159,6 @@ class SourcesSchedule:
     def version(self, document: Document, elapsed: float) -> DocumentVersion:
         """The version of ``document`` shown ``elapsed`` wall seconds after the anchor."""
         steps = self._steps[document]
-        if not steps:
-            return DocumentVersion(-1, self._nothing_before, 0.0, None)
-        if len(steps) == 1 and steps[0].offset == 0:
-            # Everything is there from the start: one version, the same in every pass.
-            return DocumentVersion(0, steps[0].shows, 0.0, None)
-        pass_index, local = self._locate(elapsed)
-        base = pass_index * self.period
-        index = bisect.bisect_right(self._offsets[document], local) - 1
-        if index >= 0:
-            shows, started = steps[index].shows, base + steps[index].offset
-        else:
-            shows, started = self._nothing_before, base
-        previous: float | None
-        if index >= 1:
-            previous = base + steps[index - 1].offset
-        elif index == 0 and steps[0].offset > 0:
-            previous = base  # the empty version, shown from the start of the pass
-        elif pass_index > 0:
-            previous = base - self.period + steps[-1].offset  # the end of the previous pass
-        else:
-            previous = None
-        return DocumentVersion(index, shows, started, previous)
+        shown = self.passes.shown(self._offsets[document], elapsed)
+        shows = steps[shown.index].shows if shown.index >= 0 else self._nothing_before
+        return DocumentVersion(shown.index, shows, shown.started, shown.previous_started)

@@ -17,9 +17,9 @@ behaviour of ``docs/sources.md``:
 
 Every document answer carries ``ETag`` (a digest of the body), ``Last-Modified`` (the wall time
 at which that version first appeared, from the plan: the same for every client, however late it
-asks) and ``Cache-Control: max-age=<interval>``. ``If-None-Match`` wins over
-``If-Modified-Since`` (RFC 9110, 13.2.2); either gives ``304 Not Modified``. Malformed
-conditional headers are ignored, never an error.
+asks) and ``Cache-Control: max-age=<interval>``; conditional requests are answered as
+:mod:`replay.emulated.conditional` says (``If-None-Match`` wins over ``If-Modified-Since``;
+either gives ``304 Not Modified``; malformed conditional headers are ignored).
 
 The virtual clock is one :class:`~replay.clock.AnchoredClock`, anchored when the application
 starts; wall offsets become HTTP dates through the epoch time taken at that same moment.
@@ -31,15 +31,15 @@ import html
 import json
 import math
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import formatdate, parsedate_to_datetime
+from datetime import datetime
 from typing import Any, Final
 
 from aiohttp import web
 
 from replay.clock import AnchoredClock, ReplayWindow
+from replay.emulated.conditional import version_validators
 from replay.emulated.documents import (
     DEFAULT_PAGE_SIZE,
     Document,
@@ -58,7 +58,6 @@ __all__ = [
     "SOURCES_KEY",
     "SourcesState",
     "build_sources_app",
-    "is_not_modified",
     "start_sources_server",
 ]
 
@@ -76,55 +75,6 @@ _CONTENT_TYPES: Final[dict[Document, str]] = {
     Document.FEED: "application/rss+xml",
     Document.RESULTS: "application/json",
 }
-
-
-# -- conditional requests (pure) ------------------------------------------------------------------
-
-
-def is_not_modified(
-    if_none_match: Sequence[str],
-    if_modified_since: Sequence[str],
-    *,
-    etag: str,
-    last_modified: float,
-    previous_modified: float | None,
-    now: float,
-) -> bool:
-    """Whether a GET with these ``If-None-Match`` / ``If-Modified-Since`` values gets a 304.
-
-    ``if_none_match`` and ``if_modified_since`` are every value of each header (maybe none).
-    ``last_modified`` is when the current version appeared and ``previous_modified`` when the
-    version before it did (epoch seconds, fractions kept). An HTTP date has whole seconds, so
-    when both versions fall in the same second a date cannot tell them apart: then only the
-    ``ETag`` can give a 304. A date that does not parse, or lies in the future, is ignored.
-    """
-    if if_none_match:
-        wanted = (tag.strip() for value in if_none_match for tag in value.split(","))
-        return any(tag == "*" or tag.removeprefix("W/") == etag for tag in wanted)
-    # One date, and only one: an HTTP date holds at most one comma, a list of them more.
-    if len(if_modified_since) != 1 or if_modified_since[0].count(",") > 1:
-        return False
-    try:
-        since = parsedate_to_datetime(if_modified_since[0].strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return False
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
-    try:
-        since_epoch = since.timestamp()
-    except (OverflowError, OSError, ValueError):
-        return False
-    modified_second = math.floor(last_modified)
-    if since_epoch > now:
-        return False
-    if previous_modified is not None and math.floor(previous_modified) == modified_second:
-        return False
-    return modified_second <= since_epoch
-
-
-def http_date(epoch: float) -> str:
-    """``epoch`` as an HTTP date (IMF-fixdate), truncated to the second."""
-    return formatdate(math.floor(epoch), usegmt=True)
 
 
 # -- the application ------------------------------------------------------------------------------
@@ -296,25 +246,17 @@ def _serve_document(request: web.Request, document: Document) -> web.StreamRespo
         rendered = state.render(document, version, before=before, page=page)
     except NoSuchPageError as error:
         return _plain(404, f"{error}\n")
-    last_modified = state.epoch_at_anchor + version.started
-    previous = (
-        None
-        if version.previous_started is None
-        else state.epoch_at_anchor + version.previous_started
-    )
-    headers = {
-        "ETag": rendered.etag,
-        "Last-Modified": http_date(last_modified),
-        "Cache-Control": f"max-age={state.max_age}",
-    }
-    if is_not_modified(
+    headers, not_modified = version_validators(
         request.headers.getall("If-None-Match", []),
         request.headers.getall("If-Modified-Since", []),
         etag=rendered.etag,
-        last_modified=last_modified,
-        previous_modified=previous,
+        epoch_at_anchor=state.epoch_at_anchor,
+        started=version.started,
+        previous_started=version.previous_started,
+        max_age=state.max_age,
         now=time.time(),
-    ):
+    )
+    if not_modified:
         return web.Response(status=304, headers=headers)
     return web.Response(
         body=rendered.body,

@@ -37,7 +37,7 @@ from websockets.protocol import OPEN
 
 from ingest.store.redis_client import connect
 from tests.benchmarks.load_client import raise_open_files_limit
-from ticker.wire.protocol import encode_text_frame
+from ticker.wire.ws_frames import encode_text_frame
 
 __all__ = ["main", "update_text"]
 

@@ -1,6 +1,6 @@
 """The board's JSON form: what the broadcaster sends in ``snapshot`` and ``board`` messages.
 
-Pure. :func:`board_to_json` writes a :class:`ticker.board.night_board.Board` as the object
+Pure. :func:`board_to_json` writes a :class:`ticker.board.board_values.Board` as the object
 documented in ``docs/protocol.md`` ("board") and ``docs/protocol.schema.json``;
 :func:`board_from_json` reads one back (``soiree ticker --ws``), refusing anything else with
 :class:`BoardError`.
@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ingest.model.update import Figures, Kind, UpdateError, parse_instant
-from ticker.board.night_board import (
+from ticker.board.board_values import (
     Board,
     CurrentResult,
     NightState,

@@ -12,8 +12,8 @@ I/O or knows about the terminal.
   arrive live carry their arrival time, so a renderer can highlight them for a few seconds.
   Updates the board groups as one point of several sources that agree show once, with their
   sources; those of sources that disagree are flagged.
-- ``kinds`` / ``sources`` filters (:class:`ticker.wire.protocol.Filter`) apply to what is read; a
-  served board is the broadcaster's, for the whole stream.
+- ``kinds`` / ``sources`` filters (:class:`ticker.wire.client_filter.Filter`) apply to what is
+  read; a served board is the broadcaster's, for the whole stream.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ingest.model.update import Kind, Op, Update
-from ticker.board.night_board import Board, NightBoard
-from ticker.wire.protocol import Filter
+from ticker.board.board_values import Board
+from ticker.board.night_board import NightBoard
+from ticker.wire.client_filter import Filter
 
 __all__ = ["BoardState", "FeedItem"]
 

@@ -20,7 +20,8 @@ from typing import Any
 from ingest.model.update import Kind, Op, Update
 from ticker.board.board_json import board_to_json
 from ticker.board.night_board import NightBoard
-from ticker.wire.protocol import SINCE_NOW, SINCE_START, EncodedUpdate, id_key
+from ticker.wire.stream_positions import SINCE_NOW, SINCE_START, id_key
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = ["LiveState", "RecentUpdates"]
 

@@ -17,23 +17,26 @@ from dataclasses import replace
 
 from ingest.model.update import Figures, Kind, Update
 
-__all__ = ["has_turnout", "scope_views"]
+__all__ = ["has_turnout", "scope_views", "turnout_values"]
+
+
+def turnout_values(figures: Figures) -> tuple[float | int | None, ...]:
+    """The participation the figures state, in this order: voters (and their range), the share
+    of stations, the change, the rate, the abstention; None for each not stated."""
+    return (
+        figures.voters,
+        figures.voters_low,
+        figures.voters_high,
+        figures.stations_pct,
+        figures.change_pct,
+        figures.rate_pct,
+        figures.abstention_pct,
+    )
 
 
 def has_turnout(figures: Figures) -> bool:
     """Whether the figures state participation (voters, a rate, a share of stations, a change)."""
-    return any(
-        value is not None
-        for value in (
-            figures.voters,
-            figures.voters_low,
-            figures.voters_high,
-            figures.stations_pct,
-            figures.change_pct,
-            figures.rate_pct,
-            figures.abstention_pct,
-        )
-    )
+    return any(value is not None for value in turnout_values(figures))
 
 
 def _count_part(figures: Figures) -> Figures:

@@ -75,14 +75,13 @@ from ticker.broadcast.ws_client import WsClient
 from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
 from ticker.wire.embargo import EmbargoAct
 from ticker.wire.protocol import (
-    EncodedUpdate,
     board_message,
     clock_message,
     desk_message,
-    encode_text_frame,
     health_message,
     snapshot_message,
 )
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame
 
 __all__ = ["Broadcaster", "BroadcasterOptions", "soiree_version"]
 

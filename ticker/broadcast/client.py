@@ -14,7 +14,7 @@ import contextlib
 
 from websockets.asyncio.server import ServerConnection
 
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 __all__ = ["Client", "ClientGoneError", "DrainTimeoutError"]
 

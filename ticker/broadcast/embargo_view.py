@@ -21,7 +21,8 @@ from datetime import datetime
 
 from ingest.model.json_lines import json_line
 from ticker.wire.embargo import EmbargoAct, PublicGate
-from ticker.wire.protocol import EncodedUpdate, encode_text_frame, id_key
+from ticker.wire.stream_positions import id_key
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame
 
 __all__ = ["EmbargoView", "marked"]
 

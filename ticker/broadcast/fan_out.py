@@ -3,7 +3,7 @@ per client, and the slow-client policy.
 
 Live clients are grouped by filter. For each batch read, the bytes of the messages a group
 wants are joined once (the transport's :class:`~ticker.wire.framing.Framing`: websocket frames
-by :func:`ticker.wire.protocol.join_frames`, events by :func:`ticker.wire.sse.join_events`),
+by :func:`ticker.wire.ws_frames.join_frames`, events by :func:`ticker.wire.sse.join_events`),
 then handed to each client of the
 group with one non-blocking ``write`` (as :func:`websockets.asyncio.server.broadcast` does,
 without re-framing per client: server frames are unmasked and no extension is negotiated, so
@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, Protocol, TypeVar
 
+from ticker.wire.client_filter import Filter
 from ticker.wire.framing import WEBSOCKET, Framing
-from ticker.wire.protocol import EncodedUpdate, Filter
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = ["ByteSink", "FanOut", "Peer"]
 

@@ -38,22 +38,19 @@ from ticker.broadcast.client import Client, ClientGoneError, DrainTimeoutError
 from ticker.broadcast.fan_out import FanOut
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import ORIGIN, StreamReader
+from ticker.wire.client_requests import ConnectRequest
 from ticker.wire.framing import WEBSOCKET, Framing
 from ticker.wire.protocol import (
-    SINCE_NOW,
-    SINCE_START,
-    Close,
-    ConnectRequest,
-    EncodedUpdate,
-    ErrorCode,
     board_message,
     clock_message,
     error_message,
     gap_message,
     hello_message,
-    id_key,
     live_message,
 )
+from ticker.wire.protocol_codes import Close, ErrorCode
+from ticker.wire.stream_positions import SINCE_NOW, SINCE_START, id_key
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = ["BACKLOG_CHUNK", "Joiner"]
 

@@ -3,7 +3,7 @@
 A single task does :meth:`StreamStore.read_after` in a loop, from the last id it read; if Redis
 goes away it retries with jittered exponential backoff and resumes from that id, so no update
 is lost or repeated. Each update read is encoded once
-(:class:`~ticker.wire.protocol.EncodedUpdate`: the complete websocket frame) and handed to the
+(:class:`~ticker.wire.ws_frames.EncodedUpdate`: the complete websocket frame) and handed to the
 broadcaster (``deliver``), which applies it to the snapshot state and fans it out.
 
 **Warm-up.** The reader starts from the stream's start: it is *warm* once it has read up to the
@@ -26,7 +26,8 @@ from ingest.runtime.aio import retrying
 from ingest.runtime.backoff import Backoff
 from ingest.store.stream_store import ReadBatch, StreamStore
 from ticker.broadcast.metrics import BroadcasterMetrics
-from ticker.wire.protocol import SINCE_START, EncodedUpdate, id_key
+from ticker.wire.stream_positions import SINCE_START, id_key
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = ["ORIGIN", "StreamReader"]
 

@@ -53,20 +53,13 @@ from ticker.broadcast.http_routes import origin_allowed, request_token, response
 from ticker.broadcast.joining import Joiner
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import StreamReader
+from ticker.wire.client_requests import ConnectRequest, parse_connect_query
 from ticker.wire.framing import EVENT_STREAM
-from ticker.wire.protocol import (
-    SINCE_NOW,
-    SINCE_START,
-    ConnectRequest,
-    EncodedUpdate,
-    ErrorCode,
-    ProtocolError,
-    error_message,
-    id_key,
-    parse_connect_query,
-    too_slow_reason,
-)
+from ticker.wire.protocol import error_message, too_slow_reason
+from ticker.wire.protocol_codes import ErrorCode, ProtocolError
 from ticker.wire.sse import HEARTBEAT, comment, retry_hint
+from ticker.wire.stream_positions import SINCE_NOW, SINCE_START, id_key
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = ["SSE_PATH", "SseClient", "SseConnection", "SseHub", "sse_connection_class"]
 

@@ -16,7 +16,7 @@ from websockets.protocol import OPEN
 
 from ticker.broadcast.client import Client, ClientGoneError, DrainTimeoutError
 from ticker.broadcast.message_budget import MessageBudget
-from ticker.wire.protocol import Filter
+from ticker.wire.client_filter import Filter
 
 __all__ = ["ClientGoneError", "DrainTimeoutError", "WsClient"]
 

@@ -33,23 +33,12 @@ from ticker.broadcast.metrics import BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions
 from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.ws_client import ClientGoneError, WsClient
+from ticker.wire.client_requests import Ping, Subscribe, parse_client_message, parse_connect_query
 from ticker.wire.framing import WEBSOCKET
-from ticker.wire.protocol import (
-    Close,
-    EncodedUpdate,
-    ErrorCode,
-    Ping,
-    ProtocolError,
-    Subscribe,
-    encode_text_frame,
-    error_message,
-    id_key,
-    parse_client_message,
-    parse_connect_query,
-    pong_message,
-    subscribed_message,
-    too_slow_reason,
-)
+from ticker.wire.protocol import error_message, pong_message, subscribed_message, too_slow_reason
+from ticker.wire.protocol_codes import Close, ErrorCode, ProtocolError
+from ticker.wire.stream_positions import id_key
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame
 
 __all__ = ["PublicHooks", "StaffView", "WsEndpoint"]
 

@@ -38,7 +38,8 @@ from ticker.terminal.relay_messages import relay_url
 from ticker.terminal.render_frame import TickerFrame
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.terminal.ws_relay import WsRelay
-from ticker.wire.protocol import Filter, ProtocolError, parse_filter_values
+from ticker.wire.client_filter import Filter, parse_filter_values
+from ticker.wire.protocol_codes import ProtocolError
 
 __all__ = ["TickerOptions", "run", "show_store", "view_of_night"]
 

@@ -13,7 +13,7 @@
 
 Names are matched whole, without accents, case, hyphens or apostrophes (``Auvergne Rhone
 Alpes`` is 84). The level (département, outre-mer, étranger, région) is the board's own
-(:func:`ticker.board.night_board.scope_level`); this module only adds the codes.
+(:func:`ticker.board.scope_levels.scope_level`); this module only adds the codes.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ and gives four :class:`Table` values (:meth:`NightExport.tables`), the same for 
 - ``turnout``: the national turnout series of each round and the latest turnout of each scope.
 - ``speeches``: every live (not deleted) speech, in its latest version, oldest first.
 
-Scopes carry their level (:func:`ticker.board.night_board.scope_level`) and their official code
+Scopes carry their level (:func:`ticker.board.scope_levels.scope_level`) and their official code
 (:func:`ticker.export.scope_codes.scope_code`). ``as_of`` (:class:`AsOf`) keeps only the updates up
 to a stream id, or up to a time of the night: the state at that moment.
 """
@@ -29,7 +29,9 @@ from typing import Final
 
 from ingest.model.stream_ids import parse_stream_id
 from ingest.model.update import Figures, Kind, Op, Update
-from ticker.board.night_board import NATIONAL, Board, NightBoard, Point, scope_level
+from ticker.board.board_values import NATIONAL, Board, Point
+from ticker.board.night_board import NightBoard
+from ticker.board.scope_levels import scope_level
 from ticker.export.scope_codes import scope_code
 
 __all__ = ["TABLE_NAMES", "AsOf", "Column", "NightExport", "Table"]

@@ -25,9 +25,9 @@ from ingest.model.errors import SoireeError
 from ingest.model.stream_ids import check_since
 from ingest.model.update import Update, UpdateError
 from ticker.board.board_json import BoardError, board_from_json
-from ticker.board.night_board import Board
+from ticker.board.board_values import Board
+from ticker.wire.client_filter import Filter
 from ticker.wire.desk import DeskState, desk_state_from_json
-from ticker.wire.protocol import Filter
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = [

@@ -23,7 +23,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ticker.board.board_state import BoardState
-from ticker.board.night_board import ScopeResult
+from ticker.board.board_values import ScopeResult
 from ticker.terminal import theme
 from ticker.terminal.french_format import (
     change_label,

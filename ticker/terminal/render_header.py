@@ -23,7 +23,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
-from ticker.board.night_board import NightState
+from ticker.board.board_values import NightState
 from ticker.terminal import theme
 from ticker.terminal.french_format import clock_label, group_thousands, percent, time_label
 from ticker.terminal.safe_text import untrusted

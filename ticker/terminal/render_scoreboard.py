@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ticker.board.board_state import BoardState
-from ticker.board.night_board import CurrentResult
+from ticker.board.board_values import CurrentResult
 from ticker.terminal import theme
 from ticker.terminal.french_format import delta_label, percent
 from ticker.terminal.render_bar import ShareBar

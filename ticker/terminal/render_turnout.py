@@ -25,7 +25,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ingest.model.update import Figures
-from ticker.board.night_board import Point
+from ticker.board.board_values import Point
 from ticker.terminal import theme
 from ticker.terminal.french_format import change_label, group_thousands, percent, voters_label
 from ticker.terminal.render_bar import sparkline

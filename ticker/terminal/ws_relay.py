@@ -48,8 +48,8 @@ from ticker.terminal.relay_messages import (
 )
 from ticker.terminal.safe_text import untrusted
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
-from ticker.wire.protocol import id_key
 from ticker.wire.replay_clock import ReplayClock
+from ticker.wire.stream_positions import id_key
 
 __all__ = ["DEFAULT_BACKOFF", "TOKEN_ENV", "WsRelay"]
 

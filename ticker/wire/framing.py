@@ -1,10 +1,10 @@
 """How the broadcaster's messages are written on each transport: websocket frames or
 server-sent events. Pure.
 
-Every message is encoded once, as a websocket frame (:func:`ticker.wire.protocol.encode_text_frame`,
-:class:`~ticker.wire.protocol.EncodedUpdate`); a :class:`Framing` says what bytes a client on
-one transport gets for it, so that the fan-out and the join (``ticker.broadcast``) are written
-once for ``/ws`` and ``/sse``.
+Every message is encoded once, as a websocket frame
+(:func:`ticker.wire.ws_frames.encode_text_frame`, :class:`~ticker.wire.ws_frames.EncodedUpdate`);
+a :class:`Framing` says what bytes a client on one transport gets for it, so that the fan-out
+and the join (``ticker.broadcast``) are written once for ``/ws`` and ``/sse``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Final
 
-from ticker.wire.protocol import EncodedUpdate, Filter, encode_text_frame, join_frames
+from ticker.wire.client_filter import Filter
 from ticker.wire.sse import frame_payload, join_events, message_event
+from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame, join_frames
 
 __all__ = ["EVENT_STREAM", "WEBSOCKET", "Framing"]
 

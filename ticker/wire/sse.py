@@ -17,7 +17,8 @@ import json
 from collections.abc import Iterable
 from typing import Final
 
-from ticker.wire.protocol import EncodedUpdate, Filter
+from ticker.wire.client_filter import Filter
+from ticker.wire.ws_frames import EncodedUpdate
 
 __all__ = [
     "HEARTBEAT",
