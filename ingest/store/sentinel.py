@@ -154,7 +154,8 @@ def sentinel_client(url: str, **connection_kwargs: Any) -> ReplicatedRedis:
         password=target.password,
         **connection_kwargs,
     )
-    assert isinstance(client, ReplicatedRedis)
+    if not isinstance(client, ReplicatedRedis):
+        raise TypeError(f"Sentinel gave a {type(client).__name__}, not a ReplicatedRedis")
     client.min_replicas = target.min_replicas
     client.wait_ms = target.wait_ms
     client.sentinel_manager = manager
