@@ -176,6 +176,9 @@ def test_the_words_listed_are_the_vocabularies() -> None:
         "document._NATIONAL_MARKER:France",
         "territories.REGIONS:Normandie",
         "territories._TAKE_A:Wallis-et-Futuna",
+        "speakers._NOT_DESCRIPTION:proche",
+        "speakers._NOT_A_NAME:ce",
+        "speakers._NAME:ben",
     ):
         assert expected in labels
     assert "territories.REGIONS:28" not in labels  # a code is read by the export, not extraction
