@@ -137,8 +137,6 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_MILESTONE_CUE": REGEX,
         "_CANDIDATE_VOTED": REGEX,
     },
-    # Not listed yet, for lack of sentences that need each of their words (docs/extraction.md):
-    # speakers' _NOT_DESCRIPTION and _NOT_A_NAME word tables.
     "rallies": {
         "_SUPPORT": REGEX,
         "_TO_VOTE": REGEX,
@@ -161,6 +159,9 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_BEFORE": REGEX,
         "_ACCORDING_BEFORE": REGEX,
         "_PRONOUN_SUBJECT": REGEX,
+        "_NAME": REGEX,
+        "_NOT_DESCRIPTION": TABLE,
+        "_NOT_A_NAME": TABLE,
     },
     "french_numbers": {
         "_WORD_VALUES": TABLE,

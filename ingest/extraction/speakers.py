@@ -131,16 +131,19 @@ _NOT_DESCRIPTION: Final = frozenset(
         # someone of X's, not X: "un proche de François Fillon", "l'entourage de"
         *("proche", "proches", "entourage", "soutien", "soutiens", "partisan", "partisans"),
         *("camp", "équipe", "conseiller", "conseillère", "directeur", "directrice"),
-        *("porte", "parole", "avocat", "avocate", "fille", "fils", "épouse", "mari"),
+        # "porte" ends "porte-parole" (and "porte-voix"): "parole" alone is never a description
+        *("porte", "avocat", "avocate", "fille", "fils", "épouse", "mari"),
     )
 )
 _MAX_DESCRIPTION_WORDS: Final = 8
-# Capitalised at a sentence's start, but no name: "Le Premier ministre", "Ce Conseil".
+# Capitalised at a sentence's start, but no name: "Le Premier ministre", "Ce Conseil". (No
+# elided "L'": a name's first word never ends in an apostrophe. No "Elle": the pronoun is never
+# followed by a capitalised word, the first name is, as in "Elle Macpherson".)
 _NOT_A_NAME: Final = frozenset(
     (
-        *("le", "la", "les", "l'", "l\u2019", "un", "une", "ce", "cet", "cette", "ces"),
+        *("le", "la", "les", "un", "une", "ce", "cet", "cette", "ces"),
         *("son", "sa", "ses", "leur", "notre", "votre", "mon", "ma", "au", "aux", "du", "des"),
-        *("de", "en", "dans", "pour", "selon", "sur", "par", "avec", "et", "mais", "il", "elle"),
+        *("de", "en", "dans", "pour", "selon", "sur", "par", "avec", "et", "mais", "il"),
     )
 )
 
