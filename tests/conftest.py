@@ -35,6 +35,7 @@ pytest_plugins = [
     "tests.plugins.broadcaster",
     "tests.plugins.ticker",
     "tests.plugins.browser",
+    "tests.plugins.workers",
 ]
 
 # Slow machines: waits for servers scale with this one factor (SOIREE_TEST_TIMEOUT_FACTOR=3).
