@@ -77,8 +77,12 @@ async def test_pollers_give_what_replay_gives_with_a_page_of_ten(
     stream_key: str,
     tmp_path: Path,
 ) -> None:
-    """Emulated sources (a page of the latest 10) + pollers = replay's updates, no edit/delete."""
-    running = await start_sources(speed="3000", max_gap="60s", page_size=10)
+    """Emulated sources (a page of the latest 10) + pollers = replay's updates, no edit/delete.
+
+    At 600x an entry stays on the page at least as long as ten newer ones take to come, seconds
+    at the night's pace: polls slowed by a loaded machine must not let one roll off unseen (at
+    3000x, under a parallel suite, one did)."""
+    running = await start_sources(speed="600", max_gap="60s", page_size=10)
     config = load_ingest_config(night_config(tmp_path / "s.toml", running.base_url, interval=0.02))
     assert config.night is not None
     expected = expected_identities(sources_night)
@@ -88,8 +92,9 @@ async def test_pollers_give_what_replay_gives_with_a_page_of_ten(
         return bool(running.state.health()["finished"]) and await store.length() >= len(expected)
 
     await ingest_until(
-        config, redis_client, night=config.night, stream=stream_key, done=done, within=30
-    )
+        config, redis_client, night=config.night, stream=stream_key, done=done,
+        within=60 * TIMEOUT_FACTOR,
+    )  # fmt: skip
     updates = (await store.history()).updates
     assert {identity(u) for u in updates} == expected
     assert Counter(u.op for u in updates) == {Op.ADD: len(expected)}
