@@ -82,6 +82,8 @@ class FeedPanel:
         """Whether the embargo holds ``update`` for the public now (the replay's clock, else
         the wall clock), by the night's closing time and the editors' acts, as the broadcaster
         decides it (``ticker.wire.embargo``)."""
+        if self.view.embargo_marked is not None:  # relayed: the broadcaster's marks
+            return update.uid in self.view.embargo_marked
         closes = self.view.embargo_closes
         if closes is None:
             return False
