@@ -13,7 +13,14 @@ from ingest.model.polls_close import embargo_end
 from ingest.model.update import Kind, Update
 from replay.fixtures import find_night as find_fixture_night
 from replay.timeline import night_updates
-from ticker.wire.embargo import Act, EmbargoAct, PublicGate, embargo_ends, is_held
+from ticker.wire.embargo import (
+    Act,
+    EmbargoAct,
+    PublicGate,
+    embargo_ends,
+    held_for_public,
+    is_held,
+)
 
 
 @dataclass(frozen=True)
@@ -123,3 +130,25 @@ def test_an_editor_releases_early_or_holds_longer() -> None:
     assert embargo_ends(None, []) == (False, None)
     with pytest.raises(ValueError, match="reason"):
         EmbargoAct(Act.RELEASE, at=closes, reason=" ")
+
+
+def test_held_for_public_asks_the_gate_after_the_fact() -> None:
+    """The staff ticker's mark: the 18:39 estimate, given the editors' acts made by ``now``."""
+    night = find_night("2017-01-29")
+    closes = embargo_end(night)
+    assert closes is not None
+    update = next(e for e in _night_entries() if e.update.kind is Kind.ESTIMATE).update
+    at = night.instant
+    release = EmbargoAct(Act.RELEASE, at=at(time(18, 45)), reason="accord")
+    hold = EmbargoAct(Act.HOLD, at=at(time(18, 55)), reason="à vérifier", until=at(time(19, 30)))
+    assert held_for_public(update, at(time(18, 50)), closes, [])
+    assert not held_for_public(update, at(time(19, 0)), closes, [])
+    assert not held_for_public(update, at(time(18, 50)), closes, [release])
+    assert held_for_public(update, at(time(18, 40)), closes, [release])  # not made yet
+    assert held_for_public(update, at(time(19, 10)), closes, [hold])
+    assert not held_for_public(update, at(time(19, 30)), closes, [hold])
+    # Released at 18:45, it stays public when an editor holds again at 18:55.
+    assert not held_for_public(update, at(time(19, 10)), closes, [release, hold])
+    # Not a figure of the vote, or no embargo: never held.
+    assert not held_for_public(replace(update, kind=Kind.NEWS), at(time(18, 50)), closes, [])
+    assert not held_for_public(update, at(time(18, 50)), None, [])

@@ -358,6 +358,7 @@ class Broadcaster:
             self._desk_changed()
         if self._embargo is None:
             self._publish(entries, warm)
+            self._publish_to(self._staff_fan_out, entries)  # staff clients have their own
             return
         self._staff_snapshot = None
         public = self._embargo.admit(entries, self._now(), self._reader.position_key)

@@ -84,8 +84,11 @@ class Joiner(Generic[C]):
         framing: Framing = WEBSOCKET,
         visible: Callable[[list[EncodedUpdate]], list[EncodedUpdate]] = lambda entries: entries,
         missed: Callable[[str | None], list[EncodedUpdate]] = lambda _since: [],
+        staff: bool = False,
     ) -> None:
         self.options = options
+        #: Whether this joiner's clients are staff (their ``hello`` says so).
+        self._staff = staff
         #: What of a backlog this joiner's clients get (the embargo: ``embargo_view``), and
         #: the released updates a client resuming from ``since`` lacks.
         self._visible = visible
@@ -125,6 +128,7 @@ class Joiner(Generic[C]):
             night=options.night,
             since=since,
             filter=client.filter,
+            staff=self._staff,
         )
         # Everything below up to the first await runs without yielding: the backlog taken from
         # memory and the reader's position belong together.

@@ -122,6 +122,7 @@ class WsEndpoint:
                 close_slow=self.close_slow,
                 count_error=self._count_error,
                 visible=staff.visible,
+                staff=True,
             )
         self._clients: set[WsClient] = set()
 

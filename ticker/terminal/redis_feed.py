@@ -4,10 +4,11 @@ A thin shell over :class:`~ingest.store.stream_store.StreamStore`: the retained 
 (:meth:`RedisFeed.load`, all ``--once`` needs), then every new update with a blocking
 ``XREAD`` (:meth:`RedisFeed.follow`), each applied to the
 :class:`~ticker.terminal.ticker_view.TickerView`, with ``notify`` called whenever the view changed.
-Beside it, two light polls: the sources' health (:func:`ingest.store.health.read_all_health`, every
-``health_interval``) and the replay clock (the hash :func:`ingest.store.keys.replay_clock_key`,
-every ``clock_interval``). If Redis goes away, the feed says so in the view, retries with
-exponential backoff and jitter, and resumes after the last id it read.
+Beside it, light polls: the sources' health (:func:`ingest.store.health.read_all_health`, every
+``health_interval``), the replay clock (the hash :func:`ingest.store.keys.replay_clock_key`),
+the desk's actions and the editors' embargo acts (every ``clock_interval``). If Redis goes
+away, the feed says so in the view, retries with exponential backoff and jitter, and resumes
+after the last id it read.
 
 Pause / resume of a replay (:meth:`RedisFeed.request_pause`) is a plain string at
 :func:`ingest.store.keys.replay_control_key`: ``"pause"`` or ``"resume"``, which the replay reads
@@ -34,6 +35,7 @@ from ingest.store import keys
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
+from ticker.wire.embargo import act_from_fields
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_BACKOFF", "PAUSE", "RESUME", "RedisFeed"]
@@ -73,8 +75,9 @@ class RedisFeed:
         #: The last id read (None: nothing yet).
         self.cursor: str | None = None
         self._loaded = False
-        #: The last desk action read (``<stream>:desk``).
+        #: The last desk action read (``<stream>:desk``), and embargo act (``<stream>:embargo``).
         self._desk_cursor = "0-0"
+        self._embargo_cursor = "0-0"
 
     # -- one-off reads -------------------------------------------------------------------------
 
@@ -95,6 +98,7 @@ class RedisFeed:
         changed = await self.refresh_health() or changed
         changed = await self.refresh_clock() or changed
         changed = await self.refresh_desk() or changed
+        changed = await self.refresh_embargo() or changed
         if changed:
             self.notify()
 
@@ -141,6 +145,24 @@ class RedisFeed:
             changed = True
         return changed
 
+    async def refresh_embargo(self) -> bool:
+        """Read the editors' new embargo acts (``<stream>:embargo``); return whether any was
+        read. An entry that is not an act is logged and skipped, as the broadcaster does."""
+        entries = await self.store.redis.xrange(
+            keys.embargo_acts_key(self.store.stream), min=f"({self._embargo_cursor}", count=100
+        )
+        changed = False
+        for entry_id, fields in entries or []:
+            self._embargo_cursor = str(entry_id)
+            try:
+                act = act_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+            except ValueError as error:
+                logger.warning("skipping embargo entry %s: %s", entry_id, error)
+                continue
+            self.view.embargo_acts.append(act)
+            changed = True
+        return changed
+
     async def request_pause(self, pause: bool) -> None:
         """Ask the replay of this stream to pause (True) or resume (False)."""
         await self.store.redis.set(
@@ -159,6 +181,7 @@ class RedisFeed:
             asyncio.create_task(self._poll(self.refresh_health, self.health_interval)),
             asyncio.create_task(self._poll(self.refresh_clock, self.clock_interval)),
             asyncio.create_task(self._poll(self.refresh_desk, self.clock_interval)),
+            asyncio.create_task(self._poll(self.refresh_embargo, self.clock_interval)),
         ]
         try:
             await self._read_forever()

@@ -125,9 +125,11 @@ class Gap:
 
 @dataclass(frozen=True, slots=True)
 class UpdateMessage:
-    """One update (from the backlog or live)."""
+    """One update (from the backlog or live); ``embargoed``: a staff client's, held for the
+    public now (``docs/protocol.md``, "The embargo")."""
 
     update: Update
+    embargoed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -336,9 +338,9 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
     kind: str = message["type"]
     if kind == "update":
         try:
-            # ``embargoed`` (to staff): the ticker applies the embargo itself (the feed panel).
+            # ``embargoed`` (to staff): the broadcaster's mark, which the relay follows.
             fields = {name: value for name, value in message.items() if name != "embargoed"}
-            return UpdateMessage(Update.from_json(fields))
+            return UpdateMessage(Update.from_json(fields), message.get("embargoed") is True)
         except UpdateError as error:
             raise RelayMessageError(f"update: {error}") from error
     if kind == "hello":

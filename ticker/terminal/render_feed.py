@@ -31,7 +31,7 @@ from ticker.terminal import theme
 from ticker.terminal.french_format import percent, time_label
 from ticker.terminal.safe_text import first_paragraph, untrusted
 from ticker.terminal.ticker_view import TickerView
-from ticker.wire.embargo import EMBARGO_MARK, is_held
+from ticker.wire.embargo import EMBARGO_MARK, held_for_public
 
 __all__ = ["FeedPanel", "item_text"]
 
@@ -80,13 +80,16 @@ class FeedPanel:
 
     def _held(self, update: Update) -> bool:
         """Whether the embargo holds ``update`` for the public now (the replay's clock, else
-        the wall clock)."""
+        the wall clock), by the night's closing time and the editors' acts, as the broadcaster
+        decides it (``ticker.wire.embargo``)."""
+        if self.view.embargo_marked is not None:  # relayed: the broadcaster's marks
+            return update.uid in self.view.embargo_marked
         closes = self.view.embargo_closes
         if closes is None:
             return False
         clock = self.view.clock
         now = clock.now(self.now) if clock is not None else datetime.fromtimestamp(self.now, UTC)
-        return is_held(update, now, active=True, end=closes)
+        return held_for_public(update, now, closes, self.view.embargo_acts)
 
     def _row(self, item: FeedItem) -> tuple[Text, Text, Text, Text]:
         view = self.view

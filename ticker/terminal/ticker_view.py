@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from ticker.board.board_state import BoardState
 from ticker.terminal import theme
 from ticker.wire.desk import DeskState
+from ticker.wire.embargo import EmbargoAct
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DEFAULT_TITLE", "PARIS", "Connection", "ConnectionState", "TickerView"]
@@ -63,6 +64,12 @@ class TickerView:
     #: When the night's embargo ends (None: nothing is held): the ticker is staff, it shows
     #: held updates marked "sous embargo" (``ticker.wire.embargo``).
     embargo_closes: datetime | None = None
+    #: The editors' releases and holds read so far (``<stream>:embargo``), in order: they move
+    #: the embargo's end as they do the broadcaster's.
+    embargo_acts: list[EmbargoAct] = field(default_factory=list)
+    #: Relayed from a broadcaster (``--ws``): the uids it marks held now (``"embargoed"``, to
+    #: staff clients), which replace the rule above; None: the ticker reads Redis.
+    embargo_marked: set[str] | None = None
     #: What the ticker asked the replay (True: pause), until the replay's clock says it is so.
     pause_requested: bool | None = None
     #: When it was asked (Unix seconds).

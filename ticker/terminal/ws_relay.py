@@ -107,6 +107,8 @@ class WsRelay:
         self.connections = 0
         self._went_live = False
         view.origin = describe_url(url)
+        # The broadcaster decides what is held (a staff client gets it marked).
+        view.embargo_marked = set()
 
     def _set_connection(self, connection: Connection) -> None:
         if self.view.set_connection(connection):
@@ -182,8 +184,9 @@ class WsRelay:
         if isinstance(message, UpdateMessage):
             update = message.update
             self.cursor = _later(self.cursor, update.id)
+            marked = _follow_mark(view, update.uid, held=message.embargoed)
             # The first backlog is the night so far; after a reconnect, what was missed is new.
-            return board.apply(update, now=time.time() if self._went_live else None)
+            return board.apply(update, now=time.time() if self._went_live else None) or marked
         if isinstance(message, Hello):
             self.connections += 1
             self._hello(message)
@@ -243,3 +246,16 @@ class WsRelay:
             view.seats_total = hello.seats_total
         if hello.stream:
             view.origin = f"{describe_url(self.url)} · {hello.stream}"
+
+
+def _follow_mark(view: TickerView, uid: str, *, held: bool) -> bool:
+    """Keep the broadcaster's "embargoed" mark of ``uid`` (a released update comes again
+    without it); return whether it changed."""
+    marked = view.embargo_marked
+    if marked is None or (uid in marked) == held:
+        return False
+    if held:
+        marked.add(uid)
+    else:
+        marked.discard(uid)
+    return True

@@ -96,6 +96,7 @@
     // The desk's state (docs/protocol.md, "The desk"): pins, key events, corrections...
     desk: { pinned: [], key: [], corrected: {}, retracted: {}, flagged: {} },
     essential: false, // "L'essentiel": key events only
+    staff: false, // the server's hello says this page has the staff token
     scopeSort: "name",
     night: null,
     timeZone: "Europe/Paris",
@@ -130,6 +131,9 @@
     },
     get desk() {
       return state.desk;
+    },
+    get staff() {
+      return state.staff;
     },
   };
 
@@ -348,6 +352,8 @@
   }
 
   function onHello(message) {
+    // The staff token opened this page (the server says so): its staff view shows alerts.
+    state.staff = message.staff === true;
     if (message.night) {
       state.night = message.night;
       if (message.night.timezone) state.timeZone = message.night.timezone;
@@ -393,8 +399,11 @@
       return;
     }
     state.lastId = message.id;
-    // Alerts are the desk's (docs/alerts.md): not shown to readers until the staff view exists.
-    if (message.kind === "alert") return;
+    // Alerts are the desk's (docs/alerts.md): shown by the staff view only (staff-alerts.js).
+    if (message.kind === "alert") {
+      if (state.staff && window.soireeStaff) window.soireeStaff.add(message, timeOf(message.at));
+      return;
+    }
     const isNew = message.op === "add" && !state.updates.has(message.uid);
     apply(message);
     const item = state.items.get(message.uid);

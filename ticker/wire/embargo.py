@@ -13,11 +13,13 @@ made, into the instant the embargo ends now (``None``: held until an editor rele
 
 :class:`PublicGate` is the gate for one public view of a stream: entries go in in stream order
 with the current (virtual) time, and come out in the order public clients must get them.
+:func:`held_for_public` asks the same gate about one update after the fact (the staff ticker's
+"sous embargo" mark).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -34,6 +36,7 @@ __all__ = [
     "act_fields",
     "act_from_fields",
     "embargo_ends",
+    "held_for_public",
     "is_held",
 ]
 
@@ -174,3 +177,32 @@ class PublicGate(Generic[E]):
             return []
         released, self.held = self.held, []
         return released
+
+
+@dataclass(frozen=True, slots=True)
+class _Alone:
+    update: Update
+
+
+def held_for_public(
+    update: Update, now: datetime, closes: datetime | None, acts: Sequence[EmbargoAct]
+) -> bool:
+    """Whether public clients still lack ``update`` at ``now``: what a :class:`PublicGate` would
+    still hold had it been given the update when it arrived (its ``seen``) and each act at its
+    time, in the order the acts were made (those made by ``now``). Staff views mark it "sous
+    embargo": an editor's early release drops the mark, a hold past closing time keeps it."""
+    gate: PublicGate[_Alone] = PublicGate(closes=closes)
+    later = list(acts)
+    while later and later[0].at <= update.seen:
+        gate.act(later.pop(0))
+    if gate.admit(_Alone(update), update.seen):
+        return False
+    for act in later:
+        if act.at > now:
+            break
+        if gate.tick(act.at):  # the embargo ran out before this act
+            return False
+        gate.act(act)
+        if gate.tick(act.at):
+            return False
+    return not gate.tick(now)

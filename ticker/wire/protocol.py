@@ -63,8 +63,10 @@ def hello_message(
     night: Mapping[str, Any] | None,
     since: str | None,
     filter: Filter,
+    staff: bool = False,
 ) -> str:
-    """The first message of every accepted connection (docs/protocol.md, "The conversation")."""
+    """The first message of every accepted connection (docs/protocol.md, "The conversation");
+    a staff client's (the staff token) says ``"staff": true`` (the page's staff view)."""
     return _text(
         {
             "type": "hello",
@@ -76,6 +78,7 @@ def hello_message(
             "night": night,
             "since": since,
             **filter.to_json(),
+            **({"staff": True} if staff else {}),
         }
     )
 
