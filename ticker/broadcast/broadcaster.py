@@ -42,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -238,12 +239,15 @@ class Broadcaster:
 
     # -- life cycle -------------------------------------------------------------------------
 
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    async def start(
+        self, host: str = "127.0.0.1", port: int = 0, *, reuse_port: bool = False
+    ) -> None:
         """Serve on host:port at once, and start reading the stream (from its start).
 
         Returns as soon as the server listens: the retained stream is read in the background
         (see "Listening first" in the module docstring; :meth:`wait_warm`). If listening fails
         (``OSError``: the port is taken...), ``start`` may be called again, on another port.
+        ``reuse_port``: listen with ``SO_REUSEPORT``, sharing the port (``serve --workers``).
         """
         if self._server is not None:
             raise RuntimeError("the broadcaster is already started")
@@ -270,6 +274,7 @@ class Broadcaster:
             create_connection=sse_connection_class(self._sse.serve, options.open_timeout),
             server_header=f"soiree/{options.version}",
             backlog=_LISTEN_BACKLOG,
+            reuse_port=reuse_port or None,
         )
         self._sse.start()
         self._port = int(self._server.sockets[0].getsockname()[1])
@@ -565,6 +570,7 @@ class Broadcaster:
         """What ``/healthz`` says: whether Redis answers, and the broadcaster's state."""
         body: dict[str, Any] = {"stream": self.options.stream, "clients": self._ws.client_count}
         body["sse_clients"] = self._sse.client_count
+        body["pid"] = os.getpid()  # which process answered (serve --workers: one of several)
         healthy = await probe_redis(self._redis, self._store, body)
         body["read_id"] = self._reader.position
         body["reader_ok"] = self._reader.ok

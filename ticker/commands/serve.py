@@ -17,12 +17,16 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import os
 import re
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Final, TypeVar
+
+from redis.exceptions import RedisError
 
 from ingest.commands.stream_options import (
     connect_client,
@@ -30,25 +34,35 @@ from ingest.commands.stream_options import (
     redis_url_of,
     resolve_stream,
 )
-from ingest.model.errors import CommandError
+from ingest.model.errors import CommandError, SoireeError
 from ingest.model.night import Night
 from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
-from ingest.runtime.aio import run_command, stop_on_signals
+from ingest.runtime.aio import Stopped, run_command, stop_handling, stop_on_signals
+from ingest.runtime.log_redaction import install as install_log_redaction
 from ingest.store.redis_url import redact_url
 from ticker.broadcast.access import AccessTokens
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve_cli import DEFAULT_PORT, ServeOptions
+from ticker.commands.serve_workers import (
+    WorkerSide,
+    die_with_parent,
+    parse_workers,
+    reserve_port,
+    supervise,
+)
 
 __all__ = [
     "DEFAULT_PORT",
     "EVENT_LOOP_ENV",
+    "WorkerPlan",
     "event_loop_runner",
     "night_info",
     "parse_size",
     "read_token",
     "resolve_port",
     "run",
+    "serve_as_worker",
 ]
 
 _T = TypeVar("_T")
@@ -172,9 +186,69 @@ def _night_and_stream(options: ServeOptions) -> tuple[Night | None, str]:
 
 
 def run(options: ServeOptions) -> int:
-    """Run ``soiree serve``; return the exit status."""
-    night, stream = _night_and_stream(options)
+    """Run ``soiree serve``; return the exit status.
+
+    ``--workers N`` (N > 1) reserves the port here and runs N workers sharing it
+    (:mod:`ticker.commands.serve_workers`); each worker is :func:`serve_as_worker`.
+    """
     port = resolve_port(options.port)
+    workers = parse_workers(options.workers)
+    url, broadcaster_options = _prepare(options)
+    loop_name, run_loop = event_loop_runner()
+    if workers == 1:
+        run_command(
+            _serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name),
+            run=run_loop,
+        )
+        return 0
+    with reserve_port(options.host, port) as reserved:
+        chosen = int(reserved.getsockname()[1])
+        level = logging.getLogger().getEffectiveLevel()
+        plan = WorkerPlan(options, chosen, level, os.getpid())
+        run_command(supervise(serve_as_worker, (plan,), workers))
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerPlan:
+    """What a worker of ``--workers`` is given: the options, the reserved port, the log level."""
+
+    options: ServeOptions
+    port: int
+    log_level: int
+    parent_pid: int
+
+
+def serve_as_worker(plan: WorkerPlan, index: int, link: Connection) -> None:
+    """One worker of ``--workers`` (a process of its own): serve the port with SO_REUSEPORT."""
+    die_with_parent(plan.parent_pid)
+    options, port = plan.options, plan.port
+    logging.basicConfig(
+        level=plan.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    install_log_redaction()
+    side = WorkerSide(index, link)
+    with stop_handling():
+        try:
+            url, broadcaster_options = _prepare(options)
+            loop_name, run_loop = event_loop_runner()
+            run_command(
+                _serve(url, broadcaster_options, host=options.host, port=port,
+                       loop_name=loop_name, worker=side),
+                run=run_loop,
+            )  # fmt: skip
+        except Stopped:
+            return
+        except (SoireeError, RedisError, OSError) as error:
+            side.failed(str(error))
+            sys.exit(1)
+
+
+def _prepare(options: ServeOptions) -> tuple[str, BroadcasterOptions]:
+    """The Redis URL and the broadcaster's options (checked: one-line errors)."""
+    night, stream = _night_and_stream(options)
     if options.recent < 0:
         raise CommandError(f"--recent must not be negative, got {options.recent}")
     broadcaster_options = BroadcasterOptions(
@@ -186,13 +260,7 @@ def run(options: ServeOptions) -> int:
         max_pending_bytes=parse_size(options.max_pending_bytes),
         recent=options.recent,
     )
-    url = redis_url_of(options.redis, command="serve")
-    loop_name, run_loop = event_loop_runner()
-    run_command(
-        _serve(url, broadcaster_options, host=options.host, port=port, loop_name=loop_name),
-        run=run_loop,
-    )
-    return 0
+    return redis_url_of(options.redis, command="serve"), broadcaster_options
 
 
 logger = logging.getLogger(__name__)
@@ -223,8 +291,15 @@ async def _reload_on_sighup(access: AccessTokens) -> AsyncIterator[None]:
 
 
 async def _serve(
-    url: str, options: BroadcasterOptions, *, host: str, port: int, loop_name: str = "asyncio"
+    url: str,
+    options: BroadcasterOptions,
+    *,
+    host: str,
+    port: int,
+    loop_name: str = "asyncio",
+    worker: WorkerSide | None = None,
 ) -> None:
+    """Serve until SIGTERM/SIGINT; as a worker of ``--workers``, on a shared port (told once)."""
     client = await connect_client(url)
     try:
         stream = await resolve_stream(client, options.stream)
@@ -236,26 +311,28 @@ async def _serve(
     try:
         async with stop_on_signals() as stop, _reload_on_sighup(options.access):
             try:
-                await broadcaster.start(host, port)
+                await broadcaster.start(host, port, reuse_port=worker is not None)
             except OSError as error:
                 raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
             shown = f"[{host}]" if ":" in host else host
-            print(
+            line = (
                 f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
                 f" {options.stream} from {redact_url(url)}"
                 + (" - read token required" if options.access.read else "")
                 + (" - staff token set" if options.access.staff else "")
-                + (f" (on {loop_name})" if loop_name != "asyncio" else ""),
-                file=sys.stderr,
-                flush=True,
+                + (f" (on {loop_name})" if loop_name != "asyncio" else "")
             )
-            if not await client.exists(stream):
-                print(
+            lines = [line]
+            # The workers of --workers share one warning: the first one's (the parent prints it).
+            if (worker is None or worker.index == 0) and not await client.exists(stream):
+                lines.append(
                     f"soiree serve: warning: stream {stream} does not exist (yet); serving it"
-                    " empty until something appends to it (/healthz: no_stream)",
-                    file=sys.stderr,
-                    flush=True,
+                    " empty until something appends to it (/healthz: no_stream)"
                 )
+            if worker is None:
+                print("\n".join(lines), file=sys.stderr, flush=True)
+            else:
+                worker.ready(lines)
             await stop.wait()
     finally:
         await broadcaster.close()

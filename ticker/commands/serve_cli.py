@@ -34,6 +34,7 @@ class ServeOptions:
     staff_token_file: str | None = None
     max_pending_bytes: str = DEFAULT_MAX_PENDING
     recent: int = DEFAULT_RECENT
+    workers: str = "1"
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> ServeOptions:
@@ -48,6 +49,7 @@ class ServeOptions:
             staff_token_file=args.staff_token_file,
             max_pending_bytes=args.max_pending_bytes,
             recent=args.recent,
+            workers=args.workers,
         )
 
 
@@ -99,6 +101,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_RECENT,
         metavar="N",
         help="updates kept in memory; a client without ?since= gets these (default: %(default)s)",
+    )
+    group.add_argument(
+        "--workers",
+        default="1",
+        metavar="N",
+        help="run N broadcaster processes (1-64, or auto: the usable cores) sharing the port"
+        " with SO_REUSEPORT, each with its own Redis reader; /healthz and /metrics answer for"
+        " the worker that takes the connection; a worker that dies is started again"
+        " (default: %(default)s, one process; docs/deploy.md)",
     )
 
 
