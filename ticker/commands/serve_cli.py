@@ -119,7 +119,8 @@ COMMAND = Command(
     description="Serve one port: /ws for websocket clients (hello, snapshot, backlog"
     " after ?since=ID, then live updates; see docs/protocol.md), /sse for the same as"
     " server-sent events, / for the web page, /embed for partner sites, /export/results.csv"
-    " and .json, /healthz and /metrics. One Redis reader fans out to every client.",
+    " and .json, /healthz and /metrics. One Redis reader fans out to every client (one per"
+    " worker with --workers N: N processes sharing the port).",
     add_arguments=add_arguments,
     options=ServeOptions.from_args,
     run="ticker.commands.serve:run",
