@@ -215,3 +215,16 @@ def test_a_bad_workers_value_is_one_line() -> None:
         assert done.stderr.splitlines() == [
             f"soiree serve: error: --workers must be within 1-64 or auto, got {value!r}"
         ], done.stderr
+
+
+def test_a_worker_that_cannot_start_ends_the_command_in_one_line() -> None:
+    """No Redis behind the URL: the first worker cannot start; one line, status 1."""
+    done = subprocess.run(
+        [*soiree_command("serve", "--workers", "2", "--port", "0", "--stream", "x",
+                         "--redis-url", "redis://127.0.0.1:1")],
+        capture_output=True, text=True, timeout=60 * TIMEOUT_FACTOR, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("soiree serve: error: worker 0: cannot use the Redis server at")

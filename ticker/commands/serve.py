@@ -230,7 +230,8 @@ def serve_as_worker(plan: WorkerPlan, index: int, link: Connection) -> None:
     )
     install_log_redaction()
     side = WorkerSide(index, link)
-    with stop_handling():
+    failed = False
+    with stop_handling(), contextlib.suppress(Stopped):  # a stop, even while failing: quiet
         try:
             url, broadcaster_options = _prepare(options)
             loop_name, run_loop = event_loop_runner()
@@ -239,11 +240,11 @@ def serve_as_worker(plan: WorkerPlan, index: int, link: Connection) -> None:
                        loop_name=loop_name, worker=side),
                 run=run_loop,
             )  # fmt: skip
-        except Stopped:
-            return
         except (SoireeError, RedisError, OSError) as error:
+            failed = True
             side.failed(str(error))
-            sys.exit(1)
+    if failed:
+        sys.exit(1)
 
 
 def _prepare(options: ServeOptions) -> tuple[str, BroadcasterOptions]:
