@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from ingest.store.stream_store import StreamStore
@@ -112,6 +113,7 @@ async def _wait_gone(pids: list[int]) -> list[int]:
     return [pid for pid in pids if _alive(pid)]
 
 
+@pytest.mark.timeout(90)
 async def test_two_workers_share_the_port_and_a_killed_one_loses_no_update(
     redis_client: Redis, redis_url: str, stream_key: str
 ) -> None:
@@ -186,6 +188,7 @@ def _children_workers(parent: int) -> list[int]:
     ]
 
 
+@pytest.mark.timeout(60)
 async def test_a_killed_parent_leaves_no_worker_serving(redis_url: str, stream_key: str) -> None:
     serve = await _start(redis_url, stream_key)
     children = _children(serve.process.pid)
