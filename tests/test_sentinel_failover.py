@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import signal
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -176,6 +177,49 @@ async def test_a_reader_is_handed_only_appends_a_replica_confirmed(
         assert [u.uid for u in survived] == [make_update(0).uid]
     finally:
         for client in (writer, retrier, reader, promoted):
+            await client.aclose()
+        await asyncio.to_thread(servers.close)
+
+
+async def test_a_blocked_reader_served_by_an_unconfirmed_append_is_not_handed_it(
+    tmp_path: Path, stream_key: str
+) -> None:
+    """A reader blocked in its XREAD, then served by an append its replica (paused) does not
+    have: not handed it (before: WAIT counted from when the XREAD blocked, and the replica's
+    old acknowledgement passed for a confirmation). Once the replica is back, it is."""
+    servers = await asyncio.to_thread(SentinelSet(tmp_path).start_servers)
+    primary, replica = servers.servers
+    writer, reader = _replicated_client(primary), _replicated_client(primary)
+    try:
+        writes, reads = StreamStore(writer, stream_key), StreamStore(reader, stream_key)
+        await writes.append(make_update(0))
+        read = await reads.read_after("0", block_ms=100, count=10)
+        writer.wait_ms = reader.wait_ms = 200
+        reading = asyncio.create_task(reads.read_after(read.last_id, block_ms=5000, count=10))
+
+        async def blocked() -> bool:
+            return int((await writer.info("clients"))["blocked_clients"]) > 0
+
+        async def acknowledged() -> bool:  # the replica's last word: it has everything so far
+            info = await writer.info("replication")
+            return int(info["slave0"]["offset"]) >= int(info["master_repl_offset"])
+
+        await eventually(blocked, within=10)  # the reader is blocked in its XREAD
+        await eventually(acknowledged, within=10)
+        servers.servers[replica].send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(NotReplicatedError):
+                await writes.append(make_update(1))
+            handed = await reading
+        finally:
+            servers.servers[replica].send_signal(signal.SIGCONT)
+        assert list(handed) == []
+        assert handed.last_id == read.last_id
+        reader.wait_ms = round(5000 * TIMEOUT_FACTOR)
+        later = await reads.read_after(read.last_id, block_ms=100, count=10)
+        assert [u.uid for u in later] == [make_update(1).uid]
+    finally:
+        for client in (writer, reader):
             await client.aclose()
         await asyncio.to_thread(servers.close)
 

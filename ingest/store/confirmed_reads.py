@@ -10,7 +10,9 @@ same connection, by ``WAIT min_replicas wait_ms``; entries not confirmed in time
 out (the caller reads again from the same cursor).
 
 ``WAIT`` counts from the replication offset the primary had at the connection's last command
-(Redis 7.0): the XREAD that just answered, so every entry it returned is covered. Redis 7.2 and
+(Redis 7.0); an XREAD that blocked counts from when it blocked, not from the append that served
+it, so a PING comes between (without it, an append the replica never had was handed out as
+confirmed: seen in the failover test, 1 run in 12). Redis 7.2 and
 later count only a connection's own writes: there this ``WAIT`` returns at once, and entries are
 handed out as before (``docs/reliability.md``, known limits).
 """
@@ -79,7 +81,12 @@ async def _read_then_wait(
         entries = entries_of(await redis.parse_response(connection, "XREAD"))
         if entries:
             wanted, wait_ms = redis.min_replicas, redis.wait_ms
-            await connection.send_command("WAIT", wanted, wait_ms)
+            # The PING first: a blocked XREAD served by a later append leaves the connection's
+            # offset where it was when it blocked (before that append): WAIT would not cover it.
+            await connection.send_packed_command(
+                connection.pack_commands([("PING",), ("WAIT", wanted, wait_ms)])
+            )
+            await connection.read_response()
             confirmed = int(await connection.read_response())
             if confirmed < wanted:
                 logger.debug(

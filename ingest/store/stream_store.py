@@ -419,4 +419,3 @@ class StreamStore:
             # all); ValueError: data not JSON, or an invalid update (UpdateError).
             logger.warning("skipping malformed entry %s of %s: %r", entry_id, self.stream, error)
             return None
-
