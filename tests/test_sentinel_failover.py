@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import signal
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,7 +27,12 @@ from ingest.sources.config import load_ingest_config
 from ingest.store.redis_client import connect
 from ingest.store.redis_errors import RedisConfigError
 from ingest.store.redis_url import redact_url, validate_redis_url
-from ingest.store.sentinel import ReplicatedRedis, SentinelTarget, parse_sentinel_url
+from ingest.store.sentinel import (
+    NotReplicatedError,
+    ReplicatedRedis,
+    SentinelTarget,
+    parse_sentinel_url,
+)
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import NightFixture
 from replay.timeline import night_updates
@@ -128,6 +134,93 @@ async def test_appends_follow_three_failovers_and_nothing_acknowledged_is_lost(
         )
         await client.aclose()
     finally:
+        await asyncio.to_thread(servers.close)
+
+
+def _replicated_client(port: int) -> ReplicatedRedis:
+    """A client of the server on ``port`` whose appends and reads wait for one replica."""
+    client = ReplicatedRedis(port=port, decode_responses=True, socket_timeout=10.0)
+    client.min_replicas, client.wait_ms = 1, round(5000 * TIMEOUT_FACTOR)
+    return client
+
+
+async def test_a_reader_is_handed_only_appends_a_replica_confirmed(
+    tmp_path: Path, stream_key: str
+) -> None:
+    """The replica promoted while the old primary still takes an append: its writer is
+    refused (a retry too, on another connection), and no reader of the old primary is handed
+    it, so no client has what the new primary lacks (before: the reader was handed it, and the
+    poller's retry appended it again on the new primary: that client had it twice)."""
+    servers = await asyncio.to_thread(SentinelSet(tmp_path).start_servers)
+    primary, replica = servers.servers
+    writer, retrier, reader, promoted = (
+        _replicated_client(port) for port in (primary, primary, primary, replica)
+    )
+    try:
+        writes, reads = StreamStore(writer, stream_key), StreamStore(reader, stream_key)
+        await writes.append(make_update(0))
+        read = await reads.read_after("0", block_ms=100, count=10)
+        assert [u.uid for u in read] == [make_update(0).uid]
+        await promoted.replicaof("NO", "ONE")  # as Sentinel would
+        for client in (writer, retrier, reader):
+            client.wait_ms = 200  # no replica left: each WAIT below is refused, so not long
+        with pytest.raises(NotReplicatedError):
+            await writes.append(make_update(1))  # on the old primary only
+        with pytest.raises(NotReplicatedError):  # found "already there", still unconfirmed
+            await StreamStore(retrier, stream_key).append(make_update(1))
+        assert await reads.length() == 2
+        handed = await reads.read_after(read.last_id, block_ms=100, count=10)
+        assert list(handed) == []
+        assert handed.last_id == read.last_id
+        promoted.min_replicas = 0
+        survived = (await StreamStore(promoted, stream_key).history()).updates
+        assert [u.uid for u in survived] == [make_update(0).uid]
+    finally:
+        for client in (writer, retrier, reader, promoted):
+            await client.aclose()
+        await asyncio.to_thread(servers.close)
+
+
+async def test_a_blocked_reader_served_by_an_unconfirmed_append_is_not_handed_it(
+    tmp_path: Path, stream_key: str
+) -> None:
+    """A reader blocked in its XREAD, then served by an append its replica (paused) does not
+    have: not handed it (before: WAIT counted from when the XREAD blocked, and the replica's
+    old acknowledgement passed for a confirmation). Once the replica is back, it is."""
+    servers = await asyncio.to_thread(SentinelSet(tmp_path).start_servers)
+    primary, replica = servers.servers
+    writer, reader = _replicated_client(primary), _replicated_client(primary)
+    try:
+        writes, reads = StreamStore(writer, stream_key), StreamStore(reader, stream_key)
+        await writes.append(make_update(0))
+        read = await reads.read_after("0", block_ms=100, count=10)
+        writer.wait_ms = reader.wait_ms = 200
+        reading = asyncio.create_task(reads.read_after(read.last_id, block_ms=5000, count=10))
+
+        async def blocked() -> bool:
+            return int((await writer.info("clients"))["blocked_clients"]) > 0
+
+        async def acknowledged() -> bool:  # the replica's last word: it has everything so far
+            info = await writer.info("replication")
+            return int(info["slave0"]["offset"]) >= int(info["master_repl_offset"])
+
+        await eventually(blocked, within=10)  # the reader is blocked in its XREAD
+        await eventually(acknowledged, within=10)
+        servers.servers[replica].send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(NotReplicatedError):
+                await writes.append(make_update(1))
+            handed = await reading
+        finally:
+            servers.servers[replica].send_signal(signal.SIGCONT)
+        assert list(handed) == []
+        assert handed.last_id == read.last_id
+        reader.wait_ms = round(5000 * TIMEOUT_FACTOR)
+        later = await reads.read_after(read.last_id, block_ms=100, count=10)
+        assert [u.uid for u in later] == [make_update(1).uid]
+    finally:
+        for client in (writer, reader):
+            await client.aclose()
         await asyncio.to_thread(servers.close)
 
 

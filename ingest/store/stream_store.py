@@ -47,6 +47,7 @@ from ingest.store.append_script import (
     append_record,
     outcome_of,
 )
+from ingest.store.confirmed_reads import read_entries
 from ingest.store.sentinel import NotReplicatedError, ReplicatedRedis
 
 __all__ = [
@@ -349,8 +350,10 @@ class StreamStore:
     async def read_after(self, since: str, *, block_ms: int, count: int) -> ReadBatch:
         """One blocking XREAD: up to ``count`` updates after ``since`` (``"$"``: only new ones).
 
-        Returns an empty batch when nothing came within ``block_ms``. ``block_ms`` must be
-        shorter than the client's socket timeout. The batch's ``last_id`` is where to go on.
+        Returns an empty batch when nothing came within ``block_ms`` (behind Sentinel, also
+        when no replica confirmed what came: :mod:`ingest.store.confirmed_reads`). ``block_ms``
+        must be shorter than the client's socket timeout. The batch's ``last_id`` is where to
+        go on.
         """
         self._check_block(block_ms)
         if count < 1:
@@ -360,8 +363,9 @@ class StreamStore:
             # Pin "$" to an id, so that nothing appended between two reads is missed.
             cursor = await self.last_id() or "0-0"
         while True:
-            reply = await self._redis.xread({self.stream: cursor}, count=count, block=block_ms)
-            entries = _entries_of(reply)
+            entries = await read_entries(
+                self._redis, self.stream, cursor, count=count, block_ms=block_ms
+            )
             if not entries:
                 return ReadBatch(last_id=cursor)
             cursor = entries[-1][0]
@@ -415,14 +419,3 @@ class StreamStore:
             # all); ValueError: data not JSON, or an invalid update (UpdateError).
             logger.warning("skipping malformed entry %s of %s: %r", entry_id, self.stream, error)
             return None
-
-
-def _entries_of(reply: Any) -> list[Any]:
-    """The entries of a one-stream XREAD reply, whatever its shape (RESP2 list or RESP3 map)."""
-    if not reply:
-        return []
-    if isinstance(reply, dict):
-        (value,) = reply.values()
-        # RESP3 maps a stream to [entries]; be lenient about that extra level.
-        return list(value[0]) if value and isinstance(value[0], list) else list(value)
-    return list(reply[0][1])

@@ -68,6 +68,15 @@ class SentinelSet:
         _wait("the replica in sync, known to the Sentinels, who know each other", self._settled)
         return self
 
+    def start_servers(self) -> SentinelSet:
+        """Start only the two servers (no Sentinel), the replica in sync: for tests that
+        promote by hand."""
+        first, second = _free_port(), _free_port()
+        self._server(first)
+        self._server(second, replica_of=first)
+        _wait("the replica in sync", lambda: self._in_sync(second, first))
+        return self
+
     @property
     def url(self) -> str:
         """The ``redis+sentinel://`` URL of this set."""
