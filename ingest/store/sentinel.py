@@ -36,6 +36,7 @@ __all__ = [
     "NotReplicatedError",
     "ReplicatedRedis",
     "SentinelTarget",
+    "Sentinels",
     "is_sentinel_url",
     "parse_sentinel_url",
     "sentinel_client",
@@ -64,19 +65,43 @@ class NotReplicatedError(RedisError):
     """An append the primary took but fewer than ``min_replicas`` replicas confirmed in time."""
 
 
+class Sentinels(Sentinel):
+    """redis-py's :class:`Sentinel`, whose list of Sentinel clients stays each client once.
+
+    ``discover_master`` moves the Sentinel that answered to the front of ``sentinels`` by an
+    index read before its ``await``: when tasks discover at once (every new connection of a
+    pool does, after a failover), one client could be written twice and another dropped, never
+    asked again nor closed. Each discovery ends with the list put right (no ``await`` between
+    redis-py's swap and this), and :attr:`clients` keeps every client made, for closing.
+    """
+
+    def __init__(self, sentinels: list[tuple[str, int]], **kwargs: Any) -> None:
+        super().__init__(sentinels, **kwargs)  # type: ignore[no-untyped-call]
+        self.clients: tuple[redis.asyncio.Redis, ...] = tuple(self.sentinels)
+
+    async def discover_master(self, service_name: str) -> Any:
+        """The primary's address, as redis-py finds it; the list of Sentinels is kept whole."""
+        try:
+            return await super().discover_master(service_name)
+        finally:
+            kept = {id(watcher): watcher for watcher in self.sentinels}
+            dropped = [watcher for watcher in self.clients if id(watcher) not in kept]
+            self.sentinels[:] = [*kept.values(), *dropped]
+
+
 class ReplicatedRedis(redis.asyncio.Redis):
     """A client of the primary that Sentinel names; appends wait for ``min_replicas``."""
 
     min_replicas: int = 0
     wait_ms: int = 1000
     #: the Sentinels' clients (closed with this client)
-    sentinel_manager: Sentinel | None = None
+    sentinel_manager: Sentinels | None = None
 
     async def aclose(self, close_connection_pool: bool | None = None) -> None:
-        """Close the connections to the primary, then those to the Sentinels."""
+        """Close the connections to the primary, then those to every Sentinel."""
         await super().aclose(close_connection_pool)
         if self.sentinel_manager is not None:
-            for watcher in self.sentinel_manager.sentinels:
+            for watcher in self.sentinel_manager.clients:
                 await watcher.aclose()
 
 
@@ -145,7 +170,7 @@ def sentinel_client(url: str, **connection_kwargs: Any) -> ReplicatedRedis:
     sentinel_kwargs: dict[str, Any] = {"socket_timeout": timeout, "socket_connect_timeout": timeout}
     if target.sentinel_password:
         sentinel_kwargs["password"] = target.sentinel_password
-    manager = Sentinel(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)  # type: ignore[no-untyped-call]
+    manager = Sentinels(list(target.sentinels), sentinel_kwargs=sentinel_kwargs)
     client = manager.master_for(
         target.service,
         redis_class=ReplicatedRedis,
