@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from websockets.asyncio.client import connect as ws_connect
 
@@ -92,6 +93,7 @@ async def test_appends_follow_three_failovers_and_nothing_acknowledged_is_lost(
 ) -> None:
     """Three SIGKILLs of the primary under a writer: every update once, in order, no restart."""
     servers = await asyncio.to_thread(SentinelSet(tmp_path).start)
+    client: Redis | None = None
     try:
         client = await connect(servers.url, socket_timeout=2.0)
         assert isinstance(client, ReplicatedRedis)
@@ -132,8 +134,9 @@ async def test_appends_follow_three_failovers_and_nothing_acknowledged_is_lost(
             f" {refused} refused attempts; longest time without an append {max(gaps):.2f} s;"
             f" failover and resync (s): {servers.timings}"
         )
-        await client.aclose()
     finally:
+        if client is not None:
+            await client.aclose()
         await asyncio.to_thread(servers.close)
 
 
