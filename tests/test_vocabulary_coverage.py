@@ -49,10 +49,11 @@ NIGHT = test_extract.NIGHT
 #: Words whose removal cannot change any extraction, each with the reason.
 _CONTRACTED = "never written: French contracts 'à le' / 'à les' to 'au' / 'aux'"
 _OVERSEAS = "an overseas région is found as its département; the ticker reads this name"
+_LOWER_BOUND = "'un peu plus de' ends with 'plus de', a lower bound anyway"
 EQUIVALENT: dict[str, str] = {
-    "figures._AT_LEAST_BEFORE:un": "'un peu plus de' ends with 'plus de', a lower bound anyway",
-    "figures._AT_LEAST_BEFORE:peu": "'un peu plus de' ends with 'plus de', a lower bound anyway",
-    "figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
+    "count_figures._AT_LEAST_BEFORE:un": _LOWER_BOUND,
+    "count_figures._AT_LEAST_BEFORE:peu": _LOWER_BOUND,
+    "count_figures._AT_LEAST_BEFORE:les": "never written: French contracts 'de les' to 'des'",
     "scopes._A_PLACE:le": _CONTRACTED,
     "scopes._A_PLACE:les": _CONTRACTED,
     **{
@@ -166,10 +167,10 @@ def test_the_words_listed_are_the_vocabularies() -> None:
     """The listing reads the real vocabularies (a few words each one must hold)."""
     labels = {word.label for word in all_words()}
     for expected in (
-        "figures.ESTIMATE_CUE:Ipsos",
+        "percent_figures.ESTIMATE_CUE:Ipsos",
         "extract._TURNOUT_CUE:abstention",
         "rounds._ROUND_MARKER:eme",
-        "figures._APPROX:moins",
+        "figure_items.APPROX:moins",
         "french_numbers._WORD_VALUES:cent",
         "french_numbers._WORD_VALUES:100",
         "departements.AMBIGUOUS_NAMES:Lot",
@@ -183,8 +184,9 @@ def test_the_words_listed_are_the_vocabularies() -> None:
         assert expected in labels
     assert "territories.REGIONS:28" not in labels  # a code is read by the export, not extraction
     assert set(EQUIVALENT) <= labels
+    figures = ("figure_items", "share_owners", "percent_figures", "count_figures", "figures")
     assert (
-        sum(len(words_of(module)) for module in ("document", "figures", "rounds", "extract")) > 300
+        sum(len(words_of(module)) for module in ("document", *figures, "rounds", "extract")) > 300
     )
 
 
@@ -209,7 +211,8 @@ def test_a_mutated_module_is_what_every_module_importing_it_calls() -> None:
         name.startswith("_vocabulary_mutant_") for name in _reached_modules(_reference())
     )
     modules = ("departements", "french_numbers", "territories", "rates", "document", "scopes")
-    for module in (*modules, "rounds", "figures", "extract"):
+    figures = ("figure_items", "share_owners", "percent_figures", "count_figures", "figures")
+    for module in (*modules, "rounds", *figures, "extract"):
         reached = _reached_modules(extractor({module: source_of(module)}))
         assert any(name.startswith(f"_vocabulary_mutant_{module}_") for name in reached), module
         assert f"ingest.extraction.{module}" not in reached, module  # the real one is left out

@@ -1,7 +1,8 @@
 """Hand mutations of the extraction vocabularies, made by program (test_vocabulary_coverage.py).
 
 A *vocabulary* is a regex alternation or a word table that extraction reads (the cues of
-``ingest/extraction/document.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
+``ingest/extraction/document.py``, ``figure_items.py``, ``share_owners.py``,
+``percent_figures.py``, ``count_figures.py``, ``figures.py``, ``scopes.py``, ``rates.py``,
 ``territories.py``, ``rounds.py``, ``extract.py``, ``rallies.py``, ``institutes.py``,
 ``leads.py``, ``speakers.py``, ``results.py`` and ``local_places.py``, the number
 words of ``french_numbers.py``, the ambiguous names and locative words of ``departements.py``, the
@@ -32,19 +33,23 @@ from pathlib import Path
 from typing import Any, Final
 
 from ingest.extraction import (
+    count_figures,
     departements,
     document,
     extract,
+    figure_items,
     figures,
     french_numbers,
     institutes,
     leads,
     local_places,
+    percent_figures,
     rallies,
     rates,
     results,
     rounds,
     scopes,
+    share_owners,
     speakers,
     territories,
 )
@@ -106,11 +111,20 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_TOWARDS_SECOND_ROUND": REGEX,
         "_TOWARDS_AFTER": REGEX,
     },
-    "figures": {
-        "ESTIMATE_CUE": REGEX,
-        "_APPROX": REGEX,
+    "figure_items": {
+        "APPROX": REGEX,
         "_APPROX_BEFORE": REGEX,
-        "_AT_LEAST_BEFORE": REGEX,
+        "CONTRE": REGEX,
+        "CONTRE_BEFORE": REGEX,
+    },
+    "share_owners": {
+        "_SHARE_CUE_BEFORE": REGEX,
+        "_SHARE_CUE_AFTER": REGEX,
+        "_NAME_AFTER_SHARE": REGEX,
+        "_PRONOUN_SUBJECT": REGEX,
+    },
+    "percent_figures": {
+        "ESTIMATE_CUE": REGEX,
         "_COUNTED_AFTER": REGEX,
         "_COUNTED_BEFORE": REGEX,
         "_STATIONS_PCT_AFTER": REGEX,
@@ -118,17 +132,16 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
         "_MENTIONS_STATIONS": REGEX,
         "_CHANGE_BEFORE": REGEX,
         "_FALLING": TABLE,
-        "_NOT_VOTED_AFTER": REGEX,
-        "_PRONOUN_SUBJECT": REGEX,
-        "_SHARE_CUE_BEFORE": REGEX,
-        "_SHARE_CUE_AFTER": REGEX,
-        "_NAME_AFTER_SHARE": REGEX,
+    },
+    "count_figures": {
+        "_AT_LEAST_BEFORE": REGEX,
         "_VOTERS_AFTER": REGEX,
         "_PEOPLE_AFTER": REGEX,
+        "_NOT_VOTED_AFTER": REGEX,
         "_STATIONS_AFTER": REGEX,
-        "_CONTRE": REGEX,
-        "_CONTRE_BEFORE": REGEX,
         "_EARLIER_ROUND_AFTER": REGEX,
+    },
+    "figures": {
         "_AS_OF": REGEX,
     },
     "extract": {
@@ -180,9 +193,9 @@ VOCABULARIES: Final[dict[str, dict[str, str]]] = {
 
 #: Mutations the word rule does not make, named by what they drop: (module, old, new).
 EXTRA_MUTATIONS: Final[dict[str, tuple[str, str, str]]] = {
-    "U+2212 minus sign of a change": ("figures", r"[+\-\u2212]", r"[+\-]"),
-    "hyphen-minus sign of a change": ("figures", r"[+\-\u2212]", r"[+\u2212]"),
-    "plus sign of a change": ("figures", r"[+\-\u2212]", r"[\-\u2212]"),
+    "U+2212 minus sign of a change": ("percent_figures", r"[+\-\u2212]", r"[+\-]"),
+    "hyphen-minus sign of a change": ("percent_figures", r"[+\-\u2212]", r"[+\u2212]"),
+    "plus sign of a change": ("percent_figures", r"[+\-\u2212]", r"[\-\u2212]"),
     "the guard before a number": ("french_numbers", r'r"(?<![\w.,])"', 'r""'),
     "dot and comma in the guard before a number": (
         "french_numbers",
@@ -190,7 +203,7 @@ EXTRA_MUTATIONS: Final[dict[str, tuple[str, str, str]]] = {
         r'r"(?<!\w)"',
     ),
     "the year guard before a département": (
-        "figures",
+        "count_figures",
         "and not _is_year(number)\n",
         "\n",
     ),
@@ -241,6 +254,10 @@ _MODULES: Final[dict[str, types.ModuleType]] = {
     "results": results,
     "scopes": scopes,
     "rounds": rounds,
+    "figure_items": figure_items,
+    "share_owners": share_owners,
+    "percent_figures": percent_figures,
+    "count_figures": count_figures,
     "figures": figures,
     "institutes": institutes,
     "rallies": rallies,

@@ -57,7 +57,6 @@ from ingest.extraction.document import (
     read_document,
 )
 from ingest.extraction.figures import (
-    ESTIMATE_CUE,
     Accumulator,
     accumulate,
     figures_of,
@@ -66,6 +65,7 @@ from ingest.extraction.figures import (
 )
 from ingest.extraction.institutes import institute_of
 from ingest.extraction.leads import with_leader_shares
+from ingest.extraction.percent_figures import ESTIMATE_CUE
 from ingest.extraction.rallies import calls_to_vote, declares_support
 from ingest.extraction.rounds import figures_round, stated_round
 from ingest.extraction.speakers import attributed_speaker

@@ -3,7 +3,7 @@
 A sentence that ranks two candidates (X devance, précède, distance, bat Y; X l'emporte sur Y;
 X arrive (en tête) devant Y; X s'impose face à Y; with "largement", "nettement", "de peu") and
 then gives a share ("avec N %") states the share of the first, the subject; a share "contre
-N %" right after it is the second's. Figures (:mod:`ingest.extraction.figures`) give a
+N %" right after it is the second's. Figures (:mod:`ingest.extraction.share_owners`) give a
 share to the candidate named nearest before it, which in this construction is the second: this
 module puts such a share back where the sentence says, and changes nothing else.
 """

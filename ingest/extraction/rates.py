@@ -14,8 +14,8 @@ Abstention named before the number wins over what follows it ("Record d'abstenti
 inscrits ne se sont pas déplacés"). Between the word and the number only words may stand, and a
 clock time ("La participation à 17 heures atteint 69,42 %"): never another number, a percentage or
 the end of a sentence. A count "portant sur 60 % des inscrits" is a share of the count
-(:mod:`ingest.extraction.figures` classifies it first). :func:`comparison` reads the year and round
-a comparison is for ("contre 70,59 % en 2012", "au premier tour de 2012").
+(:mod:`ingest.extraction.percent_figures` classifies it first). :func:`comparison` reads the year
+and round a comparison is for ("contre 70,59 % en 2012", "au premier tour de 2012").
 """
 
 from __future__ import annotations
