@@ -291,6 +291,14 @@ async def _reload_on_sighup(access: AccessTokens) -> AsyncIterator[None]:
         loop.remove_signal_handler(signal.SIGHUP)
 
 
+def _reason(error: OSError) -> str:
+    """Why a bind failed, without the address (asyncio's message repeats it: ``error while
+    attempting to bind on address ('10.255.255.1', 0): cannot assign requested address``)."""
+    if error.errno:
+        return os.strerror(error.errno).lower()
+    return error.strerror or str(error)
+
+
 async def _serve(
     url: str,
     options: BroadcasterOptions,
@@ -314,7 +322,7 @@ async def _serve(
             try:
                 await broadcaster.start(host, port, reuse_port=worker is not None)
             except OSError as error:
-                raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+                raise CommandError(f"cannot listen on {host}:{port}: {_reason(error)}") from None
             shown = f"[{host}]" if ":" in host else host
             line = (
                 f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
