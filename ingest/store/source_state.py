@@ -32,6 +32,12 @@ the lock is ours), the append is one, and :meth:`SourceState.save_and_release` w
 and frees the lock in one more; then the health. At a thousand sources in one process each
 round trip waits for the Redis server to be scheduled: six of them made the detection latency's
 tail under load (``docs/benchmarks.md``, "Sources").
+
+Behind Sentinel (:func:`ingest.store.sentinel.confirmation`), taking the lock (its fencing
+token) and saving the state are followed by ``WAIT`` in the same round trip; one no replica
+confirms is :class:`~ingest.store.sentinel.NotReplicatedError` (the lock released again): a
+token lost in a failover could be handed out twice, a state lost would let an older document
+be applied after a newer one (``docs/deploy.md``, "What else waits for a replica").
 """
 
 from __future__ import annotations

@@ -292,6 +292,8 @@ class StreamStore:
 
         ``gap`` is True when ``since`` is an entry id and entries after it were trimmed. With
         ``since="$"`` nothing is returned, and ``last_id`` is the stream's current last id.
+        Behind Sentinel, a page of entries no replica confirmed within ``wait_ms`` is
+        :class:`~ingest.store.sentinel.NotReplicatedError` (as :meth:`read_after` holds them back).
         """
         cursor = check_since(since)
         if count is not None and count < 1:
