@@ -39,6 +39,7 @@ from ingest.model.night import Night
 from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
 from ingest.runtime.aio import Stopped, run_command, stop_handling, stop_on_signals
+from ingest.runtime.listen_errors import listen_error_reason
 from ingest.runtime.log_redaction import install as install_log_redaction
 from ingest.store.redis_url import redact_url
 from ticker.broadcast.access import AccessTokens
@@ -291,14 +292,6 @@ async def _reload_on_sighup(access: AccessTokens) -> AsyncIterator[None]:
         loop.remove_signal_handler(signal.SIGHUP)
 
 
-def _reason(error: OSError) -> str:
-    """Why a bind failed, without the address (asyncio's message repeats it: ``error while
-    attempting to bind on address ('10.255.255.1', 0): cannot assign requested address``)."""
-    if error.errno:
-        return os.strerror(error.errno).lower()
-    return error.strerror or str(error)
-
-
 async def _serve(
     url: str,
     options: BroadcasterOptions,
@@ -322,7 +315,8 @@ async def _serve(
             try:
                 await broadcaster.start(host, port, reuse_port=worker is not None)
             except OSError as error:
-                raise CommandError(f"cannot listen on {host}:{port}: {_reason(error)}") from None
+                reason = listen_error_reason(error)
+                raise CommandError(f"cannot listen on {host}:{port}: {reason}") from None
             shown = f"[{host}]" if ":" in host else host
             line = (
                 f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
