@@ -35,6 +35,17 @@ def test_help_of_every_command_works(name: str, capsys: pytest.CaptureFixture[st
     assert f"usage: soiree {name}" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", ["dump", "serve", "ingest"])
+def test_redis_url_help_names_the_sentinel_form(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--redis-url``'s help names ``redis+sentinel://`` beside the plain forms."""
+    with pytest.raises(SystemExit):
+        main([name, "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "redis+sentinel://host[:port][,host...]/service[/db]" in help_text
+
+
 @pytest.mark.parametrize(
     "name", [name for name in COMMANDS if name not in ("night", "alerts", "embargo", "desk")]
 )

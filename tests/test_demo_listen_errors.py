@@ -6,7 +6,7 @@ import errno
 import os
 import socket
 
-from replay.commands.demo import listen_error_reason
+from ingest.runtime.listen_errors import listen_error_reason
 from tests.cli_process import soiree
 
 # TEST-NET-1 (RFC 5737): documentation only, assigned to no machine; binding sends nothing.

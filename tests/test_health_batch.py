@@ -89,3 +89,18 @@ async def test_a_caller_that_gives_up_leaves_the_batch_to_the_others(
     health = await read_all_health(redis_client, stream_key)
     assert {"gone", "after"} <= set(health)
     await batcher.close()
+
+
+async def test_a_health_key_of_the_wrong_type_is_skipped_with_a_warning(
+    redis_client: Redis, stream_key: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One source's health key a string (written by something else): the others are read,
+    that one skipped and named in a warning (before: WRONGTYPE failed the whole read)."""
+    batcher = HealthBatcher(redis_client)
+    await batcher.record(stream_key, SourceHealth(source="good", state="ok"), appended=1)
+    await redis_client.sadd(keys.sources_key(stream_key), "bad")
+    await redis_client.set(keys.health_key(stream_key, "bad"), "not a hash")
+    with caplog.at_level("WARNING", logger="ingest.store.health"):
+        health = await read_all_health(redis_client, stream_key)
+    assert sorted(health) == ["good"]
+    assert any("'bad'" in record.getMessage() for record in caplog.records)

@@ -167,3 +167,22 @@ async def test_soiree_serve_says_when_the_port_is_taken(redis_url: str, store: S
     text = stderr.decode()
     assert f"cannot listen on 127.0.0.1:{port}" in text
     assert "Traceback" not in text
+
+
+async def test_soiree_serve_names_an_address_not_on_the_machine_once(
+    redis_url: str, store: StreamStore
+) -> None:
+    """``--host`` an address no interface has: one line giving the address once and the
+    reason (before: asyncio's message repeated the address)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import sys; from ingest.cli import main; sys.exit(main())",
+        "serve", "--host", "10.255.255.1", "--port", "0", "--redis-url", redis_url,
+        "--stream", store.stream,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 20 * TIMEOUT_FACTOR)
+    assert process.returncode == 1
+    text = stderr.decode()
+    assert "cannot listen on 10.255.255.1:0: cannot assign requested address" in text.lower()
+    assert text.count("10.255.255.1") == 1
+    assert "Traceback" not in text

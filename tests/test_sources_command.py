@@ -105,4 +105,5 @@ def test_a_taken_port_is_one_line_and_status_1(
             lines = [line for line in err.splitlines() if "error" in line]
             assert len(lines) == 1, err
             assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+            assert lines[0].count("127.0.0.1") == 1  # not again in asyncio's wrapping
             assert lines[0].endswith(hint)

@@ -111,8 +111,9 @@ def add_redis_options(
     group.add_argument(
         "--redis-url",
         metavar="URL",
-        help="redis://, rediss:// or unix:// URL of a Redis 6.2+ or Valkey server"
-        " (default: $REDIS_URL, else soiree's embedded server)",
+        help="redis://, rediss:// or unix:// URL of a Redis 6.2+ or Valkey server, or"
+        " redis+sentinel://host[:port][,host...]/service[/db] to follow a Sentinel-managed"
+        " primary (docs/deploy.md) (default: $REDIS_URL, else soiree's embedded server)",
     )
     group.add_argument(
         "--data-dir",

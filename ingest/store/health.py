@@ -3,20 +3,28 @@
 :func:`record_poll` writes a :class:`ingest.sources.source_health.SourceHealth` (the record, pure)
 to the hash :func:`ingest.store.keys.health_key` and names the source in the set
 :func:`ingest.store.keys.sources_key`; :func:`read_health` reads one back, :func:`read_all_health`
-all of a stream's, as JSON-able dicts (the fields: ``docs/ingest.md``, "Health").
+all of a stream's, as JSON-able dicts (the fields: ``docs/ingest.md``, "Health"); a health
+key of the wrong type (written by something else) is skipped with a warning.
+
+Behind Sentinel, health is not confirmed by a replica (no ``WAIT``: a poll never waits for
+it); a failover can lose the last record of a source, which its next poll writes anew.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ResponseError
 
 from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
 
 __all__ = ["read_all_health", "read_health", "record_poll"]
+
+logger = logging.getLogger(__name__)
 
 
 async def record_poll(
@@ -47,12 +55,16 @@ async def read_all_health(redis: Redis, stream: str) -> dict[str, dict[str, obje
     async with redis.pipeline(transaction=False) as pipe:
         for name in names:
             pipe.hgetall(keys.health_key(stream, name))
-        hashes = await pipe.execute()
-    return {
-        name: SourceHealth.from_hash(name, _strings(raw)).to_json()
-        for name, raw in zip(names, hashes, strict=True)
-        if raw
-    }
+        hashes = await pipe.execute(raise_on_error=False)
+    healths: dict[str, dict[str, object]] = {}
+    for name, raw in zip(names, hashes, strict=True):
+        if isinstance(raw, ResponseError):  # WRONGTYPE: written by something else
+            logger.warning("%s: the health of %r is unreadable (%s); skipped", stream, name, raw)
+        elif isinstance(raw, Exception):
+            raise raw
+        elif raw:
+            healths[name] = SourceHealth.from_hash(name, _strings(raw)).to_json()
+    return healths
 
 
 def _text(value: str | bytes) -> str:

@@ -37,6 +37,8 @@ __all__ = [
     "ReplicatedRedis",
     "SentinelTarget",
     "Sentinels",
+    "check_confirmed",
+    "confirmation",
     "is_sentinel_url",
     "parse_sentinel_url",
     "sentinel_client",
@@ -103,6 +105,29 @@ class ReplicatedRedis(redis.asyncio.Redis):
         if self.sentinel_manager is not None:
             for watcher in self.sentinel_manager.clients:
                 await watcher.aclose()
+
+
+def confirmation(redis: redis.asyncio.Redis) -> tuple[int, int] | None:
+    """``(min_replicas, wait_ms)`` when writes on ``redis`` must wait for replicas, else None.
+
+    A caller adds ``WAIT min_replicas wait_ms`` after its writes, on the same connection (in the
+    same pipeline), and passes its reply to :func:`check_confirmed`.
+    """
+    if isinstance(redis, ReplicatedRedis) and redis.min_replicas:
+        return redis.min_replicas, redis.wait_ms
+    return None
+
+
+def check_confirmed(confirmed: object, wanted: tuple[int, int], what: str) -> None:
+    """Raise :class:`NotReplicatedError` unless ``WAIT``'s reply ``confirmed`` reaches
+    ``wanted`` (from :func:`confirmation`); an error reply is raised as it is."""
+    if isinstance(confirmed, Exception):
+        raise confirmed
+    replicas, wait_ms = wanted
+    if not isinstance(confirmed, int | str | bytes) or int(confirmed) < replicas:
+        raise NotReplicatedError(
+            f"{what}: {confirmed} of {replicas} replicas confirmed the write within {wait_ms} ms"
+        )
 
 
 def is_sentinel_url(url: str) -> bool:

@@ -32,6 +32,12 @@ the lock is ours), the append is one, and :meth:`SourceState.save_and_release` w
 and frees the lock in one more; then the health. At a thousand sources in one process each
 round trip waits for the Redis server to be scheduled: six of them made the detection latency's
 tail under load (``docs/benchmarks.md``, "Sources").
+
+Behind Sentinel (:func:`ingest.store.sentinel.confirmation`), taking the lock (its fencing
+token) and saving the state are followed by ``WAIT`` in the same round trip; one no replica
+confirms is :class:`~ingest.store.sentinel.NotReplicatedError` (the lock released again): a
+token lost in a failover could be handed out twice, a state lost would let an older document
+be applied after a newer one (``docs/deploy.md``, "What else waits for a replica").
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from ingest.model.update import Update, UpdateError
 from ingest.runtime.aio import cancel_until_done
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
+from ingest.store.sentinel import check_confirmed, confirmation
 from ingest.store.stream_store import Fence, FencedError
 
 __all__ = ["VERSION_FIELD", "HeldSource", "SourceBusyError", "SourceState"]
@@ -165,6 +172,11 @@ class SourceState:
             if time.monotonic() > deadline:
                 raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
             await asyncio.sleep(_LOCK_RETRY)
+        try:
+            await self._confirm("the source's lock")
+        except RedisError:
+            await self._release(keys=[self._lock_key], args=[holder])
+            raise
         renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
         try:
             yield Fence(self._fence_key, token)
@@ -194,15 +206,24 @@ class SourceState:
         while held, as :meth:`locked` does.
         """
         holder = uuid.uuid4().hex
+        wanted = confirmation(self._redis)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.evalsha(
                 self._acquire.sha, 2, self._lock_key, self._fence_key, holder, self._lock_ttl_ms
             )
             pipe.hgetall(self.key)
-            token_reply, raw = await pipe.execute(raise_on_error=False)
+            if wanted is not None:  # the new fencing token kept by a replica (module docstring)
+                pipe.execute_command("WAIT", *wanted)
+            token_reply, raw, *confirmed = await pipe.execute(raise_on_error=False)
         if isinstance(token_reply, Exception) and not isinstance(token_reply, NoScriptError):
             raise token_reply
         token = 0 if isinstance(token_reply, Exception) else int(token_reply)
+        if token and wanted is not None:
+            try:
+                check_confirmed(confirmed[0], wanted, f"{self.source}: the source's lock")
+            except RedisError:
+                await self._release(keys=[self._lock_key], args=[holder])
+                raise
         # Read with the lock only if the lock was ours when read; else wait, then read.
         read_with_lock = bool(token) and not isinstance(raw, Exception)
         if not token:  # busy (or the script not loaded yet: the Script call loads it)
@@ -229,7 +250,24 @@ class SourceState:
             if time.monotonic() > deadline:
                 raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
             await asyncio.sleep(_LOCK_RETRY)
+        try:
+            await self._confirm("the source's lock")
+        except RedisError:
+            await self._release(keys=[self._lock_key], args=[holder])
+            raise
         return token
+
+    async def _confirm(self, what: str) -> None:
+        """Behind Sentinel: wait until a replica has this client's writes so far, or raise
+        :class:`~ingest.store.sentinel.NotReplicatedError`. Nothing otherwise."""
+        wanted = confirmation(self._redis)
+        if wanted is not None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                # PING first: WAIT counts from the offset at the connection's last command.
+                pipe.ping()
+                pipe.execute_command("WAIT", *wanted)
+                _, confirmed = await pipe.execute()
+            check_confirmed(confirmed, wanted, f"{self.source}: {what}")
 
     async def load(self) -> tuple[dict[str, SeenEntry], int | None]:
         """The entries last seen (uid -> state) and the version they come from."""
@@ -280,6 +318,7 @@ class SourceState:
             await self._save(keys=keys_, args=args)
         except ResponseError as error:
             raise self._fenced(error) from None
+        await self._confirm("the source's state")
 
     async def save_and_release(
         self, diff: Diff[Update], *, seen: datetime, version: int, held: HeldSource
@@ -290,10 +329,13 @@ class SourceState:
         was someone else's by then: releasing it was a no-op).
         """
         keys_, args = self._save_call(diff, seen=seen, version=version, fence=held.fence)
+        wanted = confirmation(self._redis)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.evalsha(self._save.sha, len(keys_), *keys_, *args)
+            if wanted is not None:  # the state kept by a replica before the lock goes
+                pipe.execute_command("WAIT", *wanted)
             pipe.evalsha(self._release.sha, 1, self._lock_key, held.holder)
-            saved, released = await pipe.execute(raise_on_error=False)
+            saved, *confirmed, released = await pipe.execute(raise_on_error=False)
         if isinstance(saved, NoScriptError):  # a restarted Redis: the scripts, one by one
             await self.save(diff, seen=seen, version=version, fence=held.fence)
             return
@@ -304,6 +346,8 @@ class SourceState:
             raise self._fenced(saved)
         if isinstance(saved, Exception):
             raise saved
+        if wanted is not None:
+            check_confirmed(confirmed[0], wanted, f"{self.source}: the source's state")
 
     def _fenced(self, error: ResponseError) -> Exception:
         """A FENCED refusal as :class:`FencedError`; any other error as it is."""

@@ -48,7 +48,12 @@ from ingest.store.append_script import (
     outcome_of,
 )
 from ingest.store.confirmed_reads import read_entries
-from ingest.store.sentinel import NotReplicatedError, ReplicatedRedis
+from ingest.store.sentinel import (
+    NotReplicatedError,
+    ReplicatedRedis,
+    check_confirmed,
+    confirmation,
+)
 
 __all__ = [
     "APPEND_SCRIPT",
@@ -136,7 +141,14 @@ class StreamStore:
         For a replay that loops: each pass appends the night anew after the entries of the
         last one (the entries stay; readers see the night start again).
         """
-        await self._redis.delete(keys.seen_key(self.stream))
+        wanted = confirmation(self._redis)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.delete(keys.seen_key(self.stream))
+            if wanted is not None:  # lost in a failover, the next pass would be "duplicates"
+                pipe.execute_command("WAIT", *wanted)
+            _, *confirmed = await pipe.execute()
+        if wanted is not None:
+            check_confirmed(confirmed[0], wanted, f"{self.stream}: the dedupe reset")
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -280,6 +292,8 @@ class StreamStore:
 
         ``gap`` is True when ``since`` is an entry id and entries after it were trimmed. With
         ``since="$"`` nothing is returned, and ``last_id`` is the stream's current last id.
+        Behind Sentinel, a page of entries no replica confirmed within ``wait_ms`` is
+        :class:`~ingest.store.sentinel.NotReplicatedError` (as :meth:`read_after` holds them back).
         """
         cursor = check_since(since)
         if count is not None and count < 1:
@@ -319,6 +333,7 @@ class StreamStore:
         they differ, the read is made again; the last one counts, which can at worst report a
         gap that a trim made just after the entries were read.
         """
+        wanted = confirmation(self._redis)
         for _attempt in range(_CONSISTENT_READ_ATTEMPTS):
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.get(keys.trimmed_key(self.stream))
@@ -326,7 +341,13 @@ class StreamStore:
                     pipe.xrange(self.stream, "-", "+", count=1)
                 pipe.xrange(self.stream, "-" if cursor is None else f"({cursor}", "+", count=count)
                 pipe.get(keys.trimmed_key(self.stream))
+                if wanted is not None:  # behind Sentinel: hand out only what a replica has
+                    pipe.execute_command("WAIT", *wanted)
                 results = await pipe.execute()
+            if wanted is not None:
+                confirmed = results.pop()
+                if results[-2]:
+                    check_confirmed(confirmed, wanted, f"{self.stream}: the entries read")
             if results[0] == results[-1]:
                 break
         head = results[1][0][0] if with_head and results[1] else None

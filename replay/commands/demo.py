@@ -16,8 +16,6 @@ import dataclasses
 import errno
 import logging
 import math
-import os
-import socket
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +41,7 @@ from ingest.model.recording import Recording
 from ingest.model.settings import settings
 from ingest.polling.runner import run_ingest
 from ingest.runtime.aio import cancel_until_done, deferred_stop, run_command
+from ingest.runtime.listen_errors import listen_error_reason
 from ingest.sources.config import load_ingest_config
 from ingest.store.embedded_layout import default_data_dir
 from ingest.store.embedded_redis import embedded_running, stop_embedded
@@ -215,14 +214,6 @@ async def _demo(served: _Served, *, url: str, args: DemoOptions) -> int:
             print(f"soiree demo: stopped; the night stays in stream {stream}", file=sys.stderr)
     finally:
         await client.aclose()
-
-
-def listen_error_reason(error: OSError) -> str:
-    """``Address already in use``, without asyncio's wrapping of the address; a host name that
-    does not resolve (a ``socket.gaierror``, whose codes are not errnos) says so in words."""
-    if isinstance(error, socket.gaierror):
-        return error.strerror or str(error)
-    return os.strerror(error.errno) if error.errno else str(error)
 
 
 async def _start_web(broadcaster: Broadcaster, host: str, port: int | None) -> None:

@@ -20,6 +20,7 @@ from rich.console import Console
 
 from ingest.model.errors import CommandError
 from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.listen_errors import listen_error_reason
 from replay.emulated.server import start_sources_server
 
 __all__ = ["WATCH_EVERY", "serve_sources"]
@@ -54,7 +55,7 @@ async def serve_sources(
         runner, base_url = await start_sources_server(app, host, port)
     except OSError as error:
         raise CommandError(
-            f"cannot listen on {host}:{port}: {error.strerror or error}{port_hint}"
+            f"cannot listen on {host}:{port}: {listen_error_reason(error)}{port_hint}"
         ) from error
     try:
         announce(state, base_url, console)

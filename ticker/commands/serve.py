@@ -39,6 +39,7 @@ from ingest.model.night import Night
 from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
 from ingest.runtime.aio import Stopped, run_command, stop_handling, stop_on_signals
+from ingest.runtime.listen_errors import listen_error_reason
 from ingest.runtime.log_redaction import install as install_log_redaction
 from ingest.store.redis_url import redact_url
 from ticker.broadcast.access import AccessTokens
@@ -314,7 +315,8 @@ async def _serve(
             try:
                 await broadcaster.start(host, port, reuse_port=worker is not None)
             except OSError as error:
-                raise CommandError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+                reason = listen_error_reason(error)
+                raise CommandError(f"cannot listen on {host}:{port}: {reason}") from None
             shown = f"[{host}]" if ":" in host else host
             line = (
                 f"soiree serve: http://{shown}:{broadcaster.port}/ (websocket /ws) relaying"
