@@ -1,4 +1,4 @@
-"""``soiree serve --workers 2`` against one process and against two processes behind nginx.
+"""``soiree serve --workers 2`` and ``4`` against one process and two processes behind nginx.
 
 The fan-out measurement of :mod:`tests.benchmarks.fanout` (load-generator processes, a probe
 update's delivery latency from the kernel's receive timestamps, then bursts), on three set-ups
@@ -7,7 +7,7 @@ of the same stream, one after the other::
     .venv/bin/python -m tests.benchmarks.serve_workers --clients 1000
 
 - ``1 process``: ``soiree serve``;
-- ``--workers 2``: ``soiree serve --workers 2`` (one port, ``SO_REUSEPORT``);
+- ``--workers 2`` and ``--workers 4``: ``soiree serve --workers N`` (one port, ``SO_REUSEPORT``);
 - ``2 + nginx``: two ``soiree serve`` behind nginx (2 worker processes,
   ``deploy/nginx.conf.template``).
 
@@ -35,7 +35,7 @@ from tests.benchmarks.processes import Child, cpu_seconds, soiree_command
 from tests.benchmarks.redis_server import bench_redis
 from tests.plugins.load_balancer import running_nginx
 
-SETUPS = ("1 process", "--workers 2", "2 + nginx")
+SETUPS = ("1 process", "--workers 2", "--workers 4", "2 + nginx")
 
 
 def _descendants(pid: int) -> list[int]:
@@ -116,7 +116,8 @@ class _SetupSession(_Session):
             nginx = [p for p in _descendants(os.getpid()) if b"nginx" in _cmdline(p)]
             self.process = _Group([child for child, _ in served], nginx)  # type: ignore[assignment]
         else:
-            child, self.port = await self._serve(*(("--workers", "2") if "2" in self.setup else ()))
+            workers = self.setup.split()[1] if self.setup.startswith("--workers") else "1"
+            child, self.port = await self._serve("--workers", workers)
             self.process = _Group([child], [])  # type: ignore[assignment]
 
     async def stop(self) -> None:
