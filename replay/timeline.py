@@ -13,7 +13,7 @@ from datetime import datetime
 from ingest.extraction.entries import article_text, update_from_checkpoint, update_from_text
 from ingest.model.update import Update
 from replay.clock import ReplayWindow
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 __all__ = ["default_start", "night_updates", "with_default_start"]
 

@@ -31,7 +31,7 @@ from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock
 from replay.commands.demo import poll_interval
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR
 from tests.plugins.ingest import eventually, identity, ingest_until, sources_toml

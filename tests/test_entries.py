@@ -16,7 +16,7 @@ from ingest.extraction.entries import (
 )
 from ingest.model.update import UpdateError
 from ingest.sources.entry_diff import EVERY_ENTRY, SeenEntry, changed_updates, diff_entries
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 
 def test_raw_entry_extracts_to_the_update_with_its_own_seen(sources_night: NightFixture) -> None:

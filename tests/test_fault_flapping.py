@@ -23,7 +23,7 @@ from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.plugins.ingest import serve_test_app
 

@@ -35,7 +35,7 @@ from ingest.store.health import read_health
 from ingest.store.redis_client import FIRST_ANSWER_TIMEOUT, StoreLimits, bounded_client, connect
 from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_until
 from tests.plugins.ingest import (

@@ -33,7 +33,7 @@ from ingest.store.embedded_layout import find_redis_server, render_config
 from ingest.store.redis_client import connect
 from ingest.store.scratch_redis import ScratchServer
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import FaultServer, soiree_command

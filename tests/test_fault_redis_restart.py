@@ -39,7 +39,7 @@ from ingest.store.embedded_layout import embedded_paths
 from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, recv_json

@@ -23,7 +23,7 @@ from ingest.sources.feed_parser import parse_feed
 from ingest.sources.retitled_items import follow_retitled, follow_same_content, is_derived_uid
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.plugins.ingest import serve_test_app
 
 SEEN = datetime(2017, 1, 29, 20, 30, tzinfo=UTC)

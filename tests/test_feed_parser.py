@@ -10,7 +10,7 @@ from ingest.extraction.entries import article_text
 from ingest.model.night import Night
 from ingest.sources.feed_parser import FeedParseError, parse_feed
 from replay.emulated.documents import feed_xml
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 

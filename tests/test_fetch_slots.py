@@ -17,7 +17,7 @@ from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, serve_test_app
 from ticker.broadcast.metrics import BroadcasterMetrics

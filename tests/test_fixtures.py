@@ -13,14 +13,8 @@ from typing import Any
 import pytest
 
 from ingest.model.update import Figures, Kind
-from replay.fixtures import (
-    Checkpoint,
-    FixtureError,
-    NightFixture,
-    default_fixtures_dir,
-    find_night,
-    load_fixture_night,
-)
+from replay.fixtures import default_fixtures_dir, find_night, load_fixture_night
+from replay.night_fixture import Checkpoint, FixtureError, NightFixture
 from tests.conftest import BUNDLED_NIGHT_DIR, BUNDLED_NIGHTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from ingest.model.update import Kind
-from replay.fixtures import WRITTEN, FixtureError, NightFixture, find_night, load_fixture_night
+from replay.fixtures import find_night, load_fixture_night
+from replay.night_fixture import WRITTEN, FixtureError, NightFixture
 from tests.conftest import BUNDLED_NIGHTS
 
 NIGHT_DIR = BUNDLED_NIGHTS / "2017-05-07"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.model.update import Kind, Update
-from replay.fixtures import WRITTEN, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import WRITTEN
 from replay.timeline import night_updates
 from tests.cli_process import soiree, soiree_env
 from ticker.board.night_board import NightBoard

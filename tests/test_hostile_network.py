@@ -47,7 +47,7 @@ from ingest.polling.runner import IngestReport
 from ingest.sources.config import load_ingest_config
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import (
     BroadcasterStarter,

@@ -24,7 +24,7 @@ from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health, record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import (

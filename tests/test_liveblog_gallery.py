@@ -18,7 +18,7 @@ import pytest
 from ingest.model.night import Night
 from ingest.sources.config import SourceConfig, ingest_config_from_mapping
 from ingest.sources.liveblog_parser import parse_liveblog
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sources.md"
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

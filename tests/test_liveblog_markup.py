@@ -15,7 +15,7 @@ from ingest.sources.config import EntryMode, SourceConfigError, ingest_config_fr
 from ingest.sources.entry_diff import SeenEntry, diff_entries
 from ingest.sources.liveblog_markup import TimeSpec, read_time_spec
 from ingest.sources.liveblog_parser import LiveblogPage, parse_liveblog
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 LIVEBLOG = {"name": "live", "type": "liveblog", "url": "http://127.0.0.1:1/", "interval": 5}

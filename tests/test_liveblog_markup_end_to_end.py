@@ -23,7 +23,7 @@ from redis.asyncio import Redis
 from ingest.model.update import Op
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import soiree_command, sources_toml
 

@@ -12,7 +12,7 @@ from ingest.model.update import Kind
 from ingest.sources.config import LiveblogOrder
 from ingest.sources.liveblog_parser import RawEntry, derive_keys, parse_liveblog, parse_time_text
 from replay.emulated.documents import liveblog_html
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 EMULATED_SELECTORS: dict[str, Any] = {

@@ -28,7 +28,8 @@ from ingest.sources.older_pages import (
 )
 from ingest.sources.pagination import DEFAULT_CATCH_UP_PAGES
 from replay.emulated.documents import NoSuchPageError, liveblog_html
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from tests.conftest import BUNDLED_NIGHT_DIR
 from tests.plugins.sources import SourcesStarter
 

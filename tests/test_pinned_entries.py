@@ -19,7 +19,7 @@ from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.sources.config import SourceConfig, SourceType
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.plugins.ingest import FaultServer
 
 ENTRIES = 200

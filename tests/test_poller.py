@@ -23,7 +23,7 @@ from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.plugins.ingest import FAULT_PATHS, FaultServer, ingest_until, sources_toml
 
 

@@ -39,7 +39,8 @@ from replay.commands.clock_options import window_of
 from replay.emulated.documents import Document
 from replay.emulated.recorded_server import RECORDING_KEY, build_recording_app
 from replay.emulated.server import PATHS, SOURCES_KEY, build_sources_app, start_sources_server
-from replay.fixtures import NightFixture, find_night, load_fixture_night
+from replay.fixtures import find_night, load_fixture_night
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.ingest import eventually, identity, ingest_until, soiree_command, sources_toml

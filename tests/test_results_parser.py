@@ -11,7 +11,7 @@ from ingest.model.night import Night
 from ingest.model.update import Kind
 from ingest.sources.results_parser import ResultsParseError, parse_results
 from replay.emulated.documents import results_json
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.model.night import Night
 from ingest.sources.results_parser import ResultsParseError, parse_results
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)
 INGEST = Path(__file__).resolve().parent.parent / "ingest"

@@ -35,7 +35,7 @@ from ingest.store.sentinel import (
     parse_sentinel_url,
 )
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import BUNDLED_NIGHT_DIR, TIMEOUT_FACTOR
 from tests.plugins.broadcaster import (

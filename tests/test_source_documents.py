@@ -26,7 +26,8 @@ from replay.emulated.documents import (
     published_instants,
     results_json,
 )
-from replay.fixtures import Article, LiveblogEntry, NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import Article, LiveblogEntry, NightFixture
 from replay.timeline import night_updates
 
 HOSTILE = "<img src=x onerror=alert(1)> & </p><script>alert(2)</script>"

@@ -30,7 +30,7 @@ from ingest.store import keys
 from ingest.store.health import read_all_health
 from replay.clock import ReplayWindow
 from replay.emulated.recorded_server import build_recording_app
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.cli_process import SoireeProcess, soiree_env
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until

@@ -25,7 +25,7 @@ from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.plugins.ingest import serve_test_app
 from ticker.broadcast.metrics import BroadcasterMetrics
 

@@ -11,7 +11,8 @@ from replay.clock import ClockError, ReplayWindow
 from replay.commands.clock_options import parse_night_time
 from replay.emulated.documents import Document
 from replay.emulated.schedule import SourcesSchedule
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 
 
 @pytest.fixture(scope="module")

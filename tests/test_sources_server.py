@@ -17,7 +17,7 @@ from aiohttp import web
 from replay.clock import AnchoredClock, ReplayWindow
 from replay.emulated.conditional import is_not_modified
 from replay.emulated.server import build_sources_app, start_sources_server
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from tests.conftest import TIMEOUT_FACTOR
 
 if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest rewrites its asserts

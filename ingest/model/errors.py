@@ -23,7 +23,7 @@ reject a value also from :class:`ValueError`, those about a connection from
     ├── ProtocolError           a client's message is not protocol    ticker.wire.protocol_codes
     ├── RelayMessageError       a server's message is not protocol    ticker.terminal.relay_messages
     ├── ClockError              a bad --speed / --from / --to         replay.clock
-    └── FixtureError            a night's fixtures are invalid        replay.fixtures
+    └── FixtureError            a night's fixtures are invalid        replay.night_fixture
 
 The message tells the user what is wrong and, where it can, what to do. Anything that is not a
 :class:`SoireeError` (nor the outside world's: an :class:`OSError`, Redis unreachable) is a bug

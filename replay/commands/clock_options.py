@@ -14,7 +14,7 @@ from datetime import datetime, time, timedelta
 from ingest.model.night import Night
 from replay.clock import ClockError, ReplayWindow, parse_speed
 from replay.commands.clock_cli import ClockOptions
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 from replay.timeline import with_default_start
 
 __all__ = ["parse_duration", "parse_night_time", "window_from_options", "window_of"]

@@ -61,7 +61,8 @@ from replay.emulated.server import (
     build_sources_app,
     start_sources_server,
 )
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from replay.runner import publish_clock
 from ticker.broadcast.broadcaster import Broadcaster, BroadcasterOptions
 from ticker.commands.serve import night_info

@@ -43,14 +43,14 @@ from ingest.sources.config import SourceConfig, SourceConfigError, SourceType, l
 from ingest.sources.parsed_document import parse_document
 from replay.commands.night_from_recording_cli import FromRecordingOptions
 from replay.commands.recording_options import open_recording
-from replay.fixtures import (
+from replay.fixtures import load_fixture_night
+from replay.night_fixture import (
     ARTICLES_FILE,
     CHECKPOINT_KINDS,
     CHECKPOINTS_FILE,
     INTRO_KEY,
     LIVEBLOG_FILE,
     FixtureError,
-    load_fixture_night,
 )
 
 __all__ = ["run"]

@@ -28,7 +28,8 @@ from ingest.store.stream_store import StreamStore
 from replay.clock import AnchoredClock, ReplayPlan, plan_replay
 from replay.commands.clock_options import window_of
 from replay.commands.replay_cli import ReplayOptions
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from replay.runner import ReplayReport, replay_into_stream
 from replay.timeline import night_updates
 

@@ -25,7 +25,8 @@ from replay.commands.sources_recording import serve_recording
 from replay.commands.sources_serving import WATCH_EVERY, serve_sources
 from replay.emulated.documents import Document, published_instants
 from replay.emulated.server import PATHS, SOURCES_KEY, SourcesState, build_sources_app
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 
 __all__ = ["run"]
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Final
 from urllib.parse import quote
 
-from replay.fixtures import Article, Checkpoint, LiveblogEntry, NightFixture
+from replay.night_fixture import Article, Checkpoint, LiveblogEntry, NightFixture
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",

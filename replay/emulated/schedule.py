@@ -29,7 +29,7 @@ from typing import Final
 from replay.clock import ClockError, ReplayPlan, ReplayWindow
 from replay.emulated.documents import Document, published_instants
 from replay.emulated.looping_passes import LoopingPasses, plan_pass
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 __all__ = ["DocumentVersion", "SourcesMoment", "SourcesSchedule", "Step"]
 

@@ -50,7 +50,7 @@ from replay.emulated.documents import (
     results_json,
 )
 from replay.emulated.schedule import DocumentVersion, SourcesSchedule
-from replay.fixtures import NightFixture
+from replay.night_fixture import NightFixture
 
 __all__ = [
     "DEFAULT_INTERVAL",

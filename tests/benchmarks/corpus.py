@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from ingest.model.update import Update
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 
 __all__ = ["cycled_updates", "night_fixture", "synthetic_night", "the_night"]

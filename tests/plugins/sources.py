@@ -34,7 +34,8 @@ from replay.emulated.server import (
     build_sources_app,
     start_sources_server,
 )
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from replay.timeline import with_default_start
 
 __all__ = ["ManualTime", "RunningSources", "SourcesStarter"]

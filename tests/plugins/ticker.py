@@ -41,7 +41,8 @@ from rich.console import Console, RenderableType
 
 from ingest.model.update import Op, Update
 from ingest.store.redis_client import connect
-from replay.fixtures import NightFixture, find_night
+from replay.fixtures import find_night
+from replay.night_fixture import NightFixture
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
 from ticker.board.board_state import BoardState

@@ -4,6 +4,8 @@ A thin shell that wires its parts and serves them with :func:`websockets.asyncio
 
 - :mod:`ticker.broadcast.options`: :class:`BroadcasterOptions` (``soiree serve`` options);
 - :mod:`ticker.broadcast.reader`: the one Redis reader and its warm-up;
+- :mod:`ticker.broadcast.delivery`: what the reader read, to every live client: the snapshot
+  states and frames, boards, the embargo's releases, the desk's edits;
 - :mod:`ticker.broadcast.fan_out`: the fan-out to live clients and the slow-client policy (no
   I/O); :mod:`ticker.broadcast.client`, :mod:`ticker.broadcast.ws_client`: one client on its
   socket;
@@ -24,7 +26,8 @@ How it works:
   retained stream from its start: the broadcaster is *warming up* until it reaches the id the
   stream ended at when it started.
 - **One reader.** Each batch the reader reads is applied to the snapshot state, kept among the
-  recent updates, then written to every live client without waiting for any (and to ``/sse``).
+  recent updates, then written to every live client without waiting for any (and to ``/sse``):
+  :class:`~ticker.broadcast.delivery.Delivery`.
 - **Slow clients** are closed with 4008 and the reason ``too slow; last_id=<last id written to
   it>``: they can resume from there.
 - **Client messages** (``subscribe``, ``ping``) are answered; past the message budget the
@@ -34,7 +37,7 @@ How it works:
   own; staff clients (:mod:`ticker.broadcast.access`) have a fan-out of their own and get
   everything, held updates marked. Releases come from the clock (a replay's, else the wall
   clock; checked as it changes and every 0.25 s) and from editors' acts
-  (:mod:`ticker.broadcast.embargo_acts`).
+  (:mod:`ticker.broadcast.embargo_acts`); :mod:`ticker.broadcast.delivery` applies them.
 """
 
 from __future__ import annotations
@@ -44,7 +47,6 @@ import contextlib
 import logging
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, Final
 
@@ -56,33 +58,23 @@ from websockets.http11 import Request, Response
 from ingest.model.desk_action import DeskAction
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.stream_store import StreamStore
-from ticker.board.live_state import LiveState, RecentUpdates
-from ticker.broadcast.clock_watch import ClockJson, ReplayClockWatch
+from ticker.board.live_state import RecentUpdates
+from ticker.broadcast.clock_watch import ReplayClockWatch
+from ticker.broadcast.delivery import Delivery
 from ticker.broadcast.desk_log import DeskWatch, record
 from ticker.broadcast.desk_route import DESK_PATH, DeskRoute
-from ticker.broadcast.desk_view import DeskView
 from ticker.broadcast.embargo_acts import EmbargoActsWatch
-from ticker.broadcast.embargo_view import EmbargoView
 from ticker.broadcast.embed_page import EmbedPage
 from ticker.broadcast.export_routes import ResultsExport, Route
 from ticker.broadcast.fan_out import FanOut
-from ticker.broadcast.health_watch import SourceHealthWatch, SourcesHealth, probe_redis
+from ticker.broadcast.health_watch import SourceHealthWatch, probe_redis
 from ticker.broadcast.http_routes import HttpRoutes, response
 from ticker.broadcast.metrics import CONTENT_TYPE, BroadcasterMetrics
 from ticker.broadcast.options import BroadcasterOptions, soiree_version
 from ticker.broadcast.reader import StreamReader
 from ticker.broadcast.sse_hub import SseHub, sse_connection_class
 from ticker.broadcast.ws_client import WsClient
-from ticker.broadcast.ws_endpoint import PublicHooks, StaffView, WsEndpoint
-from ticker.wire.embargo import EmbargoAct
-from ticker.wire.protocol import (
-    board_message,
-    clock_message,
-    desk_message,
-    health_message,
-    snapshot_message,
-)
-from ticker.wire.ws_frames import EncodedUpdate, encode_text_frame
+from ticker.broadcast.ws_endpoint import WsEndpoint
 
 __all__ = ["Broadcaster", "BroadcasterOptions", "soiree_version"]
 
@@ -123,47 +115,51 @@ class Broadcaster:
         self._store = StreamStore(redis, options.stream)
         history_slots = asyncio.Semaphore(options.history_readers)
         night_round = (options.night or {}).get("round")
-        self._state = LiveState(round=night_round if night_round in (1, 2) else None)
-        #: The embargo (None: nothing is ever held) and the public clients' own state, fed
-        #: with what the embargo lets through (the staff's is ``_state``, the whole stream).
-        self._embargo = (
-            None if options.embargo_closes is None else EmbargoView(options.embargo_closes)
-        )
-        self._public_state = (
-            self._state
-            if self._embargo is None
-            else LiveState(round=night_round if night_round in (1, 2) else None)
-        )
-        self._acts = EmbargoActsWatch(
-            redis, options.stream, interval=options.clock_interval, on_act=self._act
-        )
-        self._staff_fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
-        self._staff_snapshot: tuple[str | None, bytes] | None = None
-        self._recent = RecentUpdates(options.recent)
+        # Before the metrics, which read it as they register; the delivery, made below, is
+        # looked up when the health changes.
         self._health = SourceHealthWatch(
-            redis, options.stream, interval=options.health_interval, on_change=self._health_changed
-        )
-        self._clock = ReplayClockWatch(
-            redis, options.stream, interval=options.clock_interval, on_change=self._clock_changed
+            redis,
+            options.stream,
+            interval=options.health_interval,
+            on_change=lambda health: self._delivery.health_changed(health),  # noqa: PLW0108
         )
         self.metrics = BroadcasterMetrics(health=lambda: self._health.current)
-        #: The desk's actions (``soiree desk``, ``POST /desk``): :mod:`ticker.broadcast.desk_view`.
-        self._desk = DeskView()
+        self._exports = ResultsExport(
+            stream=options.stream,
+            round=night_round if night_round in (1, 2) else None,
+            allowed_origins=options.allowed_origins,
+        )
+        self._fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
+        self._staff_fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
+        self._recent = RecentUpdates(options.recent)
+        #: States, boards, snapshots, the embargo and the desk: what the reader read, to whom.
+        self._delivery = Delivery(
+            options,
+            fan_out=self._fan_out,
+            staff_fan_out=self._staff_fan_out,
+            recent=self._recent,
+            exports=self._exports,
+            metrics=self.metrics,
+            health=lambda: self._health.current,
+            clock=lambda: self._clock.current,
+        )
+        delivery = self._delivery
+        self._acts = EmbargoActsWatch(
+            redis, options.stream, interval=options.clock_interval, on_act=delivery.act
+        )
+        self._clock = ReplayClockWatch(
+            redis, options.stream, interval=options.clock_interval, on_change=delivery.clock_changed
+        )
         self._desk_watch = DeskWatch(
-            redis, options.stream, interval=options.clock_interval, on_action=self._desk_action
+            redis, options.stream, interval=options.clock_interval, on_action=delivery.desk_action
         )
         self._reader = StreamReader(
             self._store,
             block_ms=options.block_ms,
             read_count=options.read_count,
             metrics=self.metrics,
-            deliver=self._deliver,
-            on_warm=self._warmed,
-        )
-        self._exports = ResultsExport(
-            stream=options.stream,
-            round=night_round if night_round in (1, 2) else None,
-            allowed_origins=options.allowed_origins,
+            deliver=delivery.deliver,
+            on_warm=delivery.warmed,
         )
         self._routes = HttpRoutes(
             web_dir=options.web_dir,
@@ -187,26 +183,25 @@ class Broadcaster:
                 for path, route in {
                     **self._exports.routes(),
                     **EmbedPage(
-                        board=lambda: self._public_state.board,
+                        board=delivery.public_board,
                         night=options.night,
                         allowed_origins=options.allowed_origins,
                     ).routes(),
                 }.items()
             },
         )
-        self._fan_out: FanOut[WsClient] = FanOut(max_pending_bytes=options.max_pending_bytes)
         self._sse = SseHub(
             options,
             store=self._store,
             recent=self._recent,
             reader=self._reader,
             history_slots=history_slots,
-            snapshot_frame=self._snapshot_frame,
-            board=lambda: self._public_state.board,
+            snapshot_frame=delivery.snapshot_frame,
+            board=delivery.public_board,
             clock=lambda: self._clock.current,
             on_rejected=self.metrics.rejected_tokens.labels(route="sse").inc,
-            visible=self._public_view,
-            missed=self._embargo.missed if self._embargo else lambda _since: [],
+            visible=delivery.public_view,
+            missed=delivery.missed,
         )
         self.metrics.sse_clients.set_function(lambda: self._sse.client_count)
         self._ws = WsEndpoint(
@@ -217,22 +212,13 @@ class Broadcaster:
             recent=self._recent,
             reader=self._reader,
             history_slots=history_slots,
-            snapshot_frame=self._snapshot_frame,
-            board=lambda: self._public_state.board,
+            snapshot_frame=delivery.snapshot_frame,
+            board=delivery.public_board,
             clock=lambda: self._clock.current,
-            staff=StaffView(
-                self._staff_fan_out,
-                self._staff_snapshot_frame,
-                lambda: self._state.board,
-                self._embargo.staff if self._embargo else lambda entries: entries,
-            ),
-            public=PublicHooks(
-                self._public_view, self._embargo.missed if self._embargo else lambda _since: []
-            ),
+            staff=delivery.staff_view(),
+            public=delivery.public_hooks(),
         )
-        #: The snapshot frame, and the reader's position it was built at.
-        self._snapshot: bytes | None = None
-        self._snapshot_at: str | None = None
+        delivery.connect(self._reader, self._ws, self._sse)
         self._server: Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._port: int | None = None
@@ -284,8 +270,10 @@ class Broadcaster:
             asyncio.create_task(self._clock.run(), name="soiree-replay-clock"),
             asyncio.create_task(self._desk_watch.run(), name="soiree-desk"),
         ]
-        if self._embargo is not None:
-            self._tasks.append(asyncio.create_task(self._tick_forever(), name="soiree-embargo"))
+        if self._delivery.embargoed:
+            self._tasks.append(
+                asyncio.create_task(self._delivery.tick_forever(), name="soiree-embargo")
+            )
             self._tasks.append(asyncio.create_task(self._acts.run(), name="soiree-embargo-acts"))
 
     async def close(self) -> None:
@@ -347,106 +335,7 @@ class Broadcaster:
         """The last stream id read."""
         return self._reader.position
 
-    # -- what the reader read ---------------------------------------------------------------
-
-    def _deliver(self, entries: list[EncodedUpdate], warm: bool) -> None:
-        """A batch the reader read: into the state and memory, then to every live client
-        (public clients: what the embargo lets through; staff: everything, held ones marked)."""
-        flagged = False
-        for entry in entries:
-            counted, flags = self._desk.read(entry.update)
-            flagged = flags or flagged
-            if self._state.apply(counted):
-                self._snapshot = None
-            self._recent.add(entry)
-        if flagged and warm:
-            self._desk_changed()
-        if self._embargo is None:
-            self._publish(entries, warm)
-            self._publish_to(self._staff_fan_out, entries)  # staff clients have their own
-            return
-        self._staff_snapshot = None
-        public = self._embargo.admit(entries, self._now(), self._reader.position_key)
-        batch = {entry.id for entry in entries}
-        released = [entry for entry in public if entry.id not in batch]
-        if released:
-            logger.info("embargo: %d updates released to public clients", len(released))
-            self._ws.release(released)
-        # Staff: what was released, once more without the marker, then the batch (held marked).
-        self._publish_to(self._staff_fan_out, released + self._embargo.staff(entries))
-        if public:
-            self._publish(public, warm)
-        if warm:
-            staff_board = self._state.board_change()
-            if staff_board is not None:
-                self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
-
-    def _publish(self, entries: list[EncodedUpdate], warm: bool) -> None:
-        """Public updates (every update, without an embargo): state, exports, clients."""
-        if self._public_state is not self._state:
-            for entry in entries:
-                if self._public_state.apply(self._desk.published(entry.update)):
-                    self._snapshot = None
-        for entry in entries:
-            self._exports.apply(self._desk.published(entry.update))
-        self._publish_to(self._fan_out, entries)  # joining clients chase it
-        self._sse.publish(entries)
-        if warm:
-            # While warming up nobody is live; the board is taken once warm.
-            board = self._public_state.board_change()
-            if board is not None:
-                frame = encode_text_frame(board_message(board))
-                self._fan_out.broadcast(frame)
-                self._sse.broadcast_frame(frame)
-                if self._public_state is self._state:
-                    self._staff_fan_out.broadcast(frame)
-
-    def _publish_to(self, fan_out: FanOut[WsClient], entries: list[EncodedUpdate]) -> None:
-        sent, slow = fan_out.publish(entries)
-        if sent:
-            self.metrics.updates_sent.inc(sent)
-        for client in slow:
-            self._ws.close_slow(client)
-
-    # -- the embargo ------------------------------------------------------------------------
-
-    def _public_view(self, entries: list[EncodedUpdate]) -> list[EncodedUpdate]:
-        """A backlog as public clients get it: without what the embargo holds now."""
-        return entries if self._embargo is None else self._embargo.public(entries)
-
-    def _now(self) -> datetime:
-        """The night's time: the replay's virtual clock, else the wall clock."""
-        clock = self._clock.current
-        if clock is not None:
-            with contextlib.suppress(KeyError, TypeError, ValueError):
-                return datetime.fromisoformat(str(clock["virtual_time"]))
-        return datetime.now(UTC)
-
-    def _tick(self) -> None:
-        """Release what the embargo no longer holds: to public clients, and to staff unmarked."""
-        if self._embargo is None or not self._embargo.holding:
-            return
-        self._release(self._embargo.tick(self._now(), self._reader.position_key))
-
-    def _act(self, act: EmbargoAct) -> None:
-        """An editor's release or hold (``soiree embargo``)."""
-        if self._embargo is None:
-            logger.warning("embargo %s ignored: the night has no closing time", act.act.value)
-            return
-        self._release(self._embargo.act(act, self._reader.position_key))
-
-    def _release(self, released: list[EncodedUpdate]) -> None:
-        if released:
-            logger.info("embargo: %d updates released to public clients", len(released))
-            self._ws.release(released)
-            self._staff_snapshot = None
-            self._publish_to(self._staff_fan_out, released)
-            self._publish(released, self._reader.warm.is_set())
-
-    async def _tick_forever(self) -> None:
-        while True:
-            self._tick()
-            await asyncio.sleep(min(0.25, self.options.clock_interval))
+    # -- the HTTP side ---------------------------------------------------------------------
 
     def _after_warm(self, route: Route) -> Route:
         """``route`` answered once the reader is warm: a table or a page of the board is never
@@ -467,99 +356,11 @@ class Broadcaster:
 
         return answer
 
-    def _warmed(self) -> None:
-        """The reader has read the stream up to where it ended at the start: the board every
-        snapshot carries from now on, also sent to the clients already live (a client with
-        ``since`` may have caught up with the reader, and gone live, while it warmed up)."""
-        board = self._public_state.board_change()
-        if board is not None:
-            self._snapshot = None
-            self._broadcast_text(board_message(board))
-        if self._public_state is not self._state:
-            staff_board = self._state.board_change()
-            if staff_board is not None:
-                self._staff_snapshot = None
-                self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
-
-    def _broadcast_text(self, text: str) -> None:
-        """Write one message to every live client (board, health and clock changes)."""
-        frame = encode_text_frame(text)
-        self._fan_out.broadcast(frame)
-        self._staff_fan_out.broadcast(frame)
-        self._sse.broadcast_frame(frame)
-
-    def _snapshot_frame(self) -> bytes:
-        """The public clients' snapshot (from what the embargo let through)."""
-        position = self._reader.position
-        if self._snapshot is None or self._snapshot_at != position:
-            self._snapshot = self._snapshot_of(self._public_state)
-            self._snapshot_at = position
-        return self._snapshot
-
-    def _staff_snapshot_frame(self) -> bytes:
-        """The staff clients' snapshot (the whole stream)."""
-        if self._public_state is self._state and not self._desk.state.flagged:
-            return self._snapshot_frame()
-        position = self._reader.position
-        if self._staff_snapshot is None or self._staff_snapshot[0] != position:
-            self._staff_snapshot = (position, self._snapshot_of(self._state, staff=True))
-        return self._staff_snapshot[1]
-
-    def _snapshot_of(self, state: LiveState, *, staff: bool = False) -> bytes:
-        return encode_text_frame(
-            snapshot_message(
-                count=state.count,
-                turnout=state.turnout,
-                health=self._health.current,
-                last_id=self._reader.position,
-                board=state.board,
-                clock=self._clock.current,
-                desk=self._desk.staff_json() if staff else self._desk.public_json(),
-            )
-        )
-
-    # -- the desk ---------------------------------------------------------------------------
-
     async def _record_desk(self, fields: Mapping[str, str]) -> tuple[str, DeskAction]:
         """``POST /desk``: append the action, then apply it at once (not at the next read)."""
         entry_id, action = await record(self._redis, self.options.stream, fields)
         await self._desk_watch.refresh()
         return entry_id, action
-
-    def _desk_action(self, action: DeskAction) -> None:
-        """An action of the desk read from its log: into the state, the boards and clients."""
-        logger.info("desk: %s %s by %s", action.verb.value, action.target, action.who)
-        edit = self._desk.act(action)
-        self._snapshot = self._staff_snapshot = None
-        if edit is not None:
-            self._state.apply(edit.update)
-            if edit.public and self._public_state is not self._state:
-                self._public_state.apply(edit.update)
-            if edit.public:
-                self._exports.apply(edit.update)
-        if self._reader.warm.is_set():
-            self._desk_changed()
-            self._warmed()  # the boards that changed, to their clients
-
-    def _desk_changed(self) -> None:
-        self._snapshot = self._staff_snapshot = None
-        public = encode_text_frame(desk_message(self._desk.public_json()))
-        self._fan_out.broadcast(public)
-        self._sse.broadcast_frame(public)
-        self._staff_fan_out.broadcast(encode_text_frame(desk_message(self._desk.staff_json())))
-
-    # -- source health ----------------------------------------------------------------------
-
-    def _health_changed(self, health: SourcesHealth) -> None:
-        self._snapshot = self._staff_snapshot = None
-        self._broadcast_text(health_message(health))
-
-    # -- a replay's clock -------------------------------------------------------------------
-
-    def _clock_changed(self, clock: ClockJson) -> None:
-        self._snapshot = self._staff_snapshot = None
-        self._broadcast_text(clock_message(clock))
-        self._tick()
 
     async def _scrape_metrics(self) -> bytes:
         """``/metrics``: the sources' health read now, as ``/healthz`` reads it, then rendered."""
