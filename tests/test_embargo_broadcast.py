@@ -22,6 +22,7 @@ from ingest.model.night import Night
 from ingest.model.nights import find_night
 from ingest.model.polls_close import embargo_end
 from ingest.model.update import Update
+from ingest.store.keys import replay_clock_key
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night as find_fixture_night
 from replay.runner import publish_clock
@@ -296,3 +297,43 @@ async def test_an_editor_holds_past_1900_then_releases_with_a_reason(
         ("hold", "chiffres belges à vérifier"),
         ("release", "vérifiés"),
     ]
+
+
+async def test_a_replay_clock_unreadable_at_the_start_releases_nothing_by_the_wall_clock(
+    store: StreamStore, start_broadcaster: BroadcasterStarter
+) -> None:
+    """The replay's clock cannot be read when the broadcaster starts (here: its key holds a
+    string, so every read fails, as a slow or busy Redis makes the start's read time out): the
+    18:39 estimate stays held for the public (the wall clock, years past 19:00, must not stand
+    in for the replay's); once the clock reads 18:50 it is still held, at 19:00 released."""
+    night, updates = night_of_29_january()
+    at = night.instant
+    before = [u for u in updates if u.seen <= at(time(18, 50))]
+    estimate = next(u for u in before if u.kind == "estimate")
+    clock_key = replay_clock_key(store.stream)
+    await store.redis.set(clock_key, "not a hash")
+    for update in before:
+        await append(store, update)
+    running = await start_broadcaster(
+        night=night_info(night),
+        embargo_closes=embargo_end(night),
+        access=AccessTokens(None, STAFF),
+        clock_interval=0.05,
+    )
+    await running.broadcaster.wait_warm()
+    await asyncio.sleep(0.5)  # a few ticks of the embargo with the clock still unreadable
+    async with ws_connect(running.ws_url("since=0-0")) as public:
+        first, _ = await recv_until(public, "live")
+        seen = {m["uid"] for m in first if m["type"] == "update"}
+        assert estimate.uid not in seen
+        # What is not an estimate or a count went through: the embargo holds, it does not stall.
+        assert {u.uid for u in before if u.kind not in ("estimate", "count")} <= seen
+        await store.redis.delete(clock_key)
+        await publish_clock(store, at(time(18, 50)), speed=60, paused=True)
+        more = await updates_until_quiet(public)
+        assert estimate.uid not in {m["uid"] for m in more}
+        await publish_clock(store, at(time(19, 0)), speed=60, paused=True)
+        async with asyncio.timeout(10 * TIMEOUT_FACTOR):
+            while estimate.uid not in {m["uid"] for m in more}:
+                more += await updates_until_quiet(public)
+        assert [m["uid"] for m in more].count(estimate.uid) == 1

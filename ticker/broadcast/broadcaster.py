@@ -142,6 +142,7 @@ class Broadcaster:
             metrics=self.metrics,
             health=lambda: self._health.current,
             clock=lambda: self._clock.current,
+            clock_known=lambda: self._clock.known,
         )
         delivery = self._delivery
         self._acts = EmbargoActsWatch(

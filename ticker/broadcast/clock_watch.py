@@ -57,6 +57,9 @@ class ReplayClockWatch:
         self._failures = 0
         #: The clock last read, as clients see it (None: no replay clock).
         self.current: ClockJson = None
+        #: Whether the hash was read once: until then ``None`` means "not known yet", not "no
+        #: replay clock" (the embargo must not take the wall clock for a replay's).
+        self.known = False
 
     async def refresh(self) -> None:
         """Read the hash now; call ``on_change`` if what clients see changed.
@@ -67,6 +70,7 @@ class ReplayClockWatch:
         fields = {str(name): str(value) for name, value in raw.items()}
         clock = ReplayClock.from_hash(fields) if fields else None
         current = None if clock is None else clock.to_json()
+        self.known = True
         if current != self.current:
             self.current = current
             self._on_change(current)

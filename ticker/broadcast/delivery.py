@@ -25,7 +25,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from ingest.model.desk_action import DeskAction
 from ticker.board.live_state import LiveState, RecentUpdates
@@ -55,6 +55,9 @@ __all__ = ["Delivery"]
 
 logger = logging.getLogger(__name__)
 
+#: The night's time while the replay clock is not known yet (see ``Delivery._now``).
+_NOT_KNOWN_YET: Final = datetime.min.replace(tzinfo=UTC)
+
 
 class Delivery:
     """The broadcaster's delivery (see the module docstring).
@@ -79,6 +82,7 @@ class Delivery:
         metrics: BroadcasterMetrics,
         health: Callable[[], SourcesHealth],
         clock: Callable[[], ClockJson | None],
+        clock_known: Callable[[], bool],
     ) -> None:
         self._options = options
         self._fan_out = fan_out
@@ -88,6 +92,7 @@ class Delivery:
         self._metrics = metrics
         self._health = health
         self._clock = clock
+        self._clock_known = clock_known
         night_round = (options.night or {}).get("round")
         self._state = LiveState(round=night_round if night_round in (1, 2) else None)
         #: The embargo (None: nothing is ever held) and the public clients' own state, fed
@@ -228,7 +233,14 @@ class Delivery:
         return entries if self._embargo is None else self._embargo.public(entries)
 
     def _now(self) -> datetime:
-        """The night's time: the replay's virtual clock, else the wall clock."""
+        """The night's time: the replay's virtual clock, else the wall clock.
+
+        Before the replay clock's hash was read once (Redis slow or away at the start), the
+        earliest instant: only the updates' own times move the embargo on, never the wall clock
+        (on a replay, that would release every held update at once, for good).
+        """
+        if not self._clock_known():
+            return _NOT_KNOWN_YET
         clock = self._clock()
         if clock is not None:
             with contextlib.suppress(KeyError, TypeError, ValueError):
@@ -237,7 +249,7 @@ class Delivery:
 
     def _tick(self) -> None:
         """Release what the embargo no longer holds: to public clients, and to staff unmarked."""
-        if self._embargo is None or not self._embargo.holding:
+        if self._embargo is None or not self._embargo.holding or not self._clock_known():
             return
         self._release(self._embargo.tick(self._now(), self._reader.position_key))
 
