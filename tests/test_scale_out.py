@@ -1,10 +1,10 @@
-"""Scale-out on real parts: 3 `soiree serve` behind nginx, 300 websocket and 12 /sse clients.
+"""Scale-out on real parts: 3 `soiree serve` behind nginx, 1,000 websocket and 24 /sse clients.
 
 nginx (Debian's, configured from ``deploy/nginx.conf.template``, as ``docs/deploy.md`` says)
 balances every client over three broadcasters of one stream while ``soiree replay`` writes the
 night; one broadcaster is SIGKILLed mid-replay. Every client, wherever it landed and however
-often it moved, must end with the stream's ids, in order, each once. The larger run (1,000+
-clients) is ``python -m tests.benchmarks.scale_out``.
+often it moved, must end with the stream's ids, in order, each once. The same scenario with
+other sizes is ``python -m tests.benchmarks.scale_out``.
 """
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ async def test_clients_behind_nginx_get_every_update_once_across_a_broadcaster_k
     redis_client: Redis, redis_url: str, stream_key: str, tmp_path: Path
 ) -> None:
     """Same ids for every client; the killed broadcaster's clients move and miss nothing."""
-    run = await scale_out(redis_client, redis_url, stream_key, tmp_path)
+    run = await scale_out(
+        redis_client, redis_url, stream_key, tmp_path, clients=1000, sse_clients=24
+    )
     assert len(run.stream_ids) == 60  # the bundled night, replayed whole
     assert check(run) == []
     assert run.figures["updates on the stream at the kill"] < 60  # killed mid-night
