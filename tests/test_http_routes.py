@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import aiohttp
@@ -101,6 +102,20 @@ def test_the_bundled_page_has_no_inline_script_or_style() -> None:
         assert "innerHTML" not in script, path.name
         assert "insertAdjacentHTML" not in script, path.name
         assert "document.write" not in script, path.name
+
+
+def test_the_page_loads_each_of_its_parts_once_and_app_js_last() -> None:
+    """index.html loads every script of the page, each once, the connection (app.js) last."""
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    loaded = re.findall(r'<script src="/([\w.-]+)" defer></script>', html)
+    scripts = WEB_DIR.glob("*.js")
+    page_parts = sorted(path.name for path in scripts if not path.name.startswith("embed"))
+    assert sorted(loaded) == page_parts
+    assert loaded[-1] == "app.js"
+    assert loaded.index("page-state.js") == 1  # after staff-alerts.js, before every other part
+    assert loaded.index("page-desk.js") < loaded.index("page-feed.js")
+    for name in page_parts:
+        assert len((WEB_DIR / name).read_text(encoding="utf-8").splitlines()) < 400, name
 
 
 def test_metrics_of_source_health_become_gauges() -> None:
