@@ -277,6 +277,11 @@ async def main(url, stream, barrier):
         updates = make_updates(200)
         for update in updates:
             await store.append(update)
+        # The edits start once both workers wrote the originals: a worker still writing the
+        # original of an update the other already edited would be a stale writer reverting an
+        # edit (what a source's fence refuses, test_source_fencing), not a concurrent one.
+        await client.rpush(barrier + ":written", "1")
+        await client.blpop([barrier + ":edits"], timeout=20)
         await store.append_many([edited(update) for update in updates[:50]])
     finally:
         await client.aclose()
@@ -304,6 +309,10 @@ async def test_two_processes_write_each_uid_once(
         for _ in workers:
             assert await redis_client.blpop([f"{barrier}:ready"], timeout=20) is not None
         await redis_client.rpush(barrier, "go", "go")  # both start at once
+        for _ in workers:
+            written = await redis_client.blpop([f"{barrier}:written"], timeout=30 * TIMEOUT_FACTOR)
+            assert written is not None
+        await redis_client.rpush(f"{barrier}:edits", "go", "go")  # both edit at once
         for worker in workers:
             _, stderr = await asyncio.wait_for(worker.communicate(), timeout=30 * TIMEOUT_FACTOR)
             assert worker.returncode == 0, stderr.decode()
