@@ -18,6 +18,7 @@ from ingest.sources.source_health import SourceHealth
 from ingest.store.health import record_poll
 from ingest.store.stream_store import StreamStore
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_until
+from ticker.broadcast.embed_page import embed_html
 from ticker.broadcast.http_routes import (
     PAGE_CSP,
     WEB_DIR,
@@ -118,6 +119,35 @@ def test_the_page_loads_each_of_its_parts_once_and_app_js_last() -> None:
         assert len((WEB_DIR / name).read_text(encoding="utf-8").splitlines()) < 400, name
 
 
+#: The page's stylesheets in the order index.html links them: the cascade's order (a later one
+#: may build on an earlier one's rules, e.g. the staff view's banner on the masthead's).
+STYLESHEETS = [
+    "style-base.css",
+    "style-header.css",
+    "style-board.css",
+    "style-panels.css",
+    "style-charts.css",
+    "style-feed.css",
+    "style-desk.css",
+    "style-staff.css",
+]
+LINK = r'<link rel="stylesheet" href="/([\w.-]+)">'
+
+
+def test_the_page_links_each_stylesheet_once_in_order_and_none_is_left_unlinked() -> None:
+    """index.html links every stylesheet of the page once, in the cascade's order; the embed page
+    links its own; no stylesheet of ticker/web is linked by neither; each is under 400 lines."""
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    linked = re.findall(LINK, html)
+    assert linked == STYLESHEETS
+    embed = re.findall(LINK, embed_html(None, title="Soirée"))
+    assert embed == ["embed.css"]
+    stylesheets = sorted(path.name for path in WEB_DIR.glob("*.css"))
+    assert stylesheets == sorted([*linked, *embed])
+    for name in stylesheets:
+        assert len((WEB_DIR / name).read_text(encoding="utf-8").splitlines()) < 400, name
+
+
 def test_metrics_of_source_health_become_gauges() -> None:
     """Every numeric health field and timestamp becomes a gauge labelled by source."""
     health = {
@@ -168,7 +198,7 @@ async def test_the_page_is_served_with_its_security_headers(
             assert again.status == 304
         for path, content_type in [
             ("/app.js", "text/javascript; charset=utf-8"),
-            ("/style.css", "text/css; charset=utf-8"),
+            *[(f"/{name}", "text/css; charset=utf-8") for name in STYLESHEETS],
             ("/favicon.svg", "image/svg+xml"),
         ]:
             async with session.get(running.http_url(path)) as response:

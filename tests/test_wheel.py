@@ -48,6 +48,8 @@ def test_the_wheel_holds_exactly_ingest_ticker_replay(wheel: Path) -> None:
     assert "ingest/nights/2017-05-07/README.md" in names
     assert "ingest/extraction/departements.tsv" in names
     assert "ticker/web/app.js" in names
+    web = [path for path in (ROOT / "ticker" / "web").iterdir() if path.is_file()]
+    assert {f"ticker/web/{path.name}" for path in web} <= set(names)  # every file of the page
     assert not [name for name in names if "benchmarks" in name or name.startswith("tests/")]
     entry_points = next(name for name in names if name.endswith("entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:
