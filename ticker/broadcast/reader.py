@@ -24,7 +24,8 @@ from redis.exceptions import RedisError
 
 from ingest.runtime.aio import retrying
 from ingest.runtime.backoff import Backoff
-from ingest.store.stream_store import ReadBatch, StreamStore
+from ingest.store.stream_reads import ReadBatch
+from ingest.store.stream_store import StreamStore
 from ticker.broadcast.metrics import BroadcasterMetrics
 from ticker.wire.stream_positions import SINCE_START, id_key
 from ticker.wire.ws_frames import EncodedUpdate
