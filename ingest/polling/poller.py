@@ -49,7 +49,6 @@ from ingest.polling.kept_writer import KeptWriter, StoreSilentError
 from ingest.polling.poll_bookkeeping import PollBookkeeper, said
 from ingest.polling.poll_result import PollResult, PollTotals
 from ingest.runtime.aio import wait_or_stop
-from ingest.sources.config import SourceConfig
 from ingest.sources.feed_parser import FeedParseError
 from ingest.sources.flapping import damping_notes
 from ingest.sources.parsed_document import (
@@ -59,6 +58,7 @@ from ingest.sources.parsed_document import (
     parse_document,
 )
 from ingest.sources.results_parser import ResultsParseError
+from ingest.sources.source_config import SourceConfig
 from ingest.sources.source_health import SourceHealth
 from ingest.store.source_state import SourceState
 from ingest.store.store_probe import StoreProbe
