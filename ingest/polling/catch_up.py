@@ -33,7 +33,8 @@ from redis.exceptions import RedisError
 
 from ingest.model.night import Night
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, Validators
 from ingest.sources.older_pages import Ending, Known, Walk, has_gap, next_page_url, resolve_link
 from ingest.sources.pagination import Pagination
 from ingest.sources.parsed_document import ParsedDocument, parse_document

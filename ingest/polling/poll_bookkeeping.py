@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ingest.model.update import Op, Update
-from ingest.polling.fetch import FetchResult
+from ingest.polling.fetch_result import FetchResult
 from ingest.polling.poll_result import PollResult
 from ingest.runtime.backoff import Backoff, next_poll_delay
 from ingest.sources.entry_diff import Diff

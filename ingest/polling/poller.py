@@ -43,7 +43,8 @@ from ingest.model.night import Night
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
 from ingest.polling.catch_up import CatchUp
 from ingest.polling.document_apply import DocumentApplier
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, Validators
 from ingest.polling.kept_documents import MAX_KEPT_DOCUMENTS, FetchedDocument, KeptDocuments
 from ingest.polling.kept_writer import KeptWriter, StoreSilentError
 from ingest.polling.poll_bookkeeping import PollBookkeeper, said
