@@ -1,4 +1,4 @@
-"""Tests for ingest.runtime.aio: stop handling, deferred stops, and the retrying iterator."""
+"""Tests for ingest.runtime.aio: stop handling, deferred stops, the command loop."""
 
 from __future__ import annotations
 
@@ -10,16 +10,13 @@ from collections.abc import Callable
 import pytest
 
 from ingest.runtime.aio import (
-    Attempt,
     Stopped,
     deferred_stop,
-    retrying,
     run_command,
     stop_handling,
     stop_on_signals,
     wait_or_stop,
 )
-from ingest.runtime.backoff import Backoff
 from tests.conftest import TIMEOUT_FACTOR
 
 
@@ -66,41 +63,6 @@ async def test_an_event_loop_takes_the_signal_as_an_event() -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             await asyncio.wait_for(stop.wait(), 5 * TIMEOUT_FACTOR)
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
-
-
-async def test_retrying_backs_off_and_starts_over_after_a_success() -> None:
-    """Failures count up between attempts; succeeded() makes the next failure the first."""
-    policy = Backoff(interval=0.001, max_backoff=0.004, jitter=0.0)
-    delays: list[float] = []
-    seen: list[int] = []
-    outcomes = iter(["fail", "fail", "recover-then-fail", "fail", "ok"])
-    async for attempt in retrying(
-        policy, retry_on=(OSError,), on_failure=lambda _error, delay: delays.append(delay)
-    ):
-        seen.append(attempt.failures)
-        with attempt:
-            outcome = next(outcomes)
-            if outcome == "recover-then-fail":
-                attempt.succeeded()
-            if outcome != "ok":
-                raise OSError(outcome)
-    assert seen == [0, 1, 2, 1, 2]
-    assert delays == [0.002, 0.004, 0.002, 0.004]
-
-
-async def test_retrying_lets_other_errors_through() -> None:
-    """An error not in retry_on ends the loop at once."""
-    attempts: list[Attempt] = []
-
-    async def loop() -> None:
-        async for attempt in retrying(Backoff(interval=0.001), retry_on=(OSError,)):
-            attempts.append(attempt)
-            with attempt:
-                raise ValueError("bug")
-
-    with pytest.raises(ValueError, match="bug"):
-        await loop()
-    assert len(attempts) == 1
 
 
 class _KillsOnCollect:

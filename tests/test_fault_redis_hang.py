@@ -30,7 +30,8 @@ from ingest.polling.fetch import Fetcher
 from ingest.polling.kept_writer import PROBE_TIMEOUT, STORE_PATIENCE
 from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
-from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
+from ingest.sources.config import load_ingest_config
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.health import read_health
 from ingest.store.redis_client import FIRST_ANSWER_TIMEOUT, StoreLimits, bounded_client, connect
 from ingest.store.scratch_redis import ScratchServer

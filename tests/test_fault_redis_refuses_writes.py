@@ -27,7 +27,7 @@ from websockets.sync.client import connect as ws_connect
 
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.embedded_layout import embedded_paths as paths_of
 from ingest.store.embedded_layout import find_redis_server, render_config
 from ingest.store.redis_client import connect

@@ -34,7 +34,8 @@ from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
-from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
+from ingest.sources.config import load_ingest_config
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.embedded_layout import embedded_paths
 from ingest.store.embedded_redis import ensure_embedded, stop_embedded
 from ingest.store.redis_client import connect

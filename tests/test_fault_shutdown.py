@@ -24,7 +24,8 @@ from redis.asyncio import Redis
 from rich.console import Console
 
 from ingest.runtime.aio import cancel_until_done, run_until_signalled
-from ingest.store.stream_store import ReadBatch, StreamStore
+from ingest.store.stream_reads import ReadBatch
+from ingest.store.stream_store import StreamStore
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import make_update
 from tests.plugins.ingest import soiree_command

@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 from ingest.model.night_file import night_from_text
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.feed_parser import FeedPage, parse_feed
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from tests.plugins.ingest import serve_test_app

@@ -17,10 +17,10 @@ from ingest.model.night import Night
 from ingest.model.update import Kind, Op, Update
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.entry_diff import SeenEntry
 from ingest.sources.feed_parser import parse_feed
 from ingest.sources.retitled_items import follow_retitled, follow_same_content, is_derived_uid
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.night_fixture import NightFixture

@@ -14,7 +14,8 @@ import aiohttp
 import pytest_asyncio
 from aiohttp import web
 
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, Validators
 from ingest.polling.http_headers import content_charset, parse_max_age, parse_retry_after
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.ingest import FAULT_PATHS, FaultServer

@@ -12,9 +12,10 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from ingest.model.night import Night
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from replay.night_fixture import NightFixture

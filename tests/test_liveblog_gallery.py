@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from ingest.model.night import Night
-from ingest.sources.config import SourceConfig, ingest_config_from_mapping
+from ingest.sources.config import ingest_config_from_mapping
 from ingest.sources.liveblog_parser import parse_liveblog
+from ingest.sources.source_config import SourceConfig
 from replay.night_fixture import NightFixture
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "sources.md"

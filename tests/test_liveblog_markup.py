@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from ingest.model.night import Night
 from ingest.model.text_cleaning import clean_text
-from ingest.sources.config import EntryMode, SourceConfigError, ingest_config_from_mapping
+from ingest.sources.config import ingest_config_from_mapping
 from ingest.sources.entry_diff import SeenEntry, diff_entries
-from ingest.sources.liveblog_markup import TimeSpec, read_time_spec
+from ingest.sources.liveblog_markup import EntryMode, TimeSpec, read_time_spec
 from ingest.sources.liveblog_parser import LiveblogPage, parse_liveblog
+from ingest.sources.source_config import SourceConfigError
 from replay.night_fixture import NightFixture
 
 SEEN = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,8 +9,8 @@ import pytest
 
 from ingest.model.night import Night
 from ingest.model.update import Kind
-from ingest.sources.config import LiveblogOrder
 from ingest.sources.liveblog_parser import RawEntry, derive_keys, parse_liveblog, parse_time_text
+from ingest.sources.source_config import LiveblogOrder
 from replay.emulated.documents import liveblog_html
 from replay.night_fixture import NightFixture
 

@@ -10,13 +10,7 @@ import aiohttp
 import pytest
 
 from ingest.extraction.entries import TextEntry
-from ingest.sources.config import (
-    Pagination,
-    SourceConfigError,
-    SourceType,
-    ingest_config_from_mapping,
-    load_ingest_config,
-)
+from ingest.sources.config import ingest_config_from_mapping, load_ingest_config
 from ingest.sources.liveblog_parser import parse_liveblog
 from ingest.sources.older_pages import (
     Ending,
@@ -26,7 +20,8 @@ from ingest.sources.older_pages import (
     next_page_url,
     resolve_link,
 )
-from ingest.sources.pagination import DEFAULT_CATCH_UP_PAGES
+from ingest.sources.pagination import DEFAULT_CATCH_UP_PAGES, Pagination
+from ingest.sources.source_config import SourceConfigError, SourceType
 from replay.emulated.documents import NoSuchPageError, liveblog_html
 from replay.fixtures import find_night
 from replay.night_fixture import NightFixture

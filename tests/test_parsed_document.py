@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ingest.model.nights import find_night
-from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.flapping import Admission, damping_notes
 from ingest.sources.parsed_document import (
     document_warning,
@@ -13,6 +12,7 @@ from ingest.sources.parsed_document import (
     parse_document,
     problems_shown,
 )
+from ingest.sources.source_config import SourceConfig, SourceType
 
 SEEN = datetime(2017, 1, 29, 19, 0, tzinfo=UTC)
 

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from ingest.model.update import Op
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.stream_store import StreamStore
 from replay.night_fixture import NightFixture
 from tests.plugins.ingest import FaultServer

@@ -19,7 +19,8 @@ from ingest.polling.fetch import Fetcher
 from ingest.polling.poll_result import PollResult
 from ingest.polling.poller import SourcePoller
 from ingest.polling.runner import run_ingest
-from ingest.sources.config import SourceConfig, SourceType, load_ingest_config
+from ingest.sources.config import load_ingest_config
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore

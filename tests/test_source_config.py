@@ -7,13 +7,12 @@ from typing import Any
 
 import pytest
 
-from ingest.sources.config import (
+from ingest.sources.config import ingest_config_from_mapping, load_ingest_config
+from ingest.sources.source_config import (
     DEFAULT_MAX_BYTES,
     LiveblogOrder,
     SourceConfigError,
     SourceType,
-    ingest_config_from_mapping,
-    load_ingest_config,
 )
 from tests.conftest import BUNDLED_NIGHT_DIR
 

@@ -24,7 +24,8 @@ from websockets.asyncio.client import connect as ws_connect
 
 from ingest.model.recording import load_recording
 from ingest.runtime.log_redaction import is_secret_parameter, redact_url
-from ingest.sources.config import SourceConfigError, load_ingest_config
+from ingest.sources.config import load_ingest_config
+from ingest.sources.source_config import SourceConfigError
 from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
 from ingest.store.health import read_all_health

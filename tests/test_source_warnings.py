@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from ingest.polling.fetch import Fetcher
 from ingest.polling.poll_bookkeeping import PollBookkeeper
 from ingest.polling.poller import SourcePoller
-from ingest.sources.config import SourceConfig, SourceType
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore

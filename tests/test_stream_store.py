@@ -475,7 +475,7 @@ async def test_malformed_entries_are_skipped(
     await redis_client.xadd(stream_key, {"uid": "x", "op": "add", "data": "[1, 2]"})
     await redis_client.xadd(stream_key, {"uid": "x", "op": "add", "data": json.dumps({"kind": 1})})
     await redis_client.xadd(stream_key, {"uid": "x", "op": "boom", "data": json.dumps(data)})
-    with caplog.at_level(logging.WARNING, logger="ingest.store.stream_store"):
+    with caplog.at_level(logging.WARNING, logger="ingest.store.stream_reads"):
         skipped_only = await store.read_after("0", block_ms=50, count=10)
         assert skipped_only == []
         assert skipped_only.last_id == await store.last_id()  # moved past them

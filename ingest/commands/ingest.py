@@ -39,7 +39,8 @@ from ingest.polling.poll_result import PollTotals
 from ingest.polling.recorder import Recorder
 from ingest.polling.runner import IngestReport, run_ingest
 from ingest.runtime.aio import run_command, stop_on_signals
-from ingest.sources.config import IngestConfig, SourceConfigError, load_ingest_config
+from ingest.sources.config import IngestConfig, load_ingest_config
+from ingest.sources.source_config import SourceConfigError
 from ingest.store.health import read_all_health
 
 __all__ = [

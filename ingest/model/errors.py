@@ -10,7 +10,7 @@ reject a value also from :class:`ValueError`, those about a connection from
     │   └── NightFileError          a night file's problems, each     ingest.model.night_file
     │                               naming file, key and line
     ├── UpdateError             an update breaks the contract         ingest.model.update
-    ├── SourceConfigError       a bad sources.toml                    ingest.sources.config
+    ├── SourceConfigError       a bad sources.toml                    ingest.sources.source_config
     ├── FeedParseError          a feed that does not parse            ingest.sources.feed_parser
     ├── ResultsParseError       a results document that does not      ingest.sources.results_parser
     │                           parse

@@ -4,17 +4,15 @@ The format is documented in ``docs/night.md`` and described by ``docs/night.sche
 Unknown keys (``alias`` for ``aliases``), wrong types, bad values, a candidate twice or one
 spelling given to two candidates are errors; a file with several problems gives them all, one
 line each: ``night.toml:14: candidates[2].alias: unknown key (did you mean 'aliases'?)``.
-tomllib keeps no line numbers, so :class:`_KeyLines` finds a key's line by a small scan of the
-text. Pure apart from :func:`load_night`, which reads one file.
+Each problem is located by :mod:`ingest.model.night_file_lines`. Pure apart from
+:func:`load_night`, which reads one file.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.night import Candidate, Night, NightError, fold, role_key
 from ingest.model.night_contest import read_election, read_places, read_seats
+from ingest.model.night_file_lines import KeyLines, NightCheck
 from ingest.model.polls_close import POLLS_KEYS, parse_polls_close
 
 __all__ = [
@@ -83,98 +82,6 @@ class NightFileError(NightError):
         super().__init__(message)
 
 
-# -- finding lines ------------------------------------------------------------------------------
-
-
-class _KeyLines:
-    """Where keys stand in a night file's text (1-based lines), found by scanning it."""
-
-    _HEADER: Final = re.compile(r"\s*\[")
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        self.blocks: list[tuple[int, int]] = []  # each [[candidates]] table: (first, end)
-        headers = [n for n, line in enumerate(self.lines) if self._HEADER.match(line)]
-        for position, start in enumerate(headers):
-            end = headers[position + 1] if position + 1 < len(headers) else len(self.lines)
-            if re.match(r"\s*\[\[\s*candidates\s*\]\]", self.lines[start]):
-                self.blocks.append((start, end))
-        self.top_end = headers[0] if headers else len(self.lines)
-
-    @staticmethod
-    def _assigns(line: str, key: str) -> bool:
-        quoted = re.escape(key)
-        return re.match(rf"\s*(?:{quoted}|\"{quoted}\"|'{quoted}')\s*=", line) is not None
-
-    def _find(self, start: int, end: int, test: Callable[[str], object]) -> int | None:
-        for number in range(start, end):
-            if test(self.lines[number]):
-                return number + 1
-        return None
-
-    def in_table(self, table: str, key: str) -> int | None:
-        """The line of ``key = ...`` inside the ``[table]`` table, else of its header."""
-        header = re.compile(rf"\s*\[\s*{re.escape(table)}\s*\]")
-        start = self._find(0, len(self.lines), header.match)
-        if start is None:
-            return None
-        end = next(
-            (n for n in range(start, len(self.lines)) if self._HEADER.match(self.lines[n])),
-            len(self.lines),
-        )
-        return self._find(start, end, lambda line: self._assigns(line, key)) or start
-
-    def top(self, key: str) -> int | None:
-        """The line of a top-level ``key = ...``, else of a ``[key]`` / ``[[key]]`` header."""
-        found = self._find(0, self.top_end, lambda line: self._assigns(line, key))
-        header = re.compile(rf"\s*\[\[?\s*{re.escape(key)}\s*\]")
-        return found or self._find(0, len(self.lines), header.match)
-
-    def candidate(
-        self, index: int, key: str | None = None, holding: str | None = None
-    ) -> int | None:
-        """The line of the ``index``-th (0-based) candidate's table, of its ``key``, or of the
-        first line of that table holding the quoted string ``holding``."""
-        if index >= len(self.blocks):
-            return self.top("candidates")  # an inline array: its key's line
-        start, end = self.blocks[index]
-        if key is None and holding is None:
-            return start + 1
-        if holding is not None:
-            quoted = (f'"{holding}"', f"'{holding}'")
-            found = self._find(start, end, lambda line: any(q in line for q in quoted))
-        else:
-            found = self._find(start, end, lambda line: self._assigns(line, str(key)))
-        return found or start + 1
-
-
-# -- reading ------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Check:
-    """The problems found so far in one file."""
-
-    origin: str
-    lines: _KeyLines
-    problems: list[str]
-
-    def add(self, key: str, line: int | None, message: str) -> None:
-        key = key if key.isprintable() and len(key) <= 80 else repr(key[:80])
-        where = f"{self.origin}:{line}" if line is not None else self.origin
-        self.problems.append(f"{where}: {key}: {message}")
-
-    def top(self, key: str, message: str) -> None:
-        self.add(key, self.lines.top(key), message)
-
-    def unknown(
-        self, key: str, known: Sequence[str], line: int | None, *, prefix: str = ""
-    ) -> None:
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-        self.add(prefix + key, line, f"unknown key{hint}")
-
-
 def _text(value: object) -> str | None:
     """A non-empty, stripped, one-line text, or None."""
     if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
@@ -200,7 +107,7 @@ def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise NightFileError([f"{origin}: not valid TOML: {error}"], origin=origin) from None
-    check = _Check(origin, _KeyLines(text), [])
+    check = NightCheck(origin, KeyLines(text), [])
     night = _night(data, check)
     if check.problems or night is None:
         raise NightFileError(check.problems, origin=origin)
@@ -209,14 +116,14 @@ def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
 
 def night_from_data(data: Mapping[str, Any], *, origin: str = "night") -> Night:
     """The night a parsed night table describes (a night inside another file: no line numbers)."""
-    check = _Check(origin, _KeyLines(""), [])
+    check = NightCheck(origin, KeyLines(""), [])
     night = _night(data, check)
     if check.problems or night is None:
         raise NightFileError(check.problems, origin=origin)
     return night
 
 
-def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
+def _night(data: Mapping[str, Any], check: NightCheck) -> Night | None:
     for key in data:
         if key not in NIGHT_KEYS:
             check.unknown(key, NIGHT_KEYS, check.lines.top(key))
@@ -274,7 +181,7 @@ def _night(data: Mapping[str, Any], check: _Check) -> Night | None:
     )
 
 
-def _date(data: Mapping[str, Any], check: _Check) -> date | None:
+def _date(data: Mapping[str, Any], check: NightCheck) -> date | None:
     if "date" not in data:
         check.add("date", None, "missing (the night's date, YYYY-MM-DD)")
         return None
@@ -290,7 +197,7 @@ def _date(data: Mapping[str, Any], check: _Check) -> date | None:
     return None
 
 
-def _zone(data: Mapping[str, Any], check: _Check) -> ZoneInfo | None:
+def _zone(data: Mapping[str, Any], check: NightCheck) -> ZoneInfo | None:
     raw = data.get("timezone", DEFAULT_TIMEZONE)
     if isinstance(raw, str) and raw.strip():
         try:
@@ -301,7 +208,7 @@ def _zone(data: Mapping[str, Any], check: _Check) -> ZoneInfo | None:
     return None
 
 
-def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]:
+def _candidates(data: Mapping[str, Any], check: NightCheck) -> tuple[Candidate, ...]:
     raw = data.get("candidates")
     if raw is None:
         check.add("candidates", None, "missing (at least one [[candidates]] table)")
@@ -385,7 +292,7 @@ def _candidates(data: Mapping[str, Any], check: _Check) -> tuple[Candidate, ...]
     return tuple(found)
 
 
-def _roles(data: Mapping[str, Any], check: _Check) -> tuple[tuple[str, str], ...]:
+def _roles(data: Mapping[str, Any], check: NightCheck) -> tuple[tuple[str, str], ...]:
     """The optional ``[roles]`` table: a role as texts write it -> who holds it tonight."""
     raw = data.get("roles", {})
     if not isinstance(raw, Mapping):

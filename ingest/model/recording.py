@@ -71,7 +71,8 @@ class RecordedResponse:
     """One response a poller received (or the failure it met instead).
 
     ``at`` is when the request was sent (UTC); ``body`` is the SHA-256 of the body (only for a
-    ``2xx`` answer with a body); ``outcome`` is :class:`ingest.polling.fetch.FetchOutcome`'s value.
+    ``2xx`` answer with a body); ``outcome`` is
+    :class:`ingest.polling.fetch_result.FetchOutcome`'s value.
     """
 
     source: str

@@ -33,11 +33,12 @@ from redis.exceptions import RedisError
 
 from ingest.model.night import Night
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
-from ingest.sources.config import SourceConfig, SourceType
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, Validators
 from ingest.sources.older_pages import Ending, Known, Walk, has_gap, next_page_url, resolve_link
 from ingest.sources.pagination import Pagination
 from ingest.sources.parsed_document import ParsedDocument, parse_document
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.sources.source_health import SourceHealth
 from ingest.store.source_state import SourceState
 

@@ -25,13 +25,13 @@ from datetime import datetime
 from ingest.extraction.entries import SourceEntry, as_shown, build_updates, content_key
 from ingest.model.night import Night
 from ingest.model.update import Update
-from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.entry_diff import EVERY_ENTRY, Diff, SeenEntry, changed_updates, diff_entries
 from ingest.sources.feed_parser import keep_first_seen
 from ingest.sources.flapping import GONE, Admission, Change, ChangeDamper
 from ingest.sources.page_order import PageTop, pinned_entries
 from ingest.sources.parsed_document import ParsedDocument, problems_shown
 from ingest.sources.retitled_items import follow_identities
+from ingest.sources.source_config import SourceConfig, SourceType
 from ingest.store.source_state import SourceState
 from ingest.store.stream_store import AppendOutcome, StreamStore
 

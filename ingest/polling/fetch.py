@@ -17,7 +17,8 @@
   (:attr:`FetchResult.slot_wait`), left out of the source's total timeout and of its duration,
   and told in :attr:`FetchResult.slot_note` when it is long enough to matter.
 
-The header parsers are pure, in :mod:`ingest.polling.http_headers`.
+The header parsers are pure, in :mod:`ingest.polling.http_headers`; the limits, validators and
+result, values with no I/O, in :mod:`ingest.polling.fetch_result`.
 """
 
 from __future__ import annotations
@@ -26,124 +27,20 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Final
 
 import aiohttp
 from yarl import URL
 
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, FetchResult, Validators
 from ingest.polling.http_headers import content_charset, parse_max_age, parse_retry_after
 
-__all__ = [
-    "REDIRECT_STATUSES",
-    "FetchLimits",
-    "FetchOutcome",
-    "FetchResult",
-    "Fetcher",
-    "Validators",
-]
+__all__ = ["REDIRECT_STATUSES", "Fetcher"]
 
 REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
-#: A wait for a per-host slot at least this long (seconds) is told in the source's health.
-SLOT_WAIT_NOTICE: Final = 0.5
 _CHUNK: Final = 64 * 1024
-
-
-class FetchOutcome(StrEnum):
-    """How a fetch ended."""
-
-    OK = "ok"
-    NOT_MODIFIED = "not_modified"
-    HTTP_ERROR = "http_error"
-    TIMEOUT = "timeout"
-    TOO_LARGE = "too_large"
-    TOO_MANY_REDIRECTS = "too_many_redirects"
-    BAD_REDIRECT = "bad_redirect"
-    CONNECTION_ERROR = "connection_error"
-    BAD_RESPONSE = "bad_response"
-
-
-@dataclass(slots=True)
-class Validators:
-    """What the last good answer allows asking conditionally (kept per source, in memory)."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-    def headers(self) -> dict[str, str]:
-        """The conditional request headers."""
-        headers: dict[str, str] = {}
-        if self.etag:
-            headers["If-None-Match"] = self.etag
-        if self.last_modified:
-            headers["If-Modified-Since"] = self.last_modified
-        return headers
-
-
-@dataclass(frozen=True, slots=True)
-class FetchLimits:
-    """A source's politeness limits (seconds and bytes)."""
-
-    timeout: float = 10.0
-    connect_timeout: float = 5.0
-    total_timeout: float = 30.0
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class FetchResult:
-    """What one fetch gave. ``body`` is set for :attr:`FetchOutcome.OK` only.
-
-    ``started`` / ``finished`` are ``time.monotonic()`` readings: ``finished`` is when the last
-    byte arrived, the start of the detection latency. ``slot_wait`` is the time spent waiting
-    for a per-host slot (other sources' requests to the same host), counted neither in the
-    timeouts nor in :attr:`duration`; ``slot_host`` the host waited for.
-    """
-
-    outcome: FetchOutcome
-    url: str
-    started: float
-    finished: float
-    status: int | None = None
-    body: bytes = b""
-    content_type: str | None = None
-    charset: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    retry_after: float | None = None
-    max_age: float | None = None
-    cache_control: str | None = None
-    error: str | None = None
-    redirects: tuple[str, ...] = field(default=())
-    slot_wait: float = 0.0
-    slot_host: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether the source answered well (new content, or ``304 Not Modified``)."""
-        return self.outcome in (FetchOutcome.OK, FetchOutcome.NOT_MODIFIED)
-
-    @property
-    def duration(self) -> float:
-        """Seconds from the request to the last byte (or the failure), slot waits left out."""
-        return max(0.0, self.finished - self.started - self.slot_wait)
-
-    @property
-    def slot_note(self) -> str | None:
-        """The words for a wait for a per-host slot long enough to tell (None otherwise)."""
-        if self.slot_wait < SLOT_WAIT_NOTICE:
-            return None
-        return (
-            f"waited {self.slot_wait:.1f} s for a free connection slot to {self.slot_host}"
-            " (other sources' requests to that host in flight; max_per_host); not counted in"
-            " this source's timeouts"
-        )
-
-
-# -- the fetcher -----------------------------------------------------------------------------
 
 
 class _TooLargeError(Exception):

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Final
 
 from ingest.extraction.entries import same_entry
-from ingest.polling.fetch import Validators
+from ingest.polling.fetch_result import Validators
 from ingest.sources.parsed_document import ParsedDocument
 
 __all__ = ["MAX_KEPT_DOCUMENTS", "FetchedDocument", "KeptDocuments"]

@@ -26,7 +26,7 @@ from typing import Final
 from redis.exceptions import RedisError
 
 from ingest.polling.document_apply import Applied, DocumentApplier
-from ingest.polling.fetch import Validators
+from ingest.polling.fetch_result import Validators
 from ingest.polling.kept_documents import KeptDocuments
 from ingest.runtime.aio import cancel_until_done
 from ingest.store.source_state import SourceBusyError

@@ -21,13 +21,13 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ingest.model.update import Op, Update
-from ingest.polling.fetch import FetchResult
+from ingest.polling.fetch_result import FetchResult
 from ingest.polling.poll_result import PollResult
 from ingest.runtime.backoff import Backoff, next_poll_delay
-from ingest.sources.config import SourceConfig
 from ingest.sources.entry_diff import Diff
 from ingest.sources.flapping import Admission
 from ingest.sources.parsed_document import ParsedDocument
+from ingest.sources.source_config import SourceConfig
 from ingest.sources.source_health import SourceHealth
 from ingest.store.health import read_health
 from ingest.store.health_batch import shared_batcher

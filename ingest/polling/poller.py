@@ -43,13 +43,13 @@ from ingest.model.night import Night
 from ingest.polling.bounded_parse import ParseLimitError, parse_bounded
 from ingest.polling.catch_up import CatchUp
 from ingest.polling.document_apply import DocumentApplier
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchOutcome, Validators
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchOutcome, Validators
 from ingest.polling.kept_documents import MAX_KEPT_DOCUMENTS, FetchedDocument, KeptDocuments
 from ingest.polling.kept_writer import KeptWriter, StoreSilentError
 from ingest.polling.poll_bookkeeping import PollBookkeeper, said
 from ingest.polling.poll_result import PollResult, PollTotals
 from ingest.runtime.aio import wait_or_stop
-from ingest.sources.config import SourceConfig
 from ingest.sources.feed_parser import FeedParseError
 from ingest.sources.flapping import damping_notes
 from ingest.sources.parsed_document import (
@@ -59,6 +59,7 @@ from ingest.sources.parsed_document import (
     parse_document,
 )
 from ingest.sources.results_parser import ResultsParseError
+from ingest.sources.source_config import SourceConfig
 from ingest.sources.source_health import SourceHealth
 from ingest.store.source_state import SourceState
 from ingest.store.store_probe import StoreProbe

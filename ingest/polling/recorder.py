@@ -42,7 +42,8 @@ from ingest.model.recording import (
     encode_line,
     header_of,
 )
-from ingest.polling.fetch import Fetcher, FetchLimits, FetchResult, Validators
+from ingest.polling.fetch import Fetcher
+from ingest.polling.fetch_result import FetchLimits, FetchResult, Validators
 from ingest.runtime.log_redaction import redact_secrets, redact_url
 
 __all__ = ["PART_LINES", "Recorder", "RecordingFetcher", "response_of"]

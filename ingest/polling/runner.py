@@ -25,7 +25,8 @@ from ingest.polling.poll_result import PollResult, PollTotals
 from ingest.polling.poller import DEFAULT_BURST_POLLS, SourcePoller
 from ingest.polling.recorder import Recorder, RecordingFetcher
 from ingest.runtime.aio import cancel_until_done
-from ingest.sources.config import DEFAULT_USER_AGENT, IngestConfig
+from ingest.sources.config import IngestConfig
+from ingest.sources.source_config import DEFAULT_USER_AGENT
 from ingest.store.redis_client import StoreLimits, bounded_client
 from ingest.store.store_probe import StoreProbe
 from ingest.store.stream_store import StreamStore

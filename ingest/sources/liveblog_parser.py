@@ -37,14 +37,14 @@ from ingest.extraction.document import split_time_prefix
 from ingest.extraction.entries import TextEntry, build_update
 from ingest.model.night import Night
 from ingest.model.update import Update, UpdateError
-from ingest.sources.config import EntryMode, LiveblogOrder
 from ingest.sources.html_text import node_text
 from ingest.sources.liveblog_entry import RawEntry, element_id
-from ingest.sources.liveblog_markup import TimeSpec, read_time_spec
+from ingest.sources.liveblog_markup import EntryMode, TimeSpec, read_time_spec
 from ingest.sources.liveblog_times import attribute_time, element_time, parse_time_text
 from ingest.sources.page_order import runs_newest_first
 from ingest.sources.sibling_entries import sibling_entries
 from ingest.sources.skipped_items import SkippedItems, SkipReason
+from ingest.sources.source_config import LiveblogOrder
 
 __all__ = ["LiveblogPage", "RawEntry", "derive_keys", "parse_liveblog", "parse_time_text"]
 

@@ -1,9 +1,10 @@
 """Catch-up through a liveblog's older pages: when to walk, where next, when to stop. Pure.
 
 A page of the latest N entries loses what scrolls off it between two polls (a burst, a poller
-started late). A liveblog configured with a pagination (:class:`ingest.sources.config.Pagination`,
-``docs/sources.md``, "Pagination") lets the poller read its older pages; this module plans that
-walk, :mod:`ingest.polling.catch_up` fetches and parses the pages.
+started late). A liveblog configured with a pagination
+(:class:`ingest.sources.pagination.Pagination`, ``docs/sources.md``, "Pagination") lets the
+poller read its older pages; this module plans that walk, :mod:`ingest.polling.catch_up`
+fetches and parses the pages.
 
 - **A gap** (:func:`has_gap`): what the poller knows of the source (:class:`Known`: the uids of
   its state, and the newest of their times) is empty (the first poll of a source), or the entry

@@ -20,11 +20,11 @@ from typing import Final
 
 from ingest.extraction.entries import SourceEntry
 from ingest.model.night import Night
-from ingest.sources.config import SourceConfig, SourceType
 from ingest.sources.feed_parser import parse_feed
 from ingest.sources.html_text import decode_html
 from ingest.sources.liveblog_parser import parse_liveblog
 from ingest.sources.results_parser import parse_results
+from ingest.sources.source_config import SourceConfig, SourceType
 
 __all__ = [
     "WARNINGS_SHOWN",

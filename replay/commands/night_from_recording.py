@@ -39,8 +39,9 @@ from ingest.model.nights import NIGHT_FILE, SOURCES_FILE, find_night_dir
 from ingest.model.recording import RecordedResponse, Recording
 from ingest.model.update import Update
 from ingest.polling.http_headers import content_charset
-from ingest.sources.config import SourceConfig, SourceConfigError, SourceType, load_ingest_config
+from ingest.sources.config import load_ingest_config
 from ingest.sources.parsed_document import parse_document
+from ingest.sources.source_config import SourceConfig, SourceConfigError, SourceType
 from replay.commands.night_from_recording_cli import FromRecordingOptions
 from replay.commands.recording_options import open_recording
 from replay.fixtures import load_fixture_night

@@ -22,9 +22,10 @@ from typing import Final
 
 from redis.exceptions import RedisError
 
-from ingest.runtime.aio import retrying
 from ingest.runtime.backoff import Backoff
-from ingest.store.stream_store import ReadBatch, StreamStore
+from ingest.runtime.retrying import retrying
+from ingest.store.stream_reads import ReadBatch
+from ingest.store.stream_store import StreamStore
 from ticker.broadcast.metrics import BroadcasterMetrics
 from ticker.wire.stream_positions import SINCE_START, id_key
 from ticker.wire.ws_frames import EncodedUpdate
@@ -95,7 +96,7 @@ class StreamReader:
 
         It starts from the stream's start, and is warm once past the id the stream ended at
         then (what the memory window and the snapshot need is read). Redis errors are retried
-        by :func:`ingest.runtime.aio.retrying`, with backoff, from the last id read.
+        by :func:`ingest.runtime.retrying.retrying`, with backoff, from the last id read.
         """
         stream = self._store.stream
         warm_at: tuple[int, int] | None = None

@@ -29,8 +29,9 @@ from redis.exceptions import RedisError
 
 from ingest.model.desk_action import Verb, action_from_fields
 from ingest.model.update import Op, Update
-from ingest.runtime.aio import cancel_until_done, retrying
+from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff
+from ingest.runtime.retrying import retrying
 from ingest.store import keys
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore

@@ -27,8 +27,8 @@ from websockets.exceptions import InvalidHandshake, InvalidURI, WebSocketExcepti
 
 from ingest.model.errors import CommandError
 from ingest.model.settings import settings
-from ingest.runtime.aio import Attempt, retrying
 from ingest.runtime.backoff import Backoff
+from ingest.runtime.retrying import Attempt, retrying
 from ticker.terminal.relay_messages import (
     BoardMessage,
     ClockMessage,
