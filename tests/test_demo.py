@@ -82,13 +82,24 @@ def wait_for(condition: object, timeout: float) -> bool:
 
 
 def processes_of(data_dir: Path) -> list[str]:
-    """Every process whose command line names soiree demo or this data directory's server."""
-    listing = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True)
-    return [
-        line
-        for line in listing.stdout.splitlines()
-        if ("soiree demo" in line or str(data_dir) in line) and "ps -eo" not in line
-    ]
+    """Every process started for this data directory: its environment or command line names it.
+
+    Not every ``soiree demo`` on the machine: other tests (another xdist worker, another
+    checkout's suite) run demos of their own at the same time.
+    """
+    marker = f"SOIREE_DATA_DIR={data_dir}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            environ = (proc / "environ").read_bytes().split(b"\0")
+            args = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        if marker in environ or str(data_dir) in args:
+            found.append(f"{proc.name} {args[:80]}")
+    return found
 
 
 @pytest.mark.slow
