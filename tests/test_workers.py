@@ -1,9 +1,12 @@
-"""``pytest -n auto`` starts one worker per usable core (tests/plugins/workers.py)."""
+"""``pytest -n auto`` starts two workers per usable core (tests/plugins/workers.py)."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from tests.plugins import workers
 from tests.plugins.workers import usable_cores
 
 
@@ -23,3 +26,15 @@ from tests.plugins.workers import usable_cores
 def test_usable_cores(cpu_max: str | None, affinity: int, expected: int) -> None:
     """The affinity, capped by the quota, at least one."""
     assert usable_cores(cpu_max, affinity) == expected
+
+
+def test_auto_starts_two_workers_per_usable_core(
+    pytestconfig: pytest.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook reads this process's affinity and quota, and doubles the cores."""
+    monkeypatch.setattr(workers, "_cpu_max", lambda: "300000 100000")
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7})
+    assert workers.pytest_xdist_auto_num_workers(pytestconfig) == 6
+    monkeypatch.setattr(workers, "_cpu_max", lambda: None)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert workers.pytest_xdist_auto_num_workers(pytestconfig) == 2
