@@ -105,6 +105,11 @@ async def test_a_public_client_gets_the_1839_estimate_at_1900_once_in_order(
         public_snapshot = next(m for m in public_first if m["type"] == "snapshot")
         staff_snapshot = next(m for m in staff_first if m["type"] == "snapshot")
         assert public_snapshot["board"] != staff_snapshot["board"]
+        # Staff are told what is held now, by id (what a client back after a release marks).
+        held_now = [m["id"] for m in staff_seen if m.get("embargoed")]
+        assert staff_snapshot["embargo"] == {"held": held_now}
+        validator("server_message").validate(staff_snapshot)
+        assert "embargo" not in public_snapshot
         # Up to 19:00, still held; at 19:00 (the replay's clock), released.
         for update in until_close:
             ids[await append(store, update)] = update.uid
@@ -143,6 +148,10 @@ async def test_a_public_client_gets_the_1839_estimate_at_1900_once_in_order(
         late_ids = [m["id"] for m in late_first if m["type"] == "update"]
         assert sorted(late_ids) == sorted(ids)
         assert all("embargoed" not in m for m in late_first if m["type"] == "update")
+    # A staff client joining after the release is told nothing is held any more.
+    async with ws_connect(running.ws_url(f"since=$&token={STAFF}")) as late_staff:
+        _, snapshot = await recv_until(late_staff, "snapshot")
+        assert snapshot["embargo"] == {"held": []}
 
 
 async def test_a_public_client_resuming_after_the_release_gets_what_it_lacked(

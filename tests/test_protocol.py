@@ -239,6 +239,10 @@ def test_every_server_message_matches_the_schema() -> None:
         hello_message(version="1.0", stream="s", night=None, since=None, filter=Filter()),
         snapshot_message(count=count_update(), turnout=None, health=health, last_id="1-0"),
         snapshot_message(count=None, turnout=None, health={}, last_id=None),
+        snapshot_message(
+            count=None, turnout=None, health={}, last_id="9-0", embargo_held=["1-0", "5-2"]
+        ),
+        snapshot_message(count=None, turnout=None, health={}, last_id="9-0", embargo_held=[]),
         gap_message(since="1-0", first_id="5-0", last_trimmed_id="4-0"),
         update_message(count_update()),
         update_message(count_update(op=Op.DELETE)),

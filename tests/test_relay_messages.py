@@ -136,6 +136,27 @@ def test_parse_other_messages() -> None:
     assert parse_server_message('{"type": "pong"}') == Ignored("pong")
 
 
+def test_parse_the_snapshot_s_embargo() -> None:
+    """A staff snapshot's ``embargo.held``: the ids held now; absent or malformed: None (the
+    ticker keeps its marks); anything in the list but a stream id is left out."""
+
+    def held(embargo: object) -> frozenset[str] | None:
+        message = {"type": "snapshot", "health": {}, "embargo": embargo}
+        snapshot = parse_server_message(json.dumps(message))
+        assert isinstance(snapshot, Snapshot)
+        return snapshot.embargo_held
+
+    assert held({"held": ["12-0", "15-3"]}) == frozenset({"12-0", "15-3"})
+    assert held({"held": []}) == frozenset()
+    assert held({"held": ["12-0", 3, "\x1b[31m", "12-0x", None]}) == frozenset({"12-0"})
+    assert held(None) is None
+    assert held({"held": "12-0"}) is None
+    assert held(["12-0"]) is None
+    snapshot = parse_server_message('{"type": "snapshot", "health": {}}')
+    assert isinstance(snapshot, Snapshot)
+    assert snapshot.embargo_held is None
+
+
 @pytest.mark.parametrize(
     "raw",
     ["not json", "[]", '{"no": "type"}', '{"type": "update", "uid": "x"}', b"\xff"],

@@ -303,6 +303,8 @@ class Delivery:
                 board=state.board,
                 clock=self._clock(),
                 desk=self.desk.staff_json() if staff else self.desk.public_json(),
+                # Staff: what is held now, so that a client back after a release drops its marks.
+                embargo_held=self._embargo.held_ids if staff and self._embargo else None,
             )
         )
 

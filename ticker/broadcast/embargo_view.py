@@ -10,7 +10,8 @@ The rule is :mod:`ticker.wire.embargo` (pure); this holds its state for one broa
   (:meth:`missed`).
 - **staff** clients (the staff token) get every update as it is read; a held one carries
   ``"embargoed": true`` (:meth:`staff`). When it is released they get it once more, without
-  the marker.
+  the marker; their snapshot lists the ids held now (:attr:`held_ids`), so that a staff client
+  that was away at the release drops its marks when it comes back.
 
 No I/O: the broadcaster calls :meth:`admit` for each batch and :meth:`tick` as the clock moves.
 """
@@ -50,6 +51,11 @@ class EmbargoView:
     def holding(self) -> bool:
         """Whether anything is held now."""
         return bool(self._held)
+
+    @property
+    def held_ids(self) -> list[str]:
+        """The ids held now, in stream order (what a staff client's marks must be)."""
+        return list(self._held)
 
     def _advance(self, now: datetime) -> datetime:
         if self.now is None or now > self.now:

@@ -226,12 +226,13 @@ class WsEndpoint:
         return self._staff.fan_out if client.staff and self._staff else self._fan_out
 
     def release(self, entries: list[EncodedUpdate]) -> None:
-        """Updates the embargo released: to public clients still joining that are past them
-        (live ones get them from the fan-out; the backlog of the others includes them)."""
+        """Updates the embargo released: to clients still joining that are past them (live
+        ones get them from the fan-out; the backlog of the others includes them). A staff
+        client gets them without the mark its snapshot's ``embargo.held`` gave them."""
         for client in self._clients:
-            if client.staff or client.cursor is None or client.gone:
+            if client.cursor is None or client.gone:
                 continue
-            if self._fan_out.has(client):
+            if self._fan_out_of(client).has(client):
                 continue
             cursor = id_key(client.cursor)
             lacking = [entry for entry in entries if entry.key <= cursor]

@@ -14,6 +14,7 @@ every string is shown through :mod:`ticker.terminal.safe_text`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -88,6 +89,9 @@ class Snapshot:
     clock: ReplayClock | None = None
     #: The desk's state (None from a server older than the desk).
     desk: DeskState | None = None
+    #: To a staff client on a night with an embargo: the ids held for the public now
+    #: (``embargo.held``); None: not said (a public client, no embargo, an older server).
+    embargo_held: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +181,8 @@ ServerMessage = (
 
 
 _EVERYTHING: Final = Filter()
+#: A stream entry id as the server sends it (``ms-seq``).
+_STREAM_ID: Final = re.compile(r"[0-9]{1,20}-[0-9]{1,20}\Z")
 
 
 # -- the URL ----------------------------------------------------------------------------------
@@ -327,6 +333,15 @@ def _desk(value: object) -> DeskState:
         raise RelayMessageError(str(error).splitlines()[0]) from None
 
 
+def _embargo_held(value: object) -> frozenset[str] | None:
+    """``snapshot.embargo.held``: the ids held now; None when absent or not a list (the ticker
+    then keeps its marks: the safe side). Anything in it but a stream id is left out."""
+    held = value.get("held") if isinstance(value, Mapping) else None
+    if not isinstance(held, list):
+        return None
+    return frozenset(item for item in held if isinstance(item, str) and _STREAM_ID.match(item))
+
+
 def parse_server_message(raw: str | bytes) -> ServerMessage:
     """One message from the broadcaster, typed; :class:`RelayMessageError` if unreadable."""
     try:
@@ -354,6 +369,7 @@ def parse_server_message(raw: str | bytes) -> ServerMessage:
             board=None if message.get("board") is None else _board(message.get("board")),
             clock=_clock(message.get("clock")),
             desk=None if message.get("desk") is None else _desk(message.get("desk")),
+            embargo_held=_embargo_held(message.get("embargo")),
         )
     if kind == "board":
         return BoardMessage(_board(message.get("board")))

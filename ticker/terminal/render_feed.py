@@ -83,7 +83,7 @@ class FeedPanel:
         the wall clock), by the night's closing time and the editors' acts, as the broadcaster
         decides it (``ticker.wire.embargo``)."""
         if self.view.embargo_marked is not None:  # relayed: the broadcaster's marks
-            return update.uid in self.view.embargo_marked
+            return update.id in self.view.embargo_marked
         closes = self.view.embargo_closes
         if closes is None:
             return False

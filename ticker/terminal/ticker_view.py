@@ -67,8 +67,9 @@ class TickerView:
     #: The editors' releases and holds read so far (``<stream>:embargo``), in order: they move
     #: the embargo's end as they do the broadcaster's.
     embargo_acts: list[EmbargoAct] = field(default_factory=list)
-    #: Relayed from a broadcaster (``--ws``): the uids it marks held now (``"embargoed"``, to
-    #: staff clients), which replace the rule above; None: the ticker reads Redis.
+    #: Relayed from a broadcaster (``--ws``): the ids of the updates it marks held now
+    #: (``"embargoed"`` and the snapshot's ``embargo.held``, to staff clients), which replace
+    #: the rule above; None: the ticker reads Redis.
     embargo_marked: set[str] | None = None
     #: What the ticker asked the replay (True: pause), until the replay's clock says it is so.
     pause_requested: bool | None = None

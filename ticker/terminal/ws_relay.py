@@ -6,8 +6,12 @@ too, from ``snapshot`` and ``clock``), and call ``notify`` whenever the view cha
 connection drops (the server restarts, the network fails, the server closes a slow client with
 4008), it reconnects with exponential backoff and jitter, resuming
 after the last id it saw (the last update's, or ``live``'s ``last_id`` if later), so no update
-is missed or shown twice. The first connection asks for ``since=0-0``: the whole retained
-night, so the scoreboard, the turnout and the feed start complete.
+is missed or shown twice. With the staff token, an update the broadcaster holds for the public
+comes marked ``embargoed``, and again without the mark once released; the ``snapshot`` of each
+connection lists what is held then (``embargo.held``), so marks of updates released while the
+ticker was away go when it is back (``docs/protocol.md``, "The embargo"). The first
+connection asks for ``since=0-0``: the whole retained night, so the scoreboard, the turnout and
+the feed start complete.
 
 With ``until_live`` (``--once``), :meth:`WsRelay.run` returns at the first ``live`` message
 and raises :class:`~ingest.model.errors.CommandError` if the server cannot be reached.
@@ -184,7 +188,7 @@ class WsRelay:
         if isinstance(message, UpdateMessage):
             update = message.update
             self.cursor = _later(self.cursor, update.id)
-            marked = _follow_mark(view, update.uid, held=message.embargoed)
+            marked = _follow_mark(view, update.id, held=message.embargoed)
             # The first backlog is the night so far; after a reconnect, what was missed is new.
             return board.apply(update, now=time.time() if self._went_live else None) or marked
         if isinstance(message, Hello):
@@ -199,6 +203,12 @@ class WsRelay:
                 changed = board.serve(message.board) or changed
             if message.desk is not None:
                 view.desk = message.desk
+                changed = True
+            held = message.embargo_held
+            if held is not None and view.embargo_marked != set(held):
+                # What is held now: marks of updates released while away (or before a restart
+                # of the broadcaster) go; those of updates still held stay or come back.
+                view.embargo_marked = set(held)
                 changed = True
             return self._set_clock(message.clock) or changed
         if isinstance(message, DeskMessage):
@@ -248,14 +258,14 @@ class WsRelay:
             view.origin = f"{describe_url(self.url)} · {hello.stream}"
 
 
-def _follow_mark(view: TickerView, uid: str, *, held: bool) -> bool:
-    """Keep the broadcaster's "embargoed" mark of ``uid`` (a released update comes again
-    without it); return whether it changed."""
+def _follow_mark(view: TickerView, update_id: str | None, *, held: bool) -> bool:
+    """Keep the broadcaster's "embargoed" mark of the update ``update_id`` (a released update
+    comes again without it); return whether it changed."""
     marked = view.embargo_marked
-    if marked is None or (uid in marked) == held:
+    if marked is None or update_id is None or (update_id in marked) == held:
         return False
     if held:
-        marked.add(uid)
+        marked.add(update_id)
     else:
-        marked.discard(uid)
+        marked.discard(update_id)
     return True

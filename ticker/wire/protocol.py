@@ -17,7 +17,7 @@ Server messages, in the order a client sees them::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from ingest.model.json_lines import json_line
@@ -92,11 +92,13 @@ def snapshot_message(
     board: Mapping[str, Any] | None = None,
     clock: Mapping[str, Any] | None = None,
     desk: Mapping[str, Any] | None = None,
+    embargo_held: Sequence[str] | None = None,
 ) -> str:
     """The state at connection time: the board, per-source health, the replay's clock (null:
     the stream is no replay's), the desk's state (:meth:`ticker.wire.desk.DeskState.to_json`;
-    absent when not given), and (for clients older than the board) the update of the current
-    count and of the latest turnout."""
+    absent when not given), for staff clients on a night with an embargo the ids it holds now
+    (``"embargo": {"held": [...]}``; absent when not given), and (for clients older than the
+    board) the update of the current count and of the latest turnout."""
     message: dict[str, Any] = {
         "type": "snapshot",
         "count": None if count is None else count.to_json(),
@@ -108,6 +110,8 @@ def snapshot_message(
     }
     if desk is not None:
         message["desk"] = dict(desk)
+    if embargo_held is not None:
+        message["embargo"] = {"held": list(embargo_held)}
     return _text(message)
 
 
