@@ -7,7 +7,8 @@ stream position and format. Each answer carries a strong ``ETag`` (a digest of t
 ``Cache-Control: no-cache``: a graphics server polling with ``If-None-Match`` gets ``304 Not
 Modified`` and no body until a new update changes the table. A browser page of an allowed
 origin (``--allow-origin``) may fetch it (``Access-Control-Allow-Origin``). The read token,
-when configured, is required as for ``/healthz``.
+when configured, is required as for ``/healthz``. It is public: staff-only updates (alerts)
+never enter it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ingest.model.update import Update
 from ticker.broadcast.http_routes import origin_allowed, response
 from ticker.export.formats import ExportRequest, export_meta, render
 from ticker.export.tables import NightExport
+from ticker.wire.client_filter import PUBLIC_VIEW
 
 __all__ = ["EXPORT_PATHS", "ResultsExport"]
 
@@ -55,7 +57,10 @@ class ResultsExport:
         self._rendered: dict[str, tuple[bytes, str]] = {}
 
     def apply(self, update: Update) -> None:
-        """Take one update read from the stream."""
+        """Take one update read from the stream; the export is public: never a staff-only
+        one (an alert: ``ticker.wire.client_filter``), not even in its ``last_id``."""
+        if not PUBLIC_VIEW.accepts(update.kind.value, update.source):
+            return
         self._export.apply(update)
         self._rendered.clear()
 

@@ -213,7 +213,8 @@ class SseHub:
             await self._finish(connection)
             return
         wanted = refusal
-        client = SseClient(connection, wanted.filter)
+        # /sse is public, whatever the token: no staff-only kinds (client_filter.py).
+        client = SseClient(connection, wanted.filter.seen_by(staff=False))
         self._clients.add(client)
         try:
             connection.transport.write(self._head(request) + retry_hint(self.options.sse_retry_ms))

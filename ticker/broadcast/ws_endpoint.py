@@ -171,8 +171,10 @@ class WsEndpoint:
         budget = MessageBudget(
             burst=options.message_burst, rate=options.messages_per_second, now=time.monotonic()
         )
-        client = WsClient(connection, wanted.filter, budget=budget)
-        client.staff = access is Access.STAFF and self._staff_joiner is not None
+        staff = access is Access.STAFF and self._staff_joiner is not None
+        # A public client's filter leaves out the staff-only kinds (client_filter.py).
+        client = WsClient(connection, wanted.filter.seen_by(staff=staff), budget=budget)
+        client.staff = staff
         joiner = self._staff_joiner if client.staff and self._staff_joiner else self._joiner
         self._clients.add(client)
         self.metrics.connections.inc()
@@ -217,7 +219,8 @@ class WsEndpoint:
                 client.write(encode_text_frame(error_message(error.code, error.message)))
                 continue
             if isinstance(message, Subscribe):
-                self._fan_out_of(client).refilter(client, message.filter)
+                wanted_now = message.filter.seen_by(staff=client.staff)
+                self._fan_out_of(client).refilter(client, wanted_now)
                 client.write(encode_text_frame(subscribed_message(message.filter)))
             elif isinstance(message, Ping):
                 client.write(encode_text_frame(pong_message()))
