@@ -8,6 +8,7 @@ Real parts: a real Redis, a real broadcaster on 127.0.0.1, websocket and event-s
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,13 +16,15 @@ import aiohttp
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 
-from ingest.model.update import Kind, Update
+from ingest.model.update import KINDS, Kind, Update
 from ingest.store.stream_store import StreamStore
+from tests.cli_process import soiree, soiree_env
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_until, recv_updates
 from tests.test_replay_clock_relay import sse_stream
 from tests.test_sse import read_sse
 from ticker.alerts.engine import ALERT_SOURCE
 from ticker.broadcast.access import AccessTokens
+from ticker.wire.client_filter import PUBLIC_VIEW, STAFF_ONLY_KINDS, Filter
 
 READ = "read-staffonly-token-61"
 STAFF = "staff-staffonly-token-62"
@@ -170,3 +173,49 @@ async def test_the_public_export_leaves_alerts_out(
             after = await response.json()
             assert response.headers["ETag"] == etag  # nothing changed for a public poller
         assert after == before
+
+
+def ticker_once(*args: str, token: str | None = None) -> str:
+    """What ``soiree ticker --once ARGS`` prints (``$SOIREE_READ_TOKEN``: ``token``)."""
+    env = soiree_env(COLUMNS="160", LINES="200")
+    if token is not None:
+        env["SOIREE_READ_TOKEN"] = token
+    result = soiree("ticker", "--once", *args, env=env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+async def test_the_terminal_ticker_shows_alerts_to_staff_only(
+    store: StreamStore, redis_url: str, start_broadcaster: BroadcasterStarter
+) -> None:
+    """``--ws`` with the read token: no alert; with the staff token, or on Redis: the alert."""
+    await append(store, make_update(1, text="Premier bureau dépouillé"))
+    await append(store, alert(1))
+    running = await start_broadcaster(access=AccessTokens(READ, STAFF))
+    await running.broadcaster.wait_warm()
+    ws = running.ws_url()
+    public = await asyncio.to_thread(ticker_once, "--ws", ws, token=READ)
+    staff = await asyncio.to_thread(ticker_once, "--ws", ws, token=STAFF)
+    direct = await asyncio.to_thread(
+        ticker_once, "--stream", store.stream, "--redis-url", redis_url
+    )
+    assert "Premier bureau dépouillé" in public
+    assert "Alerte 1 de la rédaction" not in public
+    assert "ALERTE" not in public
+    for frame in (staff, direct):
+        assert "Premier bureau dépouillé" in frame
+        assert "Alerte 1 de la rédaction" in frame
+
+
+def test_the_rule_is_the_public_filter() -> None:
+    """Pure: a public filter refuses alerts whatever its kinds; a staff filter is unchanged."""
+    asked = Filter(kinds=frozenset({"alert", "news"}))
+    public = asked.seen_by(staff=False)
+    assert public.to_json() == asked.to_json()  # what hello and subscribed echo
+    assert not public.accepts("alert", ALERT_SOURCE)
+    assert public.accepts("news", "liveblog")
+    assert public.seen_by(staff=True) == asked
+    assert asked.accepts("alert", ALERT_SOURCE)
+    assert not PUBLIC_VIEW.is_everything
+    assert not PUBLIC_VIEW.accepts("alert", ALERT_SOURCE)
+    assert all(PUBLIC_VIEW.accepts(kind, "x") for kind in KINDS if kind not in STAFF_ONLY_KINDS)

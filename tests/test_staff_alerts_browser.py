@@ -71,7 +71,7 @@ async def test_alerts_show_on_the_staff_page_only(
     running = await start_broadcaster(access=AccessTokens(READ, STAFF), clock_interval=0.05)
     await running.broadcaster.wait_warm()
 
-    # A readers' page: the alert reaches it over /ws, and is never shown.
+    # A readers' page: the alert never reaches it (alerts are staff-only), nor is shown.
     await asyncio.to_thread(browser.get, running.http_url(f"/?token={READ}"))
     await wait_js(browser, "document.documentElement.dataset.connection === 'live'")
     await store.append(_alert("first-estimate", "Estimation : première estimation", 39))
