@@ -2,14 +2,14 @@
 block websockets and for partner sites.
 
 The same join as ``/ws`` (``hello``, ``snapshot``, ``[gap]``, the backlog, ``live``, then live
-updates, ``board``, ``health`` and ``clock``) with the same filters (``kinds=``, ``sources=``)
-and cursor: ``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else
-``since=``. It *is* the same join and the same fan-out: :class:`ticker.broadcast.joining.Joiner`
-(also while the broadcaster warms up) and :class:`ticker.broadcast.fan_out.FanOut` (filters,
-the slow-client rule), writing events instead of frames
-(:data:`ticker.wire.framing.EVENT_STREAM`). The broadcaster's one Redis reader feeds
-:meth:`SseHub.publish`. What is left here is HTTP: the refusals, the response head, the
-``retry:`` hint, heartbeats and the end of a stream.
+updates, ``board``, ``health`` and ``clock``) with the same filters (``kinds=``, ``sources=``;
+a public client's whatever the token: never an alert, :mod:`ticker.wire.client_filter`) and
+cursor: ``Last-Event-ID`` (what ``EventSource`` sends when it reconnects) or else ``since=``.
+It *is* the same join and the same fan-out: :class:`ticker.broadcast.joining.Joiner` (also
+while the broadcaster warms up) and :class:`ticker.broadcast.fan_out.FanOut` (filters, the
+slow-client rule), writing events instead of frames (:data:`ticker.wire.framing.EVENT_STREAM`).
+The broadcaster's one Redis reader feeds :meth:`SseHub.publish`. What is left here is HTTP: the
+refusals, the response head, the ``retry:`` hint, heartbeats and the end of a stream.
 
 How a request is answered (``docs/protocol.md``, "Server-sent events"):
 

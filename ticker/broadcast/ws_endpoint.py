@@ -5,6 +5,8 @@ A connecting client is checked (the read token, then its query: ``since`` and fi
 ``ping``; a message that is not one gets an error. A client sending more than its message budget
 (:mod:`ticker.broadcast.message_budget`) is closed with 1008, one too slow with 4008, every one
 with 1001 when the server shuts down, and one joining while Redis fails with 1013 (retry).
+A public client's filter (the read token, or none) leaves out the staff-only kinds, alerts
+(:meth:`ticker.wire.client_filter.Filter.seen_by`), on connect and on ``subscribe``.
 """
 
 from __future__ import annotations
