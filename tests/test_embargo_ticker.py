@@ -145,9 +145,7 @@ class _Door:
             writer.close()
             return
         self._writers |= {writer, upstream}
-        await asyncio.gather(
-            _pipe(reader, upstream), _pipe(upstream_reader, writer), return_exceptions=True
-        )
+        await asyncio.gather(_pipe(reader, upstream), _pipe(upstream_reader, writer))
 
     def shut(self) -> None:
         """Cut every connection through the door, and turn new ones away."""
@@ -163,10 +161,13 @@ class _Door:
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy until either side ends; a connection cut (by :meth:`_Door.shut`) is an end too."""
     try:
         while data := await reader.read(1 << 16):
             writer.write(data)
             await writer.drain()
+    except ConnectionError:
+        pass
     finally:
         writer.close()
 
