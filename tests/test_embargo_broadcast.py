@@ -85,6 +85,9 @@ async def test_a_public_client_gets_the_1839_estimate_at_1900_once_in_order(
         access=AccessTokens(None, STAFF),
         clock_interval=0.05,
     )
+    # Warm first: the snapshots then carry the boards and the held ids of the whole stream (a
+    # client joining a warming broadcaster gets its board just before its live, and no held list).
+    await asyncio.wait_for(running.broadcaster.wait_warm(), 10 * TIMEOUT_FACTOR)
     async with (
         ws_connect(running.ws_url("since=0-0")) as public,
         ws_connect(running.ws_url(f"since=0-0&token={STAFF}")) as staff,

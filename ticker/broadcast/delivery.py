@@ -213,10 +213,11 @@ class Delivery:
         if board is not None:
             self._snapshot = None
             self._broadcast_text(board_message(board))
+        # The staff snapshot says what is held only once warm (see _snapshot_of).
+        self._staff_snapshot = None
         if self._public_state is not self._state:
             staff_board = self._state.board_change()
             if staff_board is not None:
-                self._staff_snapshot = None
                 self._staff_fan_out.broadcast(encode_text_frame(board_message(staff_board)))
 
     def _broadcast_text(self, text: str) -> None:
@@ -303,8 +304,15 @@ class Delivery:
                 board=state.board,
                 clock=self._clock(),
                 desk=self.desk.staff_json() if staff else self.desk.public_json(),
-                # Staff: what is held now, so that a client back after a release drops its marks.
-                embargo_held=self._embargo.held_ids if staff and self._embargo else None,
+                # Staff: what is held now, so that a client back after a release drops its marks;
+                # only once warm: before, the reader may be behind a resuming client's since,
+                # whose marks past the reader's position the list would wrongly drop (a client
+                # without the field keeps its marks, the safe side).
+                embargo_held=(
+                    self._embargo.held_ids
+                    if staff and self._embargo and self._reader.warm.is_set()
+                    else None
+                ),
             )
         )
 
