@@ -40,6 +40,7 @@
     token,
     onDesk,
     apply,
+    onEmbargo,
     renderUnseen,
     scrolledAway,
     liveText,
@@ -202,6 +203,8 @@
     state.clock = message.clock && typeof message.clock === "object" ? message.clock : null;
     state.health = message.health || {};
     if (message.desk) onDesk(message.desk);
+    // Staff, on a night with a closing time: what the embargo holds now (page-feed.js).
+    if (message.embargo !== undefined) onEmbargo(message.embargo);
     renderSources();
     renderBoards();
   }

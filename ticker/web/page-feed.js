@@ -1,7 +1,8 @@
 /*
  * soiree, the live page: the feed. Updates kept by uid (an edit replaces its entry in place, a
- * delete removes it), newest first, grouped as the board's `groups` say, and the "N new
- * updates" button. Text from sources is set with textContent only.
+ * delete removes it), newest first, grouped as the board's `groups` say, the "N new
+ * updates" button, and (staff) the "sous embargo" marks a snapshot's `embargo.held` sets.
+ * Text from sources is set with textContent only.
  */
 "use strict";
 
@@ -161,6 +162,28 @@
     renderFeedCount();
   }
 
+  // -- the embargo's marks (staff) ---------------------------------------------------------------
+
+  function onEmbargo(embargo) {
+    // A staff snapshot's "embargo": {"held": ["<id>", ...]}, what the broadcaster holds for the
+    // public now (docs/protocol.md, "The embargo"). An update released while this page was away
+    // is not sent again (the page resumes past it): its mark goes here. An update whose id is
+    // listed is marked, any other is not. Missing or malformed: the marks stay (the safe side).
+    // The ids are only compared, never shown.
+    if (!embargo || typeof embargo !== "object" || !Array.isArray(embargo.held)) return;
+    if (!embargo.held.every((id) => typeof id === "string")) return;
+    const held = new Set(embargo.held);
+    for (const [uid, update] of state.updates) {
+      const marked = typeof update.id === "string" && held.has(update.id);
+      if ((update.embargoed === true) === marked) continue;
+      const shown = Object.assign({}, update);
+      if (marked) shown.embargoed = true;
+      else delete shown.embargoed;
+      state.updates.set(uid, shown);
+      renderItem(shown);
+    }
+  }
+
   // -- "N new updates" ----------------------------------------------------------------------------
 
   function scrolledAway() {
@@ -198,6 +221,7 @@
 
   Object.assign(page, {
     apply,
+    onEmbargo,
     renderGroups,
     renderItem, // page-desk.js redraws the items when the desk changes
     renderUnseen,
