@@ -161,22 +161,7 @@ class SourceState:
         loaded machine) keeps it; one paused cannot renew it, and loses it to the next taker.
         """
         holder = uuid.uuid4().hex
-        deadline = time.monotonic() + self._lock_wait
-        while not (
-            token := int(
-                await self._acquire(
-                    keys=[self._lock_key, self._fence_key], args=[holder, self._lock_ttl_ms]
-                )
-            )
-        ):
-            if time.monotonic() > deadline:
-                raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
-            await asyncio.sleep(_LOCK_RETRY)
-        try:
-            await self._confirm("the source's lock")
-        except RedisError:
-            await self._release(keys=[self._lock_key], args=[holder])
-            raise
+        token = await self._acquire_waiting(holder)
         renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
         try:
             yield Fence(self._fence_key, token)
@@ -239,6 +224,8 @@ class SourceState:
                 await self._release(keys=[self._lock_key], args=[holder])
 
     async def _acquire_waiting(self, holder: str) -> int:
+        """Take the lock for ``holder``, retrying until the lock wait runs out; confirm it
+        (Sentinel); return the fencing token. Raise :class:`SourceBusyError` if it stays taken."""
         deadline = time.monotonic() + self._lock_wait
         while not (
             token := int(
