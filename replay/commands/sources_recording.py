@@ -84,7 +84,7 @@ async def _watch(state: RecordingState, console: Console, progress: Progress | N
     while True:
         elapsed = state.clock.elapsed()
         moment = state.schedule.moment(elapsed)
-        when = "--" if moment.recorded_time is None else f"{moment.recorded_time:%H:%M:%S} UTC"
+        when = "--" if moment.virtual_time is None else f"{moment.virtual_time:%H:%M:%S} UTC"
         changed: list[str] = []
         for url, path in state.paths.items():
             version = state.schedule.version(url, elapsed)

@@ -74,7 +74,7 @@ class RecordingState:
     def health(self) -> dict[str, Any]:
         """The ``/healthz`` document."""
         moment = self.schedule.moment(self.clock.elapsed())
-        recorded = moment.recorded_time
+        recorded = moment.virtual_time  # the recording's time
         speed = self.schedule.window.speed
         return {
             "recording": str(self.recording.root),
