@@ -165,7 +165,6 @@ async def stop_on_signals(
         finally:
             _STATE.waiters.remove(stop)
         return
-    previous: dict[signal.Signals, Any] = {}
 
     def received(signum: signal.Signals) -> None:
         if _STATE.requested is None:
@@ -173,6 +172,23 @@ async def stop_on_signals(
         _STATE.delivered = True
         stop.set()
 
+    with _loop_signals(loop, signals, received):
+        if _STATE.requested is not None and not _STATE.delivered:
+            _STATE.delivered = True
+            stop.set()  # asked (while deferred) before the loop took over: stop at once
+        yield stop
+
+
+@contextlib.contextmanager
+def _loop_signals(
+    loop: asyncio.AbstractEventLoop,
+    signals: Iterable[signal.Signals],
+    received: Callable[[signal.Signals], None],
+) -> Iterator[bool]:
+    """Within the block, ``loop`` calls ``received(signum)`` when one of ``signals`` arrives;
+    on leaving, each signal's handler before the block is back. Yield whether the loop took
+    any (outside the main thread it can take none)."""
+    previous: dict[signal.Signals, Any] = {}
     for signum in signals:
         handler = signal.getsignal(signum)
         try:
@@ -180,11 +196,8 @@ async def stop_on_signals(
         except (ValueError, RuntimeError, NotImplementedError):
             continue
         previous[signum] = handler
-    if _STATE.requested is not None and not _STATE.delivered:
-        _STATE.delivered = True
-        stop.set()  # asked (while deferred) before the loop took over: stop at once
     try:
-        yield stop
+        yield bool(previous)
     finally:
         for signum, handler in previous.items():
             with contextlib.suppress(ValueError, RuntimeError):
@@ -265,37 +278,25 @@ async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
             cancelled_for_stop = True
             task.cancel()
 
-    previous: dict[signal.Signals, Any] = {}
-    for signum in STOP_SIGNALS:
-        handler = signal.getsignal(signum)
+    with _loop_signals(loop, STOP_SIGNALS, received) as taken:
+        _STATE.command_loop = taken
         try:
-            loop.add_signal_handler(signum, received, signum)
-        except (ValueError, RuntimeError, NotImplementedError):
-            continue
-        previous[signum] = handler
-    _STATE.command_loop = bool(previous)
-    try:
-        if _STATE.requested is not None:
-            # Arrived while the loop started; or raised earlier where it was swallowed (a
-            # destructor, a weakref callback: importlib's module locks have one), else the
-            # Stopped raised then would have unwound the command before it got here.
-            received(_STATE.requested)
-        try:
-            value = await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if not (cancelled_for_stop and task.cancelled()):
-                raise
-            return _Outcome(stopped_by=_STATE.command_stop)
-        return _Outcome(value=value)
-    finally:
-        _STATE.command_loop = False
-        _STATE.waiters.clear()
-        await _cancel_leftovers(task)
-        for signum, handler in previous.items():
-            with contextlib.suppress(ValueError, RuntimeError):
-                loop.remove_signal_handler(signum)
-            if handler is not None:
-                signal.signal(signum, handler)
+            if _STATE.requested is not None:
+                # Arrived while the loop started; or raised earlier where it was swallowed (a
+                # destructor, a weakref callback: importlib's module locks have one), else the
+                # Stopped raised then would have unwound the command before it got here.
+                received(_STATE.requested)
+            try:
+                value = await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not (cancelled_for_stop and task.cancelled()):
+                    raise
+                return _Outcome(stopped_by=_STATE.command_stop)
+            return _Outcome(value=value)
+        finally:
+            _STATE.command_loop = False
+            _STATE.waiters.clear()
+            await _cancel_leftovers(task)
 
 
 async def _cancel_leftovers(task: asyncio.Future[Any]) -> None:
