@@ -22,7 +22,9 @@ loop of blocking reads. Every place that stops a task reading Redis in a loop th
 through :func:`cancel_until_done`, and a command that runs until interrupted goes through
 :func:`run_until_signalled`.
 
-Retrying with backoff, the readers' reconnect loop, is :mod:`ingest.runtime.retrying`.
+Any other signal a command answers in its event loop (``serve``'s SIGHUP) goes through
+:func:`call_on_signals`, as the stop signals do. Retrying with backoff, the readers' reconnect
+loop, is :mod:`ingest.runtime.retrying`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "CANCEL_EVERY",
     "STOP_SIGNALS",
     "Stopped",
+    "call_on_signals",
     "cancel_until_done",
     "deferred_stop",
     "run_command",
@@ -153,7 +156,6 @@ async def stop_on_signals(
     is back. Outside the main thread no handler can be set: the event is then only set by the
     caller.
     """
-    loop = asyncio.get_running_loop()
     stop = event if event is not None else asyncio.Event()
     if _STATE.command_loop:
         # run_command's loop holds the signals: it sets this block's event.
@@ -172,7 +174,7 @@ async def stop_on_signals(
         _STATE.delivered = True
         stop.set()
 
-    with _loop_signals(loop, signals, received):
+    with call_on_signals(signals, received):
         if _STATE.requested is not None and not _STATE.delivered:
             _STATE.delivered = True
             stop.set()  # asked (while deferred) before the loop took over: stop at once
@@ -180,14 +182,14 @@ async def stop_on_signals(
 
 
 @contextlib.contextmanager
-def _loop_signals(
-    loop: asyncio.AbstractEventLoop,
-    signals: Iterable[signal.Signals],
-    received: Callable[[signal.Signals], None],
+def call_on_signals(
+    signals: Iterable[signal.Signals], received: Callable[[signal.Signals], None]
 ) -> Iterator[bool]:
-    """Within the block, ``loop`` calls ``received(signum)`` when one of ``signals`` arrives;
-    on leaving, each signal's handler before the block is back. Yield whether the loop took
-    any (outside the main thread it can take none)."""
+    """Within the block, the running event loop calls ``received(signum)`` when one of
+    ``signals`` arrives; on leaving, each signal's handler before the block is back. Yield
+    whether the loop took any (outside the main thread it can take none: then nothing is
+    called, and the caller goes on without)."""
+    loop = asyncio.get_running_loop()
     previous: dict[signal.Signals, Any] = {}
     for signum in signals:
         handler = signal.getsignal(signum)
@@ -259,7 +261,6 @@ def run_command(
 
 
 async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
-    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
     cancelled_for_stop = False
 
@@ -278,7 +279,7 @@ async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
             cancelled_for_stop = True
             task.cancel()
 
-    with _loop_signals(loop, STOP_SIGNALS, received) as taken:
+    with call_on_signals(STOP_SIGNALS, received) as taken:
         _STATE.command_loop = taken
         try:
             if _STATE.requested is not None:
