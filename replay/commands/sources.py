@@ -19,6 +19,7 @@ from rich.status import Status
 
 from ingest.model.errors import CommandError
 from ingest.runtime.aio import run_command
+from replay.clock import speed_in_words
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
 from replay.commands.sources_recording import serve_recording
@@ -70,8 +71,7 @@ def run(args: SourcesOptions) -> int:
 
 def _announce(state: SourcesState, base_url: str, console: Console) -> None:
     """Say what is served, where, and at which pace."""
-    speed = state.window.speed
-    pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+    pace = speed_in_words(state.window.speed)
     console.print(f"serving {state.fixture.night.title} at {base_url} {pace}")
     for document, path in PATHS.items():
         console.print(f"  {document.value:<9} {base_url}{path}")
