@@ -28,6 +28,7 @@ from typing import Any, Final, TypeVar
 
 from redis.exceptions import RedisError
 
+from ingest.commands.command import checked_port
 from ingest.commands.stream_options import (
     connect_client,
     night_of,
@@ -103,9 +104,7 @@ def resolve_port(cli_port: int | None) -> int:
             port = int(raw)
         except ValueError:
             raise CommandError(f"PORT must be a port number, got {raw!r}") from None
-    if not 0 <= port <= 65535:
-        raise CommandError(f"the port must be within 0-65535, got {port}")
-    return port
+    return checked_port(port, name="the port")
 
 
 def read_token(token_file: str | None, *, option: str = "--token-file") -> str | None:
