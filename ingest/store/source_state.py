@@ -60,6 +60,7 @@ from ingest.model.update import Update, UpdateError
 from ingest.runtime.aio import cancel_until_done
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
+from ingest.store.replies import reply_text
 from ingest.store.sentinel import check_confirmed, confirmation
 from ingest.store.stream_store import Fence, FencedError
 
@@ -117,10 +118,6 @@ class HeldSource:
     stored: int | None
     holder: str
     released: bool = False
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 class SourceState:
@@ -265,10 +262,10 @@ class SourceState:
         previous: dict[str, SeenEntry] = {}
         version: int | None = None
         for field, data in raw.items():
-            name = _text(field)
+            name = reply_text(field)
             if name == VERSION_FIELD:
                 try:
-                    version = int(_text(data))
+                    version = int(reply_text(data))
                 except ValueError:
                     version = None
                 continue

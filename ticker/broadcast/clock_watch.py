@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 
 from ingest.runtime.backoff import Backoff, backoff_delay
 from ingest.store.keys import replay_clock_key
+from ingest.store.replies import reply_strings
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["ReplayClockWatch"]
@@ -67,7 +68,7 @@ class ReplayClockWatch:
         Raises ``RedisError`` / ``OSError`` when Redis fails (the clock is kept).
         """
         raw = await self._redis.hgetall(self._key)
-        fields = {str(name): str(value) for name, value in raw.items()}
+        fields = reply_strings(raw)
         clock = ReplayClock.from_hash(fields) if fields else None
         current = None if clock is None else clock.to_json()
         self.known = True

@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 from ingest.model.desk_action import DeskAction, Verb, action_fields, action_from_fields
 from ingest.model.update import Kind, Update
 from ingest.store.keys import desk_key, replay_clock_key
+from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 from ticker.wire.desk import DeskState, previous_value
 from ticker.wire.replay_clock import ReplayClock
@@ -40,7 +41,7 @@ async def read_actions(redis: Redis, stream: str) -> list[tuple[str, DeskAction]
     actions = []
     for entry_id, fields in await redis.xrange(desk_key(stream)) or []:
         try:
-            action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+            action = action_from_fields(reply_strings(fields))
         except ValueError as error:
             logger.warning("skipping desk entry %s: %s", entry_id, error)
             continue
@@ -52,7 +53,7 @@ async def _now(redis: Redis, stream: str) -> datetime:
     raw = await redis.hgetall(replay_clock_key(stream))
     if raw:
         try:
-            clock = ReplayClock.from_hash({str(k): str(v) for k, v in raw.items()})
+            clock = ReplayClock.from_hash(reply_strings(raw))
             if clock is not None:
                 return clock.now(time.time())
         except (KeyError, TypeError, ValueError):
@@ -137,7 +138,7 @@ class DeskWatch:
         for entry_id, fields in entries or []:
             self._last = str(entry_id)
             try:
-                action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+                action = action_from_fields(reply_strings(fields))
             except ValueError as error:
                 logger.warning("skipping desk entry %s: %s", entry_id, error)
                 continue

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ingest.store.keys import embargo_acts_key
+from ingest.store.replies import reply_strings
 from ticker.wire.embargo import EmbargoAct, act_from_fields
 
 __all__ = ["EmbargoActsWatch"]
@@ -49,7 +50,7 @@ class EmbargoActsWatch:
             if not fields:
                 continue
             try:
-                act = act_from_fields({str(k): str(v) for k, v in fields.items()})
+                act = act_from_fields(reply_strings(fields))
             except ValueError as error:
                 logger.warning("skipping embargo entry %s: %s", entry_id, error)
                 continue

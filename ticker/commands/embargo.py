@@ -14,6 +14,7 @@ from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.runtime.aio import run_command
 from ingest.store.keys import embargo_acts_key, replay_clock_key
+from ingest.store.replies import reply_strings
 from ticker.commands.embargo_cli import EmbargoOptions
 from ticker.wire.embargo import Act, EmbargoAct, act_fields
 from ticker.wire.replay_clock import ReplayClock
@@ -45,7 +46,7 @@ async def _append(url: str, night: Night, options: EmbargoOptions) -> None:
     client, store = await open_store(url, options.redis.stream or night.stream)
     try:
         raw = await client.hgetall(replay_clock_key(store.stream))
-        clock = ReplayClock.from_hash({str(k): str(v) for k, v in raw.items()}) if raw else None
+        clock = ReplayClock.from_hash(reply_strings(raw)) if raw else None
         now = clock.now(time.time()) if clock else datetime.now(night.timezone)
         act = _act(options, night, now.astimezone(night.timezone))
         fields: dict[Any, Any] = dict(act_fields(act))

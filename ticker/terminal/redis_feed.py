@@ -34,6 +34,7 @@ from ingest.runtime.backoff import Backoff
 from ingest.runtime.retrying import retrying
 from ingest.store import keys
 from ingest.store.health import read_all_health
+from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.wire.embargo import act_from_fields
@@ -111,7 +112,7 @@ class RedisFeed:
     async def refresh_clock(self) -> bool:
         """Read the replay clock (absent: not a replay's stream); return whether it changed."""
         raw = await self.store.redis.hgetall(keys.replay_clock_key(self.store.stream))
-        fields = {str(name): str(value) for name, value in raw.items()}
+        fields = reply_strings(raw)
         clock = ReplayClock.from_hash(fields) if fields else None
         return self.view.set_clock(clock)
 
@@ -132,7 +133,7 @@ class RedisFeed:
         for entry_id, fields in entries or []:
             self._desk_cursor = str(entry_id)
             try:
-                action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+                action = action_from_fields(reply_strings(fields))
             except ValueError as error:
                 logger.warning("skipping desk entry %s: %s", entry_id, error)
                 continue
@@ -156,7 +157,7 @@ class RedisFeed:
         for entry_id, fields in entries or []:
             self._embargo_cursor = str(entry_id)
             try:
-                act = act_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+                act = act_from_fields(reply_strings(fields))
             except ValueError as error:
                 logger.warning("skipping embargo entry %s: %s", entry_id, error)
                 continue
