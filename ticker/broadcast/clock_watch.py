@@ -11,13 +11,19 @@ A missing or unreadable hash is no replay clock (``None``). When Redis fails, th
 read is kept (a blip is not the end of the replay) and the watch retries with the reader's
 jittered backoff, logging the first failure as a warning and the next ones at debug level, as
 the stream reader does (:mod:`ticker.broadcast.reader`).
+
+:func:`read_replay_clock` is the one read of the hash (the watch's, the terminal's), and
+:func:`replay_now` the time a desk or embargo act is stamped with: the replay's virtual time
+now, or the wall clock's when the stream is no replay's.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from redis.asyncio import Redis
@@ -28,7 +34,7 @@ from ingest.store.keys import replay_clock_key
 from ingest.store.replies import reply_strings
 from ticker.wire.replay_clock import ReplayClock
 
-__all__ = ["ReplayClockWatch"]
+__all__ = ["ReplayClockWatch", "read_replay_clock", "replay_now"]
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +43,17 @@ _REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 
 #: What clients are told of the clock (``ReplayClock.to_json``), or None: no replay clock.
 ClockJson = dict[str, Any] | None
+
+
+async def read_replay_clock(redis: Redis, stream: str) -> ReplayClock | None:
+    """The replay clock of ``stream``; None if the hash is missing or unreadable."""
+    return ReplayClock.from_hash(reply_strings(await redis.hgetall(replay_clock_key(stream))))
+
+
+async def replay_now(redis: Redis, stream: str) -> datetime:
+    """The replay's virtual time now, or the wall clock's (UTC) on a stream with no replay."""
+    clock = await read_replay_clock(redis, stream)
+    return datetime.now(UTC) if clock is None else clock.now(time.time())
 
 
 class ReplayClockWatch:
@@ -51,7 +68,6 @@ class ReplayClockWatch:
         on_change: Callable[[ClockJson], None],
     ) -> None:
         self._redis = redis
-        self._key = replay_clock_key(stream)
         self._stream = stream
         self._interval = interval
         self._on_change = on_change
@@ -67,9 +83,7 @@ class ReplayClockWatch:
 
         Raises ``RedisError`` / ``OSError`` when Redis fails (the clock is kept).
         """
-        raw = await self._redis.hgetall(self._key)
-        fields = reply_strings(raw)
-        clock = ReplayClock.from_hash(fields) if fields else None
+        clock = await read_replay_clock(self._redis, self._stream)
         current = None if clock is None else clock.to_json()
         self.known = True
         if current != self.current:

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from redis.asyncio import Redis
@@ -22,11 +21,11 @@ from redis.exceptions import RedisError
 
 from ingest.model.desk_action import DeskAction, Verb, action_fields, action_from_fields
 from ingest.model.update import Kind, Update
-from ingest.store.keys import desk_key, replay_clock_key
+from ingest.store.keys import desk_key
 from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
+from ticker.broadcast.clock_watch import replay_now
 from ticker.wire.desk import DeskState, previous_value
-from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DeskWatch", "read_actions", "record"]
 
@@ -49,18 +48,6 @@ async def read_actions(redis: Redis, stream: str) -> list[tuple[str, DeskAction]
     return actions
 
 
-async def _now(redis: Redis, stream: str) -> datetime:
-    raw = await redis.hgetall(replay_clock_key(stream))
-    if raw:
-        try:
-            clock = ReplayClock.from_hash(reply_strings(raw))
-            if clock is not None:
-                return clock.now(time.time())
-        except (KeyError, TypeError, ValueError):
-            pass
-    return datetime.now(UTC)
-
-
 async def record(
     redis: Redis, stream: str, request: Mapping[str, Any], *, zone: Any = UTC
 ) -> tuple[str, DeskAction]:
@@ -70,7 +57,7 @@ async def record(
     """
     if {"at", "previous", "after"} & set(request):
         raise ValueError("at, previous and after are the server's to set")
-    now = (await _now(redis, stream)).astimezone(zone)
+    now = (await replay_now(redis, stream)).astimezone(zone)
     store = StreamStore(redis, stream)
     fields = {str(k): str(v) for k, v in request.items()}
     fields["at"] = now.isoformat()
