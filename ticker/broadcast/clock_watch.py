@@ -8,9 +8,8 @@ speed, paused, finished; not the replay's wall time, rewritten every second even
 The broadcaster then sends ``clock`` to its clients (``docs/protocol.md``).
 
 A missing or unreadable hash is no replay clock (``None``). When Redis fails, the clock last
-read is kept (a blip is not the end of the replay) and the watch retries with the reader's
-jittered backoff, logging the first failure as a warning and the next ones at debug level, as
-the stream reader does (:mod:`ticker.broadcast.reader`).
+read is kept (a blip is not the end of the replay) and the watch retries as every watch of the
+broadcaster does (:mod:`ticker.broadcast.watch_loop`).
 
 :func:`read_replay_clock` is the one read of the hash (the watch's, the terminal's), and
 :func:`replay_now` the time a desk or embargo act is stamped with: the replay's virtual time
@@ -19,27 +18,23 @@ now, or the wall clock's when the stream is no replay's.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from ingest.runtime.backoff import Backoff, backoff_delay
 from ingest.store.keys import replay_clock_key
 from ingest.store.replies import reply_strings
+from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["ReplayClockWatch", "read_replay_clock", "replay_now"]
 
 logger = logging.getLogger(__name__)
 
-# Retrying after a Redis failure: as the stream reader does (50 ms doubling up to 1 s, jitter).
-_REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 
 #: What clients are told of the clock (``ReplayClock.to_json``), or None: no replay clock.
 ClockJson = dict[str, Any] | None
@@ -69,9 +64,10 @@ class ReplayClockWatch:
     ) -> None:
         self._redis = redis
         self._stream = stream
-        self._interval = interval
         self._on_change = on_change
-        self._failures = 0
+        self._loop = RefreshLoop(
+            self.refresh, interval=interval, what=f"the replay clock of {stream}"
+        )
         #: The clock last read, as clients see it (None: no replay clock).
         self.current: ClockJson = None
         #: Whether the hash was read once: until then ``None`` means "not known yet", not "no
@@ -90,23 +86,11 @@ class ReplayClockWatch:
             self.current = current
             self._on_change(current)
 
+    @property
+    def failures(self) -> int:
+        """Failed reads in a row so far (0: the last read worked)."""
+        return self._loop.failures
+
     async def run(self) -> None:
         """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
-        while True:
-            try:
-                await self.refresh()
-            except (RedisError, OSError) as error:
-                self._failures += 1
-                delay = max(self._interval, backoff_delay(self._failures, _REDIS_BACKOFF))
-                log = logger.warning if self._failures == 1 else logger.debug
-                log("reading the replay clock of %s failed (%s); retrying", self._stream, error)
-                await asyncio.sleep(delay)
-                continue
-            if self._failures:
-                logger.warning(
-                    "reading the replay clock of %s again after %d failures",
-                    self._stream,
-                    self._failures,
-                )
-                self._failures = 0
-            await asyncio.sleep(self._interval)
+        await self._loop.run()

@@ -10,14 +10,12 @@ every ``interval`` seconds and hands each action to ``on_action``, in order, onc
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from ingest.model.desk_action import DeskAction, Verb, action_fields, action_from_fields
 from ingest.model.update import Kind, Update
@@ -25,6 +23,7 @@ from ingest.store.keys import desk_key
 from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 from ticker.broadcast.clock_watch import replay_now
+from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.desk import DeskState, previous_value
 
 __all__ = ["DeskWatch", "read_actions", "record"]
@@ -115,8 +114,10 @@ class DeskWatch:
     ) -> None:
         self._redis = redis
         self._key = desk_key(stream)
-        self._interval = interval
         self._on_action = on_action
+        self._loop = RefreshLoop(
+            self.refresh, interval=interval, what=f"the desk's log {self._key}"
+        )
         self._last = "0-0"
 
     async def refresh(self) -> None:
@@ -132,10 +133,5 @@ class DeskWatch:
             self._on_action(action)
 
     async def run(self) -> None:
-        """Refresh every ``interval`` seconds until cancelled."""
-        while True:
-            try:
-                await self.refresh()
-            except (RedisError, OSError) as error:
-                logger.debug("reading the desk's actions failed (%s); retrying", error)
-            await asyncio.sleep(self._interval)
+        """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
+        await self._loop.run()
