@@ -19,8 +19,8 @@ from redis.asyncio import Redis
 
 from ingest.model.desk_action import DeskAction, Verb, action_fields, action_from_fields
 from ingest.model.update import Kind, Update
+from ingest.store.entry_log import read_log
 from ingest.store.keys import desk_key
-from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 from ticker.broadcast.clock_watch import replay_now
 from ticker.broadcast.watch_loop import RefreshLoop
@@ -36,15 +36,7 @@ DESK_SOURCE = "desk"
 
 async def read_actions(redis: Redis, stream: str) -> list[tuple[str, DeskAction]]:
     """Every valid action of the desk, in order (an entry that is not one is logged, skipped)."""
-    actions = []
-    for entry_id, fields in await redis.xrange(desk_key(stream)) or []:
-        try:
-            action = action_from_fields(reply_strings(fields))
-        except ValueError as error:
-            logger.warning("skipping desk entry %s: %s", entry_id, error)
-            continue
-        actions.append((str(entry_id), action))
-    return actions
+    return (await read_log(redis, desk_key(stream), action_from_fields, what="desk")).entries
 
 
 async def record(
@@ -122,14 +114,11 @@ class DeskWatch:
 
     async def refresh(self) -> None:
         """Read the actions appended since the last read, and apply them in order."""
-        entries = await self._redis.xrange(self._key, min=f"({self._last}", count=100)
-        for entry_id, fields in entries or []:
-            self._last = str(entry_id)
-            try:
-                action = action_from_fields(reply_strings(fields))
-            except ValueError as error:
-                logger.warning("skipping desk entry %s: %s", entry_id, error)
-                continue
+        read = await read_log(
+            self._redis, self._key, action_from_fields, what="desk", after=self._last, count=100
+        )
+        self._last = read.last_id or self._last
+        for _entry_id, action in read.entries:
             self._on_action(action)
 
     async def run(self) -> None:

@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 from redis.asyncio import Redis
 
+from ingest.store.entry_log import read_log
 from ingest.store.keys import embargo_acts_key
-from ingest.store.replies import reply_strings
 from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.embargo import EmbargoAct, act_from_fields
 
@@ -45,16 +45,11 @@ class EmbargoActsWatch:
 
     async def refresh(self) -> None:
         """Read the acts appended since the last read, and apply them in order."""
-        entries = await self._redis.xrange(self._key, min=f"({self._last}", count=100)
-        for entry_id, fields in entries or []:
-            self._last = str(entry_id)
-            if not fields:
-                continue
-            try:
-                act = act_from_fields(reply_strings(fields))
-            except ValueError as error:
-                logger.warning("skipping embargo entry %s: %s", entry_id, error)
-                continue
+        read = await read_log(
+            self._redis, self._key, act_from_fields, what="embargo", after=self._last, count=100
+        )
+        self._last = read.last_id or self._last
+        for _entry_id, act in read.entries:
             logger.warning(
                 "embargo %s by %s at %s: %s", act.act.value, act.who, act.at.isoformat(), act.reason
             )
