@@ -32,6 +32,8 @@ __all__ = [
     "ReplayWindow",
     "parse_speed",
     "plan_replay",
+    "speed_in_words",
+    "speed_value",
 ]
 
 # How long before its due time the clock stops sleeping and spins on the event loop: asyncio's
@@ -54,6 +56,16 @@ def parse_speed(raw: str) -> float:
     if not math.isfinite(speed) or speed <= 0:
         raise ClockError(f"--speed must be a positive number or 'max', got {raw!r}")
     return speed
+
+
+def speed_in_words(speed: float) -> str:
+    """How a command says ``speed``: ``at 60x``, or ``as fast as possible`` for ``max``."""
+    return "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+
+
+def speed_value(speed: float) -> float | str:
+    """``speed`` in a JSON document (``/healthz``): the number, or ``"max"``."""
+    return "max" if math.isinf(speed) else speed
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,6 +62,9 @@ def test_every_problem_is_one_line_with_the_file_the_line_and_the_key() -> None:
             "a.toml:5: rule[0].of",
         ),
         ("rules = 1\n", "a.toml:1: rules: unknown key (did you mean 'rule'?)"),
+        ("[rules]\nid = 1\n", "a.toml:1: rules: unknown key (did you mean 'rule'?)"),
+        ("rule = [1]\n", "a.toml:1: rule[0].rule: expected a table"),
+        ('[[rule]]\n\'id\' = "A b"\ntype = "first_count"\n', "a.toml:2: rule[0].id: expected"),
         ("", "a.toml: rule: no [[rule]] in the file"),
         ("[[rule]\n", "a.toml: not valid TOML"),
         (

@@ -75,3 +75,15 @@ def test_the_same_place_twice_and_seats_out_of_range_are_errors() -> None:
     found = problems(text)
     assert any("places[2].name" in line and "already" in line for line in found)
     assert any("seats.total" in line for line in found)
+
+
+def test_unknown_contest_keys_are_named_as_every_unknown_key_of_the_file() -> None:
+    """``[seats]`` and ``[[places]]`` name an unknown key as the rest of the file does: the
+    close key, else the known ones (``ingest.model.toml_checks.unknown_key``)."""
+    text = LISTS.replace("total = 53", "totl = 53\ntotal = 53").replace(
+        'code = "8611"', 'code = "8611"\nregion = "x"'
+    )
+    assert problems(text) == [
+        "n.toml:15: seats.totl: unknown key (did you mean 'total'?)",
+        "n.toml:20: places[2].region: unknown key (known: kind, name, code)",
+    ]

@@ -51,7 +51,7 @@ async def test_the_clock_survives_redis_going_away_and_moves_again_once_it_is_ba
 
             await asyncio.to_thread(server.stop)
             await _until(lambda: not broadcaster._reader.ok)
-            await _until(lambda: broadcaster._clock._failures > 1)
+            await _until(lambda: broadcaster._clock.failures > 1)
             assert broadcaster._clock.current == running_clock
             # A client joining now (from memory: no Redis needed) still gets the clock.
             async with ws_connect(running.ws_url()) as late:

@@ -1,4 +1,4 @@
-"""What a ``soiree`` command is, and the option groups several commands share.
+"""What a ``soiree`` command is, and the option groups (and the port check) several commands share.
 
 A command is a :class:`Command`: its name and help, ``add_arguments`` (its options on its
 sub-parser), ``options`` (the parsed arguments turned into the command's typed, checked options
@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+from ingest.model.errors import CommandError
+
 __all__ = [
     "DATA_DIR_DEFAULT",
     "NIGHT_STREAM_DEFAULT",
@@ -28,6 +30,7 @@ __all__ = [
     "RedisOptions",
     "add_night_options",
     "add_redis_options",
+    "checked_port",
 ]
 
 OptionsT = TypeVar("OptionsT")
@@ -144,3 +147,10 @@ def add_night_options(parser: argparse.ArgumentParser) -> None:
         help="the nights directory (default: $SOIREE_FIXTURES, else the nights bundled in"
         " ingest/nights/)",
     )
+
+
+def checked_port(port: int, *, name: str = "--port") -> int:
+    """``port`` if a TCP port (0: any free one); else :class:`CommandError` naming ``name``."""
+    if not 0 <= port <= 65535:
+        raise CommandError(f"{name} must be within 0-65535, got {port}")
+    return port

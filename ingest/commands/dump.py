@@ -21,6 +21,7 @@ from ingest.model.errors import CommandError
 from ingest.model.json_lines import json_line
 from ingest.runtime.aio import run_command, run_until_signalled
 from ingest.store.keys import desk_key
+from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 
 __all__ = [
@@ -89,7 +90,7 @@ def print_audit(entries: Iterable[tuple[Any, Any]], *, out: TextIO) -> None:
     """The desk's actions as JSON Lines (an entry that is not one: a warning on stderr)."""
     for entry_id, fields in entries:
         try:
-            action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
+            action = action_from_fields(reply_strings(fields))
         except ValueError as error:
             print(f"soiree dump: skipping desk entry {entry_id}: {error}", file=sys.stderr)
             continue

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from ingest.model.night import ELECTIONS, PLACE_KINDS, SEAT_RULES, Seats, Subdivision, fold
+from ingest.model.toml_checks import one_line_text, unknown_key, whole_number
 
 __all__ = ["PLACE_KEYS", "SEATS_KEYS", "read_election", "read_places", "read_seats"]
 
@@ -43,10 +44,6 @@ def read_election(data: Mapping[str, Any], add: Report, line: Lines) -> str | No
     return str(raw)
 
 
-def _whole(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def read_seats(data: Mapping[str, Any], add: Report, line: Lines) -> Seats | None:
     """The optional ``[seats]`` table: ``total`` (1 to 1000) and ``rule``."""
     raw = data.get("seats")
@@ -57,12 +54,8 @@ def read_seats(data: Mapping[str, Any], add: Report, line: Lines) -> Seats | Non
         return None
     for key in raw:
         if key not in SEATS_KEYS:
-            close = difflib.get_close_matches(str(key), SEATS_KEYS, n=1, cutoff=0.6)
-            hint = (
-                f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(SEATS_KEYS)})"
-            )
-            add(f"seats.{key}", line("seats"), f"unknown key{hint}")
-    total = _whole(raw.get("total"))
+            add(f"seats.{key}", line("seats"), unknown_key(str(key), SEATS_KEYS))
+    total = whole_number(raw.get("total"))
     if total is None or not 1 <= total <= MAX_SEATS:
         add("seats.total", line("seats"), f"must be a number of seats from 1 to {MAX_SEATS}")
     rule = raw.get("rule")
@@ -71,14 +64,6 @@ def read_seats(data: Mapping[str, Any], add: Report, line: Lines) -> Seats | Non
     if total is None or not 1 <= total <= MAX_SEATS or rule not in SEAT_RULES:
         return None
     return Seats(total=total, rule=str(rule))
-
-
-def _text(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip() or len(value) > 200:
-        return None
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        return None
-    return value.strip()
 
 
 def read_places(data: Mapping[str, Any], add: Report, line: Lines) -> tuple[Subdivision, ...]:
@@ -96,10 +81,8 @@ def read_places(data: Mapping[str, Any], add: Report, line: Lines) -> tuple[Subd
             continue
         for key in table:
             if key not in PLACE_KEYS:
-                close = difflib.get_close_matches(str(key), PLACE_KEYS, n=1, cutoff=0.6)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                add(f"{label}.{key}", line("places"), f"unknown key{hint}")
-        kind, name, code = table.get("kind"), _text(table.get("name")), table.get("code")
+                add(f"{label}.{key}", line("places"), unknown_key(str(key), PLACE_KEYS))
+        kind, name, code = table.get("kind"), one_line_text(table.get("name")), table.get("code")
         problems = False
         if kind not in PLACE_KINDS:
             add(f"{label}.kind", line("places"), _one_of(kind, PLACE_KINDS))

@@ -4,7 +4,7 @@ The format is documented in ``docs/night.md`` and described by ``docs/night.sche
 Unknown keys (``alias`` for ``aliases``), wrong types, bad values, a candidate twice or one
 spelling given to two candidates are errors; a file with several problems gives them all, one
 line each: ``night.toml:14: candidates[2].alias: unknown key (did you mean 'aliases'?)``.
-Each problem is located by :mod:`ingest.model.night_file_lines`. Pure apart from
+Each problem is located by :mod:`ingest.model.toml_checks`. Pure apart from
 :func:`load_night`, which reads one file.
 """
 
@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ingest.model.night import Candidate, Night, NightError, fold, role_key
 from ingest.model.night_contest import read_election, read_places, read_seats
-from ingest.model.night_file_lines import KeyLines, NightCheck
 from ingest.model.polls_close import POLLS_KEYS, parse_polls_close
+from ingest.model.toml_checks import FileCheck, KeyLines, one_line_text, shown, whole_number
 
 __all__ = [
     "CANDIDATE_KEYS",
@@ -59,7 +59,6 @@ DEFAULT_TIMEZONE: Final = "Europe/Paris"
 DEFAULT_EARLY_HOUR: Final = 5
 _SLUG: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _STREAM: Final = re.compile(r"[!-~]{1,200}")  # printable ASCII, no space
-_MAX_TEXT: Final = 200
 
 
 def default_stream(slug: str) -> str:
@@ -82,32 +81,13 @@ class NightFileError(NightError):
         super().__init__(message)
 
 
-def _text(value: object) -> str | None:
-    """A non-empty, stripped, one-line text, or None."""
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-        return None
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        return None
-    return value.strip()
-
-
-def _shown(value: object) -> str:
-    """A value as the problem quotes it: its repr, cut short."""
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-def _whole(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
     """The night a night file's text describes; :class:`NightFileError` lists every problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise NightFileError([f"{origin}: not valid TOML: {error}"], origin=origin) from None
-    check = NightCheck(origin, KeyLines(text), [])
+    check = FileCheck(origin, KeyLines(text, array="candidates"))
     night = _night(data, check)
     if check.problems or night is None:
         raise NightFileError(check.problems, origin=origin)
@@ -116,37 +96,37 @@ def night_from_text(text: str, *, origin: str = "night.toml") -> Night:
 
 def night_from_data(data: Mapping[str, Any], *, origin: str = "night") -> Night:
     """The night a parsed night table describes (a night inside another file: no line numbers)."""
-    check = NightCheck(origin, KeyLines(""), [])
+    check = FileCheck(origin, KeyLines("", array="candidates"))
     night = _night(data, check)
     if check.problems or night is None:
         raise NightFileError(check.problems, origin=origin)
     return night
 
 
-def _night(data: Mapping[str, Any], check: NightCheck) -> Night | None:
+def _night(data: Mapping[str, Any], check: FileCheck) -> Night | None:
     for key in data:
         if key not in NIGHT_KEYS:
             check.unknown(key, NIGHT_KEYS, check.lines.top(key))
     night_date = _date(data, check)
-    round_ = _whole(data.get("round"))
+    round_ = whole_number(data.get("round"))
     if "round" not in data:
         check.add("round", None, "missing (1 or 2)")
     elif round_ not in (1, 2):
-        check.top("round", f"must be 1 or 2, got {_shown(data['round'])}")
+        check.top("round", f"must be 1 or 2, got {shown(data['round'])}")
     zone = _zone(data, check)
     slug = data.get("slug", night_date.isoformat() if night_date else "night")
     if not isinstance(slug, str) or not _SLUG.fullmatch(slug) or len(slug) > 64:
-        check.top("slug", f"must be lowercase letters, digits and dashes, got {_shown(slug)}")
+        check.top("slug", f"must be lowercase letters, digits and dashes, got {shown(slug)}")
     title = data.get("title", slug)
-    if "title" in data and _text(title) is None:
+    if "title" in data and one_line_text(title) is None:
         check.top("title", "must be a non-empty one-line text (at most 200 characters)")
     stream = data.get("stream", default_stream(str(slug)))
     if "stream" in data and (not isinstance(stream, str) or not _STREAM.fullmatch(stream)):
         check.top("stream", "must be a Redis key without spaces (at most 200 characters)")
-    early_hour = _whole(data.get("early_hour", DEFAULT_EARLY_HOUR))
+    early_hour = whole_number(data.get("early_hour", DEFAULT_EARLY_HOUR))
     if early_hour is None or not 0 <= early_hour <= 12:
         check.top(
-            "early_hour", f"must be an hour from 0 to 12, got {_shown(data.get('early_hour'))}"
+            "early_hour", f"must be an hour from 0 to 12, got {shown(data.get('early_hour'))}"
         )
     candidates = _candidates(data, check)
     roles = _roles(data, check)
@@ -165,7 +145,7 @@ def _night(data: Mapping[str, Any], check: NightCheck) -> Night | None:
         return None
     return Night(
         slug=str(slug),
-        title=str(_text(title)),
+        title=str(one_line_text(title)),
         date=night_date,
         round=round_,
         timezone=zone,
@@ -181,7 +161,7 @@ def _night(data: Mapping[str, Any], check: NightCheck) -> Night | None:
     )
 
 
-def _date(data: Mapping[str, Any], check: NightCheck) -> date | None:
+def _date(data: Mapping[str, Any], check: FileCheck) -> date | None:
     if "date" not in data:
         check.add("date", None, "missing (the night's date, YYYY-MM-DD)")
         return None
@@ -193,22 +173,22 @@ def _date(data: Mapping[str, Any], check: NightCheck) -> date | None:
             return date.fromisoformat(raw) if len(raw) == 10 else None
         except ValueError:
             pass
-    check.top("date", f"must be a date, YYYY-MM-DD, got {_shown(raw)}")
+    check.top("date", f"must be a date, YYYY-MM-DD, got {shown(raw)}")
     return None
 
 
-def _zone(data: Mapping[str, Any], check: NightCheck) -> ZoneInfo | None:
+def _zone(data: Mapping[str, Any], check: FileCheck) -> ZoneInfo | None:
     raw = data.get("timezone", DEFAULT_TIMEZONE)
     if isinstance(raw, str) and raw.strip():
         try:
             return ZoneInfo(raw)
         except (ZoneInfoNotFoundError, ValueError):
             pass
-    check.top("timezone", f"must be an IANA time zone (Europe/Paris), got {_shown(raw)}")
+    check.top("timezone", f"must be an IANA time zone (Europe/Paris), got {shown(raw)}")
     return None
 
 
-def _candidates(data: Mapping[str, Any], check: NightCheck) -> tuple[Candidate, ...]:
+def _candidates(data: Mapping[str, Any], check: FileCheck) -> tuple[Candidate, ...]:
     raw = data.get("candidates")
     if raw is None:
         check.add("candidates", None, "missing (at least one [[candidates]] table)")
@@ -223,51 +203,49 @@ def _candidates(data: Mapping[str, Any], check: NightCheck) -> tuple[Candidate, 
     for index, table in enumerate(raw):
         label = f"candidates[{index + 1}]"
         if not isinstance(table, Mapping):
-            check.add(label, lines.candidate(index), "must be a table with a name")
+            check.add(label, lines.entry(index), "must be a table with a name")
             continue
         for key in table:
             if key not in CANDIDATE_KEYS:
-                check.unknown(key, CANDIDATE_KEYS, lines.candidate(index, key), prefix=f"{label}.")
-        name = _text(table.get("name"))
+                check.unknown(key, CANDIDATE_KEYS, lines.entry(index, key), prefix=f"{label}.")
+        name = one_line_text(table.get("name"))
         if name is None:
-            check.add(f"{label}.name", lines.candidate(index, "name"), "missing or not a text")
+            check.add(f"{label}.name", lines.entry(index, "name"), "missing or not a text")
             continue
         aliases = table.get("aliases", [])
-        if not isinstance(aliases, list) or any(_text(alias) is None for alias in aliases):
+        if not isinstance(aliases, list) or any(one_line_text(alias) is None for alias in aliases):
             check.add(
                 f"{label}.aliases",
-                lines.candidate(index, "aliases"),
+                lines.entry(index, "aliases"),
                 "must be a list of non-empty texts",
             )
             aliases = []
         names[index] = name
         extras: dict[str, str] = {}
         for extra in ("head", "label"):
-            if extra in table and _text(table[extra]) is None:
+            if extra in table and one_line_text(table[extra]) is None:
                 check.add(
                     f"{label}.{extra}",
-                    lines.candidate(index, extra),
+                    lines.entry(index, extra),
                     "must be a non-empty one-line text",
                 )
             elif extra in table:
-                extras[extra] = str(_text(table[extra]))
+                extras[extra] = str(one_line_text(table[extra]))
         colour = table.get("colour")
         if colour is not None and not (isinstance(colour, str) and COLOUR.fullmatch(colour)):
             check.add(
                 f"{label}.colour",
-                lines.candidate(index, "colour"),
-                f"must be a hex colour #rrggbb, got {_shown(colour)}",
+                lines.entry(index, "colour"),
+                f"must be a hex colour #rrggbb, got {shown(colour)}",
             )
             colour = None
-        written = [name, *(str(_text(a)) for a in aliases)]
+        written = [name, *(str(one_line_text(a)) for a in aliases)]
         fields = ["name"] + ["aliases"] * len(aliases) + list(extras)
         spellings: list[str] = []
         for position, spelling in enumerate([*written, *extras.values()]):
             key = f"{label}.{fields[position]}"
             if spelling in spellings:
-                check.add(
-                    key, lines.candidate(index, holding=spelling), f"{_shown(spelling)} twice"
-                )
+                check.add(key, lines.entry(index, holding=spelling), f"{shown(spelling)} twice")
                 continue
             spellings.append(spelling)
             owner = owners.setdefault(fold(spelling), index)
@@ -275,8 +253,8 @@ def _candidates(data: Mapping[str, Any], check: NightCheck) -> tuple[Candidate, 
                 what = "candidate" if position == 0 else "alias"
                 check.add(
                     key,
-                    lines.candidate(index, holding=spelling),
-                    f"duplicate {what}: {_shown(spelling)} already designates"
+                    lines.entry(index, holding=spelling),
+                    f"duplicate {what}: {shown(spelling)} already designates"
                     f" candidates[{owner + 1}] ({names[owner]})",
                 )
         kept_aliases = tuple(s for s in spellings[1:] if s not in extras.values())
@@ -292,7 +270,7 @@ def _candidates(data: Mapping[str, Any], check: NightCheck) -> tuple[Candidate, 
     return tuple(found)
 
 
-def _roles(data: Mapping[str, Any], check: NightCheck) -> tuple[tuple[str, str], ...]:
+def _roles(data: Mapping[str, Any], check: FileCheck) -> tuple[tuple[str, str], ...]:
     """The optional ``[roles]`` table: a role as texts write it -> who holds it tonight."""
     raw = data.get("roles", {})
     if not isinstance(raw, Mapping):
@@ -301,13 +279,13 @@ def _roles(data: Mapping[str, Any], check: NightCheck) -> tuple[tuple[str, str],
     roles: dict[str, str] = {}
     for role, holder in raw.items():
         key = role_key(role)
-        if not key or _text(holder) is None:
+        if not key or one_line_text(holder) is None:
             check.add(f"roles.{role}", check.lines.in_table("roles", role), "must name its holder")
             continue
         if key in roles:
             check.add(f"roles.{role}", check.lines.in_table("roles", role), "given twice")
             continue
-        roles[key] = str(_text(holder))
+        roles[key] = str(one_line_text(holder))
     return tuple(roles.items())
 
 

@@ -22,7 +22,9 @@ loop of blocking reads. Every place that stops a task reading Redis in a loop th
 through :func:`cancel_until_done`, and a command that runs until interrupted goes through
 :func:`run_until_signalled`.
 
-Retrying with backoff, the readers' reconnect loop, is :mod:`ingest.runtime.retrying`.
+Any other signal a command answers in its event loop (``serve``'s SIGHUP) goes through
+:func:`call_on_signals`, as the stop signals do. Retrying with backoff, the readers' reconnect
+loop, is :mod:`ingest.runtime.retrying`.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ __all__ = [
     "CANCEL_EVERY",
     "STOP_SIGNALS",
     "Stopped",
+    "call_on_signals",
     "cancel_until_done",
     "deferred_stop",
     "run_command",
@@ -153,7 +156,6 @@ async def stop_on_signals(
     is back. Outside the main thread no handler can be set: the event is then only set by the
     caller.
     """
-    loop = asyncio.get_running_loop()
     stop = event if event is not None else asyncio.Event()
     if _STATE.command_loop:
         # run_command's loop holds the signals: it sets this block's event.
@@ -165,7 +167,6 @@ async def stop_on_signals(
         finally:
             _STATE.waiters.remove(stop)
         return
-    previous: dict[signal.Signals, Any] = {}
 
     def received(signum: signal.Signals) -> None:
         if _STATE.requested is None:
@@ -173,6 +174,23 @@ async def stop_on_signals(
         _STATE.delivered = True
         stop.set()
 
+    with call_on_signals(signals, received):
+        if _STATE.requested is not None and not _STATE.delivered:
+            _STATE.delivered = True
+            stop.set()  # asked (while deferred) before the loop took over: stop at once
+        yield stop
+
+
+@contextlib.contextmanager
+def call_on_signals(
+    signals: Iterable[signal.Signals], received: Callable[[signal.Signals], None]
+) -> Iterator[bool]:
+    """Within the block, the running event loop calls ``received(signum)`` when one of
+    ``signals`` arrives; on leaving, each signal's handler before the block is back. Yield
+    whether the loop took any (outside the main thread it can take none: then nothing is
+    called, and the caller goes on without)."""
+    loop = asyncio.get_running_loop()
+    previous: dict[signal.Signals, Any] = {}
     for signum in signals:
         handler = signal.getsignal(signum)
         try:
@@ -180,11 +198,8 @@ async def stop_on_signals(
         except (ValueError, RuntimeError, NotImplementedError):
             continue
         previous[signum] = handler
-    if _STATE.requested is not None and not _STATE.delivered:
-        _STATE.delivered = True
-        stop.set()  # asked (while deferred) before the loop took over: stop at once
     try:
-        yield stop
+        yield bool(previous)
     finally:
         for signum, handler in previous.items():
             with contextlib.suppress(ValueError, RuntimeError):
@@ -246,7 +261,6 @@ def run_command(
 
 
 async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
-    loop = asyncio.get_running_loop()
     task = asyncio.ensure_future(work)
     cancelled_for_stop = False
 
@@ -265,37 +279,25 @@ async def _command_main(work: Coroutine[Any, Any, _T]) -> _Outcome:
             cancelled_for_stop = True
             task.cancel()
 
-    previous: dict[signal.Signals, Any] = {}
-    for signum in STOP_SIGNALS:
-        handler = signal.getsignal(signum)
+    with call_on_signals(STOP_SIGNALS, received) as taken:
+        _STATE.command_loop = taken
         try:
-            loop.add_signal_handler(signum, received, signum)
-        except (ValueError, RuntimeError, NotImplementedError):
-            continue
-        previous[signum] = handler
-    _STATE.command_loop = bool(previous)
-    try:
-        if _STATE.requested is not None:
-            # Arrived while the loop started; or raised earlier where it was swallowed (a
-            # destructor, a weakref callback: importlib's module locks have one), else the
-            # Stopped raised then would have unwound the command before it got here.
-            received(_STATE.requested)
-        try:
-            value = await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if not (cancelled_for_stop and task.cancelled()):
-                raise
-            return _Outcome(stopped_by=_STATE.command_stop)
-        return _Outcome(value=value)
-    finally:
-        _STATE.command_loop = False
-        _STATE.waiters.clear()
-        await _cancel_leftovers(task)
-        for signum, handler in previous.items():
-            with contextlib.suppress(ValueError, RuntimeError):
-                loop.remove_signal_handler(signum)
-            if handler is not None:
-                signal.signal(signum, handler)
+            if _STATE.requested is not None:
+                # Arrived while the loop started; or raised earlier where it was swallowed (a
+                # destructor, a weakref callback: importlib's module locks have one), else the
+                # Stopped raised then would have unwound the command before it got here.
+                received(_STATE.requested)
+            try:
+                value = await asyncio.shield(task)
+            except asyncio.CancelledError:
+                if not (cancelled_for_stop and task.cancelled()):
+                    raise
+                return _Outcome(stopped_by=_STATE.command_stop)
+            return _Outcome(value=value)
+        finally:
+            _STATE.command_loop = False
+            _STATE.waiters.clear()
+            await _cancel_leftovers(task)
 
 
 async def _cancel_leftovers(task: asyncio.Future[Any]) -> None:

@@ -13,14 +13,13 @@ it); a failover can lose the last record of a source, which its next poll writes
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
+from ingest.store.replies import reply_strings, reply_text
 
 __all__ = ["read_all_health", "read_health", "record_poll"]
 
@@ -43,13 +42,13 @@ async def record_poll(
 async def read_health(redis: Redis, stream: str, source: str) -> SourceHealth | None:
     """One source's health, or None if it has none."""
     raw = await redis.hgetall(keys.health_key(stream, source))
-    return SourceHealth.from_hash(source, _strings(raw)) if raw else None
+    return SourceHealth.from_hash(source, reply_strings(raw)) if raw else None
 
 
 async def read_all_health(redis: Redis, stream: str) -> dict[str, dict[str, object]]:
     """Every source's health on ``stream``, by source name (sorted), as JSON-able dicts."""
     members = await redis.smembers(keys.sources_key(stream))
-    names = sorted(_text(name) for name in members)
+    names = sorted(reply_text(name) for name in members)
     if not names:
         return {}
     async with redis.pipeline(transaction=False) as pipe:
@@ -63,13 +62,5 @@ async def read_all_health(redis: Redis, stream: str) -> dict[str, dict[str, obje
         elif isinstance(raw, Exception):
             raise raw
         elif raw:
-            healths[name] = SourceHealth.from_hash(name, _strings(raw)).to_json()
+            healths[name] = SourceHealth.from_hash(name, reply_strings(raw)).to_json()
     return healths
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def _strings(raw: Mapping[Any, Any]) -> dict[str, str]:
-    return {_text(key): _text(value) for key, value in raw.items()}

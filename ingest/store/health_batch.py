@@ -15,13 +15,13 @@ loop that uses it).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import weakref
 from dataclasses import dataclass, field
 from typing import Final
 
 from redis.asyncio import Redis
 
+from ingest.runtime.aio import cancel_until_done
 from ingest.sources.source_health import SourceHealth
 from ingest.store import keys
 
@@ -113,9 +113,9 @@ class HealthBatcher:
     async def close(self) -> None:
         """Stop writing (what waits fails with CancelledError)."""
         if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+            errors = await cancel_until_done([self._writer])  # a lost cancellation: again
+            if errors:
+                raise errors[0]
 
 
 _SHARED: weakref.WeakKeyDictionary[Redis, HealthBatcher] = weakref.WeakKeyDictionary()

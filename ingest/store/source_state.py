@@ -60,6 +60,7 @@ from ingest.model.update import Update, UpdateError
 from ingest.runtime.aio import cancel_until_done
 from ingest.sources.entry_diff import Diff, SeenEntry
 from ingest.store import keys
+from ingest.store.replies import reply_text
 from ingest.store.sentinel import check_confirmed, confirmation
 from ingest.store.stream_store import Fence, FencedError
 
@@ -119,10 +120,6 @@ class HeldSource:
     released: bool = False
 
 
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
 class SourceState:
     """The diff state of ``source`` on ``stream``: read, compared, and written under a lock."""
 
@@ -161,22 +158,7 @@ class SourceState:
         loaded machine) keeps it; one paused cannot renew it, and loses it to the next taker.
         """
         holder = uuid.uuid4().hex
-        deadline = time.monotonic() + self._lock_wait
-        while not (
-            token := int(
-                await self._acquire(
-                    keys=[self._lock_key, self._fence_key], args=[holder, self._lock_ttl_ms]
-                )
-            )
-        ):
-            if time.monotonic() > deadline:
-                raise SourceBusyError(f"{self.source}: another poller holds the source's lock")
-            await asyncio.sleep(_LOCK_RETRY)
-        try:
-            await self._confirm("the source's lock")
-        except RedisError:
-            await self._release(keys=[self._lock_key], args=[holder])
-            raise
+        token = await self._acquire_waiting(holder)
         renewing = asyncio.create_task(self._keep(holder), name=f"renew lock {self.source}")
         try:
             yield Fence(self._fence_key, token)
@@ -239,6 +221,8 @@ class SourceState:
                 await self._release(keys=[self._lock_key], args=[holder])
 
     async def _acquire_waiting(self, holder: str) -> int:
+        """Take the lock for ``holder``, retrying until the lock wait runs out; confirm it
+        (Sentinel); return the fencing token. Raise :class:`SourceBusyError` if it stays taken."""
         deadline = time.monotonic() + self._lock_wait
         while not (
             token := int(
@@ -278,10 +262,10 @@ class SourceState:
         previous: dict[str, SeenEntry] = {}
         version: int | None = None
         for field, data in raw.items():
-            name = _text(field)
+            name = reply_text(field)
             if name == VERSION_FIELD:
                 try:
-                    version = int(_text(data))
+                    version = int(reply_text(data))
                 except ValueError:
                     version = None
                 continue

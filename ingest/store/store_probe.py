@@ -19,6 +19,8 @@ from typing import Final
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
+from ingest.runtime.aio import cancel_until_done
+
 __all__ = ["FRESH_FOR", "LATE", "StoreProbe"]
 
 #: Seconds an outcome is reused by the pollers that ask after it.
@@ -69,5 +71,4 @@ class StoreProbe:
         """Stop a PING under way (the client is the caller's to close)."""
         pending, self._pending = self._pending, None
         if pending is not None:
-            pending.cancel()
-            await asyncio.gather(pending, return_exceptions=True)
+            await cancel_until_done([pending])  # what it ended with is no news: not answered

@@ -127,12 +127,8 @@ def _served(args: DemoOptions) -> _Served:
 
 def _moment(app: web.Application) -> tuple[datetime | None, bool]:
     """The sources' virtual (or recorded) time, and whether the night is over."""
-    if RECORDING_KEY in app:
-        state = app[RECORDING_KEY]
-        recorded = state.schedule.moment(state.clock.elapsed())
-        return recorded.recorded_time, recorded.finished
-    emulated = app[SOURCES_KEY]
-    moment = emulated.schedule.moment(emulated.clock.elapsed())
+    state = app[RECORDING_KEY] if RECORDING_KEY in app else app[SOURCES_KEY]
+    moment = state.schedule.moment(state.clock.elapsed())
     return moment.virtual_time, moment.finished
 
 

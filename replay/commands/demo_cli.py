@@ -14,8 +14,8 @@ from ingest.commands.command import (
     RedisOptions,
     add_night_options,
     add_redis_options,
+    checked_port,
 )
-from ingest.model.errors import CommandError
 from replay.commands.clock_cli import ClockOptions, add_clock_options
 
 __all__ = ["COMMAND", "DEFAULT_PORT", "DemoOptions"]
@@ -45,16 +45,10 @@ class DemoOptions:
             redis=RedisOptions.from_args(args),
             clock=ClockOptions.from_args(args),
             host=args.host,
-            port=_checked_port(args.port),
+            port=None if args.port is None else checked_port(args.port),
             loop=args.loop,
             recording=Path(args.recording) if args.recording else None,
         )
-
-
-def _checked_port(port: int | None) -> int | None:
-    if port is not None and not 0 <= port <= 65535:
-        raise CommandError(f"--port must be within 0-65535, got {port}")
-    return port
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,6 @@ went out (p50 / p99 / max) at the end.
 from __future__ import annotations
 
 import asyncio
-import math
 from datetime import UTC, datetime
 
 from rich.console import Console
@@ -25,7 +24,7 @@ from ingest.model.update import Update
 from ingest.runtime.aio import run_command, stop_on_signals
 from ingest.store.keys import replay_run_stream, replay_runs_key
 from ingest.store.stream_store import StreamStore
-from replay.clock import AnchoredClock, ReplayPlan, plan_replay
+from replay.clock import AnchoredClock, ReplayPlan, plan_replay, speed_in_words
 from replay.commands.clock_options import window_of
 from replay.commands.replay_cli import ReplayOptions
 from replay.fixtures import find_night
@@ -91,7 +90,7 @@ async def _replay(
         else:
             stream = await resolve_stream(client, stream)
         store = StreamStore(client, stream, maxlen=stream_maxlen())
-        pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+        pace = speed_in_words(speed)
         # Signals handled before the first line: once it is printed, Ctrl-C is a clean stop.
         async with stop_on_signals() as stop:
             console.print(

@@ -17,8 +17,10 @@ from typing import Final
 from rich.console import Console
 from rich.status import Status
 
+from ingest.commands.command import checked_port
 from ingest.model.errors import CommandError
 from ingest.runtime.aio import run_command
+from replay.clock import speed_in_words
 from replay.commands.clock_options import window_of
 from replay.commands.sources_cli import SourcesOptions
 from replay.commands.sources_recording import serve_recording
@@ -43,8 +45,7 @@ def run(args: SourcesOptions) -> int:
         raise CommandError(f"--page-size must be at least 1, got {args.page_size}")
     if not (math.isfinite(args.interval) and args.interval >= 0):
         raise CommandError(f"--interval must be a number of seconds >= 0, got {args.interval}")
-    if not 0 <= args.port <= 65535:
-        raise CommandError(f"--port must be from 0 to 65535, got {args.port}")
+    checked_port(args.port)
     if args.recording is not None:
         return serve_recording(args, args.recording)
     fixture = find_night(args.night.night, fixtures_dir=args.night.fixtures)
@@ -70,8 +71,7 @@ def run(args: SourcesOptions) -> int:
 
 def _announce(state: SourcesState, base_url: str, console: Console) -> None:
     """Say what is served, where, and at which pace."""
-    speed = state.window.speed
-    pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+    pace = speed_in_words(state.window.speed)
     console.print(f"serving {state.fixture.night.title} at {base_url} {pace}")
     for document, path in PATHS.items():
         console.print(f"  {document.value:<9} {base_url}{path}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn
 
 from ingest.runtime.aio import run_command
+from replay.clock import speed_in_words
 from replay.commands.recording_options import open_recording, recording_window
 from replay.commands.sources_cli import SourcesOptions
 from replay.commands.sources_serving import WATCH_EVERY, serve_sources
@@ -50,8 +50,7 @@ def serve_recording(args: SourcesOptions, root: Path) -> int:
 def _announce(state: RecordingState, base_url: str, console: Console) -> None:
     """Say what is served, where, and at which pace (and keep the base URL for /healthz)."""
     state.base_url = base_url
-    speed = state.schedule.window.speed
-    pace = "as fast as possible" if math.isinf(speed) else f"at {speed:g}x"
+    pace = speed_in_words(state.schedule.window.speed)
     console.print(f"serving the recording at {base_url} {pace}")
     for url, path in state.paths.items():
         console.print(f"  {base_url}{path}  (recorded from {url})")
@@ -84,7 +83,7 @@ async def _watch(state: RecordingState, console: Console, progress: Progress | N
     while True:
         elapsed = state.clock.elapsed()
         moment = state.schedule.moment(elapsed)
-        when = "--" if moment.recorded_time is None else f"{moment.recorded_time:%H:%M:%S} UTC"
+        when = "--" if moment.virtual_time is None else f"{moment.virtual_time:%H:%M:%S} UTC"
         changed: list[str] = []
         for url, path in state.paths.items():
             version = state.schedule.version(url, elapsed)

@@ -14,6 +14,9 @@ A document's versions are *steps*, due at increasing wall offsets into a pass. A
 wall seconds after the anchor, a document shows the last step due: :meth:`LoopingPasses.shown`
 says which, when that version first appeared (its ``Last-Modified``), and when the one before it
 did (so that a server can tell two versions in the same second apart).
+
+:class:`PlannedPasses` is what both schedules share: the pass's plan and its passes, and where
+they stand at a moment (:class:`PassMoment`: the pass, the virtual time, finished or not).
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ from typing import TypeVar
 
 from replay.clock import ClockError, ReplayPlan, ReplayWindow, plan_replay
 
-__all__ = ["LoopingPasses", "StepShown", "check_loop_pause", "plan_pass"]
+__all__ = [
+    "LoopingPasses",
+    "PassMoment",
+    "PlannedPasses",
+    "StepShown",
+    "check_loop_pause",
+    "plan_pass",
+]
 
 Owner = TypeVar("Owner")
 
@@ -115,3 +125,49 @@ class LoopingPasses:
         else:
             previous = None
         return StepShown(index, started, previous)
+
+
+@dataclass(frozen=True, slots=True)
+class PassMoment:
+    """Where a schedule stands ``elapsed`` wall seconds after the anchor.
+
+    ``pass_index`` counts the passes of a ``--loop`` from 0; ``virtual_time`` is what the pass's
+    clock shows (the night's time, or the recording's); ``finished`` is true once the pass has
+    reached its end (the documents stay as they are, until the next pass if looping).
+    """
+
+    elapsed: float
+    pass_index: int
+    virtual_time: datetime | None
+    finished: bool
+
+
+class PlannedPasses:
+    """One planned pass, played once or (``loop``) again ``loop_pause`` wall seconds after its
+    end: the clock a schedule of documents stands on."""
+
+    def __init__(self, plan: ReplayPlan, *, loop: bool = False, loop_pause: float = 1.0) -> None:
+        self.plan = plan
+        self.passes = LoopingPasses(plan.duration, loop=loop, pause=loop_pause)
+        self.loop = loop
+        self.loop_pause = loop_pause
+
+    @property
+    def duration(self) -> float:
+        """Wall seconds of one pass, from the anchor to its last item (or ``--to``)."""
+        return self.plan.duration
+
+    @property
+    def period(self) -> float:
+        """Wall seconds between the starts of two passes of a loop."""
+        return self.passes.period
+
+    def moment(self, elapsed: float) -> PassMoment:
+        """Where the pass stands ``elapsed`` wall seconds after the anchor."""
+        pass_index, local = self.passes.locate(elapsed)
+        return PassMoment(
+            elapsed=elapsed,
+            pass_index=pass_index,
+            virtual_time=self.plan.virtual_time(local),
+            finished=local >= self.duration,
+        )

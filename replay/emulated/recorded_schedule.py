@@ -17,13 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 
 from ingest.model.recording import RecordedResponse
-from replay.clock import ClockError, ReplayPlan, ReplayWindow
-from replay.emulated.looping_passes import LoopingPasses, check_loop_pause, plan_pass
+from replay.clock import ClockError, ReplayWindow
+from replay.emulated.looping_passes import PlannedPasses, check_loop_pause, plan_pass
 
-__all__ = ["RecordedVersion", "RecordingMoment", "RecordingSchedule", "versions_of"]
+__all__ = ["RecordedVersion", "RecordingSchedule", "versions_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,16 +40,6 @@ class RecordedVersion:
     previous_started: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordingMoment:
-    """Where the recording stands ``elapsed`` wall seconds after the anchor."""
-
-    elapsed: float
-    pass_index: int
-    recorded_time: datetime | None
-    finished: bool
-
-
 def versions_of(responses: Iterable[RecordedResponse]) -> dict[str, list[RecordedResponse]]:
     """Each document's versions (by URL, in time order): the bodies that differ from the last."""
     versions: dict[str, list[RecordedResponse]] = {}
@@ -63,7 +52,7 @@ def versions_of(responses: Iterable[RecordedResponse]) -> dict[str, list[Recorde
     return versions
 
 
-class RecordingSchedule:
+class RecordingSchedule(PlannedPasses):
     """The timeline of a re-served recording: see the module's docstring."""
 
     def __init__(
@@ -82,11 +71,8 @@ class RecordingSchedule:
         ]
         if not items:
             raise ClockError("the recording holds no body to serve")
-        self.plan: ReplayPlan
-        self.plan, due = plan_pass(items, window)
-        self.passes = LoopingPasses(self.plan.duration, loop=loop, pause=loop_pause)
-        self.loop = loop
-        self.loop_pause = loop_pause
+        plan, due = plan_pass(items, window)
+        super().__init__(plan, loop=loop, loop_pause=loop_pause)
         self.window = window
         # Per document: the wall offset of each version due, and which version it is.
         self._offsets: dict[str, list[float]] = {url: [] for url in versions}
@@ -105,29 +91,9 @@ class RecordingSchedule:
         """The URLs of the documents served."""
         return list(self._versions)
 
-    @property
-    def duration(self) -> float:
-        """Wall seconds of one pass."""
-        return self.plan.duration
-
-    @property
-    def period(self) -> float:
-        """Wall seconds between the starts of two passes of a loop."""
-        return self.passes.period
-
     def steps(self, url: str) -> int:
         """How many versions of ``url`` one pass serves."""
         return len(self._offsets.get(url, []))
-
-    def moment(self, elapsed: float) -> RecordingMoment:
-        """Where the recording stands ``elapsed`` wall seconds after the anchor."""
-        pass_index, local = self.passes.locate(elapsed)
-        return RecordingMoment(
-            elapsed=elapsed,
-            pass_index=pass_index,
-            recorded_time=self.plan.virtual_time(local),
-            finished=local >= self.duration,
-        )
 
     def version(self, url: str, elapsed: float) -> RecordedVersion:
         """The version of ``url`` shown ``elapsed`` wall seconds after the anchor."""

@@ -26,7 +26,7 @@ from yarl import URL
 
 from ingest.model.recording import Recording, RecordingError
 from ingest.runtime.log_redaction import redact_url
-from replay.clock import AnchoredClock, ReplayWindow
+from replay.clock import AnchoredClock, ReplayWindow, speed_value
 from replay.emulated.conditional import version_validators
 from replay.emulated.documents import etag_of
 from replay.emulated.recorded_schedule import RecordingSchedule, versions_of
@@ -74,12 +74,11 @@ class RecordingState:
     def health(self) -> dict[str, Any]:
         """The ``/healthz`` document."""
         moment = self.schedule.moment(self.clock.elapsed())
-        recorded = moment.recorded_time
-        speed = self.schedule.window.speed
+        recorded = moment.virtual_time  # the recording's time
         return {
             "recording": str(self.recording.root),
             "recorded_time": None if recorded is None else recorded.isoformat(),
-            "speed": "max" if math.isinf(speed) else speed,
+            "speed": speed_value(self.schedule.window.speed),
             "finished": moment.finished,
             "loop": self.schedule.loop,
             "pass": moment.pass_index + 1,

@@ -28,10 +28,10 @@ from typing import Final
 
 from replay.clock import ClockError, ReplayPlan, ReplayWindow
 from replay.emulated.documents import Document, published_instants
-from replay.emulated.looping_passes import LoopingPasses, plan_pass
+from replay.emulated.looping_passes import PlannedPasses, plan_pass
 from replay.night_fixture import NightFixture
 
-__all__ = ["DocumentVersion", "SourcesMoment", "SourcesSchedule", "Step"]
+__all__ = ["DocumentVersion", "SourcesSchedule", "Step"]
 
 _JUST_BEFORE: Final = timedelta(microseconds=1)
 
@@ -64,21 +64,7 @@ class DocumentVersion:
     previous_started: float | None
 
 
-@dataclass(frozen=True, slots=True)
-class SourcesMoment:
-    """Where the night stands ``elapsed`` wall seconds after the anchor.
-
-    ``pass_index`` counts the passes of a ``--loop`` from 0; ``finished`` is true once the pass
-    has reached its end (the documents stay as they are, until the next pass if looping).
-    """
-
-    elapsed: float
-    pass_index: int
-    virtual_time: datetime | None
-    finished: bool
-
-
-class SourcesSchedule:
+class SourcesSchedule(PlannedPasses):
     """The timeline of a night's emulated sources: see the module's docstring."""
 
     def __init__(
@@ -90,10 +76,7 @@ class SourcesSchedule:
         loop: bool = False,
         loop_pause: float = 1.0,
     ) -> None:
-        self.passes = LoopingPasses(plan.duration, loop=loop, pause=loop_pause)
-        self.plan = plan
-        self.loop = loop
-        self.loop_pause = loop_pause
+        super().__init__(plan, loop=loop, loop_pause=loop_pause)
         self._steps = {document: steps.get(document, ()) for document in Document}
         self._offsets = {
             document: [step.offset for step in self._steps[document]] for document in Document
@@ -132,29 +115,9 @@ class SourcesSchedule:
             loop_pause=loop_pause,
         )
 
-    @property
-    def duration(self) -> float:
-        """Wall seconds of one pass, from the anchor to the end of the night (or ``--to``)."""
-        return self.plan.duration
-
-    @property
-    def period(self) -> float:
-        """Wall seconds between the starts of two passes of a loop."""
-        return self.passes.period
-
     def steps(self, document: Document) -> tuple[Step, ...]:
         """The versions of ``document`` in one pass, in order."""
         return self._steps[document]
-
-    def moment(self, elapsed: float) -> SourcesMoment:
-        """Where the night stands ``elapsed`` wall seconds after the anchor."""
-        pass_index, local = self.passes.locate(elapsed)
-        return SourcesMoment(
-            elapsed=elapsed,
-            pass_index=pass_index,
-            virtual_time=self.plan.virtual_time(local),
-            finished=local >= self.duration,
-        )
 
     def version(self, document: Document, elapsed: float) -> DocumentVersion:
         """The version of ``document`` shown ``elapsed`` wall seconds after the anchor."""

@@ -38,7 +38,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from replay.clock import AnchoredClock, ReplayWindow
+from replay.clock import AnchoredClock, ReplayWindow, speed_value
 from replay.emulated.conditional import version_validators
 from replay.emulated.documents import (
     DEFAULT_PAGE_SIZE,
@@ -157,11 +157,10 @@ class SourcesState:
         moment = self.schedule.moment(self.clock.elapsed())
         zone = self.fixture.night.timezone
         virtual = moment.virtual_time
-        speed = self.window.speed
         return {
             "night": self.fixture.night.slug,
             "virtual_time": None if virtual is None else virtual.astimezone(zone).isoformat(),
-            "speed": "max" if math.isinf(speed) else speed,
+            "speed": speed_value(self.window.speed),
             "finished": moment.finished,
             "loop": self.schedule.loop,
             "pass": moment.pass_index + 1,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from ingest.model.update import Kind, Update
+from ingest.runtime.aio import cancel_until_done
 from ingest.store.health import read_all_health
 from ingest.store.stream_store import StreamStore
 from ticker.alerts.engine import AlertEngine, Fired
@@ -79,9 +80,8 @@ async def run_alerts(
                 on_alert=on_alert,
             )
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        for error in await cancel_until_done(tasks):
+            logger.warning("a webhook sender ended with an error: %r", error)
 
 
 def _order(in_stream: dict[str, Update]) -> Callable[[str], tuple[int, int]]:

@@ -3,13 +3,13 @@
 The format is ``docs/alerts.md``. One ``[[rule]]`` table per rule: its ``id``, its ``type``
 (:data:`RULE_TYPES`) and the keys that type takes (:data:`TYPE_KEYS`). An unknown key, a key the
 type does not take, a wrong type, an id twice are each one line:
-``alerts.toml:7: rule[1].pct: expected a number from 0 to 100, got '55'``. Pure apart from
+``alerts.toml:7: rule[1].pct: expected a number from 0 to 100, got '55'``; lines found, keys
+and values quoted, as the night file's are (:mod:`ingest.model.toml_checks`). Pure apart from
 :func:`load_rules`, which reads one file.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from ingest.model.errors import SoireeError
+from ingest.model.toml_checks import FileCheck, KeyLines, one_line_text, shown, unknown_key
 
 __all__ = [
     "EDITORIAL_TYPES",
@@ -63,7 +64,6 @@ _REQUIRED: Final[Mapping[str, tuple[str, ...]]] = {
 }
 _OF: Final = ("count", "any")
 _ID: Final = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
-_MAX_TEXT: Final = 200
 DEFAULT_HYSTERESIS: Final = 0.5
 
 
@@ -103,51 +103,9 @@ class Rule:
         return self.type in OPERATIONAL_TYPES
 
 
-class _Lines:
-    """The line of each ``[[rule]]`` table and of its keys (tomllib keeps no lines)."""
-
-    def __init__(self, text: str) -> None:
-        self.lines = text.splitlines()
-        headers = [n for n, line in enumerate(self.lines) if re.match(r"\s*\[", line)]
-        self.blocks: list[tuple[int, int]] = []
-        for position, start in enumerate(headers):
-            end = headers[position + 1] if position + 1 < len(headers) else len(self.lines)
-            if re.match(r"\s*\[\[\s*rule\s*\]\]", self.lines[start]):
-                self.blocks.append((start, end))
-        self.top_end = headers[0] if headers else len(self.lines)
-
-    def of(self, index: int | None, key: str | None = None) -> int | None:
-        if index is None:
-            start, end = 0, self.top_end
-        elif index < len(self.blocks):
-            start, end = self.blocks[index]
-        else:
-            return None
-        if key is not None:
-            pattern = re.compile(rf"\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
-            for number in range(start, end):
-                if pattern.match(self.lines[number]):
-                    return number + 1
-        return start + 1 if index is not None else None
-
-
-class _Check:
-    def __init__(self, origin: str, lines: _Lines) -> None:
-        self.origin = origin
-        self.lines = lines
-        self.problems: list[str] = []
-
-    def add(self, index: int | None, key: str, message: str) -> None:
-        shown = key if key.isprintable() and len(key) <= 80 else repr(key[:80])
-        line = self.lines.of(index, key)
-        where = f"{self.origin}:{line}" if line is not None else self.origin
-        name = shown if index is None else f"rule[{index}].{shown}"
-        self.problems.append(f"{where}: {name}: {message}")
-
-
-def _shown(value: object) -> str:
-    shown = repr(value)
-    return shown if len(shown) <= 60 else shown[:57] + "..."
+def _problem(check: FileCheck, index: int, key: str, message: str) -> None:
+    """One problem of ``key`` in the ``index``-th ``[[rule]]`` table, at its line."""
+    check.add(key, check.lines.entry(index, key), message, prefix=f"rule[{index}].")
 
 
 def _number(value: object) -> float | None:
@@ -156,32 +114,21 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def _text(value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_TEXT:
-        return None
-    if any(ord(char) < 32 or ord(char) == 127 for char in value):
-        return None
-    return value.strip()
-
-
-def _unknown(check: _Check, index: int | None, key: str, known: Sequence[str]) -> None:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known)})"
-    check.add(index, key, f"unknown key{hint}")
-
-
-def _rule(index: int, table: object, check: _Check) -> Rule | None:
+def _rule(index: int, table: object, check: FileCheck) -> Rule | None:
     if not isinstance(table, Mapping):
-        check.add(index, "rule", "expected a table")
+        _problem(check, index, "rule", "expected a table")
         return None
     before = len(check.problems)
     rule_type = table.get("type")
     if rule_type not in RULE_TYPES:
         if "type" not in table:
-            check.add(index, "type", "missing")
+            _problem(check, index, "type", "missing")
         else:
-            check.add(
-                index, "type", f"expected one of {', '.join(RULE_TYPES)}, got {_shown(rule_type)}"
+            _problem(
+                check,
+                index,
+                "type",
+                f"expected one of {', '.join(RULE_TYPES)}, got {shown(rule_type)}",
             )
         return None
     assert isinstance(rule_type, str)
@@ -189,21 +136,24 @@ def _rule(index: int, table: object, check: _Check) -> Rule | None:
     for key in table:
         if key not in known:
             if any(key in keys for keys in TYPE_KEYS.values()):
-                check.add(
-                    index, key, f"not a key of a {rule_type} rule (its keys: {', '.join(known)})"
+                _problem(
+                    check,
+                    index,
+                    key,
+                    f"not a key of a {rule_type} rule (its keys: {', '.join(known)})",
                 )
             else:
-                _unknown(check, index, key, known)
+                _problem(check, index, key, unknown_key(key, known))
     for key in ("id", *_REQUIRED.get(rule_type, ())):
         if key not in table:
-            check.add(index, key, "missing")
+            _problem(check, index, key, "missing")
     values: dict[str, object] = {"type": rule_type}
     for key, value in table.items():
         if key not in known:
             continue
         checked = _value(key, value)
         if isinstance(checked, _Bad):
-            check.add(index, key, f"expected {checked.expected}, got {_shown(value)}")
+            _problem(check, index, key, f"expected {checked.expected}, got {shown(value)}")
         else:
             values[key] = checked
     if len(check.problems) > before:
@@ -224,7 +174,7 @@ def _value(key: str, value: object) -> object:
             else _Bad("an id of lowercase letters, digits, '-' and '_' (at most 60)")
         )
     if key in ("title", "candidate"):
-        text = _text(value)
+        text = one_line_text(value)
         return _Bad("a one-line text of at most 200 characters") if text is None else text
     if key == "pct":
         number = _number(value)
@@ -249,7 +199,7 @@ def _value(key: str, value: object) -> object:
     if key == "of":
         return value if value in _OF else _Bad(f"one of {', '.join(_OF)}")
     if key == "sources":
-        names = [_text(item) for item in value] if isinstance(value, list) else None
+        names = [one_line_text(item) for item in value] if isinstance(value, list) else None
         if names is None or not all(names):
             return _Bad("a list of source names")
         return tuple(name for name in names if name)
@@ -262,13 +212,13 @@ def rules_from_text(text: str, *, origin: str = "alerts.toml") -> tuple[Rule, ..
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RulesFileError([f"{origin}: not valid TOML: {error}"]) from None
-    check = _Check(origin, _Lines(text))
+    check = FileCheck(origin, KeyLines(text, array="rule"))
     for key in data:
         if key != "rule":
-            _unknown(check, None, key, ("rule",))
+            check.unknown(key, ("rule",), check.lines.top(key))
     tables = data.get("rule", [])
     if not isinstance(tables, list):
-        check.add(None, "rule", "expected [[rule]] tables")
+        check.top("rule", "expected [[rule]] tables")
         tables = []
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -277,12 +227,12 @@ def rules_from_text(text: str, *, origin: str = "alerts.toml") -> tuple[Rule, ..
         if rule is None:
             continue
         if rule.id in seen:
-            check.add(index, "id", f"{rule.id!r} given twice")
+            _problem(check, index, "id", f"{rule.id!r} given twice")
             continue
         seen.add(rule.id)
         rules.append(rule)
     if not check.problems and not rules:
-        check.add(None, "rule", "no [[rule]] in the file")
+        check.top("rule", "no [[rule]] in the file")
     if check.problems:
         raise RulesFileError(check.problems)
     return tuple(rules)

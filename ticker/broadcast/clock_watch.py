@@ -8,34 +8,47 @@ speed, paused, finished; not the replay's wall time, rewritten every second even
 The broadcaster then sends ``clock`` to its clients (``docs/protocol.md``).
 
 A missing or unreadable hash is no replay clock (``None``). When Redis fails, the clock last
-read is kept (a blip is not the end of the replay) and the watch retries with the reader's
-jittered backoff, logging the first failure as a warning and the next ones at debug level, as
-the stream reader does (:mod:`ticker.broadcast.reader`).
+read is kept (a blip is not the end of the replay) and the watch retries as every watch of the
+broadcaster does (:mod:`ticker.broadcast.watch_loop`).
+
+:func:`read_replay_clock` is the one read of the hash (the watch's, the terminal's), and
+:func:`replay_now` the time a desk or embargo act is stamped with: the replay's virtual time
+now, or the wall clock's when the stream is no replay's.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import time
 from collections.abc import Callable
-from typing import Any, Final
+from datetime import UTC, datetime
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from ingest.runtime.backoff import Backoff, backoff_delay
 from ingest.store.keys import replay_clock_key
+from ingest.store.replies import reply_strings
+from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.replay_clock import ReplayClock
 
-__all__ = ["ReplayClockWatch"]
+__all__ = ["ReplayClockWatch", "read_replay_clock", "replay_now"]
 
 logger = logging.getLogger(__name__)
 
-# Retrying after a Redis failure: as the stream reader does (50 ms doubling up to 1 s, jitter).
-_REDIS_BACKOFF: Final = Backoff(interval=0.05, max_backoff=1.0)
 
 #: What clients are told of the clock (``ReplayClock.to_json``), or None: no replay clock.
 ClockJson = dict[str, Any] | None
+
+
+async def read_replay_clock(redis: Redis, stream: str) -> ReplayClock | None:
+    """The replay clock of ``stream``; None if the hash is missing or unreadable."""
+    return ReplayClock.from_hash(reply_strings(await redis.hgetall(replay_clock_key(stream))))
+
+
+async def replay_now(redis: Redis, stream: str) -> datetime:
+    """The replay's virtual time now, or the wall clock's (UTC) on a stream with no replay."""
+    clock = await read_replay_clock(redis, stream)
+    return datetime.now(UTC) if clock is None else clock.now(time.time())
 
 
 class ReplayClockWatch:
@@ -50,11 +63,11 @@ class ReplayClockWatch:
         on_change: Callable[[ClockJson], None],
     ) -> None:
         self._redis = redis
-        self._key = replay_clock_key(stream)
         self._stream = stream
-        self._interval = interval
         self._on_change = on_change
-        self._failures = 0
+        self._loop = RefreshLoop(
+            self.refresh, interval=interval, what=f"the replay clock of {stream}"
+        )
         #: The clock last read, as clients see it (None: no replay clock).
         self.current: ClockJson = None
         #: Whether the hash was read once: until then ``None`` means "not known yet", not "no
@@ -66,32 +79,18 @@ class ReplayClockWatch:
 
         Raises ``RedisError`` / ``OSError`` when Redis fails (the clock is kept).
         """
-        raw = await self._redis.hgetall(self._key)
-        fields = {str(name): str(value) for name, value in raw.items()}
-        clock = ReplayClock.from_hash(fields) if fields else None
+        clock = await read_replay_clock(self._redis, self._stream)
         current = None if clock is None else clock.to_json()
         self.known = True
         if current != self.current:
             self.current = current
             self._on_change(current)
 
+    @property
+    def failures(self) -> int:
+        """Failed reads in a row so far (0: the last read worked)."""
+        return self._loop.failures
+
     async def run(self) -> None:
         """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
-        while True:
-            try:
-                await self.refresh()
-            except (RedisError, OSError) as error:
-                self._failures += 1
-                delay = max(self._interval, backoff_delay(self._failures, _REDIS_BACKOFF))
-                log = logger.warning if self._failures == 1 else logger.debug
-                log("reading the replay clock of %s failed (%s); retrying", self._stream, error)
-                await asyncio.sleep(delay)
-                continue
-            if self._failures:
-                logger.warning(
-                    "reading the replay clock of %s again after %d failures",
-                    self._stream,
-                    self._failures,
-                )
-                self._failures = 0
-            await asyncio.sleep(self._interval)
+        await self._loop.run()

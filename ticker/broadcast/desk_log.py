@@ -10,22 +10,21 @@ every ``interval`` seconds and hands each action to ``on_action``, in order, onc
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from ingest.model.desk_action import DeskAction, Verb, action_fields, action_from_fields
 from ingest.model.update import Kind, Update
-from ingest.store.keys import desk_key, replay_clock_key
+from ingest.store.entry_log import read_log
+from ingest.store.keys import desk_key
 from ingest.store.stream_store import StreamStore
+from ticker.broadcast.clock_watch import replay_now
+from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.desk import DeskState, previous_value
-from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["DeskWatch", "read_actions", "record"]
 
@@ -37,27 +36,7 @@ DESK_SOURCE = "desk"
 
 async def read_actions(redis: Redis, stream: str) -> list[tuple[str, DeskAction]]:
     """Every valid action of the desk, in order (an entry that is not one is logged, skipped)."""
-    actions = []
-    for entry_id, fields in await redis.xrange(desk_key(stream)) or []:
-        try:
-            action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
-        except ValueError as error:
-            logger.warning("skipping desk entry %s: %s", entry_id, error)
-            continue
-        actions.append((str(entry_id), action))
-    return actions
-
-
-async def _now(redis: Redis, stream: str) -> datetime:
-    raw = await redis.hgetall(replay_clock_key(stream))
-    if raw:
-        try:
-            clock = ReplayClock.from_hash({str(k): str(v) for k, v in raw.items()})
-            if clock is not None:
-                return clock.now(time.time())
-        except (KeyError, TypeError, ValueError):
-            pass
-    return datetime.now(UTC)
+    return (await read_log(redis, desk_key(stream), action_from_fields, what="desk")).entries
 
 
 async def record(
@@ -69,7 +48,7 @@ async def record(
     """
     if {"at", "previous", "after"} & set(request):
         raise ValueError("at, previous and after are the server's to set")
-    now = (await _now(redis, stream)).astimezone(zone)
+    now = (await replay_now(redis, stream)).astimezone(zone)
     store = StreamStore(redis, stream)
     fields = {str(k): str(v) for k, v in request.items()}
     fields["at"] = now.isoformat()
@@ -127,27 +106,21 @@ class DeskWatch:
     ) -> None:
         self._redis = redis
         self._key = desk_key(stream)
-        self._interval = interval
         self._on_action = on_action
+        self._loop = RefreshLoop(
+            self.refresh, interval=interval, what=f"the desk's log {self._key}"
+        )
         self._last = "0-0"
 
     async def refresh(self) -> None:
         """Read the actions appended since the last read, and apply them in order."""
-        entries = await self._redis.xrange(self._key, min=f"({self._last}", count=100)
-        for entry_id, fields in entries or []:
-            self._last = str(entry_id)
-            try:
-                action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
-            except ValueError as error:
-                logger.warning("skipping desk entry %s: %s", entry_id, error)
-                continue
+        read = await read_log(
+            self._redis, self._key, action_from_fields, what="desk", after=self._last, count=100
+        )
+        self._last = read.last_id or self._last
+        for _entry_id, action in read.entries:
             self._on_action(action)
 
     async def run(self) -> None:
-        """Refresh every ``interval`` seconds until cancelled."""
-        while True:
-            try:
-                await self.refresh()
-            except (RedisError, OSError) as error:
-                logger.debug("reading the desk's actions failed (%s); retrying", error)
-            await asyncio.sleep(self._interval)
+        """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
+        await self._loop.run()

@@ -4,19 +4,19 @@ Each act is an entry of the stream :func:`ingest.store.keys.embargo_acts_key` be
 night's stream: the log of who released or held the embargo, when and why. The broadcaster
 reads it from its start (a restarted broadcaster obeys the same acts) every ``interval``
 seconds and hands each act to ``on_act``, in order, once. An entry that is not an act is
-logged and skipped. Redis failures are retried at the next interval.
+logged and skipped. Redis failures are retried as :mod:`ticker.broadcast.watch_loop` says.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
+from ingest.store.entry_log import read_log
 from ingest.store.keys import embargo_acts_key
+from ticker.broadcast.watch_loop import RefreshLoop
 from ticker.wire.embargo import EmbargoAct, act_from_fields
 
 __all__ = ["EmbargoActsWatch"]
@@ -37,32 +37,24 @@ class EmbargoActsWatch:
     ) -> None:
         self._redis = redis
         self._key = embargo_acts_key(stream)
-        self._interval = interval
         self._on_act = on_act
+        self._loop = RefreshLoop(
+            self.refresh, interval=interval, what=f"the embargo acts {self._key}"
+        )
         self._last = "0-0"
 
     async def refresh(self) -> None:
         """Read the acts appended since the last read, and apply them in order."""
-        entries = await self._redis.xrange(self._key, min=f"({self._last}", count=100)
-        for entry_id, fields in entries or []:
-            self._last = str(entry_id)
-            if not fields:
-                continue
-            try:
-                act = act_from_fields({str(k): str(v) for k, v in fields.items()})
-            except ValueError as error:
-                logger.warning("skipping embargo entry %s: %s", entry_id, error)
-                continue
+        read = await read_log(
+            self._redis, self._key, act_from_fields, what="embargo", after=self._last, count=100
+        )
+        self._last = read.last_id or self._last
+        for _entry_id, act in read.entries:
             logger.warning(
                 "embargo %s by %s at %s: %s", act.act.value, act.who, act.at.isoformat(), act.reason
             )
             self._on_act(act)
 
     async def run(self) -> None:
-        """Refresh every ``interval`` seconds until cancelled."""
-        while True:
-            try:
-                await self.refresh()
-            except (RedisError, OSError) as error:
-                logger.debug("reading the embargo acts failed (%s); retrying", error)
-            await asyncio.sleep(self._interval)
+        """Refresh every ``interval`` seconds until cancelled; back off while Redis fails."""
+        await self._loop.run()

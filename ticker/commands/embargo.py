@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import sys
-import time
 from datetime import datetime
 from datetime import time as clock_time
 from typing import Any
@@ -13,10 +12,10 @@ from ingest.commands.stream_options import night_of, open_store, redis_url_of
 from ingest.model.errors import CommandError
 from ingest.model.night import Night
 from ingest.runtime.aio import run_command
-from ingest.store.keys import embargo_acts_key, replay_clock_key
+from ingest.store.keys import embargo_acts_key
+from ticker.broadcast.clock_watch import replay_now
 from ticker.commands.embargo_cli import EmbargoOptions
 from ticker.wire.embargo import Act, EmbargoAct, act_fields
-from ticker.wire.replay_clock import ReplayClock
 
 __all__ = ["run"]
 
@@ -44,9 +43,7 @@ def _act(options: EmbargoOptions, night: Night, now: datetime) -> EmbargoAct:
 async def _append(url: str, night: Night, options: EmbargoOptions) -> None:
     client, store = await open_store(url, options.redis.stream or night.stream)
     try:
-        raw = await client.hgetall(replay_clock_key(store.stream))
-        clock = ReplayClock.from_hash({str(k): str(v) for k, v in raw.items()}) if raw else None
-        now = clock.now(time.time()) if clock else datetime.now(night.timezone)
+        now = await replay_now(client, store.stream)
         act = _act(options, night, now.astimezone(night.timezone))
         fields: dict[Any, Any] = dict(act_fields(act))
         entry_id = str(await client.xadd(embargo_acts_key(store.stream), fields))

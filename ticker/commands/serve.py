@@ -28,6 +28,7 @@ from typing import Any, Final, TypeVar
 
 from redis.exceptions import RedisError
 
+from ingest.commands.command import checked_port
 from ingest.commands.stream_options import (
     connect_client,
     night_of,
@@ -38,7 +39,13 @@ from ingest.model.errors import CommandError, SoireeError
 from ingest.model.night import Night
 from ingest.model.polls_close import embargo_end
 from ingest.model.settings import settings
-from ingest.runtime.aio import Stopped, run_command, stop_handling, stop_on_signals
+from ingest.runtime.aio import (
+    Stopped,
+    call_on_signals,
+    run_command,
+    stop_handling,
+    stop_on_signals,
+)
 from ingest.runtime.listen_errors import listen_error_reason
 from ingest.runtime.log_redaction import install as install_log_redaction
 from ingest.store.redis_url import redact_url
@@ -97,9 +104,7 @@ def resolve_port(cli_port: int | None) -> int:
             port = int(raw)
         except ValueError:
             raise CommandError(f"PORT must be a port number, got {raw!r}") from None
-    if not 0 <= port <= 65535:
-        raise CommandError(f"the port must be within 0-65535, got {port}")
-    return port
+    return checked_port(port, name="the port")
 
 
 def read_token(token_file: str | None, *, option: str = "--token-file") -> str | None:
@@ -280,16 +285,8 @@ async def _reload_on_sighup(access: AccessTokens) -> AsyncIterator[None]:
             return
         logger.warning("SIGHUP: tokens read again")
 
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGHUP, reload)
-    except (NotImplementedError, RuntimeError, ValueError):  # no signals here (not main thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGHUP)
+    with call_on_signals([signal.SIGHUP], lambda _signum: reload()):
+        yield  # no signals off the main thread: then no reload either
 
 
 async def _serve(

@@ -29,14 +29,14 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any, Final
 
 from ingest.model.errors import CommandError
-from ingest.runtime.aio import stop_on_signals
+from ingest.runtime.aio import call_on_signals, stop_on_signals
 
 __all__ = [
     "MAX_RESTARTS",
@@ -266,26 +266,12 @@ async def _readable(fds: Iterable[int], stop: asyncio.Event, within: float | Non
             loop.remove_reader(fd)
 
 
-@contextlib.asynccontextmanager
-async def _forward_sighup(pool: _Pool) -> AsyncIterator[None]:
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGHUP, pool.signal_all, signal.SIGHUP)
-    except (NotImplementedError, RuntimeError, ValueError):  # no signals here
-        yield
-        return
-    try:
-        yield
-    finally:
-        loop.remove_signal_handler(signal.SIGHUP)
-
-
 async def supervise(target: WorkerTarget, args: tuple[Any, ...], count: int) -> None:
     """Run ``count`` workers (``target(*args, index, link)``) until SIGTERM/SIGINT."""
     async with stop_on_signals() as stop:
         pool = _Pool(target, args, stop)
         try:
-            async with _forward_sighup(pool):
+            with call_on_signals([signal.SIGHUP], pool.signal_all):  # passed on to workers
                 lines = [await pool.start(index) for index in range(count)]
                 if stop.is_set():
                     return

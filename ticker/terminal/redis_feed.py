@@ -33,7 +33,9 @@ from ingest.runtime.aio import cancel_until_done
 from ingest.runtime.backoff import Backoff
 from ingest.runtime.retrying import retrying
 from ingest.store import keys
+from ingest.store.entry_log import read_log
 from ingest.store.health import read_all_health
+from ingest.store.replies import reply_strings
 from ingest.store.stream_store import StreamStore
 from ticker.terminal.ticker_view import Connection, ConnectionState, TickerView
 from ticker.wire.embargo import act_from_fields
@@ -111,7 +113,7 @@ class RedisFeed:
     async def refresh_clock(self) -> bool:
         """Read the replay clock (absent: not a replay's stream); return whether it changed."""
         raw = await self.store.redis.hgetall(keys.replay_clock_key(self.store.stream))
-        fields = {str(name): str(value) for name, value in raw.items()}
+        fields = reply_strings(raw)
         clock = ReplayClock.from_hash(fields) if fields else None
         return self.view.set_clock(clock)
 
@@ -125,17 +127,17 @@ class RedisFeed:
 
     async def refresh_desk(self) -> bool:
         """Read the desk's new actions (``<stream>:desk``); return whether any was read."""
-        entries = await self.store.redis.xrange(
-            keys.desk_key(self.store.stream), min=f"({self._desk_cursor}", count=100
+        read = await read_log(
+            self.store.redis,
+            keys.desk_key(self.store.stream),
+            action_from_fields,
+            what="desk",
+            after=self._desk_cursor,
+            count=100,
         )
+        self._desk_cursor = read.last_id or self._desk_cursor
         changed = False
-        for entry_id, fields in entries or []:
-            self._desk_cursor = str(entry_id)
-            try:
-                action = action_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
-            except ValueError as error:
-                logger.warning("skipping desk entry %s: %s", entry_id, error)
-                continue
+        for _entry_id, action in read.entries:
             self.view.desk.apply(action)
             latest = self.view.board.latest(action.target)
             if latest is not None and action.verb in (Verb.CORRECT, Verb.RETRACT):
@@ -149,20 +151,17 @@ class RedisFeed:
     async def refresh_embargo(self) -> bool:
         """Read the editors' new embargo acts (``<stream>:embargo``); return whether any was
         read. An entry that is not an act is logged and skipped, as the broadcaster does."""
-        entries = await self.store.redis.xrange(
-            keys.embargo_acts_key(self.store.stream), min=f"({self._embargo_cursor}", count=100
+        read = await read_log(
+            self.store.redis,
+            keys.embargo_acts_key(self.store.stream),
+            act_from_fields,
+            what="embargo",
+            after=self._embargo_cursor,
+            count=100,
         )
-        changed = False
-        for entry_id, fields in entries or []:
-            self._embargo_cursor = str(entry_id)
-            try:
-                act = act_from_fields({str(k): str(v) for k, v in (fields or {}).items()})
-            except ValueError as error:
-                logger.warning("skipping embargo entry %s: %s", entry_id, error)
-                continue
-            self.view.embargo_acts.append(act)
-            changed = True
-        return changed
+        self._embargo_cursor = read.last_id or self._embargo_cursor
+        self.view.embargo_acts.extend(act for _entry_id, act in read.entries)
+        return bool(read.entries)
 
     async def request_pause(self, pause: bool) -> None:
         """Ask the replay of this stream to pause (True) or resume (False)."""
