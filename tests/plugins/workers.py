@@ -8,7 +8,7 @@ cgroup's CPU quota when one is set (``/sys/fs/cgroup/cpu.max``, cgroup v2), at l
 Two workers a core, because the suite waits more than it computes: its tests start servers,
 browsers and subprocesses and wait on them, and one worker a core kept each core busy less than
 half the time (measured on 2 cores: about 320 s of CPU over 706 s of test time). With four
-workers on those 2 cores the suite takes about 3 1/2 minutes instead of 4 3/4; with six, no
+workers on those 2 cores the suite takes about 3 3/4 minutes instead of 5 3/4; with six, no
 faster, and the waits that bound a behaviour start to run out (docs/testing.md).
 """
 
