@@ -213,8 +213,12 @@ async def test_sigkill_mid_night_loses_nothing_and_duplicates_nothing(
     stream_key: str,
     tmp_path: Path,
 ) -> None:
-    """`soiree ingest` killed with SIGKILL mid-night and restarted: every update exactly once."""
-    running = await start_sources(speed="1000", max_gap="60s", page_size=100)
+    """`soiree ingest` killed with SIGKILL mid-night and restarted: every update exactly once.
+
+    At 250x the night lasts about 10 s: the first process must start and write 20 updates before
+    it ends (at 1000x, 2.5 s, a process started on a loaded machine from a fresh checkout, which
+    compiles its bytecode first, came too late for a kill mid-night)."""
+    running = await start_sources(speed="250", max_gap="60s", page_size=100)
     config = night_config(tmp_path / "s.toml", running.base_url, interval=0.02)
     expected = expected_identities(sources_night)
     store = StreamStore(redis_client, stream_key)
