@@ -258,10 +258,12 @@ async def _restart(
     clients: Sequence[SwarmClient],
     *,
     crash: bool,
+    servers: list[_Server],
 ) -> tuple[_Server, float]:
     """Stop `soiree serve` (SIGTERM, or SIGKILL for a crash) and start it again on ``port``.
 
-    Returns the new server and the seconds from the old one's end to every client live again.
+    Returns the new server and the seconds from the old one's end to every client live again;
+    the new server joins ``servers`` as soon as it runs (stopped by the test however it ends).
     """
     for client in clients:
         client.live.clear()
@@ -273,6 +275,7 @@ async def _restart(
     await server.reading
     stopped = time.monotonic()
     restarted = await _serve(port, redis_url, stream)
+    servers.append(restarted)
     await _wait_all(clients, "live", within=30)
     return restarted, time.monotonic() - stopped
 
@@ -304,13 +307,11 @@ async def test_a_thousand_clients_resume_through_two_restarts_with_nothing_lost_
         writing = asyncio.create_task(_write_during(store))
         await asyncio.sleep(0.5)
         server, figures["back after SIGTERM"] = await _restart(
-            server, port, redis_url, stream_key, clients, crash=False
+            server, port, redis_url, stream_key, clients, crash=False, servers=servers
         )
-        servers.append(server)
         server, figures["back after SIGKILL"] = await _restart(
-            server, port, redis_url, stream_key, clients, crash=True
+            server, port, redis_url, stream_key, clients, crash=True, servers=servers
         )
-        servers.append(server)
         await asyncio.wait_for(writing, timeout=30 * TIMEOUT_FACTOR)
         target.id = await store.last_id()
         written = time.monotonic()
@@ -322,10 +323,12 @@ async def test_a_thousand_clients_resume_through_two_restarts_with_nothing_lost_
         for task in running:
             task.cancel()
         ended = await asyncio.gather(*running, return_exceptions=True)
-        if server.process.returncode is None:
-            server.process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(server.process.wait(), timeout=15 * TIMEOUT_FACTOR)
-        await server.reading
+        # Every server started, also one a failed wait left running (it used to outlive the test).
+        for each in servers:
+            if each.process.returncode is None:
+                each.process.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(each.process.wait(), timeout=15 * TIMEOUT_FACTOR)
+            await each.reading
         # A client that crashed (rather than dropped) fails the test with its own error, not
         # with the timeout of the wait it never finished.
         crashed = [error for error in ended if isinstance(error, Exception)]
