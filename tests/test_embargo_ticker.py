@@ -18,6 +18,7 @@ from datetime import time
 from time import time as time_now
 from typing import TYPE_CHECKING
 
+import pytest
 from rich.console import Console
 from websockets.asyncio.client import connect
 
@@ -236,12 +237,19 @@ async def _back_after_the_release(
     assert "embargo" not in frame
 
 
-async def test_the_ws_ticker_cut_off_at_the_release_drops_the_mark_when_back(
-    store: StreamStore, start_broadcaster: BroadcasterStarter, ticker: TickerKit, redis_url: str
+@pytest.mark.parametrize("broadcaster_restarted", [False, True], ids=["cut-off", "restart"])
+async def test_the_ws_ticker_away_at_the_release_drops_the_mark_when_back(
+    store: StreamStore,
+    start_broadcaster: BroadcasterStarter,
+    ticker: TickerKit,
+    redis_url: str,
+    broadcaster_restarted: bool,
 ) -> None:
-    """The staff ticker's connection is cut while an editor releases the 18:39 estimate: the
-    broadcaster, still up, sends it again to the staff clients then connected; the ticker, back
-    with a ``since`` past it, is not sent it again, yet no longer marks it."""
+    """The staff ticker is away while an editor releases the 18:39 estimate: its connection cut
+    (the broadcaster, still up, sends the estimate again to the staff clients then connected), or
+    the broadcaster stopped and a new one started (reading the acts from their start, it no longer
+    holds it). Back with a ``since`` past the estimate, the ticker is not sent it again, yet no
+    longer marks it."""
     running, estimate = await _staff_ticker_at_1845(store, start_broadcaster)
     async with _door(running.port) as door:
         view = view_of_night(night_of_29_january()[0])
@@ -254,43 +262,16 @@ async def test_the_ws_ticker_cut_off_at_the_release_drops_the_mark_when_back(
             await changes.until(lambda: view.connection.state is ConnectionState.LIVE)
             assert "La Libre · sous embargo" in _estimate_item(_feed(view))
             door.shut()
+            if broadcaster_restarted:
+                await running.stop()
             await changes.until(lambda: view.connection.state is ConnectionState.RECONNECTING)
             await asyncio.to_thread(
                 _embargo, redis_url, store.stream, "release", "--reason", "accord de la rédaction"
             )
+            if broadcaster_restarted:
+                running = await _start(start_broadcaster)
             await _public_client_gets(running, estimate)
             door.open_to(running.port)
-            await _back_after_the_release(view, relay, changes, estimate)
-        finally:
-            await changes.stop(task)
-
-
-async def test_the_ws_ticker_drops_the_mark_after_a_broadcaster_restart(
-    store: StreamStore, start_broadcaster: BroadcasterStarter, ticker: TickerKit, redis_url: str
-) -> None:
-    """The broadcaster stops while the estimate is held; an editor releases it meanwhile; a new
-    broadcaster (reading the acts from their start) no longer holds it: the ticker, back with a
-    ``since`` past the estimate, no longer marks it."""
-    running, estimate = await _staff_ticker_at_1845(store, start_broadcaster)
-    async with _door(running.port) as door:
-        view = view_of_night(night_of_29_january()[0])
-        changes = ticker.changes()
-        relay = WsRelay(
-            f"ws://127.0.0.1:{door.port}/ws", view, notify=changes, token=STAFF, backoff=_FAST
-        )
-        task = changes.watch(asyncio.create_task(relay.run()))
-        try:
-            await changes.until(lambda: view.connection.state is ConnectionState.LIVE)
-            assert "La Libre · sous embargo" in _estimate_item(_feed(view))
-            door.shut()
-            await running.stop()
-            await changes.until(lambda: view.connection.state is ConnectionState.RECONNECTING)
-            await asyncio.to_thread(
-                _embargo, redis_url, store.stream, "release", "--reason", "accord de la rédaction"
-            )
-            restarted = await _start(start_broadcaster)
-            await _public_client_gets(restarted, estimate)
-            door.open_to(restarted.port)
             await _back_after_the_release(view, relay, changes, estimate)
         finally:
             await changes.stop(task)
