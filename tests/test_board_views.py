@@ -10,7 +10,6 @@ sample of the others. The page then passes axe-core's accessibility rules.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from replay.fixtures import find_night
 from replay.timeline import night_updates
 from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update, recv_json, recv_until
-from tests.plugins.browser import run_js, wait_js
+from tests.plugins.browser import axe_report, run_js, wait_js
 from tests.plugins.ticker import TickerKit
 from ticker.board.board_json import board_to_json
 from ticker.board.board_state import BoardState
@@ -41,7 +40,6 @@ from ticker.terminal.ws_relay import WsRelay
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-AXE = Path(__file__).resolve().parent.parent / ".venv/node/node_modules/axe-core/axe.min.js"
 CAPTURES = Path(__file__).resolve().parent.parent / "docs" / "captures"
 #: With SOIREE_WRITE_CAPTURES=1, the page is photographed for the docs after these updates
 #: (20:45: the last update before it is the 20:41 count) and at the end of the night.
@@ -248,18 +246,7 @@ async def test_snapshot_terminal_and_page_show_the_same_board_at_every_update(
     assert "12h00 : 567\u202f563 votants (1er tour : 400\u202f000)" in desc
 
     # Accessibility: axe-core's WCAG A/AA rules on the page as it stands at the end of the night.
-    assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
-    await run_js(browser, AXE.read_text(encoding="utf-8") + "; return true;")
-    browser.set_script_timeout(60 * TIMEOUT_FACTOR)
-    result = await asyncio.to_thread(
-        browser.execute_async_script,
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
-        ".then((r) => done(JSON.stringify({violations: r.violations.map((v) => ["
-        "v.id, v.nodes.map((n) => n.target.join(' '))]), passes: r.passes.length})))"
-        ".catch((e) => done(JSON.stringify({error: String(e)})));",
-    )
-    report = json.loads(result)
+    report = await axe_report(browser, "document")
     assert "error" not in report, report
     assert report["violations"] == [], report["violations"]
     assert report["passes"] > 10

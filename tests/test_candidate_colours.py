@@ -21,10 +21,8 @@ from ingest.model.night import Night
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from replay.timeline import night_updates
-from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter
-from tests.plugins.browser import run_js, wait_js
-from tests.test_board_views import AXE
+from tests.plugins.browser import axe_report, run_js, wait_js
 from tests.test_protocol import validator
 from ticker.commands.serve import night_info
 from ticker.commands.ticker import view_of_night
@@ -144,18 +142,7 @@ async def test_the_page_paints_the_bar_s_fill_and_passes_axe(
     assert bars[LE_PEN][0] is None
     assert bars[LE_PEN][1] != "rgb(58, 110, 165)"
     assert bars[MACRON][2] == bars[LE_PEN][2]  # the text is never in the candidate's colour
-    assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
-    await run_js(browser, AXE.read_text(encoding="utf-8") + "; return true;")
-    browser.set_script_timeout(60 * TIMEOUT_FACTOR)
-    result = await asyncio.to_thread(
-        browser.execute_async_script,
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
-        ".then((r) => done(JSON.stringify({violations: r.violations.map((v) => ["
-        "v.id, v.nodes.map((n) => n.target.join(' '))]), passes: r.passes.length})))"
-        ".catch((e) => done(JSON.stringify({error: String(e)})));",
-    )
-    report = json.loads(result)
+    report = await axe_report(browser, "document")
     assert "error" not in report, report
     assert report["violations"] == [], report["violations"]
     assert report["passes"] > 10

@@ -9,7 +9,6 @@ stream read by a real broadcaster announcing that night (``hello``: its lists an
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -19,10 +18,8 @@ from ingest.model.update import Figures, Kind, Update
 from ingest.store.stream_store import StreamStore
 from replay.fixtures import find_night
 from replay.timeline import night_updates
-from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter
-from tests.plugins.browser import run_js, wait_js
-from tests.test_board_views import AXE
+from tests.plugins.browser import axe_report, run_js, wait_js
 from ticker.commands.serve import night_info
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -134,19 +131,7 @@ async def test_the_local_night_s_panels_pass_the_accessibility_rules(
     await asyncio.to_thread(browser.get, running.http_url("/"))
     await wait_js(browser, "!document.getElementById('seats-panel').hidden")
     await wait_js(browser, "!document.getElementById('scopes-panel').hidden")
-    assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
-    await run_js(browser, AXE.read_text(encoding="utf-8") + "; return true;")
-    browser.set_script_timeout(60 * TIMEOUT_FACTOR)
-    result = await asyncio.to_thread(
-        browser.execute_async_script,
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document.querySelector('aside.side'),"
-        " {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
-        ".then((r) => done(JSON.stringify({violations: r.violations.map((v) => ["
-        "v.id, v.nodes.map((n) => n.target.join(' '))]), passes: r.passes.length})))"
-        ".catch((e) => done(JSON.stringify({error: String(e)})));",
-    )
-    report = json.loads(result)
+    report = await axe_report(browser, "document.querySelector('aside.side')")
     assert "error" not in report, report
     assert report["violations"] == [], report["violations"]
     assert report["passes"] > 0

@@ -10,7 +10,6 @@ alerts shown.
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,10 +19,8 @@ from selenium.webdriver.common.keys import Keys
 
 from ingest.model.update import Kind, Update
 from ingest.store.stream_store import StreamStore
-from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import BroadcasterStarter, make_update
-from tests.plugins.browser import run_js, wait_js
-from tests.test_board_views import AXE
+from tests.plugins.browser import axe_report, run_js, wait_js
 from ticker.alerts.engine import ALERT_SOURCE
 from ticker.broadcast.access import AccessTokens
 
@@ -46,22 +43,6 @@ def _alert(rule: str, text: str, minute: int) -> Update:
 
 
 LIST = "[...document.querySelectorAll('#staff-alerts-list .staff-alert')]"
-
-
-async def _axe(browser: webdriver.Chrome) -> dict[str, object]:
-    assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
-    await run_js(browser, AXE.read_text(encoding="utf-8") + "; return true;")
-    browser.set_script_timeout(60 * TIMEOUT_FACTOR)
-    result = await asyncio.to_thread(
-        browser.execute_async_script,
-        "const done = arguments[arguments.length - 1];"
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
-        ".then((r) => done(JSON.stringify({violations: r.violations.map((v) => ["
-        "v.id, v.nodes.map((n) => n.target.join(' '))]), passes: r.passes.length})))"
-        ".catch((e) => done(JSON.stringify({error: String(e)})));",
-    )
-    report: dict[str, object] = json.loads(result)
-    return report
 
 
 async def test_alerts_show_on_the_staff_page_only(
@@ -108,7 +89,7 @@ async def test_alerts_show_on_the_staff_page_only(
         is None
     )
 
-    report = await _axe(browser)
+    report = await axe_report(browser)
     assert "error" not in report, report
     assert report["violations"] == [], report["violations"]
 

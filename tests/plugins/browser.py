@@ -2,12 +2,14 @@
 
 ``browser`` (module scope) fails, never skips, when chromium or chromedriver is missing:
 ``bash .ci/setup --test`` installs them. ``run_js`` / ``wait_js`` run JavaScript in the page
-from a thread, so that the event loop keeps serving while the browser works.
+from a thread, so that the event loop keeps serving while the browser works; ``axe_report``
+runs axe-core's WCAG A/AA rules on the page (or a part of it).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -22,10 +24,21 @@ from selenium.webdriver.chrome.service import Service
 
 from tests.conftest import TIMEOUT_FACTOR
 
-__all__ = ["CHROMEDRIVER", "CHROMIUM", "CHROMIUM_FLAGS", "browser", "run_js", "wait_js"]
+__all__ = [
+    "AXE",
+    "CHROMEDRIVER",
+    "CHROMIUM",
+    "CHROMIUM_FLAGS",
+    "axe_report",
+    "browser",
+    "run_js",
+    "wait_js",
+]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+#: axe-core, installed by ``bash .ci/setup --test`` (npm) into ``.venv/node``.
+AXE = Path(__file__).resolve().parents[2] / ".venv/node/node_modules/axe-core/axe.min.js"
 CHROMIUM_FLAGS = (
     "--headless=new",
     "--no-sandbox",
@@ -81,3 +94,23 @@ async def wait_js(driver: webdriver.Chrome, expression: str, *, within: float = 
             )
             raise AssertionError(f"never true: {expression} (page state: {state})")
         await asyncio.sleep(0.05)
+
+
+async def axe_report(driver: webdriver.Chrome, context: str = "document") -> dict[str, Any]:
+    """axe-core's WCAG 2.1 A/AA rules run on ``context`` (a JavaScript expression: the page, or
+    an element of it): ``{"violations": [[rule, [targets]], ...], "passes": n}``, or
+    ``{"error": ...}`` when axe itself failed."""
+    assert AXE.is_file(), f"{AXE} is missing: run bash .ci/setup --test"
+    await run_js(driver, AXE.read_text(encoding="utf-8") + "; return true;")
+    driver.set_script_timeout(60 * TIMEOUT_FACTOR)
+    result = await asyncio.to_thread(
+        driver.execute_async_script,
+        "const done = arguments[arguments.length - 1];"
+        f"axe.run({context},"
+        " {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa']}})"
+        ".then((r) => done(JSON.stringify({violations: r.violations.map((v) => ["
+        "v.id, v.nodes.map((n) => n.target.join(' '))]), passes: r.passes.length})))"
+        ".catch((e) => done(JSON.stringify({error: String(e)})));",
+    )
+    report: dict[str, Any] = json.loads(result)
+    return report
