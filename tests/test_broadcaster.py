@@ -30,6 +30,7 @@ from ingest.store.embedded_layout import find_redis_server
 from ingest.store.health import record_poll
 from ingest.store.redis_client import connect
 from ingest.store.stream_store import StreamStore
+from tests.conftest import TIMEOUT_FACTOR
 from tests.plugins.broadcaster import (
     BroadcasterStarter,
     make_update,
@@ -291,6 +292,9 @@ async def test_snapshot_carries_latest_count_turnout_and_health(
     )
     await record_poll(redis_client, store.stream, SourceHealth(source="liveblog", state="ok"))
     running = await start_broadcaster(health_interval=0.05)
+    # Warm first: a since=$ client joining while the reader still reads the stream gets the
+    # snapshot of the state read so far (docs/protocol.md, "Listening first").
+    await asyncio.wait_for(running.broadcaster.wait_warm(), 10 * TIMEOUT_FACTOR)
     async with ws_connect(running.ws_url("since=$")) as ws:
         await recv_json(ws)
         snapshot = await recv_json(ws)
